@@ -1,0 +1,33 @@
+# Two entry points: `make demo` runs every protocol demo end to end, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml aauth-signing/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e './aauth-signing[dev]' -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/aauth demo all
+
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check aauth-signing src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict aauth-signing/src/aauth_signing src/aauth
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

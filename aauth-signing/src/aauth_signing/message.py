@@ -1,0 +1,121 @@
+"""The HTTP messages that are signed and verified, independent of any HTTP library.
+
+Field lines are kept in order and by line, because RFC 9421 §2.1 canonicalises a field that
+arrives on several lines differently from one that arrives on one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Union
+
+__all__ = ["Fields", "HeadersInput", "HttpRequest", "HttpResponse"]
+
+HeadersInput = Union[Mapping[str, str], Iterable[tuple[str, str]], "Fields"]
+
+
+class Fields:
+    """Ordered, case-insensitive HTTP field lines (headers)."""
+
+    __slots__ = ("_index", "_lines")
+    _lines: list[tuple[str, str]]
+    _index: dict[str, list[str]]
+
+    def __init__(self, lines: HeadersInput = ()) -> None:
+        pairs: list[tuple[str, str]]
+        if isinstance(lines, Fields):
+            pairs = lines.items()
+        elif isinstance(lines, Mapping):
+            pairs = [(str(k), str(v)) for k, v in lines.items()]
+        else:
+            pairs = [(str(k), str(v)) for k, v in lines]
+        self._lines = pairs
+        index: dict[str, list[str]] = {}
+        for name, value in pairs:
+            index.setdefault(name.lower(), []).append(value)
+        self._index = index
+
+    def get_all(self, name: str) -> list[str]:
+        """Every line of field ``name`` (lowercase), in order; empty when absent."""
+        return self._index.get(name, [])
+
+    def get(self, name: str) -> str | None:
+        """The combined value (lines joined by ``", "``), or None when absent."""
+        lines = self._index.get(name)
+        if lines is None:
+            return None
+        if len(lines) == 1:
+            return lines[0]
+        return ", ".join(lines)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._index
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._lines)
+
+    def merged(self, extra: Mapping[str, str]) -> Fields:
+        """A copy where each field in ``extra`` replaces every line of that field."""
+        replaced = {k.lower() for k in extra}
+        kept = [(k, v) for k, v in self._lines if k.lower() not in replaced]
+        return Fields([*kept, *extra.items()])
+
+    def __repr__(self) -> str:
+        return f"Fields({self._lines!r})"
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """A request as the signer sends it or the verifier receives it.
+
+    ``target_uri`` is the absolute URI (``https://host/path?query``); ``body`` is the content
+    as transmitted, or None when the request has none.
+    """
+
+    method: str
+    target_uri: str
+    headers: Fields = field(default_factory=Fields)
+    body: bytes | None = None
+
+    def __init__(
+        self,
+        method: str,
+        target_uri: str,
+        headers: HeadersInput = (),
+        body: bytes | None = None,
+    ) -> None:
+        object.__setattr__(self, "method", method)
+        object.__setattr__(self, "target_uri", target_uri)
+        object.__setattr__(self, "headers", Fields(headers))
+        object.__setattr__(self, "body", body)
+
+    def with_headers(self, extra: Mapping[str, str]) -> HttpRequest:
+        """A copy with ``extra`` set (replacing fields of the same name)."""
+        return HttpRequest(self.method, self.target_uri, self.headers.merged(extra), self.body)
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """A response; ``request`` is needed only to resolve ``;req`` components."""
+
+    status: int
+    headers: Fields = field(default_factory=Fields)
+    body: bytes | None = None
+    request: HttpRequest | None = None
+
+    def __init__(
+        self,
+        status: int,
+        headers: HeadersInput = (),
+        body: bytes | None = None,
+        request: HttpRequest | None = None,
+    ) -> None:
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "headers", Fields(headers))
+        object.__setattr__(self, "body", body)
+        object.__setattr__(self, "request", request)
+
+    def with_headers(self, extra: Mapping[str, str]) -> HttpResponse:
+        """A copy with ``extra`` set (replacing fields of the same name)."""
+        return HttpResponse(self.status, self.headers.merged(extra), self.body, self.request)

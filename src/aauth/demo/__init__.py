@@ -1,0 +1,1 @@
+"""Runnable demonstrations of each protocol phase over real HTTP on loopback."""

@@ -1,0 +1,35 @@
+"""``aauth demo N|all``: runs the phase demos in order and reports each outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import phase1
+from .printer import Printer
+
+__all__ = ["PHASES", "run_demos"]
+
+PHASES: dict[int, Callable[[Printer], None]] = {1: phase1.run}
+
+
+def run_demos(which: str, printer: Printer | None = None) -> int:
+    """Run one phase (``"1"``) or every phase (``"all"``); returns a process exit code."""
+    printer = printer or Printer()
+    numbers = sorted(PHASES) if which == "all" else [int(which)]
+    failed = []
+    for number in numbers:
+        if number not in PHASES:
+            print(f"no demo for phase {number}; available: {sorted(PHASES)}", file=printer.out)
+            return 2
+        try:
+            PHASES[number](printer)
+        except Exception as exc:  # a failed demo is reported, then the next one runs
+            failed.append(number)
+            print(f"✗ phase {number} failed: {exc!r}", file=printer.out)
+        else:
+            print(f"✓ phase {number} passed", file=printer.out)
+    if failed:
+        print(f"\n{len(failed)} of {len(numbers)} demos failed: {failed}", file=printer.out)
+        return 1
+    print(f"\nall {len(numbers)} demos passed", file=printer.out)
+    return 0

@@ -1,0 +1,1 @@
+"""The protocol participants as ASGI applications, and a way to run them."""
