@@ -1,0 +1,244 @@
+"""Deferred requests (protocol-10 §F.4): the state behind a ``202`` and its pending URL.
+
+A pending request belongs to the agent that created it: only that agent (same ``iss`` and
+``sub``) may poll, answer or cancel it. It moves from ``pending``/``interacting`` to exactly
+one terminal state; the first poll that sees ``completed`` receives the result and the
+request becomes ``delivered``, after which the URL answers 410 like every other terminal
+state does once reported.
+
+State lives in a :class:`~aauth.store.Store`, so it survives a restart; waiting pollers are
+woken in-process the moment a decision is written, and re-read the store periodically so a
+decision made by another instance is seen too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from .errors import InvalidCode, PendingExpired
+from .interaction_code import generate_code, normalize_code
+from .store.base import Store
+
+__all__ = ["PendingRequest", "PendingRequests", "PendingState"]
+
+_NS = "pending"
+_CODE_NS = "interaction-code"
+_INTERACTION_NS = "interaction"
+#: Terminal records are kept this long after expiry so late polls get 410, not 404.
+_TOMBSTONE_SECONDS = 24 * 3600
+MAX_CODE_ATTEMPTS = 5
+
+
+class PendingState(StrEnum):
+    PENDING = "pending"
+    INTERACTING = "interacting"
+    COMPLETED = "completed"
+    DELIVERED = "delivered"
+    DENIED = "denied"
+    ABANDONED = "abandoned"
+    EXPIRED = "expired"
+    INVALID_CODE = "invalid_code"
+    CANCELLED = "cancelled"
+    FAILED = "server_error"
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (PendingState.PENDING, PendingState.INTERACTING)
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    """One deferred request. ``payload`` is the originating endpoint's data (for a token
+    request: the verified resource token claims, justification …); ``result`` is the body
+    of the eventual 200."""
+
+    id: str
+    owner_iss: str
+    owner_sub: str
+    state: PendingState
+    created_at: float
+    expires_at: float
+    requirement: str | None = None
+    interaction_id: str | None = None
+    code: str | None = None
+    code_attempts: int = 0
+    payload: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    decided_by: str | None = None
+    clarification: dict[str, Any] | None = None
+    version: int = 0
+
+    def owned_by(self, iss: str, sub: str) -> bool:
+        return self.owner_iss == iss and self.owner_sub == sub
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("version")
+        data["state"] = self.state.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], version: int) -> PendingRequest:
+        return cls(**{**data, "state": PendingState(data["state"]), "version": version})
+
+
+class PendingRequests:
+    """Create, find, transition and wait on pending requests."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        lifetime: float = 600.0,
+        recheck_interval: float = 0.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._lifetime = lifetime
+        self._recheck = recheck_interval
+        self._clock = clock
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+
+    def create(
+        self,
+        owner_iss: str,
+        owner_sub: str,
+        payload: dict[str, Any],
+        *,
+        requirement: str | None = None,
+        with_code: bool = False,
+        lifetime: float | None = None,
+    ) -> PendingRequest:
+        """A new pending request; with ``with_code`` it also gets an interaction id + code."""
+        now = self._clock()
+        expires_at = now + (lifetime or self._lifetime)
+        interaction_id = code = None
+        if with_code:
+            interaction_id = secrets.token_urlsafe(16)
+            code = generate_code()
+        request = PendingRequest(
+            id=secrets.token_urlsafe(24),
+            owner_iss=owner_iss,
+            owner_sub=owner_sub,
+            state=PendingState.PENDING,
+            created_at=now,
+            expires_at=expires_at,
+            requirement=requirement,
+            interaction_id=interaction_id,
+            code=code,
+            payload=payload,
+        )
+        keep_until = expires_at + _TOMBSTONE_SECONDS
+        if not self._store.create(_NS, request.id, request.to_json(), keep_until):
+            raise RuntimeError("pending request id collision")
+        if code is not None and interaction_id is not None:
+            key = normalize_code(code)
+            assert key is not None
+            self._store.create(_CODE_NS, key, {"id": request.id}, keep_until)
+            self._store.create(_INTERACTION_NS, interaction_id, {"id": request.id}, keep_until)
+        return replace(request, version=1)
+
+    def get(self, request_id: str) -> PendingRequest | None:
+        """The request, with ``expired`` applied when its lifetime has passed."""
+        record = self._store.get(_NS, request_id)
+        if record is None:
+            return None
+        request = PendingRequest.from_json(record.value, record.version)
+        if not request.state.terminal and request.expires_at <= self._clock():
+            return replace(request, state=PendingState.EXPIRED)
+        return request
+
+    def update(
+        self, request_id: str, change: Callable[[PendingRequest], PendingRequest | None]
+    ) -> PendingRequest | None:
+        """Apply ``change`` atomically (compare-and-set, retried); None if it declines.
+
+        ``change`` returns the new request, or None to leave it as is.
+        """
+        for _ in range(16):
+            current = self.get(request_id)
+            if current is None:
+                return None
+            updated = change(current)
+            if updated is None:
+                return None
+            keep_until = updated.expires_at + _TOMBSTONE_SECONDS
+            if self._store.replace(_NS, request_id, updated.to_json(), current.version, keep_until):
+                self._notify(request_id)
+                return replace(updated, version=current.version + 1)
+        raise RuntimeError(f"pending request {request_id} is under heavy contention")
+
+    def by_interaction(self, interaction_id: str) -> PendingRequest | None:
+        record = self._store.get(_INTERACTION_NS, interaction_id)
+        return self.get(str(record.value["id"])) if record else None
+
+    def redeem_code(self, code: str, interaction_id: str | None = None) -> PendingRequest:
+        """The request a typed code belongs to, after the §F.5 checks.
+
+        With ``interaction_id`` (the per-request interaction URL) a wrong code counts
+        against that request and the fifth failure ends it with ``invalid_code`` (V-38).
+        An expired request raises PendingExpired (V-39); a used code InvalidCode (V-37).
+        """
+        key = normalize_code(code)
+        target = self.by_interaction(interaction_id) if interaction_id else None
+        record = self._store.get(_CODE_NS, key) if key else None
+        request = self.get(str(record.value["id"])) if record else None
+        if target is not None and (request is None or request.id != target.id):
+            self._count_failure(target.id)
+            raise InvalidCode("the code does not match this request")
+        if request is None:
+            raise InvalidCode("unknown interaction code")
+        if request.state is PendingState.EXPIRED:
+            raise PendingExpired("the request this code belongs to has expired")
+        if request.state.terminal:
+            raise InvalidCode("the code has already been used")
+        return request
+
+    def _count_failure(self, request_id: str) -> None:
+        def bump(current: PendingRequest) -> PendingRequest | None:
+            if current.state.terminal:
+                return None
+            attempts = current.code_attempts + 1
+            state = PendingState.INVALID_CODE if attempts >= MAX_CODE_ATTEMPTS else current.state
+            return replace(current, code_attempts=attempts, state=state)
+
+        self.update(request_id, bump)
+
+    def _notify(self, request_id: str) -> None:
+        for event in self._waiters.get(request_id, ()):
+            event.set()
+
+    async def wait_for_change(self, request: PendingRequest, timeout: float) -> PendingRequest:
+        """Return as soon as ``request`` changes (or ``timeout`` passes): the long poll.
+
+        An in-process write wakes the waiter at once; the store is also re-read every
+        ``recheck_interval`` so changes made by another process are not missed.
+        """
+        deadline = self._clock() + timeout
+        event = asyncio.Event()
+        waiters = self._waiters.setdefault(request.id, set())
+        waiters.add(event)
+        try:
+            while True:
+                event.clear()
+                current = self.get(request.id)
+                if current is None:
+                    return request
+                if current.version != request.version or current.state != request.state:
+                    return current
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    return current
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), min(remaining, self._recheck))
+        finally:
+            waiters.discard(event)
+            if not waiters:
+                self._waiters.pop(request.id, None)
