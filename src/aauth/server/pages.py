@@ -1,0 +1,122 @@
+"""The HTML a person sees: login, code entry, consent, outcome.
+
+Everything an agent or resource supplied (names, justification, scope descriptions) is
+untrusted Markdown; it is shown as escaped text with its line breaks kept, never as HTML
+(V-42). Pages carry a strict Content-Security-Policy and no scripts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+
+__all__ = ["PAGE_HEADERS", "ConsentView", "code_page", "consent_page", "login_page", "message_page"]
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;
+color:#1d1d1f}h1{font-size:1.4rem}.box{border:1px solid #ccc;border-radius:8px;padding:1rem;
+margin:1rem 0}.md{white-space:pre-wrap}code{background:#f3f3f3;padding:0 .2rem}
+button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem}label{display:block;margin:.5rem 0}
+.error{color:#b00020}
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<meta name=viewport content='width=device-width'><title>{escape(title)}</title>"
+        f"<style>{_STYLE}</style></head><body>{body}</body></html>"
+    )
+
+
+def _text(markdown: str) -> str:
+    """Untrusted Markdown as safe text: escaped, line breaks kept."""
+    return f"<div class=md>{escape(markdown)}</div>"
+
+
+def login_page(
+    action: str, *, error: str | None = None, hidden: Mapping[str, str] | None = None
+) -> str:
+    fields = "".join(
+        f"<input type=hidden name='{escape(k)}' value='{escape(v)}'>"
+        for k, v in (hidden or {}).items()
+    )
+    problem = f"<p class=error>{escape(error)}</p>" if error else ""
+    return _page(
+        "Sign in",
+        f"<h1>Sign in to review the request</h1>{problem}"
+        f"<form method=post action='{escape(action)}'>{fields}"
+        "<label>Username <input name=username autocomplete=username required></label>"
+        "<label>Password <input name=password type=password autocomplete=current-password "
+        "required></label><button type=submit>Sign in</button></form>",
+    )
+
+
+def code_page(action: str, csrf: str, *, error: str | None = None) -> str:
+    problem = f"<p class=error>{escape(error)}</p>" if error else ""
+    return _page(
+        "Enter code",
+        f"<h1>Enter the code your agent showed you</h1>{problem}"
+        f"<form method=get action='{escape(action)}'>"
+        "<label>Code <input name=code autocomplete=off required></label>"
+        f"<input type=hidden name=csrf value='{escape(csrf)}'>"
+        "<button type=submit>Continue</button></form>",
+    )
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """Everything the person should see before deciding (§H.5: full context)."""
+
+    agent_id: str
+    agent_name: str | None
+    resource_id: str
+    resource_name: str | None
+    scopes: Sequence[tuple[str, str | None]]
+    justification: str | None
+    code: str
+
+
+def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) -> str:
+    scopes = "".join(
+        f"<li><code>{escape(name)}</code>{_text(desc) if desc else ''}</li>"
+        for name, desc in view.scopes
+    )
+    agent = escape(view.agent_name or view.agent_id)
+    resource = escape(view.resource_name or view.resource_id)
+    why = (
+        f"<div class=box><strong>Why the agent says it needs this</strong>"
+        f"{_text(view.justification)}</div>"
+        if view.justification
+        else ""
+    )
+    return _page(
+        "Approve access?",
+        f"<h1>{agent} is asking for access</h1>"
+        f"<p>Signed in as <strong>{escape(person_name)}</strong>. "
+        f"Code <code id=code>{escape(view.code)}</code> — check it matches what your agent shows."
+        "</p><div class=box>"
+        f"<p>Agent: <code>{escape(view.agent_id)}</code></p>"
+        f"<p>Resource: <strong>{resource}</strong> (<code>{escape(view.resource_id)}</code>)</p>"
+        f"<p>Access requested:</p><ul>{scopes}</ul></div>{why}"
+        f"<form method=post action='{escape(action)}'>"
+        f"<input type=hidden name=csrf value='{escape(csrf)}'>"
+        f"<input type=hidden name=code value='{escape(view.code)}'>"
+        "<button type=submit name=decision value=approve id=approve>Approve</button>"
+        "<button type=submit name=decision value=deny id=deny>Deny</button></form>",
+    )
+
+
+def message_page(title: str, message: str) -> str:
+    return _page(title, f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>")
