@@ -1,0 +1,254 @@
+"""Following a deferred (202) response to its end (protocol-10 §F.4).
+
+The agent long-polls the pending URL with ``Prefer: wait``, honours ``Retry-After``
+(clamped, 5 s when absent, +5 s after a 429), surfaces interaction prompts and
+clarification questions through callbacks, and stops at an overall deadline — cancelling
+the pending request with ``DELETE`` so the server does not keep it alive for nobody.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from ..errors import (
+    AAuthError,
+    Gone,
+    InvalidCode,
+    PendingAbandoned,
+    PendingDenied,
+    PendingExpired,
+    ServerError,
+)
+from ..headers import HeaderError, InteractionRequirement, Requirement, find_requirement
+from .flow import Flow, Sleep
+
+__all__ = [
+    "Clarification",
+    "DeferredCallbacks",
+    "InteractionPrompt",
+    "PollSettings",
+    "PollTimeout",
+    "RequestSigner",
+    "follow_deferred",
+]
+
+
+class RequestSigner(Protocol):
+    """Returns the signature headers for a request (the agent's signer, bound to a token)."""
+
+    def __call__(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> dict[str, str]: ...
+
+
+class PollTimeout(AAuthError):
+    """The overall deadline passed while the request was still pending."""
+
+    code, status = "timeout", 504
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    """Limits for one deferred flow; every wait is bounded by ``deadline`` seconds."""
+
+    deadline: float = 300.0
+    prefer_wait: int = 30
+    default_interval: float = 5.0
+    max_interval: float = 60.0
+    slow_down_increment: float = 5.0
+    allow_loopback_http: bool = False
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+
+
+@dataclass(frozen=True)
+class InteractionPrompt:
+    """What a person must open: ``url`` and ``code`` (``link`` has the code filled in)."""
+
+    url: str
+    code: str
+    pending_url: str
+
+    @property
+    def link(self) -> str:
+        return f"{self.url}?code={self.code}"
+
+
+@dataclass(frozen=True)
+class Clarification:
+    """A question asked during consent; answer within ``timeout`` seconds."""
+
+    question: str
+    timeout: float | None
+    options: tuple[str, ...]
+    pending_url: str
+
+
+@dataclass
+class DeferredCallbacks:
+    """Hooks for the person-facing parts of a deferred flow.
+
+    ``on_clarification`` returns the answer text, or None to cancel the request.
+    """
+
+    on_interaction: Callable[[InteractionPrompt], None] | None = None
+    on_clarification: Callable[[Clarification], str | None] | None = None
+    on_status: Callable[[str], None] | None = None
+
+
+_TERMINAL: dict[int, type[AAuthError]] = {
+    403: PendingDenied,
+    408: PendingExpired,
+    410: Gone,
+    500: ServerError,
+}
+
+
+def _body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        value = json.loads(response.content or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _retry_after(response: httpx.Response, settings: PollSettings) -> float:
+    raw = response.headers.get("retry-after")
+    try:
+        seconds = float(raw) if raw is not None else settings.default_interval
+    except ValueError:
+        seconds = settings.default_interval
+    return min(max(seconds, 0.0), settings.max_interval)
+
+
+def _terminal_error(response: httpx.Response) -> AAuthError:
+    body = _body(response)
+    code = str(body.get("error", ""))
+    detail = str(body.get("detail") or body.get("error_description") or code)
+    if response.status_code == 403 and code == "abandoned":
+        return PendingAbandoned(detail)
+    if response.status_code == 410 and code == "invalid_code":
+        return InvalidCode(detail)
+    error_cls = _TERMINAL.get(response.status_code, ServerError)
+    return error_cls(detail or f"pending request ended with HTTP {response.status_code}")
+
+
+def _requirement(response: httpx.Response, settings: PollSettings) -> Requirement | None:
+    """The requirement on a pending response; a malformed one is ignored (keep polling)."""
+    try:
+        return find_requirement(
+            response.headers.multi_items(), allow_loopback_http=settings.allow_loopback_http
+        )
+    except HeaderError:
+        return None
+
+
+def pending_location(response: httpx.Response) -> str:
+    """The absolute pending URL of a 202; it must be on the responder's origin (V-31)."""
+    location = response.headers.get("location")
+    if not location:
+        raise ServerError("202 response without a Location header")
+    absolute: str = urljoin(str(response.request.url), location)
+    here, there = urlsplit(str(response.request.url)), urlsplit(absolute)
+    if (here.scheme, here.netloc) != (there.scheme, there.netloc):
+        raise ServerError(f"pending URL {absolute} is not on the responder's origin")
+    return absolute
+
+
+def _signed(
+    method: str, url: str, sign: RequestSigner, body: bytes | None = None, **headers: str
+) -> httpx.Request:
+    all_headers = {k.replace("_", "-"): v for k, v in headers.items()}
+    if body is not None:
+        all_headers["content-type"] = "application/json"
+    all_headers.update(sign(method, url, all_headers, body))
+    return httpx.Request(method, url, headers=all_headers, content=body)
+
+
+def follow_deferred(
+    response: httpx.Response,
+    sign: RequestSigner,
+    settings: PollSettings | None = None,
+    callbacks: DeferredCallbacks | None = None,
+) -> Flow[httpx.Response]:
+    """Poll the pending URL of ``response`` (a 202) until a final 200; return that response.
+
+    Terminal answers raise: 403 PendingDenied/PendingAbandoned, 408 PendingExpired,
+    410 InvalidCode/Gone (never retried, AG-23), 500 ServerError; the deadline raises
+    PollTimeout after cancelling the request.
+    """
+    settings = settings or PollSettings()
+    callbacks = callbacks or DeferredCallbacks()
+    deadline = settings.clock() + settings.deadline
+    location = pending_location(response)
+    interval_bonus = 0.0
+    prompted: tuple[str, str] | None = None
+    current = response
+    while True:
+        if current.status_code == 200:
+            return current
+        if current.status_code in (202, 429, 503):
+            requirement = _requirement(current, settings)
+            if isinstance(requirement, InteractionRequirement) and requirement.url:
+                if prompted != (requirement.url, requirement.code) and callbacks.on_interaction:
+                    callbacks.on_interaction(
+                        InteractionPrompt(requirement.url, requirement.code, location)
+                    )
+                prompted = (requirement.url, requirement.code)
+            body = _body(current)
+            if callbacks.on_status and current.status_code == 202:
+                callbacks.on_status(str(body.get("status", "pending")))
+            if current.status_code == 429:
+                interval_bonus += settings.slow_down_increment
+            if "clarification" in body and current.status_code == 202:
+                answered = yield from _clarify(body, location, sign, callbacks)
+                if not answered:
+                    yield _signed("DELETE", location, sign)
+                    raise PendingAbandoned("the clarification was declined; request cancelled")
+                delay = 0.0
+            else:
+                delay = _retry_after(current, settings) + interval_bonus
+        else:
+            raise _terminal_error(current)
+        remaining = deadline - settings.clock()
+        if remaining <= 0:
+            yield _signed("DELETE", location, sign)
+            raise PollTimeout(f"still pending after {settings.deadline:.0f} s; cancelled")
+        if delay > 0:
+            yield Sleep(min(delay, remaining))
+        wait = max(0, min(settings.prefer_wait, int(deadline - settings.clock())))
+        reply = yield _signed("GET", location, sign, prefer=f"wait={wait}")
+        assert reply is not None
+        current = reply
+
+
+def _clarify(
+    body: dict[str, Any], location: str, sign: RequestSigner, callbacks: DeferredCallbacks
+) -> Flow[bool]:
+    if callbacks.on_clarification is None:
+        return False
+    options = body.get("options")
+    timeout = body.get("timeout")
+    question = Clarification(
+        question=str(body["clarification"]),
+        timeout=float(timeout) if isinstance(timeout, int | float) else None,
+        options=tuple(str(o) for o in options) if isinstance(options, list) else (),
+        pending_url=location,
+    )
+    answer = callbacks.on_clarification(question)
+    if answer is None:
+        return False
+    payload = json.dumps(
+        {"action": "clarification_response", "clarification_response": answer}
+    ).encode("utf-8")
+    reply = yield _signed("POST", location, sign, body=payload)
+    assert reply is not None
+    if reply.status_code >= 400:
+        raise _terminal_error(reply)
+    return True
