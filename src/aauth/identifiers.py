@@ -24,6 +24,7 @@ _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 _LOOPBACK_AUTHORITY = re.compile(r"(localhost|127\.0\.0\.1|\[::1\])(?::([0-9]{1,5}))?")
+_VISIBLE = re.compile(r"[!-~]{1,2048}")
 _AGENT = re.compile(r"aauth:([a-z0-9\-_+.]{1,255})@(.+)")
 
 
@@ -86,7 +87,9 @@ def is_subagent_of(subagent: str, parent: str) -> bool:
 
 def is_endpoint_url(value: object, *, allow_loopback_http: bool = False) -> bool:
     """An endpoint URL: https (or loopback http when allowed), no query, no fragment."""
-    if not isinstance(value, str) or "#" in value or "?" in value:
+    if not isinstance(value, str) or _VISIBLE.fullmatch(value) is None:
+        return False
+    if "#" in value or "?" in value:
         return False
     try:
         parts = urlsplit(value)

@@ -1,0 +1,54 @@
+"""What a resource demands of a request, as one immutable object (per resource or per route).
+
+The strictest choice is the default: only AAuth's ``jwt`` scheme, an agent identity
+required. Routes relax (``hwk`` for pseudonymous access) or tighten (auth token, scopes)
+with :meth:`ResourcePolicy.replace`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+from aauth_signing import VerificationPolicy
+
+__all__ = ["ResourcePolicy"]
+
+
+@dataclass(frozen=True)
+class ResourcePolicy:
+    """Requirements for one resource (or one route of it).
+
+    ``resource`` is this resource's identifier (auth tokens must name it in ``aud``);
+    ``canonical_authorities`` are the ``@authority`` values it answers to — a signature made
+    for another host is refused even if valid. ``trusted_issuers`` are the PS/AS identifiers
+    whose auth tokens are accepted (None: any, which fetches keys from any issuer — avoid);
+    ``access_server`` is set when an AS issues this resource's auth tokens (the ``aud`` of its
+    resource tokens, RS-05).
+    """
+
+    resource: str
+    canonical_authorities: tuple[str, ...] = ()
+    accepted_schemes: tuple[str, ...] = ("jwt",)
+    require_identity: bool = True
+    require_auth_token: bool = False
+    required_scopes: tuple[str, ...] = ()
+    trusted_issuers: tuple[str, ...] | None = ()
+    access_server: str | None = None
+    signature_window: int = 60
+    additional_components: tuple[str, ...] = ()
+    replay_protection: bool = True
+    allow_loopback_http: bool = False
+
+    def with_(self, **changes: object) -> ResourcePolicy:
+        """A copy with ``changes`` (e.g. ``policy.with_(require_auth_token=True)``)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @cached_property
+    def signature_policy(self) -> VerificationPolicy:
+        """The RFC 9421 layer's policy for these requirements (AAuth profile, §C)."""
+        return VerificationPolicy.aauth(
+            accepted_schemes=self.accepted_schemes,
+            max_age=self.signature_window,
+            max_future_skew=self.signature_window,
+        ).with_components(*self.additional_components)

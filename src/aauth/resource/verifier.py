@@ -1,0 +1,322 @@
+"""Verifying a request at a resource: signature, token, binding, then what the route needs.
+
+The order is the protocol's (§C.6): signature headers and coverage, ``created`` window,
+Signature-Key scheme, the key — for AAuth's ``jwt`` scheme that is the agent or auth token,
+fully verified against its issuer — then the HTTP signature with that key. Only then does
+policy run: an agent that should have presented an agent token or an auth token gets a
+challenge (401 + ``AAuth-Requirement``), not a signature error.
+
+Signature failures raise :class:`aauth_signing.SignatureError` subclasses (rendered with
+``Signature-Error``); challenges raise :class:`~aauth.resource.challenge.Challenge`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from aauth_signing import (
+    AsyncKeyResolver,
+    ExpiredJWT,
+    HttpRequest,
+    InvalidJWT,
+    InvalidSignature,
+    Jwt,
+    KeyResolver,
+    ResolvedKey,
+    SignatureKeyMember,
+    UnsupportedScheme,
+    VerifiedSignature,
+    averify_request,
+    verify_request,
+)
+
+from .. import jwt
+from ..errors import InvalidToken, TokenExpired
+from ..headers import MissionRef, parse_authorization, parse_mission
+from ..keysource import KeySource
+from ..replay import InMemoryReplayGuard, ReplayGuard, replay_key
+from ..tokens import AgentTokenClaims, AuthTokenClaims, TokenVerifier
+from ..tokens.wire import AGENT_JWT_TYP, AUTH_JWT_TYP
+from .caller import VerifiedCaller
+from .challenge import AgentTokenRequired, AuthTokenRequired, ResourceTokenIssuer
+from .policy import ResourcePolicy
+
+__all__ = ["RequestVerifier"]
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_TYP_CACHE_SIZE = 256
+_typ_by_header: OrderedDict[str, str] = OrderedDict()
+
+
+def _token_typ(token: str) -> str:
+    """The JWT ``typ``, remembered per encoded header: an agent's tokens share one header."""
+    header = token.partition(".")[0]
+    typ = _typ_by_header.get(header)
+    if typ is None:
+        typ = jwt.parse(token).typ
+        _typ_by_header[header] = typ
+        if len(_typ_by_header) > _TYP_CACHE_SIZE:
+            _typ_by_header.popitem(last=False)
+    return typ
+
+
+@dataclass(frozen=True)
+class _Presented:
+    """What the ``jwt`` scheme's token turned out to be."""
+
+    agent_token: AgentTokenClaims | None = None
+    auth_token: AuthTokenClaims | None = None
+
+
+def _map_token_error(exc: InvalidToken) -> InvalidJWT | ExpiredJWT:
+    if isinstance(exc, TokenExpired):
+        return ExpiredJWT(exc.description)
+    return InvalidJWT(exc.description)
+
+
+def _resolved(member: Jwt, presented: AgentTokenClaims | AuthTokenClaims) -> ResolvedKey:
+    return ResolvedKey(
+        key=presented.cnf_key,
+        member=member,
+        jwk=presented.cnf_jwk,
+        thumbprint=presented.jkt,
+        signer=presented.iss,
+        claims=presented.raw,
+    )
+
+
+class _JwtResolver:
+    """Resolves AAuth's ``jwt`` scheme (agent or auth token) plus, via discovery, the
+    ``jwks_uri``/``jwks`` schemes; one instance per request so it can report what it saw."""
+
+    def __init__(self, owner: RequestVerifier, policy: ResourcePolicy) -> None:
+        self._owner = owner
+        self._policy = policy
+        self.presented = _Presented()
+
+    def _kind(self, member: SignatureKeyMember) -> tuple[Jwt, str]:
+        if not isinstance(member, Jwt):
+            raise UnsupportedScheme(
+                f"scheme {member.scheme!r} needs a discovery resolver",
+                self._policy.accepted_schemes,
+            )
+        try:
+            typ = _token_typ(member.jwt)
+        except InvalidToken as exc:
+            raise InvalidJWT(exc.description) from None
+        if typ not in (AGENT_JWT_TYP, AUTH_JWT_TYP):
+            raise InvalidJWT(f"a {typ!r} JWT cannot sign requests to a resource")
+        return member, typ
+
+    def resolve(self, member: SignatureKeyMember) -> ResolvedKey:
+        other = self._owner._other_resolver(member)
+        if other is not None:
+            return other.resolve(member)
+        jwt_member, typ = self._kind(member)
+        verifier = self._owner._tokens(self._policy)
+        try:
+            if typ == AGENT_JWT_TYP:
+                agent = verifier.verify_agent_token(jwt_member.jwt, expected_jkt=None)
+                self.presented = _Presented(agent_token=agent)
+                return _resolved(jwt_member, agent)
+            auth = verifier.verify_auth_token(
+                jwt_member.jwt, audience=self._policy.resource, agent=None, request_jkt=None
+            )
+        except InvalidToken as exc:
+            raise _map_token_error(exc) from None
+        self.presented = _Presented(auth_token=auth)
+        return _resolved(jwt_member, auth)
+
+
+class _AsyncJwtResolver(_JwtResolver):
+    async def resolve(self, member: SignatureKeyMember) -> ResolvedKey:  # type: ignore[override]
+        other = self._owner._other_async_resolver(member)
+        if other is not None:
+            return await other.resolve(member)
+        jwt_member, typ = self._kind(member)
+        verifier = self._owner._tokens(self._policy)
+        try:
+            if typ == AGENT_JWT_TYP:
+                agent = await verifier.averify_agent_token(jwt_member.jwt, expected_jkt=None)
+                self.presented = _Presented(agent_token=agent)
+                return _resolved(jwt_member, agent)
+            auth = await verifier.averify_auth_token(
+                jwt_member.jwt, audience=self._policy.resource, agent=None, request_jkt=None
+            )
+        except InvalidToken as exc:
+            raise _map_token_error(exc) from None
+        self.presented = _Presented(auth_token=auth)
+        return _resolved(jwt_member, auth)
+
+
+class RequestVerifier:
+    """Verifies requests to one resource and returns the :class:`VerifiedCaller`.
+
+    ``key_source`` finds issuer keys (a :class:`~aauth.discovery.Discovery` in production);
+    ``token_issuer`` lets the verifier answer with ``requirement=auth-token`` challenges
+    (without it, a missing auth token is a plain 401 ``agent-token``/403 outcome).
+    State-changing requests (not GET/HEAD/OPTIONS) are checked against ``replay_guard``.
+
+    >>> verifier = RequestVerifier(policy, Discovery())  # doctest: +SKIP
+    >>> caller = verifier.verify(request)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        policy: ResourcePolicy,
+        key_source: KeySource,
+        *,
+        token_issuer: ResourceTokenIssuer | None = None,
+        replay_guard: ReplayGuard | None = None,
+        discovery_resolvers: tuple[KeyResolver, AsyncKeyResolver] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.policy = policy
+        self.token_issuer = token_issuer
+        self._keys = key_source
+        self._replay = replay_guard if replay_guard is not None else InMemoryReplayGuard()
+        self._discovery = discovery_resolvers
+        self._clock = clock
+        self._verifiers: dict[tuple[tuple[str, ...] | None, bool], TokenVerifier] = {}
+
+    # -- plumbing shared by both colours -------------------------------------------------------
+
+    def _tokens(self, policy: ResourcePolicy) -> TokenVerifier:
+        """One TokenVerifier (with its cache) per trust configuration."""
+        key = (policy.trusted_issuers, policy.allow_loopback_http)
+        verifier = self._verifiers.get(key)
+        if verifier is None:
+            verifier = TokenVerifier(
+                self._keys,
+                trusted_issuers=policy.trusted_issuers,
+                allow_loopback_http=policy.allow_loopback_http,
+                clock=self._clock,
+            )
+            self._verifiers[key] = verifier
+        return verifier
+
+    def _other_resolver(self, member: SignatureKeyMember) -> KeyResolver | None:
+        if isinstance(member, Jwt) or self._discovery is None:
+            return None
+        return self._discovery[0]
+
+    def _other_async_resolver(self, member: SignatureKeyMember) -> AsyncKeyResolver | None:
+        if isinstance(member, Jwt) or self._discovery is None:
+            return None
+        return self._discovery[1]
+
+    def _check_authority(self, request: HttpRequest, policy: ResourcePolicy) -> None:
+        if not policy.canonical_authorities:
+            return
+        authority = urlsplit(request.target_uri).netloc.lower()
+        if authority not in policy.canonical_authorities:
+            raise InvalidSignature(f"this resource does not answer to {authority!r}")
+
+    def _replay_key(self, request: HttpRequest, verified: VerifiedSignature) -> str | None:
+        if request.method.upper() in _SAFE_METHODS or verified.thumbprint is None:
+            return None
+        parts = urlsplit(request.target_uri)
+        created = verified.created or 0
+        return replay_key(
+            verified.thumbprint,
+            created,
+            request.method,
+            parts.netloc.lower(),
+            parts.path or "/",
+            verified.signature,
+        )
+
+    def _caller(
+        self,
+        request: HttpRequest,
+        verified: VerifiedSignature,
+        presented: _Presented,
+        policy: ResourcePolicy,
+    ) -> VerifiedCaller:
+        """Policy after a good signature: challenge, or the caller."""
+        agent, auth = presented.agent_token, presented.auth_token
+        thumbprint = verified.thumbprint or ""
+        if (policy.require_identity or policy.require_auth_token) and not (agent or auth):
+            raise AgentTokenRequired()
+        mission = self._mission(request, policy, auth)
+        if policy.require_auth_token:
+            self._require_grant(agent, auth, thumbprint, policy, mission)
+        authorization = request.headers.get_all("authorization")
+        access = parse_authorization(authorization) if authorization else None
+        return VerifiedCaller(
+            signature=verified,
+            scheme=verified.scheme or "",
+            thumbprint=thumbprint,
+            agent_id=agent.sub if agent else (auth.agent if auth else None),
+            agent_token=agent,
+            auth_token=auth,
+            access_token=access,
+            mission=mission,
+        )
+
+    def _mission(
+        self, request: HttpRequest, policy: ResourcePolicy, auth: AuthTokenClaims | None
+    ) -> MissionRef | None:
+        if auth is not None and auth.mission is not None:
+            return MissionRef(auth.mission.approver, auth.mission.s256)
+        header = request.headers.get("aauth-mission")
+        if header is None:
+            return None
+        return parse_mission(header, allow_loopback_http=policy.allow_loopback_http)
+
+    def _require_grant(
+        self,
+        agent: AgentTokenClaims | None,
+        auth: AuthTokenClaims | None,
+        thumbprint: str,
+        policy: ResourcePolicy,
+        mission: MissionRef | None,
+    ) -> None:
+        """An auth token with every required scope, or an ``auth-token`` challenge (AG-13)."""
+        if auth is not None and set(policy.required_scopes) <= set(auth.scope):
+            return
+        issuer = self.token_issuer
+        if issuer is None:
+            raise AgentTokenRequired("this resource requires an auth token")
+        scope = policy.required_scopes or (auth.scope if auth else ())
+        if not scope:
+            raise ValueError("a route that requires an auth token must name required_scopes")
+        agent_id = agent.sub if agent else auth.agent if auth else ""
+        ps = agent.ps if agent else (mission.approver if mission else None)
+        if ps is None and auth is not None and issuer.access_server is None:
+            ps = auth.iss
+        token = issuer.issue(
+            agent=agent_id, agent_jkt=thumbprint, scope=scope, ps=ps, mission=mission
+        )
+        why = "insufficient scope" if auth is not None else "an auth token is required"
+        raise AuthTokenRequired(token, why)
+
+    # -- the two colours -----------------------------------------------------------------------
+
+    def verify(self, request: HttpRequest, policy: ResourcePolicy | None = None) -> VerifiedCaller:
+        """Verify ``request`` under ``policy`` (default: this verifier's)."""
+        policy = policy or self.policy
+        self._check_authority(request, policy)
+        resolver = _JwtResolver(self, policy)
+        verified = verify_request(request, policy.signature_policy, resolver)
+        key = self._replay_key(request, verified) if policy.replay_protection else None
+        if key is not None:
+            self._replay.check_and_store(key, self._clock() + 2 * policy.signature_window)
+        return self._caller(request, verified, resolver.presented, policy)
+
+    async def averify(
+        self, request: HttpRequest, policy: ResourcePolicy | None = None
+    ) -> VerifiedCaller:
+        """The asynchronous form of :meth:`verify` (discovery fetches are awaited)."""
+        policy = policy or self.policy
+        self._check_authority(request, policy)
+        resolver = _AsyncJwtResolver(self, policy)
+        verified = await averify_request(request, policy.signature_policy, resolver)
+        key = self._replay_key(request, verified) if policy.replay_protection else None
+        if key is not None:
+            await self._replay.acheck_and_store(key, self._clock() + 2 * policy.signature_window)
+        return self._caller(request, verified, resolver.presented, policy)
