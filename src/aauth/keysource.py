@@ -7,12 +7,16 @@ with a blocking and an awaitable method so one verifier serves both kinds of cal
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from aauth_signing import UnknownKey, VerifyingKey, select_jwk
 
-__all__ = ["KeySource", "StaticKeySource"]
+__all__ = ["FetcherKeySource", "JwksFetcher", "KeySource", "StaticKeySource", "as_key_source"]
+
+JwksFetcher = Callable[..., Mapping[str, Any] | None]
+"""``fetcher(issuer, dwk, kid)`` (or fewer arguments) returning a JWKS document."""
 
 
 class KeySource(Protocol):
@@ -55,3 +59,49 @@ class StaticKeySource:
         self, issuer: str, dwk: str, kid: str
     ) -> tuple[VerifyingKey, Mapping[str, Any]]:
         return self.get_key(issuer, dwk, kid)
+
+
+class FetcherKeySource:
+    """A :class:`~aauth.keysource.KeySource` over a ``jwks_fetcher`` callable.
+
+    The callable receives ``(issuer, dwk, kid)``, ``(issuer, kid)`` or ``(issuer)``,
+    whichever its signature accepts, and returns a JWKS document. It is the trust anchor:
+    no metadata document is fetched, so no ``issuer`` check happens here.
+    """
+
+    def __init__(self, fetcher: JwksFetcher, *, allow_legacy: bool = False) -> None:
+        self._fetcher = fetcher
+        self._legacy = allow_legacy
+        try:
+            params = inspect.signature(fetcher).parameters.values()
+            positional = [
+                p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
+            varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
+        except (TypeError, ValueError):
+            positional, varargs = [], True
+        self._arity = 3 if varargs else min(max(len(positional), 1), 3)
+
+    def _jwks(self, issuer: str, dwk: str, kid: str) -> Mapping[str, Any]:
+        args = (issuer, dwk, kid) if self._arity == 3 else (issuer, kid)[: self._arity]
+        jwks = self._fetcher(*args)
+        if not isinstance(jwks, Mapping):
+            raise UnknownKey(f"no JWKS for {issuer!r}")
+        return jwks
+
+    def get_key(self, issuer: str, dwk: str, kid: str) -> tuple[VerifyingKey, Mapping[str, Any]]:
+        return select_jwk(self._jwks(issuer, dwk, kid), kid, allow_legacy=self._legacy)
+
+    async def aget_key(
+        self, issuer: str, dwk: str, kid: str
+    ) -> tuple[VerifyingKey, Mapping[str, Any]]:
+        return self.get_key(issuer, dwk, kid)
+
+
+def as_key_source(keys: KeySource | JwksFetcher | None) -> KeySource:
+    """A KeySource from a KeySource, a ``jwks_fetcher`` callable, or None (knows no keys)."""
+    if keys is None:
+        return StaticKeySource({})
+    if hasattr(keys, "get_key") and hasattr(keys, "aget_key"):
+        return keys
+    return FetcherKeySource(keys)

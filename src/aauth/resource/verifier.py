@@ -14,34 +14,37 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from aauth_signing import (
-    AsyncKeyResolver,
     ExpiredJWT,
     HttpRequest,
     InvalidJWT,
     InvalidSignature,
+    JwksUri,
     Jwt,
-    KeyResolver,
     ResolvedKey,
+    SignatureError,
     SignatureKeyMember,
     UnsupportedScheme,
     VerifiedSignature,
+    VerifyingKey,
     averify_request,
+    jwk_thumbprint,
     verify_request,
 )
 
 from .. import jwt
-from ..errors import InvalidToken, TokenExpired
+from ..errors import AAuthError, InvalidToken, TokenExpired
 from ..headers import MissionRef, parse_authorization, parse_mission
-from ..keysource import KeySource
+from ..keysource import JwksFetcher, KeySource, as_key_source
 from ..replay import InMemoryReplayGuard, ReplayGuard, replay_key
 from ..tokens import AgentTokenClaims, AuthTokenClaims, TokenVerifier
 from ..tokens.wire import AGENT_JWT_TYP, AUTH_JWT_TYP
-from .caller import VerifiedCaller
+from .caller import VerificationResult, VerifiedCaller
 from .challenge import AgentTokenRequired, AuthTokenRequired, ResourceTokenIssuer
 from .policy import ResourcePolicy
 
@@ -89,6 +92,10 @@ def _resolved(member: Jwt, presented: AgentTokenClaims | AuthTokenClaims) -> Res
     )
 
 
+def _identified(member: JwksUri, key: VerifyingKey, jwk: Mapping[str, Any]) -> ResolvedKey:
+    return ResolvedKey(key, member, jwk, jwk_thumbprint(jwk), member.id)
+
+
 class _JwtResolver:
     """Resolves AAuth's ``jwt`` scheme (agent or auth token) plus, via discovery, the
     ``jwks_uri``/``jwks`` schemes; one instance per request so it can report what it saw."""
@@ -113,9 +120,9 @@ class _JwtResolver:
         return member, typ
 
     def resolve(self, member: SignatureKeyMember) -> ResolvedKey:
-        other = self._owner._other_resolver(member)
-        if other is not None:
-            return other.resolve(member)
+        if isinstance(member, JwksUri):
+            key, jwk = self._owner._keys.get_key(member.id, member.dwk, member.kid)
+            return _identified(member, key, jwk)
         jwt_member, typ = self._kind(member)
         verifier = self._owner._tokens(self._policy)
         try:
@@ -134,9 +141,9 @@ class _JwtResolver:
 
 class _AsyncJwtResolver(_JwtResolver):
     async def resolve(self, member: SignatureKeyMember) -> ResolvedKey:  # type: ignore[override]
-        other = self._owner._other_async_resolver(member)
-        if other is not None:
-            return await other.resolve(member)
+        if isinstance(member, JwksUri):
+            key, jwk = await self._owner._keys.aget_key(member.id, member.dwk, member.kid)
+            return _identified(member, key, jwk)
         jwt_member, typ = self._kind(member)
         verifier = self._owner._tokens(self._policy)
         try:
@@ -153,6 +160,26 @@ class _AsyncJwtResolver(_JwtResolver):
         return _resolved(jwt_member, auth)
 
 
+def _compat_policy(
+    canonical_authorities: Sequence[str],
+    resource_id: str | None,
+    trusted_auth_servers: Sequence[str] | None,
+) -> ResourcePolicy:
+    """The policy behind ``RequestVerifier(canonical_authorities, jwks_fetcher)``: every
+    scheme, identity optional, the fetcher as trust anchor."""
+    authorities = tuple(a.lower() for a in canonical_authorities)
+    if not authorities:
+        raise ValueError("canonical_authorities must name at least one authority")
+    return ResourcePolicy(
+        resource=resource_id or f"https://{authorities[0]}",
+        canonical_authorities=authorities,
+        accepted_schemes=("jwt", "hwk", "jwks_uri"),
+        require_identity=False,
+        trusted_issuers=None if trusted_auth_servers is None else tuple(trusted_auth_servers),
+        allow_loopback_http=True,
+    )
+
+
 class RequestVerifier:
     """Verifies requests to one resource and returns the :class:`VerifiedCaller`.
 
@@ -167,19 +194,21 @@ class RequestVerifier:
 
     def __init__(
         self,
-        policy: ResourcePolicy,
-        key_source: KeySource,
+        policy: ResourcePolicy | Sequence[str],
+        key_source: KeySource | JwksFetcher | None = None,
         *,
         token_issuer: ResourceTokenIssuer | None = None,
         replay_guard: ReplayGuard | None = None,
-        discovery_resolvers: tuple[KeyResolver, AsyncKeyResolver] | None = None,
+        resource_id: str | None = None,
+        trusted_auth_servers: Sequence[str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if not isinstance(policy, ResourcePolicy):
+            policy = _compat_policy(policy, resource_id, trusted_auth_servers)
         self.policy = policy
         self.token_issuer = token_issuer
-        self._keys = key_source
+        self._keys = as_key_source(key_source)
         self._replay = replay_guard if replay_guard is not None else InMemoryReplayGuard()
-        self._discovery = discovery_resolvers
         self._clock = clock
         self._verifiers: dict[tuple[tuple[str, ...] | None, bool], TokenVerifier] = {}
 
@@ -198,16 +227,6 @@ class RequestVerifier:
             )
             self._verifiers[key] = verifier
         return verifier
-
-    def _other_resolver(self, member: SignatureKeyMember) -> KeyResolver | None:
-        if isinstance(member, Jwt) or self._discovery is None:
-            return None
-        return self._discovery[0]
-
-    def _other_async_resolver(self, member: SignatureKeyMember) -> AsyncKeyResolver | None:
-        if isinstance(member, Jwt) or self._discovery is None:
-            return None
-        return self._discovery[1]
 
     def _check_authority(self, request: HttpRequest, policy: ResourcePolicy) -> None:
         if not policy.canonical_authorities:
@@ -320,3 +339,32 @@ class RequestVerifier:
         if key is not None:
             await self._replay.acheck_and_store(key, self._clock() + 2 * policy.signature_window)
         return self._caller(request, verified, resolver.presented, policy)
+
+    def verify_request(
+        self,
+        method: str,
+        target_uri: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        require_identity: bool = False,
+        require_auth_token: bool = False,
+    ) -> VerificationResult:
+        """The 0.3-era form: never raises for a bad request, reports ``valid``/``error``.
+
+        Prefer :meth:`verify`, which raises errors that render the right response.
+        """
+        policy = self.policy.with_(
+            require_identity=require_identity, require_auth_token=require_auth_token
+        )
+        request = HttpRequest(method, target_uri, dict(headers), body)
+        try:
+            caller = self.verify(request, policy)
+        except (SignatureError, AAuthError) as exc:
+            return VerificationResult(False, error=exc.description, error_code=exc.code)
+        return VerificationResult(
+            True,
+            agent_id=caller.agent_id,
+            user_sub=caller.subject,
+            scopes=sorted(caller.scopes) if caller.auth_token else None,
+            caller=caller,
+        )
