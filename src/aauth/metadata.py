@@ -21,6 +21,7 @@ from aauth_signing import IssuerMismatch, IssuerMissing
 
 from .errors import AAuthError
 from .identifiers import is_endpoint_url, is_server_identifier
+from .tokens.wire import ACCESS_DWK, AGENT_DWK, PERSON_DWK, RESOURCE_DWK
 
 __all__ = [
     "ACCESS_DWK",
@@ -37,11 +38,6 @@ __all__ = [
     "check_issuer",
     "well_known_url",
 ]
-
-AGENT_DWK = "aauth-agent.json"
-PERSON_DWK = "aauth-person.json"
-ACCESS_DWK = "aauth-access.json"
-RESOURCE_DWK = "aauth-resource.json"
 
 
 class MetadataError(AAuthError):

@@ -17,12 +17,12 @@ from aauth.errors import (
     TokenExpired,
     UntrustedIssuer,
 )
+from aauth.headers import MissionRef
 from aauth.keys import thumbprint
 from aauth.tokens import (
     AGENT_TOKEN,
     AUTH_TOKEN,
     Actor,
-    Mission,
     chained_actor,
     check_auth_receipt,
     check_upstream_token,
@@ -85,7 +85,7 @@ def verify(world: Any, token: str, verifier: Any = None, **overrides: Any) -> An
 
 
 def test_ps09_issued_token_has_the_required_header_and_claims(world: Any) -> None:
-    token = issue(world, account="acme", tenant="t1", mission=Mission(PS, S256))
+    token = issue(world, account="acme", tenant="t1", mission=MissionRef(PS, S256))
     header, claims = jwt.peek(token)
     assert header == {"alg": "Ed25519", "typ": TYP, "kid": world.ps.current_kid}
     assert claims["iss"] == PS
@@ -164,13 +164,13 @@ def test_issuance_refuses_malformed_identifiers(world: Any) -> None:
 
 def test_rs09_ps_and_as_tokens_verify(world: Any) -> None:
     act = Actor(UPSTREAM)
-    claims = verify(world, issue(world, act=act, mission=Mission(PS, S256), tenant="t"))
+    claims = verify(world, issue(world, act=act, mission=MissionRef(PS, S256), tenant="t"))
     assert (claims.iss, claims.dwk, claims.aud) == (PS, "aauth-person.json", RESOURCE)
     assert claims.sub == "user-123"
     assert claims.scope == ("docs.read",)
     assert claims.act == act
     assert claims.act.chain == (UPSTREAM,)
-    assert claims.mission == Mission(PS, S256)
+    assert claims.mission == MissionRef(PS, S256)
     assert claims.tenant == "t"
     assert claims.jkt == world.agent_jkt
     assert world.keys.calls == [(PS, "aauth-person.json", world.ps.current_kid)]

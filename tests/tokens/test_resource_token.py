@@ -10,11 +10,11 @@ from aauth_signing import SigningKey
 
 from aauth import jwt
 from aauth.errors import InvalidRequest, InvalidScope, InvalidToken, TokenExpired
+from aauth.headers import MissionRef
 from aauth.keys import thumbprint
 from aauth.tokens import (
     RESOURCE_TOKEN,
     Interaction,
-    Mission,
     check_resource_challenge,
     decode_unverified,
     issue_resource_token,
@@ -26,7 +26,7 @@ AS = "https://as.example"
 AGENT = "aauth:bot@ap.example"
 TYP = "aa-resource+jwt"
 S256 = "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg"
-MISSION = Mission(PS, S256)
+MISSION = MissionRef(PS, S256)
 
 
 def issue(world: Any, **overrides: Any) -> str:

@@ -20,7 +20,7 @@ from ..headers import (
     MissionRef,
     build_challenge,
 )
-from ..tokens import Interaction, Mission, Signer, issue_resource_token
+from ..tokens import Interaction, Signer, issue_resource_token
 
 __all__ = [
     "AgentTokenRequired",
@@ -119,7 +119,7 @@ class ResourceTokenIssuer:
             scope=tuple(scope),
             allowed_scopes=self._scopes,
             account=account,
-            mission=None if mission is None else Mission(mission.approver, mission.s256),
+            mission=mission,
             interaction=interaction,
             lifetime=self._lifetime,
             now=self._clock(),

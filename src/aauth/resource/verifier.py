@@ -281,7 +281,7 @@ class RequestVerifier:
         self, request: HttpRequest, policy: ResourcePolicy, auth: AuthTokenClaims | None
     ) -> MissionRef | None:
         if auth is not None and auth.mission is not None:
-            return MissionRef(auth.mission.approver, auth.mission.s256)
+            return auth.mission
         header = request.headers.get("aauth-mission")
         if header is None:
             return None

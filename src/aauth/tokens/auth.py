@@ -16,9 +16,10 @@ from typing import Any
 from aauth_signing import VerifyingKey
 
 from ..errors import ExpiredAgentToken, InvalidAuthToken, InvalidScope, InvalidToken
+from ..headers.mission import MissionRef
 from ..identifiers import is_agent_identifier, is_server_identifier
 from .agent import confirmation_jwk
-from .claims import Actor, AgentTokenClaims, AuthTokenClaims, Mission, format_scope, parse_scope
+from .claims import Actor, AgentTokenClaims, AuthTokenClaims, format_scope, parse_scope
 from .issuing import Signer, sign_token
 from .wire import AUTH_DWKS, AUTH_JWT_TYP
 
@@ -55,7 +56,7 @@ def issue_auth_token(
     sub: str | None = None,
     scope: str | Collection[str] | None = None,
     act: Actor | None = None,
-    mission: Mission | None = None,
+    mission: MissionRef | None = None,
     account: str | None = None,
     tenant: str | None = None,
     lifetime: int = DEFAULT_AUTH_TOKEN_LIFETIME,
@@ -102,7 +103,7 @@ def issue_auth_token(
         "sub": sub,
         "scope": scope_text,
         "act": None if act is None else act.claim(),
-        "mission": None if mission is None else mission.claim(),
+        "mission": None if mission is None else mission.to_claim(),
         "account": account,
         "tenant": tenant,
     }

@@ -24,6 +24,7 @@ from aauth_signing import (
 )
 
 from ..errors import InvalidToken
+from ..headers.mission import MissionRef
 from ..identifiers import is_agent_identifier, is_endpoint_url, is_server_identifier, server_host
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
     "AgentTokenClaims",
     "AuthTokenClaims",
     "Interaction",
-    "Mission",
     "ResourceTokenClaims",
     "format_scope",
     "is_s256",
@@ -132,27 +132,6 @@ def _confirmation(
     except SignatureError as exc:
         raise InvalidToken(f"{what} 'cnf.jwk' is not a usable key: {exc.description}") from exc
     return MappingProxyType(jwk), key, jkt
-
-
-@dataclass(frozen=True)
-class Mission:
-    """A mission reference: the approving PS and the SHA-256 (base64url) of the mission blob."""
-
-    approver: str
-    s256: str
-
-    @classmethod
-    def from_claim(cls, value: Any, what: str, *, allow_loopback_http: bool = False) -> Mission:
-        if not isinstance(value, dict):
-            raise InvalidToken(f"{what} 'mission' is not a JSON object")
-        approver = _server_id(value, "approver", what, allow_loopback_http, "mission.")
-        s256 = _text(value, "s256", what, "mission.")
-        if not is_s256(s256):
-            raise InvalidToken(f"{what} 'mission.s256' is not a base64url SHA-256 digest")
-        return cls(approver, s256)
-
-    def claim(self) -> dict[str, str]:
-        return {"approver": self.approver, "s256": self.s256}
 
 
 @dataclass(frozen=True)
@@ -277,7 +256,7 @@ class ResourceTokenClaims:
     exp: float
     scope: tuple[str, ...]
     account: str | None
-    mission: Mission | None
+    mission: MissionRef | None
     interaction: Interaction | None
     raw: Mapping[str, Any]
 
@@ -307,7 +286,7 @@ class ResourceTokenClaims:
             account=_optional_text(raw, "account", what),
             mission=None
             if mission is None
-            else Mission.from_claim(mission, what, allow_loopback_http=loop),
+            else MissionRef.from_claim(mission, allow_loopback_http=loop),
             interaction=None
             if interaction is None
             else Interaction.from_claim(interaction, what, allow_loopback_http=loop),
@@ -332,7 +311,7 @@ class AuthTokenClaims:
     sub: str | None
     scope: tuple[str, ...]
     act: Actor | None
-    mission: Mission | None
+    mission: MissionRef | None
     account: str | None
     tenant: str | None
     raw: Mapping[str, Any]
@@ -369,7 +348,7 @@ class AuthTokenClaims:
             act=None if act is None else Actor.from_claim(act, what, allow_loopback_http=loop),
             mission=None
             if mission is None
-            else Mission.from_claim(mission, what, allow_loopback_http=loop),
+            else MissionRef.from_claim(mission, allow_loopback_http=loop),
             account=_optional_text(raw, "account", what),
             tenant=_optional_text(raw, "tenant", what),
             raw=MappingProxyType(raw),

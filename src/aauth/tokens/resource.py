@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from ..errors import InvalidRequest, InvalidScope, InvalidToken
+from ..headers.mission import MissionRef
 from ..identifiers import is_agent_identifier, is_endpoint_url, is_server_identifier
 from .claims import (
     Interaction,
-    Mission,
     ResourceTokenClaims,
     format_scope,
     is_s256,
@@ -46,7 +46,7 @@ def issue_resource_token(
     kid: str | None = None,
     allowed_scopes: Collection[str] | None = None,
     account: str | None = None,
-    mission: Mission | None = None,
+    mission: MissionRef | None = None,
     interaction: Interaction | None = None,
     lifetime: int = DEFAULT_RESOURCE_TOKEN_LIFETIME,
     now: float | None = None,
@@ -85,7 +85,7 @@ def issue_resource_token(
         "agent_jkt": agent_jkt,
         "scope": scope_text,
         "account": account,
-        "mission": None if mission is None else mission.claim(),
+        "mission": None if mission is None else mission.to_claim(),
         "interaction": None if interaction is None else interaction.claim(),
     }
     return sign_token(
