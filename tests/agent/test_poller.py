@@ -189,3 +189,21 @@ def test_async_driver(script: tuple[Script, str]) -> None:
             return str(final.json()["auth_token"])
 
     assert asyncio.run(main()) == "async"
+
+
+def test_polling_survives_a_restarting_server() -> None:
+    """A connection failure mid-poll (the PS restarting) is retried until the deadline."""
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if len(calls) == 1:
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.Response(200, json={"auth_token": "after-restart"})
+
+    start = httpx.Request("POST", "http://127.0.0.1:9/start")
+    first = httpx.Response(202, headers={"Location": "/pending/1"}, request=start)
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        final = run_sync(follow_deferred(first, fake_sign, FAST), client)
+    assert final.json()["auth_token"] == "after-restart"
+    assert calls == ["GET", "GET"]

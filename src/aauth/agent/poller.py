@@ -223,7 +223,11 @@ def follow_deferred(
         if delay > 0:
             yield Sleep(min(delay, remaining))
         wait = max(0, min(settings.prefer_wait, int(deadline - settings.clock())))
-        reply = yield _signed("GET", location, sign, prefer=f"wait={wait}")
+        try:
+            reply = yield _signed("GET", location, sign, prefer=f"wait={wait}")
+        except httpx.TransportError:
+            # The server may be restarting; its pending state is durable, so keep polling.
+            reply = httpx.Response(503, request=current.request)
         assert reply is not None
         current = reply
 
