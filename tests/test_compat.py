@@ -145,7 +145,8 @@ def test_challenge_headers_today_and_legacy() -> None:
     value = aauth.build_agent_auth_challenge(require_auth_token=True, resource_token="a.b.c")
     assert value == 'requirement=auth-token;resource-token="a.b.c"'
     parsed = aauth.parse_agent_auth_header(value)
-    assert parsed["auth_token"] and parsed["resource_token"] == "a.b.c"
+    assert parsed["auth_token"]
+    assert parsed["resource_token"] == "a.b.c"
     legacy = aauth.parse_agent_auth_header("httpsig; identity=?1")
     assert legacy["identity"]
     old = aauth.parse_agent_auth_header('require=interaction; code="ABCD2345"')
