@@ -228,6 +228,11 @@ class RequestVerifier:
             self._verifiers[key] = verifier
         return verifier
 
+    def clear_token_cache(self) -> None:
+        """Forget verified tokens (e.g. after an issuer's key was revoked out of band)."""
+        for verifier in self._verifiers.values():
+            verifier.clear_cache()
+
     def _check_authority(self, request: HttpRequest, policy: ResourcePolicy) -> None:
         if not policy.canonical_authorities:
             return

@@ -1,0 +1,117 @@
+"""Token-scheme verification cost, as ratios to a raw Ed25519 verify measured in the same run.
+
+- jwt-scheme request with an agent token, cold: the token is verified afresh (its JWS is a
+  second Ed25519 verify, so ~2x is the floor); target <= 2.1.
+- the same request warm: the verified token comes from the cache; target <= 1.15.
+- a full RequestVerifier check of a request carrying an auth token, warm; target <= 1.2.
+
+Run: .venv/bin/python bench/bench_tokens.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import timeit
+from collections.abc import Callable
+
+from aauth_signing import HttpRequest, VerificationPolicy, verify_request
+
+from aauth import (
+    AgentSigner,
+    KeySet,
+    RequestVerifier,
+    ResourcePolicy,
+    StaticKeySource,
+    generate_key,
+    issue_agent_token,
+    issue_auth_token,
+)
+from aauth.resource.verifier import _JwtResolver
+
+AP, PS, API = "https://agent.example", "https://ps.example", "https://api.example"
+AGENT = "aauth:assistant@agent.example"
+TARGETS = {
+    "agent token, cold": 2.1,
+    "agent token, warm": 1.15,
+    "RequestVerifier + auth token, warm": 1.2,
+}
+
+
+def best_of(fn: Callable[[], object], number: int, repeat: int = 7) -> float:
+    """Microseconds per call, the fastest of ``repeat`` runs (least disturbed by noise)."""
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+
+
+def main() -> int:
+    ap_keys, ps_keys = KeySet.generate(), KeySet.generate()
+    agent_key = generate_key()
+    agent_token = issue_agent_token(
+        ap_keys, iss=AP, sub=AGENT, cnf_jwk=agent_key.public_key(), ps=PS
+    )
+    auth_token = issue_auth_token(
+        ps_keys,
+        iss=PS,
+        dwk="aauth-person.json",
+        aud=API,
+        agent=AGENT,
+        cnf_jwk=agent_key.public_key(),
+        agent_exp=time.time() + 3600,
+        resource_scope="data.read",
+        scope="data.read",
+    )
+    keys = StaticKeySource({AP: ap_keys.jwks(), PS: ps_keys.jwks()})
+    signer = AgentSigner(agent_key, agent_token)
+    url = f"{API}/reports/q3"
+    with_agent_token = HttpRequest("GET", url, signer.sign("GET", url))
+    with_auth_token = HttpRequest("GET", url, signer.sign("GET", url, token=auth_token))
+
+    policy = ResourcePolicy(
+        resource=API,
+        canonical_authorities=("api.example",),
+        trusted_issuers=(PS,),
+        require_auth_token=True,
+        required_scopes=("data.read",),
+    )
+    verifier = RequestVerifier(policy, keys)
+    signature_policy = VerificationPolicy.aauth()
+
+    def agent_token_cold() -> None:
+        verifier.clear_token_cache()
+        verify_request(with_agent_token, signature_policy, _JwtResolver(verifier, policy))
+
+    def agent_token_warm() -> None:
+        verify_request(with_agent_token, signature_policy, _JwtResolver(verifier, policy))
+
+    def full_check_warm() -> None:
+        verifier.verify(with_auth_token)
+
+    public = agent_key.public_key()
+    base = b'"@method": GET\n' + b"x" * 600  # about the size of a jwt-scheme signature base
+    raw_signature = agent_key.sign(base)
+
+    def raw_verify() -> None:
+        public.verify(raw_signature, base)
+
+    full_check_warm()  # prime the caches
+    agent_token_warm()
+    number = 2000
+    baseline = best_of(raw_verify, number)
+    results = {
+        "agent token, cold": best_of(agent_token_cold, number // 2),
+        "agent token, warm": best_of(agent_token_warm, number),
+        "RequestVerifier + auth token, warm": best_of(full_check_warm, number),
+    }
+    print(f"raw Ed25519 verify: {baseline:7.1f} us")
+    for name, micros in results.items():
+        ratio = micros / baseline
+        ok = ratio <= TARGETS[name]
+        print(
+            f"{name:38s} {micros:7.1f} us  ratio {ratio:4.2f}  (target <= {TARGETS[name]})"
+            f"{'' if ok else '  ABOVE TARGET'}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,297 @@
+"""``httpx.Auth`` for agents: sign every request, and walk challenge → token → retry alone.
+
+The whole exchange is one generator (:meth:`AgentAuth.flow`). The sync and async drivers
+differ only in how they sleep and send: requests to the resource go through the caller's
+client (so its transport, proxies and limits apply); requests to the person server go
+through the auth's own client, where a failed connection is thrown back into the flow so a
+long poll survives a restarting server.
+
+>>> auth = AgentAuth(AgentSigner(key, agent_token))                       # doctest: +SKIP
+>>> httpx.get("https://api.example/data", auth=auth)                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+
+from ..errors import InvalidToken, ServerError
+from ..headers import (
+    AgentTokenRequirement,
+    AuthTokenRequirement,
+    HeaderError,
+    find_requirement,
+    parse_signature_error,
+)
+from ..metadata import PersonServerMetadata, well_known_url
+from ..tokens import check_resource_challenge, decode_unverified
+from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
+from ..tokens.wire import PERSON_DWK
+from .flow import Flow, Sleep
+from .poller import DeferredCallbacks, PollSettings
+from .signer import AgentSigner
+from .token_client import TokenRequest, request_auth_token
+
+__all__ = ["AgentAuth", "AuthTokenCache"]
+
+_RETRY_LIMIT = 2
+
+
+def _origin(url: httpx.URL | str) -> str:
+    parts = urlsplit(str(url))
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+@dataclass
+class AuthTokenCache:
+    """Auth tokens by resource identifier, each until shortly before its ``exp``.
+
+    Bounded (LRU) and thread-safe; a token is dropped ``margin`` seconds before it expires so
+    a request never leaves with a token that dies in flight. There is no refresh token in
+    AAuth: an expired token is replaced by a fresh challenge and token request (§D.3).
+    """
+
+    max_entries: int = 256
+    margin: float = 30.0
+    clock: Callable[[], float] = time.time
+    _tokens: OrderedDict[str, tuple[str, float]] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, resource: str) -> str | None:
+        with self._lock:
+            entry = self._tokens.get(resource)
+            if entry is None:
+                return None
+            if entry[1] - self.margin <= self.clock():
+                del self._tokens[resource]
+                return None
+            self._tokens.move_to_end(resource)
+            return entry[0]
+
+    def put(self, resource: str, token: str, expires_at: float) -> None:
+        with self._lock:
+            self._tokens[resource] = (token, expires_at)
+            self._tokens.move_to_end(resource)
+            while len(self._tokens) > self.max_entries:
+                self._tokens.popitem(last=False)
+
+    def discard(self, resource: str) -> None:
+        with self._lock:
+            self._tokens.pop(resource, None)
+
+
+class AgentAuth(httpx.Auth):
+    """Signs requests as an agent and obtains auth tokens when a resource asks for one.
+
+    ``person_server`` defaults to the ``ps`` claim of the agent token. ``callbacks`` surface
+    interaction prompts (URL + code for the person) and clarification questions;
+    ``justification`` is shown to the person at consent. ``allow_loopback_http`` is for
+    development on one machine only.
+    """
+
+    requires_request_body = True
+    requires_response_body = True
+
+    def __init__(
+        self,
+        signer: AgentSigner,
+        *,
+        person_server: str | None = None,
+        callbacks: DeferredCallbacks | None = None,
+        poll: PollSettings | None = None,
+        justification: str | None = None,
+        capabilities: Sequence[str] = ("interaction",),
+        cache: AuthTokenCache | None = None,
+        allow_loopback_http: bool = False,
+        timeout: float = 30.0,
+    ) -> None:
+        self.signer = signer
+        self.callbacks = callbacks or DeferredCallbacks()
+        self.poll = poll or PollSettings(allow_loopback_http=allow_loopback_http)
+        self.justification = justification
+        self.capabilities = tuple(capabilities)
+        self.cache = cache or AuthTokenCache()
+        self._loopback = allow_loopback_http
+        self._timeout = timeout
+        self._person_server = person_server
+        self._token_endpoints: dict[str, str] = {}
+        if signer.agent_token is None:
+            raise ValueError("AgentAuth needs a signer with an agent token")
+        agent = decode_unverified(
+            AGENT_TOKEN, signer.agent_token, allow_loopback_http=allow_loopback_http
+        )
+        self.agent_id = agent.sub
+        if self._person_server is None:
+            self._person_server = agent.ps
+
+    # -- the flow ----------------------------------------------------------------------------
+
+    def _signed(
+        self, request: httpx.Request, token: str | None, extra: Sequence[str] = ()
+    ) -> httpx.Request:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _SIGNATURE_FIELDS}
+        body = request.content or None
+        headers.update(
+            self.signer.sign(
+                request.method, str(request.url), headers, body, token=token, extra_components=extra
+            )
+        )
+        return httpx.Request(
+            request.method,
+            request.url,
+            headers=headers,
+            content=request.content,
+            extensions=request.extensions,
+        )
+
+    def _token_endpoint(self) -> Flow[str]:
+        ps = self._person_server
+        if ps is None:
+            raise InvalidToken("the agent token names no person server ('ps') and none is set")
+        endpoint = self._token_endpoints.get(ps)
+        if endpoint is None:
+            response = yield httpx.Request("GET", well_known_url(ps, PERSON_DWK))
+            assert response is not None
+            if response.status_code != 200:
+                raise ServerError(f"cannot read {ps} metadata (HTTP {response.status_code})")
+            try:
+                document = json.loads(response.content)
+            except ValueError:
+                raise ServerError(f"{ps} metadata is not JSON") from None
+            metadata = PersonServerMetadata.from_json(
+                document, ps, allow_loopback_http=self._loopback
+            )
+            endpoint = metadata.token_endpoint
+            self._token_endpoints[ps] = endpoint
+        return endpoint
+
+    def _obtain(self, requirement: AuthTokenRequirement, resource: str) -> Flow[str]:
+        """AG-11/AG-12: check the resource token, then get an auth token for it."""
+        challenge = decode_unverified(
+            RESOURCE_TOKEN, requirement.resource_token, allow_loopback_http=self._loopback
+        )
+        check_resource_challenge(
+            challenge, resource=resource, agent=self.agent_id, agent_jkt=self.signer.thumbprint
+        )
+        endpoint = yield from self._token_endpoint()
+        token_request = TokenRequest(
+            requirement.resource_token, resource, self.justification, self.capabilities
+        )
+        token, claims = yield from request_auth_token(
+            endpoint,
+            token_request,
+            self.signer,
+            issuer=challenge.aud,
+            settings=self.poll,
+            callbacks=self.callbacks,
+            allow_loopback_http=self._loopback,
+        )
+        self.cache.put(resource, token, claims.exp)
+        return token
+
+    def flow(self, request: httpx.Request) -> Flow[httpx.Response]:
+        """Sign ``request``; satisfy the resource's challenges; return the final response."""
+        resource = _origin(request.url)
+        token = self.cache.get(resource)
+        extra: tuple[str, ...] = ()
+        retries = 0
+        while True:
+            response = yield self._signed(request, token, extra)
+            assert response is not None
+            if response.status_code != 401 or retries == _RETRY_LIMIT:
+                return response
+            retries += 1
+            needed = _required_input(response)
+            if needed and not set(needed) <= set(extra):
+                extra = tuple(dict.fromkeys(extra + needed))
+                continue
+            requirement = _requirement(response, self._loopback)
+            if isinstance(requirement, AuthTokenRequirement):
+                self.cache.discard(resource)
+                token = yield from self._obtain(requirement, resource)
+            elif isinstance(requirement, AgentTokenRequirement) and token is not None:
+                token = None  # present the agent token instead of the auth token
+            else:
+                return response  # nothing this agent can satisfy (AG-14)
+
+    # -- drivers -----------------------------------------------------------------------------
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        resource = _origin(request.url)
+        flow = self.flow(request)
+        reply: httpx.Response | None = None
+        failure: httpx.TransportError | None = None
+        with httpx.Client(timeout=self._timeout) as own:
+            try:
+                while True:
+                    step = flow.send(reply) if failure is None else flow.throw(failure)
+                    reply = failure = None
+                    if isinstance(step, Sleep):
+                        time.sleep(max(0.0, step.seconds))
+                    elif _origin(step.url) == resource:
+                        reply = yield step
+                    else:
+                        try:
+                            reply = own.send(step)
+                        except httpx.TransportError as exc:
+                            failure = exc
+            except StopIteration:
+                return
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        resource = _origin(request.url)
+        flow = self.flow(request)
+        reply: httpx.Response | None = None
+        failure: httpx.TransportError | None = None
+        async with httpx.AsyncClient(timeout=self._timeout) as own:
+            try:
+                while True:
+                    step = flow.send(reply) if failure is None else flow.throw(failure)
+                    reply = failure = None
+                    if isinstance(step, Sleep):
+                        await anyio.sleep(max(0.0, step.seconds))
+                    elif _origin(step.url) == resource:
+                        reply = yield step
+                    else:
+                        try:
+                            reply = await own.send(step)
+                        except httpx.TransportError as exc:
+                            failure = exc
+            except StopIteration:
+                return
+
+
+_SIGNATURE_FIELDS = frozenset({"signature", "signature-input", "signature-key", "content-digest"})
+
+
+def _requirement(response: httpx.Response, loopback: bool) -> object:
+    try:
+        return find_requirement(response.headers.multi_items(), allow_loopback_http=loopback)
+    except HeaderError:
+        return None
+
+
+def _required_input(response: httpx.Response) -> tuple[str, ...]:
+    """Components a ``Signature-Error: invalid_input`` asks the agent to cover too."""
+    value = response.headers.get("signature-error")
+    if value is None:
+        return ()
+    try:
+        info = parse_signature_error(value)
+    except HeaderError:
+        return ()
+    if info.error != "invalid_input":
+        return ()
+    return tuple(c for c in info.required_input if c != "signature-key")

@@ -1,0 +1,141 @@
+"""Asking the agent's person server for an auth token (protocol-10 §F.3), as a flow.
+
+The agent POSTs the resource token to its PS's ``token_endpoint``, signed with its agent
+token, and either gets the auth token at once (200) or a deferred answer (202) that it
+follows to the end. Before using the token it checks that it is for this resource, this
+agent and this key (AG-17).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ..errors import (
+    AAuthError,
+    ExpiredAgentToken,
+    ExpiredResourceToken,
+    Forbidden,
+    InvalidAgentToken,
+    InvalidRequest,
+    InvalidResourceToken,
+    InvalidToken,
+    ServerError,
+    UserUnreachable,
+)
+from ..tokens import AuthTokenClaims, check_auth_receipt, decode_unverified
+from ..tokens.verifier import AGENT_TOKEN, AUTH_TOKEN
+from .flow import Flow
+from .poller import DeferredCallbacks, PollSettings, follow_deferred
+from .signer import AgentSigner
+
+__all__ = ["TokenRequest", "decode_agent_id", "request_auth_token"]
+
+_ERRORS: dict[str, type[AAuthError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidRequest,
+        InvalidAgentToken,
+        ExpiredAgentToken,
+        InvalidResourceToken,
+        ExpiredResourceToken,
+        UserUnreachable,
+        ServerError,
+    )
+}
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """One token request: the resource token and what the person should see with it."""
+
+    resource_token: str
+    resource: str
+    justification: str | None = None
+    capabilities: Sequence[str] = ("interaction",)
+    upstream_token: str | None = None
+
+    def body(self) -> bytes:
+        payload: dict[str, Any] = {"resource_token": self.resource_token}
+        if self.justification:
+            payload["justification"] = self.justification
+        if self.capabilities:
+            payload["capabilities"] = list(self.capabilities)
+        if self.upstream_token:
+            payload["upstream_token"] = self.upstream_token
+        return json.dumps(payload, separators=(",", ":")).encode("utf-8")
+
+
+def _problem(response: httpx.Response) -> AAuthError:
+    """The error a non-success token response stands for (by its ``error`` member)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    code = str(body.get("error", "")) if isinstance(body, dict) else ""
+    detail = str(body.get("detail") or body.get("error_description") or code) if body else ""
+    if response.status_code == 401 and "signature-error" in response.headers:
+        return InvalidRequest(
+            f"the PS refused the signature: {response.headers['signature-error']}"
+        )
+    error_cls = _ERRORS.get(code)
+    if error_cls is None:
+        error_cls = Forbidden if response.status_code == 403 else ServerError
+    return error_cls(detail or f"token endpoint answered HTTP {response.status_code}")
+
+
+def request_auth_token(
+    token_endpoint: str,
+    request: TokenRequest,
+    signer: AgentSigner,
+    *,
+    issuer: str,
+    settings: PollSettings | None = None,
+    callbacks: DeferredCallbacks | None = None,
+    allow_loopback_http: bool = False,
+) -> Flow[tuple[str, AuthTokenClaims]]:
+    """The auth token (and its claims) for ``request``, from the PS at ``token_endpoint``.
+
+    ``issuer`` is whom the token must come from (the resource token's ``aud``: this PS, or
+    the AS it federates with). Raises the AAuthError the PS answered with, or InvalidToken
+    when the token it returned is not for this resource, agent and key.
+    """
+    settings = settings or PollSettings(allow_loopback_http=allow_loopback_http)
+    body = request.body()
+    headers = {"content-type": "application/json", "prefer": f"wait={settings.prefer_wait}"}
+    headers.update(signer.sign("POST", token_endpoint, headers, body))
+    response = yield httpx.Request("POST", token_endpoint, headers=headers, content=body)
+    assert response is not None
+    if response.status_code == 202:
+
+        def sign(
+            method: str, url: str, headers: dict[str, str], body: bytes | None
+        ) -> dict[str, str]:
+            return signer.sign(method, url, headers, body)
+
+        response = yield from follow_deferred(response, sign, settings, callbacks)
+    if response.status_code != 200:
+        raise _problem(response)
+    try:
+        token = response.json()["auth_token"]
+    except (ValueError, KeyError, TypeError):
+        raise ServerError("the token endpoint's 200 carries no auth_token") from None
+    if not isinstance(token, str):
+        raise ServerError("auth_token is not a string")
+    claims = decode_unverified(AUTH_TOKEN, token, allow_loopback_http=allow_loopback_http)
+    if signer.agent_token is None:
+        raise InvalidToken("the signer has no agent token to check the auth token against")
+    agent = decode_agent_id(signer.agent_token, allow_loopback_http)
+    check_auth_receipt(
+        claims, resource=request.resource, agent=agent, agent_jkt=signer.thumbprint, issuer=issuer
+    )
+    return token, claims
+
+
+def decode_agent_id(agent_token: str, allow_loopback_http: bool) -> str:
+    """The agent's own identifier, read from its agent token (it trusts its own AP)."""
+    return decode_unverified(AGENT_TOKEN, agent_token, allow_loopback_http=allow_loopback_http).sub
