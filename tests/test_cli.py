@@ -1,0 +1,74 @@
+"""The command line: keygen, sign, verify and decode round-trip without a network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aauth.cli import main
+
+
+def keygen(tmp_path: Path) -> Path:
+    path = tmp_path / "agent.jwk"
+    assert main(["keygen", "--out", str(path)]) == 0
+    return path
+
+
+def test_keygen_writes_a_private_jwk_readable_only_by_its_owner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = keygen(tmp_path)
+    assert path.stat().st_mode & 0o077 == 0
+    private = json.loads(path.read_text())
+    public = json.loads(capsys.readouterr().out)
+    assert private["alg"] == "Ed25519"
+    assert "d" in private
+    assert "d" not in public
+    assert public["kid"] == private["kid"]
+
+
+def test_sign_then_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = keygen(tmp_path)
+    capsys.readouterr()
+    url = "https://api.example/items?page=2"
+    assert main(["sign", "--key", str(key), "GET", url, "-H", "Accept: application/json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    headers = [arg for line in lines for arg in ("-H", line)]
+    assert main(["verify", "GET", url, "-H", "Accept: application/json", *headers]) == 0
+    assert "scheme=hwk" in capsys.readouterr().out
+    assert main(["verify", "GET", url + "&x=1", *headers]) == 1
+    assert "invalid_signature" in capsys.readouterr().err
+
+
+def test_decode_token_and_headers(capsys: pytest.CaptureFixture[str]) -> None:
+    from aauth import KeySet, generate_key, issue_agent_token
+
+    token = issue_agent_token(
+        KeySet.generate(),
+        iss="https://ap.example",
+        sub="aauth:bot@ap.example",
+        cnf_jwk=generate_key().public_key(),
+    )
+    assert main(["decode", token]) == 0
+    decoded = json.loads(capsys.readouterr().out)
+    assert decoded["header"]["typ"] == "aa-agent+jwt"
+    assert decoded["claims"]["sub"] == "aauth:bot@ap.example"
+    assert main(["decode", f'sig=jwt;jwt="{token}"']) == 0
+    member = json.loads(capsys.readouterr().out)["members"]["sig"]
+    assert member["scheme"] == "jwt"
+    assert member["jwt"]["claims"]["iss"] == "https://ap.example"
+    assert main(["decode", "requirement=agent-token"]) == 0
+    assert json.loads(capsys.readouterr().out)["requirement"] == "agent-token"
+
+
+def test_decode_rejects_garbage() -> None:
+    with pytest.raises(SystemExit):
+        main(["decode", "definitely not a header ((("])
+
+
+def test_bad_header_argument(tmp_path: Path) -> None:
+    key = keygen(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["sign", "--key", str(key), "GET", "https://a.example/", "-H", "no-colon"])
