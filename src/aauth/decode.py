@@ -36,7 +36,7 @@ def _signature_key(value: str) -> dict[str, Any]:
         member = header.member(label)
         if isinstance(member, UnknownScheme):
             raise InvalidSignature(f"member {label!r} names no known scheme")
-        params = dict(member.params())
+        params: dict[str, Any] = dict(member.params())
         token = params.get("jwt")
         if isinstance(token, str):
             params["jwt"] = _jwt(token)
