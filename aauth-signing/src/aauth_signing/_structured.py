@@ -22,6 +22,9 @@ __all__ = [
     "MAX_FIELD_LENGTH",
     "BareItem",
     "Params",
+    "fast_names",
+    "fast_signature",
+    "fast_signature_input",
     "parse_dictionary",
     "parse_list",
     "serialize_bare_item",
@@ -38,15 +41,14 @@ MAX_FIELD_LENGTH = 16 * 1024
 
 _KEY = r"[a-z*][a-z0-9_\-.*]*"
 _PLAIN_STRING = r'"[ !#-\[\]-~]*"'
+_COMPONENT = r'"[!#-\[\]-~]*"'  # a plain String without spaces, so " " splits the list
 _INTEGER = r"(?:0|[1-9][0-9]{0,14})"
 _FAST_SIGNATURE_INPUT = re.compile(
-    rf"({_KEY})=\(((?:{_PLAIN_STRING}(?: {_PLAIN_STRING})*)?)\)"
+    rf"({_KEY})=\(((?:{_COMPONENT}(?: {_COMPONENT})*)?)\)"
     rf"((?:;{_KEY}=(?:{_INTEGER}|{_PLAIN_STRING}))*)"
 )
 _FAST_PARAM = re.compile(rf";({_KEY})=({_INTEGER}|{_PLAIN_STRING})")
-_FAST_SIGNATURE = re.compile(
-    rf"({_KEY})=:((?:[A-Za-z0-9+/]{{4}})*(?:[A-Za-z0-9+/]{{2}}==|[A-Za-z0-9+/]{{3}}=)?):"
-)
+_LABEL = re.compile(_KEY)
 
 
 def _check_length(text: str, field: str, error: type[SignatureError]) -> bytes:
@@ -74,7 +76,11 @@ def parse_dictionary(
 
 
 def parse_list(text: str, field: str, error: type[SignatureError] = SignatureError) -> list[Any]:
-    """Parse an SF List; any syntax problem raises ``error`` naming the field."""
+    """Parse an SF List; any syntax problem raises ``error`` naming the field.
+
+    The signature headers are all Dictionaries; ``aauth.headers`` uses this for the List
+    headers (``AAuth-Capabilities``, ``Accept-Signature-*``) so both share one parser setup.
+    """
     data = _check_length(text, field, error)
     try:
         parsed = http_sf.parse(data, tltype="list")
@@ -84,34 +90,52 @@ def parse_list(text: str, field: str, error: type[SignatureError] = SignatureErr
     return parsed
 
 
-def fast_signature_input(text: str) -> tuple[str, list[str], Params, str] | None:
-    """(label, component names, params, member text) for a one-member canonical value.
+def fast_signature_input(text: str) -> tuple[str, str, Params, str] | None:
+    """(label, inner list text, params, member text) for a one-member canonical value.
 
-    Returns None when the value is not in the simple canonical form; the caller then parses
-    with http-sf. For a match, the member text *is* its canonical serialization.
+    Returns None when the value is not in the simple canonical form (parameterless
+    components, Integer and String parameters); the caller then parses with http-sf. For a
+    match, the member text *is* its canonical serialization, and :func:`fast_names` splits
+    the inner list text.
     """
-    match = _FAST_SIGNATURE_INPUT.fullmatch(text)
+    match = _FAST_SIGNATURE_INPUT.fullmatch(text) if len(text) <= MAX_FIELD_LENGTH else None
     if match is None:
         return None
     label, inner, param_text = match.groups()
-    names = [part[1:-1] for part in inner.split(" ")] if inner else []
-    params: list[tuple[str, BareItem]] = []
-    for key, raw in _FAST_PARAM.findall(param_text):
-        params.append((key, raw[1:-1] if raw[0] == '"' else int(raw)))
-    if len({k for k, _ in params}) != len(params):
-        return None  # duplicate parameters: let http-sf apply its last-wins rule
-    return label, names, tuple(params), text[len(label) + 1 :]
+    params: tuple[tuple[str, BareItem], ...]
+    if param_text.count(";") == 1:  # one parameter, typically just ``created``
+        key, _, raw = param_text[1:].partition("=")
+        params = ((key, raw[1:-1] if raw[0] == '"' else int(raw)),)
+    else:
+        params = tuple(
+            (key, raw[1:-1] if raw[0] == '"' else int(raw))
+            for key, raw in _FAST_PARAM.findall(param_text)
+        )
+        if len({k for k, _ in params}) != len(params):
+            return None  # duplicate parameters: let http-sf apply its last-wins rule
+    return label, inner, params, text[len(label) + 1 :]
+
+
+def fast_names(inner: str) -> tuple[str, ...]:
+    """The component names of an inner list text that :func:`fast_signature_input` matched."""
+    return tuple([part[1:-1] for part in inner.split(" ")]) if inner else ()
 
 
 def fast_signature(text: str) -> tuple[str, bytes] | None:
     """(label, signature bytes) for a one-member canonical ``Signature`` value, else None."""
-    match = _FAST_SIGNATURE.fullmatch(text)
-    if match is None:
+    label, _, value = text.partition("=")
+    if (
+        len(text) > MAX_FIELD_LENGTH
+        or len(value) < 2
+        or value[0] != ":"
+        or value[-1] != ":"
+        or _LABEL.fullmatch(label) is None
+    ):
         return None
     try:
-        return match.group(1), base64.b64decode(match.group(2), validate=True)
-    except binascii.Error:
-        return None
+        return label, binascii.a2b_base64(value[1:-1], strict_mode=True)
+    except ValueError:
+        return None  # not padded base64 (or a second member): http-sf decides
 
 
 _PRINTABLE = re.compile(r"[ -~]*")

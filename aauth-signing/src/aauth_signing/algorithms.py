@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
+from cryptography.exceptions import UnsupportedAlgorithm as _CryptoUnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -130,44 +132,53 @@ def _pss(alg: Algorithm) -> padding.PSS:
     return padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
 
 
+def _make_verifier(alg: Algorithm, key: PublicKey) -> Callable[[bytes, bytes], None]:
+    """The raw verify operation for ``key``, chosen once (it raises cryptography's error)."""
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return key.verify
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        size, ecdsa = alg.coordinate_size, ec.ECDSA(_HASHES[alg.hash_name]())
+
+        def verify_ec(signature: bytes, data: bytes) -> None:
+            if len(signature) != 2 * size:
+                raise InvalidSignature(f"{alg.jose} signatures are {2 * size} bytes (r||s)")
+            r = int.from_bytes(signature[:size], "big")
+            s = int.from_bytes(signature[size:], "big")
+            key.verify(encode_dss_signature(r, s), data, ecdsa)
+
+        return verify_ec
+    if isinstance(key, rsa.RSAPublicKey):
+        pad: padding.AsymmetricPadding = (
+            _pss(alg) if alg.family == "rsa-pss" else padding.PKCS1v15()
+        )
+        digest = _HASHES[alg.hash_name]()
+        return lambda signature, data: key.verify(signature, data, pad, digest)
+    secret, hash_name = key, alg.hash_name
+
+    def verify_hmac(signature: bytes, data: bytes) -> None:
+        expected = hmac.new(secret, data, getattr(hashlib, hash_name)).digest()
+        if not hmac.compare_digest(expected, signature):
+            raise InvalidSignature("HMAC does not match")
+
+    return verify_hmac
+
+
 class VerifyingKey:
     """A public key (or HMAC secret) bound to one algorithm."""
 
-    __slots__ = ("algorithm", "key")
+    __slots__ = ("_verify", "algorithm", "key")
 
     def __init__(self, key: PublicKey, algorithm: str | Algorithm) -> None:
         alg = algorithm if isinstance(algorithm, Algorithm) else lookup(algorithm)
         _check_key_matches(alg, key)
         self.key = key
         self.algorithm = alg
+        self._verify = _make_verifier(alg, key)
 
     def verify(self, signature: bytes, data: bytes) -> None:
         """Raise InvalidSignature unless ``signature`` is valid for ``data``."""
-        alg, key = self.algorithm, self.key
         try:
-            if alg.family == "okp":
-                assert isinstance(key, ed25519.Ed25519PublicKey)
-                key.verify(signature, data)
-            elif alg.family == "ec":
-                assert isinstance(key, ec.EllipticCurvePublicKey)
-                size = alg.coordinate_size
-                if len(signature) != 2 * size:
-                    raise InvalidSignature(f"{alg.jose} signatures are {2 * size} bytes (r||s)")
-                r = int.from_bytes(signature[:size], "big")
-                s = int.from_bytes(signature[size:], "big")
-                der = encode_dss_signature(r, s)
-                key.verify(der, data, ec.ECDSA(_HASHES[alg.hash_name]()))
-            elif alg.family == "rsa-pss":
-                assert isinstance(key, rsa.RSAPublicKey)
-                key.verify(signature, data, _pss(alg), _HASHES[alg.hash_name]())
-            elif alg.family == "rsa":
-                assert isinstance(key, rsa.RSAPublicKey)
-                key.verify(signature, data, padding.PKCS1v15(), _HASHES[alg.hash_name]())
-            else:
-                assert isinstance(key, bytes)
-                expected = hmac.new(key, data, getattr(hashlib, alg.hash_name)).digest()
-                if not hmac.compare_digest(expected, signature):
-                    raise InvalidSignature("HMAC does not match")
+            self._verify(signature, data)
         except _CryptoInvalidSignature:
             raise InvalidSignature("signature does not verify") from None
 
@@ -232,8 +243,6 @@ class SigningKey:
         elif alg.family in ("rsa", "rsa-pss"):
             key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
         else:
-            import secrets
-
             key = secrets.token_bytes(32)
         return cls(key, alg)
 
@@ -242,7 +251,7 @@ class SigningKey:
         """Load a PEM private key (PKCS#8, or PKCS#1 for RSA) for ``algorithm``."""
         try:
             key = serialization.load_pem_private_key(pem, password=password)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, _CryptoUnsupportedAlgorithm) as exc:
             raise InvalidKey(f"cannot load private key: {exc}") from None
         if not isinstance(
             key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey

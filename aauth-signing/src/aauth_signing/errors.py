@@ -27,11 +27,6 @@ __all__ = [
 ]
 
 
-def _sf_string(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
 class SignatureError(Exception):
     """Base class: a signed message failed verification or could not be signed.
 
@@ -96,7 +91,9 @@ class InvalidInput(SignatureError):
     def extra_members(self) -> list[str]:
         if not self.required_input:
             return []
-        inner = " ".join(_sf_string(c) for c in self.required_input)
+        from ._structured import serialize_string  # _structured imports this module
+
+        inner = " ".join(serialize_string(c) for c in self.required_input)
         return [f"required_input=({inner})"]
 
 

@@ -179,8 +179,9 @@ def signing_key_from_jwk(jwk: Mapping[str, Any]) -> SigningKey:
     except ValueError as exc:
         raise InvalidKey(f"JWK does not describe a valid private key: {exc}") from None
     signing = SigningKey(key, alg)
-    if jwk_from_public_key(signing.public_key())["x"] != jwk.get("x"):
-        raise InvalidKey("private JWK 'x' does not match 'd'")
+    public = jwk_from_public_key(signing.public_key())
+    if any(public[name] != jwk.get(name) for name in ("x", "y") if name in public):
+        raise InvalidKey("private JWK public members do not match 'd'")
     return signing
 
 
@@ -200,7 +201,11 @@ def jwk_thumbprint(jwk: Mapping[str, Any], hash_name: str = "sha-256") -> str:
         if not isinstance(value, str):
             raise InvalidKey(f"JWK member {name!r} is missing")
         canonical[name] = value
-    data = json.dumps(canonical, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    text = json.dumps(canonical, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidKey("JWK members are not valid Unicode") from None
     if hash_name == "sha-256":
         digest = hashlib.sha256(data).digest()
     elif hash_name == "sha-512":

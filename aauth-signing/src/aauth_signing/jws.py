@@ -47,7 +47,7 @@ class CompactJWS:
 def _json_part(part: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(b64url_decode(part))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: hostile deeply nested JSON
         raise InvalidJWT(f"JWT {what} is not base64url JSON") from None
     if not isinstance(value, dict):
         raise InvalidJWT(f"JWT {what} is not a JSON object")

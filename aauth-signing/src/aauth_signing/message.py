@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Union
+from functools import lru_cache
+from typing import NamedTuple, Union
+from urllib.parse import urlsplit
 
-__all__ = ["Fields", "HeadersInput", "HttpRequest", "HttpResponse"]
+from .errors import InvalidRequest
+
+__all__ = ["Fields", "HeadersInput", "HttpRequest", "HttpResponse", "TargetURI", "split_target"]
 
 HeadersInput = Union[Mapping[str, str], Iterable[tuple[str, str]], "Fields"]
+
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 class Fields:
@@ -33,7 +39,11 @@ class Fields:
         self._lines = pairs
         index: dict[str, list[str]] = {}
         for name, value in pairs:
-            index.setdefault(name.lower(), []).append(value)
+            key = name.lower()
+            if key in index:
+                index[key].append(value)
+            else:
+                index[key] = [value]
         self._index = index
 
     def get_all(self, name: str) -> list[str]:
@@ -65,6 +75,41 @@ class Fields:
         return f"Fields({self._lines!r})"
 
 
+class TargetURI(NamedTuple):
+    """The parts of a target URI the derived components use (RFC 9421 §2.2).
+
+    ``authority`` is normalised per RFC 9110 §4.2.3 (lowercase host, default port
+    dropped), ``path`` is ``/`` when empty, ``query`` is None when the URI has no ``?``.
+    """
+
+    scheme: str
+    authority: str
+    path: str
+    query: str | None
+
+
+@lru_cache(maxsize=1024)
+def split_target(target_uri: str) -> TargetURI:
+    """Split ``target_uri`` once; signer and verifier derive every component from this.
+
+    Raises InvalidRequest for a URI that cannot be split (e.g. an unbalanced IPv6 bracket).
+    """
+    try:
+        parts = urlsplit(target_uri)
+    except ValueError as exc:
+        raise InvalidRequest(f"target URI cannot be parsed: {exc}") from None
+    scheme = parts.scheme.lower()
+    host = parts.netloc.rpartition("@")[2].lower()
+    if host.startswith("["):
+        name, _, port = host.partition("]")
+        name, port = name + "]", port[1:]
+    else:
+        name, _, port = host.partition(":")
+    authority = name if not port or port == _DEFAULT_PORTS.get(scheme) else f"{name}:{port}"
+    query = parts.query if parts.query or "?" in target_uri.partition("#")[0] else None
+    return TargetURI(scheme, authority, parts.path or "/", query)
+
+
 @dataclass(frozen=True)
 class HttpRequest:
     """A request as the signer sends it or the verifier receives it.
@@ -89,6 +134,15 @@ class HttpRequest:
         object.__setattr__(self, "target_uri", target_uri)
         object.__setattr__(self, "headers", Fields(headers))
         object.__setattr__(self, "body", body)
+
+    @property
+    def target(self) -> TargetURI:
+        """The split, normalised target URI, computed on first use."""
+        memo = self.__dict__
+        target = memo.get("_target")
+        if target is None:
+            target = memo["_target"] = split_target(self.target_uri)
+        return target
 
     def with_headers(self, extra: Mapping[str, str]) -> HttpRequest:
         """A copy with ``extra`` set (replacing fields of the same name)."""

@@ -254,8 +254,12 @@ class SignatureKeyHeader:
     def labels(self) -> list[str]:
         return list(self._raw)
 
-    def member(self, label: str) -> SignatureKeyMember:
-        """The typed member for ``label``; unknown schemes come back as UnknownScheme."""
+    def member(self, label: str, accepted: tuple[str, ...] | None = None) -> SignatureKeyMember:
+        """The typed member for ``label``; unknown schemes come back as UnknownScheme.
+
+        With ``accepted``, a scheme outside it is UnsupportedScheme before its parameters
+        are looked at, so a malformed member of a refused scheme reports the refusal.
+        """
         if label not in self._raw:
             raise InvalidSignature(f"Signature-Key has no member for label {label!r}")
         entry = self._raw[label]
@@ -263,6 +267,8 @@ class SignatureKeyHeader:
         if not isinstance(value, Token):
             raise InvalidSignature(f"Signature-Key member {label!r} is not a scheme token")
         scheme = str(value)
+        if accepted is not None and scheme not in accepted:
+            raise UnsupportedScheme(f"Signature-Key scheme {scheme!r} is not accepted", accepted)
         member_cls = SCHEMES.get(scheme)
         if member_cls is None:
             return UnknownScheme(scheme, tuple(params.items()))

@@ -7,16 +7,16 @@ from __future__ import annotations
 import base64
 import re
 import time
+from binascii import b2a_base64
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from ._rfc9421.base import SignatureParams, signature_base
-from ._rfc9421.components import Component, component_value
+from ._rfc9421.components import Component
 from ._rfc9421.fields import merge_member
 from ._structured import BareItem
 from .algorithms import SigningKey
 from .digest import content_digest
-from .message import Fields, HeadersInput, HttpRequest, HttpResponse
+from .message import Fields, HeadersInput, HttpRequest, HttpResponse, split_target
 from .signature_key import SignatureKeyHeader, SignatureKeyMember
 
 __all__ = ["RequestSigner", "aauth_components", "sign", "sign_request"]
@@ -37,7 +37,7 @@ def aauth_components(request: HttpRequest, extra: Sequence[str] = ()) -> list[st
     then ``extra``, and ``signature-key`` last.
     """
     names = ["@method", "@authority", "@path"]
-    if urlsplit(request.target_uri).query:
+    if request.target.query:
         names.append("@query")
     headers = request.headers
     if request.body:
@@ -157,36 +157,39 @@ class RequestSigner:
         headers: HeadersInput | None = None,
         body: bytes | None = None,
     ) -> dict[str, str]:
-        """Headers to add to the request (never mutates ``headers``)."""
-        fields = Fields(headers or ())
-        added = {"Signature-Key": self._signature_key}
-        parts = urlsplit(target_uri)
+        """Headers to add to the request (never mutates ``headers``).
+
+        A GET-like request (no body, no query, no headers that need covering) takes a fast
+        path that builds the base directly; anything else goes through :func:`sign_request`.
+        """
+        target = split_target(target_uri)
+        fields = Fields(headers) if headers else None
         if (
             body
-            or parts.query
-            or "authorization" in fields
-            or "aauth-mission" in fields
-            or "signature-input" in fields
+            or target.query
+            or (fields is not None and any(name in fields for name in _SLOW_PATH_FIELDS))
             or _VISIBLE.fullmatch(method) is None
             or _VISIBLE.fullmatch(target_uri) is None
         ):
-            request = HttpRequest(method, target_uri, fields, body)
+            request = HttpRequest(method, target_uri, fields or (), body)
+            added = {"Signature-Key": self._signature_key}
             added.update(
                 sign_request(request.with_headers(added), self._key, None, label=self._label)
             )
             return added
-        authority = component_value(_AUTHORITY, HttpRequest(method, target_uri))
-        created = int(time.time())
-        params = f'("@method" "@authority" "@path" "signature-key");created={created}'
+        params = f'("@method" "@authority" "@path" "signature-key");created={int(time.time())}'
         base = (
-            f'"@method": {method}\n"@authority": {authority}\n"@path": {parts.path or "/"}\n'
+            f'"@method": {method}\n"@authority": {target.authority}\n"@path": {target.path}\n'
             f'"signature-key": {self._signature_key}\n"@signature-params": {params}'
         )
-        signature = self._sign(base.encode("ascii"))
-        added["Signature-Input"] = f"{self._label}={params}"
-        added["Signature"] = f"{self._label}=:{base64.b64encode(signature).decode('ascii')}:"
-        return added
+        signature = b2a_base64(self._sign(base.encode("ascii")), newline=False).decode("ascii")
+        return {
+            "Signature-Key": self._signature_key,
+            "Signature-Input": f"{self._label}={params}",
+            "Signature": f"{self._label}=:{signature}:",
+        }
 
 
-_AUTHORITY = Component("@authority")
+#: Fields that the fast path cannot cover (AAuth covers them) or would have to merge with.
+_SLOW_PATH_FIELDS = ("authorization", "aauth-mission", "signature-input", "signature")
 _VISIBLE = re.compile(r"[!-~]+")

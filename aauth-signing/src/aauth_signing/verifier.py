@@ -8,20 +8,20 @@ awaiting), and :func:`_finish` checks the key and the signature.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple
 
+from ._cache import BoundedCache
 from ._rfc9421.base import SignatureParams, signature_base
-from ._rfc9421.fields import parse_signature, parse_signature_input
-from .algorithms import VerifyingKey
+from ._rfc9421.fields import parse_signature, parse_signature_input_shared
+from .algorithms import ALGORITHMS, VerifyingKey
 from .digest import verify_content_digest
 from .errors import (
     InvalidInput,
     InvalidKey,
     InvalidSignature,
+    SignatureError,
     UnsupportedAlgorithm,
     UnsupportedScheme,
 )
@@ -40,21 +40,21 @@ from .signature_key import (
 
 __all__ = ["VerifiedSignature", "averify_request", "verify", "verify_request"]
 
-_HWK_CACHE_SIZE = 1024
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VerifiedSignature:
     """A signature that verified, and what it covered.
 
     ``signature_key`` is set when the key came from ``Signature-Key``: its scheme, the JWK
-    thumbprint, the signer identity and any JWT claims are there.
+    thumbprint, the signer identity and any JWT claims are there. ``signature`` is the raw
+    signature value (replay guards key on it).
     """
 
     label: str
     params: SignatureParams
     key: VerifyingKey
     signature_key: ResolvedKey | None = None
+    signature: bytes = b""
 
     @property
     def created(self) -> int | None:
@@ -81,8 +81,7 @@ class VerifiedSignature:
         return self.signature_key.claims if self.signature_key else None
 
 
-@dataclass(frozen=True)
-class _Pending:
+class _Pending(NamedTuple):
     message: HttpRequest | HttpResponse
     policy: VerificationPolicy
     label: str
@@ -93,27 +92,17 @@ class _Pending:
     resolved: ResolvedKey | None
 
 
-class _HwkCache:
-    """Bounded cache of resolved ``hwk`` members keyed by the raw header text.
-
-    Resolution is a pure function of that text, so repeat callers skip the parse and key
-    decoding. Oldest entries are evicted first.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[str, str, bool], ResolvedKey] = OrderedDict()
-
-    def get(self, key: tuple[str, str, bool]) -> ResolvedKey | None:
-        return self._entries.get(key)
-
-    def put(self, key: tuple[str, str, bool], value: ResolvedKey) -> None:
-        self._entries[key] = value
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+_hwk_cache: BoundedCache[tuple[str, str, bool], ResolvedKey] = BoundedCache(1024)
+"""Resolved ``hwk`` members by (header text, label, legacy flag): the same client sends the
+same ``Signature-Key`` on every request, and resolving it is a pure function of that text."""
 
 
-_hwk_cache = _HwkCache(_HWK_CACHE_SIZE)
+def _add_accept_lists(exc: SignatureError, policy: VerificationPolicy) -> None:
+    """Give an error raised while resolving a key the lists the policy advertises."""
+    if isinstance(exc, UnsupportedAlgorithm) and not exc.accepted:
+        exc.accepted = policy.accepted_algorithms
+    elif isinstance(exc, UnsupportedScheme) and not exc.accepted:
+        exc.accepted = policy.accepted_schemes
 
 
 def _select_label(
@@ -121,6 +110,7 @@ def _select_label(
     policy: VerificationPolicy,
     key_labels: list[str] | None,
 ) -> str:
+    """By policy label, then tag, then the first label that has a Signature-Key member."""
     if policy.label is not None:
         if policy.label not in inputs:
             raise InvalidSignature(f"no signature labelled {policy.label!r}")
@@ -139,29 +129,50 @@ def _select_label(
 
 
 def _check_coverage(
-    message: HttpRequest | HttpResponse, params: SignatureParams, policy: VerificationPolicy
+    message: HttpRequest | HttpResponse,
+    params: SignatureParams,
+    policy: VerificationPolicy,
+    with_signature_key: bool,
 ) -> None:
-    required = list(policy.required_components)
-    if isinstance(message, HttpRequest):
-        if policy.require_query and urlsplit(message.target_uri).query:
-            required.append("@query")
-        if policy.require_content_digest and message.body:
-            required.append("content-digest")
-        required.extend(n for n in policy.covered_when_present if n in message.headers)
-    covered = params.names
-    missing = [name for name in required if name not in covered]
-    if missing:
+    """InvalidInput unless every required component is covered as a whole.
+
+    A ``;key`` member or a ``;req`` value covers only part of (or another message's) field,
+    so it does not satisfy a requirement for the field itself. ``signature-key`` must be
+    covered whenever it supplies the key, whatever the policy says (V-03).
+    """
+    covered = params.whole
+    if not covered.issuperset(policy.required_components) or (
+        isinstance(message, HttpRequest) and _uncovered_conditionals(message, policy, covered)
+    ):
+        required = [*policy.required_components]
+        if isinstance(message, HttpRequest):
+            required.extend(_uncovered_conditionals(message, policy, frozenset()))
+        missing = [name for name in required if name not in covered]
         raise InvalidInput(
             "the signature does not cover " + ", ".join(missing),
             required_input=list(dict.fromkeys(required)),
         )
+    if with_signature_key and "signature-key" not in covered:
+        raise InvalidInput("signature-key must be covered", required_input=["signature-key"])
 
 
-def _check_times(params: SignatureParams, policy: VerificationPolicy) -> None:
+def _uncovered_conditionals(
+    request: HttpRequest, policy: VerificationPolicy, covered: frozenset[str]
+) -> list[str]:
+    """Components the policy requires because of what this request carries, less ``covered``."""
+    headers = request.headers
+    names = [n for n in policy.covered_when_present if n not in covered and headers.get_all(n)]
+    if policy.require_query and "@query" not in covered and request.target.query:
+        names.append("@query")
+    if policy.require_content_digest and "content-digest" not in covered and request.body:
+        names.append("content-digest")
+    return names
+
+
+def _check_times(params: SignatureParams, policy: VerificationPolicy, now: float) -> None:
     for name in policy.required_params:
         if params.get(name) is None:
             raise InvalidSignature(f"signature parameter {name!r} is required")
-    now = policy.clock()
     created, expires = params.created, params.expires
     if created is not None:
         if created < now - policy.max_age:
@@ -183,58 +194,52 @@ def _prepare(
     signature_text = headers.get("signature")
     key_text = headers.get("signature-key") if with_signature_key else ""
     if input_text is None or signature_text is None or key_text is None:
-        missing = [
-            name
-            for name, value in (
-                ("Signature-Input", input_text),
-                ("Signature", signature_text),
-                ("Signature-Key", key_text),
-            )
-            if value is None
-        ]
-        raise policy.missing_headers_error("missing " + ", ".join(missing))
-    inputs = parse_signature_input(input_text)
-    signatures = parse_signature(signature_text)
-    if set(inputs) != set(signatures):
-        raise InvalidSignature("Signature-Input and Signature labels differ")
-    sk_header: SignatureKeyHeader | None = None
-    cache_key: tuple[str, str, bool] | None = None
-    cached: ResolvedKey | None = None
-    if with_signature_key:
-        assert key_text is not None
-        label = _select_label(inputs, policy, None if len(inputs) == 1 else _key_labels(key_text))
-        cache_key = (key_text, label, policy.allow_legacy_keys)
-        cached = _hwk_cache.get(cache_key)
-        if cached is None:
-            sk_header = SignatureKeyHeader.parse(key_text)
-    else:
-        label = _select_label(inputs, policy, None)
-    params, serialized = inputs[label]
-    _check_coverage(message, params, policy)
-    if with_signature_key and "signature-key" not in params.names:
-        raise InvalidInput("signature-key must be covered", required_input=["signature-key"])
-    _check_times(params, policy)
-    member: SignatureKeyMember | None = None
-    resolved: ResolvedKey | None = None
-    if cached is not None:
-        member, resolved = cached.member, cached
-        require_supported(member, policy.accepted_schemes)
-    elif sk_header is not None:
-        member = sk_header.member(label)
-        require_supported(member, policy.accepted_schemes)
-        resolved = resolve_locally(
-            member,
-            allow_legacy=policy.allow_legacy_keys,
-            now=policy.clock(),
-            leeway=policy.jwt_leeway,
+        found = (
+            ("Signature-Input", input_text),
+            ("Signature", signature_text),
+            ("Signature-Key", key_text),
         )
-        if isinstance(member, Hwk) and resolved is not None and cache_key is not None:
+        missing = ", ".join(name for name, value in found if value is None)
+        raise policy.missing_headers_error("missing " + missing)
+    inputs = parse_signature_input_shared(input_text)
+    signatures = parse_signature(signature_text)
+    if len(inputs) != len(signatures) or not inputs.keys() <= signatures.keys():
+        raise InvalidSignature("Signature-Input and Signature labels differ")
+    if not inputs:
+        raise InvalidSignature("Signature-Input has no signature")
+    sk_header: SignatureKeyHeader | None = None
+    if len(inputs) == 1 and policy.label is None and policy.tag is None:
+        (label,) = inputs
+    else:
+        if with_signature_key:
+            sk_header = SignatureKeyHeader.parse(key_text)
+        label = _select_label(inputs, policy, sk_header.labels if sk_header else None)
+    params, serialized = inputs[label]
+    _check_coverage(message, params, policy, with_signature_key)
+    now = policy.clock()
+    _check_times(params, policy, now)
+    if not with_signature_key:
+        return _Pending(message, policy, label, params, serialized, signatures[label], None, None)
+    cache_key = (key_text, label, policy.allow_legacy_keys)
+    resolved = _hwk_cache.get(cache_key)
+    if resolved is not None:
+        member: SignatureKeyMember = resolved.member
+        if member.scheme not in policy.accepted_schemes:
+            require_supported(member, policy.accepted_schemes)
+    else:
+        try:
+            header = sk_header or SignatureKeyHeader.parse(key_text)
+            member = header.member(label, policy.accepted_schemes)
+            require_supported(member, policy.accepted_schemes)
+            resolved = resolve_locally(
+                member, allow_legacy=policy.allow_legacy_keys, now=now, leeway=policy.jwt_leeway
+            )
+        except SignatureError as exc:
+            _add_accept_lists(exc, policy)
+            raise
+        if resolved is not None and isinstance(member, Hwk):
             _hwk_cache.put(cache_key, resolved)
     return _Pending(message, policy, label, params, serialized, signatures[label], member, resolved)
-
-
-def _key_labels(key_text: str) -> list[str]:
-    return SignatureKeyHeader.parse(key_text).labels
 
 
 def _finish(
@@ -245,18 +250,17 @@ def _finish(
         raise UnsupportedAlgorithm(
             f"algorithm {key.algorithm.jose} is not accepted", policy.accepted_algorithms
         )
-    alg_param = params.get("alg")
-    ignored = alg_param is None or policy.ignore_alg_parameter
-    if not ignored and alg_param != key.algorithm.http_name:
-        raise InvalidSignature(f"signature 'alg' {alg_param!r} does not match the key")
-    keyid = params.keyid
-    if keyid is not None and resolved is not None:
+    if not policy.ignore_alg_parameter:
+        alg = params.get("alg")
+        if alg is not None and alg != key.algorithm.http_name:
+            raise InvalidSignature(f"signature 'alg' {alg!r} does not match the key")
+    if params.keyid is not None and resolved is not None:
         names = {
             resolved.thumbprint,
             resolved.jwk.get("kid"),
             getattr(resolved.member, "kid", None),
         }
-        if keyid not in names:
+        if params.keyid not in names:
             raise InvalidKey("signature 'keyid' does not name the Signature-Key key")
     message = pending.message
     if "content-digest" in params.names:
@@ -264,9 +268,19 @@ def _finish(
         if digest is None:
             raise InvalidSignature("content-digest is covered but absent")
         verify_content_digest(digest, message.body or b"")
-    base = signature_base(message, params, pending.serialized)
-    key.verify(pending.signature, base)
-    return VerifiedSignature(pending.label, params, key, resolved)
+    key.verify(pending.signature, signature_base(message, params, pending.serialized))
+    return VerifiedSignature(pending.label, params, key, resolved, pending.signature)
+
+
+_PLAIN_POLICY = VerificationPolicy.generic(
+    required_components=(),
+    covered_when_present=(),
+    require_query=False,
+    require_content_digest=False,
+    required_params=(),
+    max_age=2**62,
+    accepted_algorithms=tuple(ALGORITHMS),
+)
 
 
 def verify(
@@ -278,19 +292,23 @@ def verify(
     """Verify a plain RFC 9421 signature with a key the caller already knows.
 
     No ``Signature-Key`` is consulted. The default policy here requires nothing but a valid
-    signature over the listed components (``created`` is checked when present); pass
-    ``label`` through the policy to pick one of several signatures.
+    signature over the listed components (``created`` is checked when present) and accepts
+    whatever algorithm ``key`` is bound to, HMAC included, because the caller chose the key.
+    Pass a policy with ``label`` or ``tag`` to pick one of several signatures.
     """
-    policy = policy or VerificationPolicy.generic(
-        required_components=(),
-        covered_when_present=(),
-        require_query=False,
-        require_content_digest=False,
-        required_params=(),
-        max_age=2**62,
-    )
+    policy = policy or _PLAIN_POLICY
     pending = _prepare(message, policy, with_signature_key=False)
     return _finish(pending, key, None)
+
+
+def _member_to_resolve(pending: _Pending, has_resolver: bool) -> SignatureKeyMember:
+    """The member a resolver must resolve; UnsupportedScheme when there is no resolver."""
+    member = pending.member
+    assert member is not None
+    if not has_resolver:
+        local = tuple(s for s in pending.policy.accepted_schemes if s in ("hwk", "jkt-jwt"))
+        raise UnsupportedScheme(f"no resolver is configured for scheme {member.scheme!r}", local)
+    return member
 
 
 def verify_request(
@@ -301,19 +319,21 @@ def verify_request(
     """Verify a request whose key is named by ``Signature-Key``.
 
     ``hwk`` and ``jkt-jwt`` resolve here; any other accepted scheme needs ``resolver``.
+
+    >>> verified = verify_request(request, VerificationPolicy.aauth(), resolver)  # doctest: +SKIP
+    >>> verified.signer, verified.claims  # doctest: +SKIP
     """
     policy = policy or VerificationPolicy.aauth()
     pending = _prepare(request, policy, with_signature_key=True)
     resolved = pending.resolved
     if resolved is None:
-        member = pending.member
-        assert member is not None
-        if resolver is None:
-            raise UnsupportedScheme(
-                f"no resolver is configured for scheme {member.scheme!r}",
-                _local_schemes(policy),
-            )
-        resolved = resolver.resolve(member)
+        member = _member_to_resolve(pending, resolver is not None)
+        assert resolver is not None
+        try:
+            resolved = resolver.resolve(member)
+        except SignatureError as exc:
+            _add_accept_lists(exc, policy)
+            raise
     return _finish(pending, resolved.key, resolved)
 
 
@@ -327,16 +347,11 @@ async def averify_request(
     pending = _prepare(request, policy, with_signature_key=True)
     resolved = pending.resolved
     if resolved is None:
-        member = pending.member
-        assert member is not None
-        if resolver is None:
-            raise UnsupportedScheme(
-                f"no resolver is configured for scheme {member.scheme!r}",
-                _local_schemes(policy),
-            )
-        resolved = await resolver.resolve(member)
+        member = _member_to_resolve(pending, resolver is not None)
+        assert resolver is not None
+        try:
+            resolved = await resolver.resolve(member)
+        except SignatureError as exc:
+            _add_accept_lists(exc, policy)
+            raise
     return _finish(pending, resolved.key, resolved)
-
-
-def _local_schemes(policy: VerificationPolicy) -> tuple[str, ...]:
-    return tuple(s for s in policy.accepted_schemes if s in ("hwk", "jkt-jwt"))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .._structured import BareItem, Params, serialize_params
 from ..errors import InvalidSignature
 from ..message import HttpRequest, HttpResponse
-from .components import Component, ComponentError, component_value
+from .components import Component, ComponentError, RequestResolver
 
 __all__ = ["SignatureParams", "signature_base"]
 
@@ -21,68 +21,66 @@ _PARAM_TYPES: dict[str, type] = {
 }
 
 
+def _check_param_types(params: Params) -> None:
+    for key, value in params:
+        expected = _PARAM_TYPES.get(key)
+        if expected is not None and type(value) is not expected:
+            raise InvalidSignature(f"signature parameter {key!r} must be {expected.__name__}")
+
+
 @dataclass(frozen=True, slots=True)
 class SignatureParams:
     """One ``Signature-Input`` member: covered components plus ordered parameters.
 
     The order of both is kept exactly, because ``@signature-params`` is their canonical
-    re-serialization and any reordering changes the signature base.
+    re-serialization and any reordering changes the signature base. The registered
+    parameters (``created``, ``expires``, ``keyid``, ``tag``, ``nonce``) are attributes,
+    None when absent.
     """
 
     components: tuple[Component, ...]
     params: Params = ()
+    names: frozenset[str] = field(init=False, repr=False, compare=False)
+    """Names of the covered components (parameters dropped)."""
+    whole: frozenset[str] = field(init=False, repr=False, compare=False)
+    """Names of the components covered in full (see :attr:`Component.whole`)."""
+    created: int | None = field(init=False, repr=False, compare=False)
+    expires: int | None = field(init=False, repr=False, compare=False)
+    keyid: str | None = field(init=False, repr=False, compare=False)
+    tag: str | None = field(init=False, repr=False, compare=False)
+    nonce: str | None = field(init=False, repr=False, compare=False)
+    _values: dict[str, BareItem] = field(init=False, repr=False, compare=False)
+    _template: str = field(init=False, repr=False, compare=False)
+    _request_resolvers: tuple[RequestResolver, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        seen: set[tuple[str, Params]] = set()
-        for component in self.components:
-            if component.name == "@signature-params":
-                raise InvalidSignature("@signature-params cannot be a covered component")
-            identity = component.canonical_key
-            if identity in seen:
-                raise InvalidSignature(f"component {component.identifier} is listed twice")
-            seen.add(identity)
-        for key, value in self.params:
-            expected = _PARAM_TYPES.get(key)
-            if expected is not None and (
-                not isinstance(value, expected) or isinstance(value, bool)
-            ):
-                raise InvalidSignature(f"signature parameter {key!r} must be {expected.__name__}")
+        components = self.components
+        names = frozenset([c.name for c in components])
+        if "@signature-params" in names:
+            raise InvalidSignature("@signature-params cannot be a covered component")
+        if len(names) != len(components):
+            seen: set[tuple[str, Params]] = set()
+            for component in components:
+                identity = component.canonical_key
+                if identity in seen:
+                    raise InvalidSignature(f"component {component.identifier} is listed twice")
+                seen.add(identity)
+        _check_param_types(self.params)
+        values = dict(self.params)
+        object.__setattr__(self, "_values", values)
+        for name in ("created", "expires", "keyid", "tag", "nonce"):
+            object.__setattr__(self, name, values.get(name))
+        object.__setattr__(self, "names", names)
+        whole = [c.name for c in components if c.whole]
+        all_whole = len(whole) == len(components)
+        object.__setattr__(self, "whole", names if all_whole else frozenset(whole))
+        # The signature base with %s for each value, so building it is one formatting call.
+        lines = [c.identifier.replace("%", "%%") + ": %s\n" for c in components]
+        object.__setattr__(self, "_template", "".join(lines) + '"@signature-params": %s')
+        object.__setattr__(self, "_request_resolvers", tuple(c.resolve_request for c in components))
 
     def get(self, key: str) -> BareItem | None:
-        for name, value in self.params:
-            if name == key:
-                return value
-        return None
-
-    @property
-    def created(self) -> int | None:
-        value = self.get("created")
-        return value if isinstance(value, int) else None
-
-    @property
-    def expires(self) -> int | None:
-        value = self.get("expires")
-        return value if isinstance(value, int) else None
-
-    @property
-    def keyid(self) -> str | None:
-        value = self.get("keyid")
-        return value if isinstance(value, str) else None
-
-    @property
-    def tag(self) -> str | None:
-        value = self.get("tag")
-        return value if isinstance(value, str) else None
-
-    @property
-    def nonce(self) -> str | None:
-        value = self.get("nonce")
-        return value if isinstance(value, str) else None
-
-    @property
-    def names(self) -> frozenset[str]:
-        """Names of the covered components (parameters dropped)."""
-        return frozenset(c.name for c in self.components)
+        return self._values.get(key)
 
     def serialize(self) -> str:
         """Canonical inner list: the value of ``@signature-params`` and of the member."""
@@ -100,14 +98,17 @@ def signature_base(
     ``serialized_params`` may pass a known-canonical serialization of ``params`` to skip
     re-serializing it; it must equal ``params.serialize()``.
     """
-    lines = []
-    for component in params.components:
-        value = component_value(component, message)
-        if "\n" in value or "\r" in value:
-            raise ComponentError(f"component {component.identifier} contains a line break")
-        lines.append(f"{component.identifier}: {value}")
-    lines.append(f'"@signature-params": {serialized_params or params.serialize()}')
+    if isinstance(message, HttpRequest):
+        values = [resolve(message) for resolve in params._request_resolvers]
+    else:
+        values = [c.resolve(message) for c in params.components]
+    values.append(serialized_params or params.serialize())
+    base = params._template % tuple(values)
+    if base.count("\n") != len(values) - 1 or "\r" in base:
+        for component, value in zip(params.components, values, strict=False):
+            if "\r" in value or "\n" in value:
+                raise ComponentError(f"component {component.identifier} contains a line break")
     try:
-        return "\n".join(lines).encode("ascii")
+        return base.encode("ascii")
     except UnicodeEncodeError:
         raise ComponentError("the signature base contains non-ASCII characters") from None

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
-from functools import lru_cache
-from urllib.parse import parse_qsl, quote, urlsplit
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from operator import attrgetter
+from typing import TypeAlias
+from urllib.parse import quote, unquote_to_bytes
 
 import http_sf
 from http_sf.innerlist import ser_item_or_inner_list
@@ -19,11 +22,18 @@ from .._structured import BareItem, Params, serialize_params, serialize_string
 from ..errors import InvalidSignature
 from ..message import Fields, HttpRequest, HttpResponse
 
-__all__ = ["STRUCTURED_FIELDS", "Component", "ComponentError", "component_value"]
+__all__ = [
+    "STRUCTURED_FIELDS",
+    "Component",
+    "ComponentError",
+    "RequestResolver",
+    "Resolver",
+    "component_value",
+]
 
 #: Fields known to be structured, with their top-level type, for the ``;sf`` and ``;key``
 #: parameters. RFC 9421 §2.1.1 requires the signer to know the type; a field not listed here
-#: cannot be covered with ``;sf``.
+#: cannot be covered with ``;sf``. ``example-dict`` is the field of the RFC's own examples.
 STRUCTURED_FIELDS: dict[str, str] = {
     "signature-input": "dictionary",
     "signature": "dictionary",
@@ -46,39 +56,50 @@ STRUCTURED_FIELDS: dict[str, str] = {
     "example-dict": "dictionary",
 }
 
-_DERIVED = frozenset(
-    {
-        "@method",
-        "@target-uri",
-        "@authority",
-        "@scheme",
-        "@request-target",
-        "@path",
-        "@query",
-        "@query-param",
-        "@status",
-    }
-)
-_FIELD_PARAMS = frozenset({"sf", "key", "bs", "req", "tr"})
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-_OBS_FOLD = re.compile(r"\r?\n[ \t]+")
+_FLAGS = frozenset({"sf", "bs", "req", "tr"})
+_FIELD_PARAMS = _FLAGS | {"key"}
+_DERIVED_PARAMS = frozenset({"req"})
+_QUERY_PARAM_PARAMS = frozenset({"req", "name"})
+# RFC 9112 §5.2: obs-fold = OWS CRLF RWS, replaced as a whole by one space.
+_OBS_FOLD = re.compile(r"[ \t]*\r?\n[ \t]+")
 
 
 class ComponentError(InvalidSignature):
     """A covered component cannot be resolved on this message."""
 
 
+Resolver: TypeAlias = Callable[[HttpRequest | HttpResponse], str]
+RequestResolver: TypeAlias = Callable[[HttpRequest], str]
+
+
 @dataclass(frozen=True, slots=True)
 class Component:
-    """One covered component: a lowercase name plus its ordered parameters."""
+    """One covered component: a lowercase name plus its ordered parameters.
+
+    ``identifier`` is the serialized component identifier, as in the signature base; a name
+    that a structured String cannot carry is refused when the component is built. ``whole``
+    is False for a ``;key`` member or a ``;req`` value, which cover only part of a field or
+    a field of another message. ``resolve`` (any message) and ``resolve_request`` (a
+    request) are picked once here, so building a signature base does no dispatch.
+    """
 
     name: str
     params: Params = ()
+    identifier: str = field(init=False, repr=False, compare=False)
+    whole: bool = field(init=False, repr=False, compare=False)
+    resolve: Resolver = field(init=False, repr=False, compare=False)
+    resolve_request: RequestResolver = field(init=False, repr=False, compare=False)
 
-    @property
-    def identifier(self) -> str:
-        """The serialized component identifier as it appears in the signature base."""
-        return _identifier(self.name, self.params)
+    def __post_init__(self) -> None:
+        try:
+            identifier = serialize_string(self.name) + serialize_params(self.params)
+        except (ValueError, TypeError) as exc:
+            raise ComponentError(f"invalid component {self.name!r}: {exc}") from None
+        object.__setattr__(self, "identifier", identifier)
+        keys = {key for key, _ in self.params}
+        object.__setattr__(self, "whole", "key" not in keys and "req" not in keys)
+        object.__setattr__(self, "resolve", _resolver(self))
+        object.__setattr__(self, "resolve_request", _request_resolver(self))
 
     def param(self, key: str) -> BareItem | None:
         for name, value in self.params:
@@ -106,37 +127,26 @@ class Component:
         return cls(value, tuple(params.items()))
 
 
-@lru_cache(maxsize=1024)
-def _identifier(name: str, params: Params) -> str:
-    return serialize_string(name) + serialize_params(params)
-
-
-@lru_cache(maxsize=4096)
-def _authority(netloc: str, scheme: str) -> str:
-    host = netloc.rpartition("@")[2].lower()
-    if host.startswith("["):
-        bracket = host.find("]")
-        name, port = host[: bracket + 1], host[bracket + 2 :] if bracket + 1 < len(host) else ""
-    else:
-        name, _, port = host.partition(":")
-    if not port or port == _DEFAULT_PORTS.get(scheme):
-        return name
-    return f"{name}:{port}"
-
-
 def _form_encode(text: str) -> str:
-    """Percent-encode with the application/x-www-form-urlencoded set (space as %20)."""
+    """The application/x-www-form-urlencoded percent-encode set, space as ``%20``."""
     return quote(text, safe="*-._", encoding="utf-8").replace("~", "%7E")
 
 
-def _query_param(query: str, name: BareItem | None) -> str:
+def _form_decode(text: str) -> str:
+    """HTML URL §5.1: ``+`` is a space, then percent-decode and UTF-8 decode (lossy)."""
+    return unquote_to_bytes(text.replace("+", " ")).decode("utf-8", "replace")
+
+
+def _query_param(query: str | None, name: BareItem | None) -> str:
+    """RFC 9421 §2.2.8: parse as HTML form data, re-encode; a repeated name is refused."""
     if not isinstance(name, str):
         raise ComponentError('"@query-param" requires a string "name" parameter')
-    values = [
-        _form_encode(v)
-        for k, v in parse_qsl(query, keep_blank_values=True)
-        if _form_encode(k) == name
-    ]
+    values = []
+    for pair in (query or "").split("&"):
+        if pair:
+            key, _, value = pair.partition("=")
+            if _form_encode(_form_decode(key)) == name:
+                values.append(_form_encode(_form_decode(value)))
     if not values:
         raise ComponentError(f"query parameter {name!r} is not present")
     if len(values) > 1:
@@ -144,36 +154,34 @@ def _query_param(query: str, name: BareItem | None) -> str:
     return values[0]
 
 
-def _derived_value(component: Component, message: HttpRequest | HttpResponse) -> str:
+def _request_target(request: HttpRequest) -> str:
+    target = request.target
+    return target.path if target.query is None else f"{target.path}?{target.query}"
+
+
+_REQUEST_DERIVED: dict[str, Callable[[HttpRequest], str]] = {
+    "@method": attrgetter("method"),
+    "@target-uri": attrgetter("target_uri"),
+    "@authority": attrgetter("target.authority"),
+    "@scheme": attrgetter("target.scheme"),
+    "@request-target": _request_target,
+    "@path": attrgetter("target.path"),
+    "@query": lambda request: "?" + (request.target.query or ""),
+}
+
+
+def _check_params(component: Component) -> None:
+    """Every parameter must be defined for this component, and flags must be true."""
     name = component.name
-    allowed = {"req", "name"} if name == "@query-param" else {"req"}
-    for param_name, _ in component.params:
-        if param_name not in allowed:
-            raise ComponentError(f"parameter {param_name!r} is not defined for {name}")
-    if component.param("req") is True:
-        message = _related_request(message)
-    if name == "@status":
-        if not isinstance(message, HttpResponse):
-            raise ComponentError("@status applies to responses only")
-        return f"{message.status:03d}"
-    if not isinstance(message, HttpRequest):
-        raise ComponentError(f"{name} applies to requests; use ;req on a response")
-    if name == "@method":
-        return message.method
-    parts = urlsplit(message.target_uri)
-    if name == "@path":
-        return parts.path or "/"
-    if name == "@query":
-        return "?" + parts.query
-    if name == "@authority":
-        return _authority(parts.netloc, parts.scheme.lower())
-    if name == "@scheme":
-        return parts.scheme.lower()
-    if name == "@target-uri":
-        return message.target_uri
-    if name == "@request-target":
-        return (parts.path or "/") + ("?" + parts.query if parts.query else "")
-    return _query_param(parts.query, component.param("name"))
+    if name.startswith("@"):
+        allowed = _QUERY_PARAM_PARAMS if name == "@query-param" else _DERIVED_PARAMS
+    else:
+        allowed = _FIELD_PARAMS
+    for key, value in component.params:
+        if key not in allowed:
+            raise ComponentError(f"parameter {key!r} is not defined for {name!r}")
+        if key in _FLAGS and value is not True:
+            raise ComponentError(f"parameter {key!r} of {name!r} must be a true boolean")
 
 
 def _related_request(message: HttpRequest | HttpResponse) -> HttpRequest:
@@ -184,31 +192,24 @@ def _related_request(message: HttpRequest | HttpResponse) -> HttpRequest:
     return message.request
 
 
-def _field_value(component: Component, fields: Fields) -> str:
+def _derived_value(component: Component, message: HttpRequest | HttpResponse) -> str:
     name = component.name
-    for param_name, _ in component.params:
-        if param_name not in _FIELD_PARAMS:
-            raise ComponentError(f"unknown component parameter {param_name!r} on {name!r}")
-    if component.param("tr") is not None:
-        raise ComponentError("trailer fields (;tr) are not supported")
-    lines = fields.get_all(name)
-    if not lines:
-        raise ComponentError(f"field {name!r} is not present")
-    cleaned = [_OBS_FOLD.sub(" ", line).strip(" \t") for line in lines]
-    sf, key, bs = component.param("sf"), component.param("key"), component.param("bs")
-    if bs is True:
-        if sf is not None or key is not None:
-            raise ComponentError(";bs cannot be combined with ;sf or ;key")
-        try:
-            return ", ".join(
-                ":" + base64.b64encode(line.encode("latin-1")).decode("ascii") + ":"
-                for line in cleaned
-            )
-        except UnicodeEncodeError:
-            raise ComponentError(f"field {name!r} has characters beyond latin-1") from None
-    combined = ", ".join(cleaned)
-    if sf is None and key is None:
-        return combined
+    if name == "@status":
+        if not isinstance(message, HttpResponse):
+            raise ComponentError("@status applies to responses only")
+        return f"{message.status:03d}"
+    derive = _REQUEST_DERIVED.get(name)
+    if derive is None and name != "@query-param":
+        raise ComponentError(f"unknown derived component {name!r}")
+    if not isinstance(message, HttpRequest):
+        raise ComponentError(f"{name} applies to requests; use ;req on a response")
+    if derive is None:
+        return _query_param(message.target.query, component.param("name"))
+    return derive(message)
+
+
+def _structured_value(component: Component, combined: str) -> str:
+    name, key = component.name, component.param("key")
     tltype = STRUCTURED_FIELDS.get(name)
     if tltype is None:
         raise ComponentError(f"field {name!r} is not a known structured field")
@@ -225,15 +226,72 @@ def _field_value(component: Component, fields: Fields) -> str:
     return str(ser_item_or_inner_list(parsed[key]))
 
 
+def _absent(name: str) -> ComponentError:
+    if name != name.lower():
+        return ComponentError(f"component name {name!r} must be lowercase")
+    return ComponentError(f"field {name!r} is not present")
+
+
+def _plain_field_value(name: str, message: HttpRequest | HttpResponse) -> str:
+    """RFC 9421 §2.1: lines trimmed, obs-fold replaced by a space, joined by ``", "``."""
+    lines = message.headers.get_all(name)
+    if len(lines) == 1 and "\n" not in lines[0]:
+        return lines[0].strip(" \t")
+    if not lines:
+        raise _absent(name)
+    return ", ".join([_OBS_FOLD.sub(" ", line).strip(" \t") for line in lines])
+
+
+def _field_value(component: Component, fields: Fields) -> str:
+    name = component.name
+    lines = fields.get_all(name)
+    if not lines:
+        raise _absent(name)
+    cleaned = [_OBS_FOLD.sub(" ", line).strip(" \t") for line in lines]
+    if component.param("tr") is not None:
+        raise ComponentError("trailer fields (;tr) are not supported")
+    if component.param("bs") is not None:
+        if component.param("sf") is not None or component.param("key") is not None:
+            raise ComponentError(";bs cannot be combined with ;sf or ;key")
+        try:
+            return ", ".join(
+                ":" + base64.b64encode(line.encode("latin-1")).decode("ascii") + ":"
+                for line in cleaned
+            )
+        except UnicodeEncodeError:
+            raise ComponentError(f"field {name!r} has characters beyond latin-1") from None
+    combined = ", ".join(cleaned)
+    if component.param("sf") is None and component.param("key") is None:
+        return combined
+    return _structured_value(component, combined)
+
+
+def _any_value(component: Component, message: HttpRequest | HttpResponse) -> str:
+    if component.params:
+        _check_params(component)
+        if component.param("req") is not None:
+            message = _related_request(message)
+    if component.name.startswith("@"):
+        return _derived_value(component, message)
+    return _field_value(component, message.headers)
+
+
+def _resolver(component: Component) -> Resolver:
+    """The cheapest correct way to resolve ``component`` on any message."""
+    if not component.params and not component.name.startswith("@"):
+        return partial(_plain_field_value, component.name)
+    return partial(_any_value, component)
+
+
+def _request_resolver(component: Component) -> RequestResolver:
+    """As :func:`_resolver`, for a message known to be a request (no type checks left)."""
+    if not component.params:
+        derive = _REQUEST_DERIVED.get(component.name)
+        if derive is not None:
+            return derive
+    return component.resolve
+
+
 def component_value(component: Component, message: HttpRequest | HttpResponse) -> str:
     """The value of ``component`` on ``message``, as it appears in the signature base."""
-    if component.name.startswith("@"):
-        if component.name not in _DERIVED:
-            raise ComponentError(f"unknown derived component {component.name!r}")
-        return _derived_value(component, message)
-    if component.name != component.name.lower():
-        raise ComponentError(f"component name {component.name!r} must be lowercase")
-    source: HttpRequest | HttpResponse = message
-    if component.param("req") is True:
-        source = _related_request(message)
-    return _field_value(component, source.headers)
+    return component.resolve(message)

@@ -4,32 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .._structured import fast_signature, fast_signature_input, parse_dictionary
+from .._cache import BoundedCache
+from .._structured import fast_names, fast_signature, fast_signature_input, parse_dictionary
 from ..errors import InvalidSignature
 from .base import SignatureParams
 from .components import Component
 
-__all__ = ["merge_member", "parse_signature", "parse_signature_input"]
+__all__ = [
+    "merge_member",
+    "parse_signature",
+    "parse_signature_input",
+    "parse_signature_input_shared",
+]
 
-_PLAIN: dict[str, Component] = {}
-
-
-def _plain_component(name: str) -> Component:
-    component = _PLAIN.get(name)
-    if component is None:
-        component = Component(name)
-        if len(_PLAIN) < 512:
-            _PLAIN[name] = component
-    return component
+_FAST_INPUTS: BoundedCache[str, dict[str, tuple[SignatureParams, str]]] = BoundedCache(512)
 
 
 def parse_signature_input(text: str) -> dict[str, tuple[SignatureParams, str]]:
     """label → (parameters, canonical serialization of the member)."""
+    return dict(parse_signature_input_shared(text))
+
+
+def parse_signature_input_shared(text: str) -> Mapping[str, tuple[SignatureParams, str]]:
+    """:func:`parse_signature_input` for callers that never mutate the result.
+
+    Within one second every request with the same covered components carries the same
+    value, so the canonical single-signature form is memoised by its text and shared.
+    """
+    cached = _FAST_INPUTS.get(text)
+    if cached is not None:
+        return cached
     fast = fast_signature_input(text)
     if fast is not None:
-        label, names, fast_params, serialized = fast
-        plain = tuple(_plain_component(n) for n in names)
-        return {label: (SignatureParams(plain, fast_params), serialized)}
+        label, inner, fast_params, serialized = fast
+        params = SignatureParams(tuple(Component(n) for n in fast_names(inner)), fast_params)
+        parsed = {label: (params, serialized)}
+        _FAST_INPUTS.put(text, parsed)
+        return parsed
     result: dict[str, tuple[SignatureParams, str]] = {}
     for label, entry in parse_dictionary(text, "Signature-Input", InvalidSignature).items():
         if not isinstance(entry, tuple) or not isinstance(entry[0], list):
