@@ -189,3 +189,12 @@ def test_select_jwk_needs_a_jwks() -> None:
     for jwks in (None, {}, {"keys": "x"}, [1]):
         with pytest.raises(InvalidKey):
             select_jwk(jwks, "k1")
+
+
+def test_unknown_scheme_keeps_its_parameters() -> None:
+    from aauth_signing import SignatureKeyHeader, UnknownScheme
+
+    member = SignatureKeyHeader.parse('sig=future;a="1";b').member("sig")
+    assert isinstance(member, UnknownScheme)
+    assert member.params() == (("a", "1"), ("b", True))
+    assert member.serialize() == 'future;a="1";b'

@@ -16,6 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from ._cache import BoundedCache
 from .algorithms import ALGORITHMS, Algorithm, SigningKey, VerifyingKey
 from .errors import InvalidKey, UnsupportedAlgorithm
 
@@ -33,7 +34,10 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "EC": ("crv", "kty", "x", "y"),
     "RSA": ("e", "kty", "n"),
 }
+_KEYS: BoundedCache[tuple[Any, ...], VerifyingKey] = BoundedCache(1024)
+_THUMBPRINTS: BoundedCache[tuple[Any, ...], str] = BoundedCache(1024)
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+_PRIVATE_SET = frozenset(_PRIVATE_MEMBERS)
 _FORBIDDEN_ALGS = frozenset({"none", "HS256", "HS384", "HS512", "RSA1_5"})
 _LEGACY_DEFAULT_ALG = {
     ("OKP", "Ed25519"): "Ed25519",
@@ -105,12 +109,40 @@ def resolve_jwk_algorithm(jwk: Mapping[str, Any], *, allow_legacy: bool = False)
     return alg
 
 
+def _key_material(jwk: object) -> tuple[Any, ...] | None:
+    """What decides a JWK's key and validity, as a memo key (None: don't memo).
+
+    Only valid keys are ever stored, so a key with odd member types simply never hits.
+    """
+    if not isinstance(jwk, Mapping):
+        return None
+    get = jwk.get
+    private = not _PRIVATE_SET.isdisjoint(jwk)
+    return (get("kty"), get("crv"), get("x"), get("y"), get("n"), get("e"), get("alg"), private)
+
+
 def public_key_from_jwk(jwk: Mapping[str, Any], *, allow_legacy: bool = False) -> VerifyingKey:
     """A VerifyingKey from a public JWK.
 
     ``allow_legacy`` accepts what the seed emitted: no ``alg`` (derived from ``kty``/``crv``)
-    and ``EdDSA`` for Ed25519 keys. Raises InvalidKey or UnsupportedAlgorithm.
+    and ``EdDSA`` for Ed25519 keys. Raises InvalidKey or UnsupportedAlgorithm. Keys seen
+    recently come from a bounded memo: the same agent and issuer keys arrive on every request.
     """
+    material = _key_material(jwk)
+    memo_key = None if material is None else (*material, allow_legacy)
+    try:
+        cached = _KEYS.get(memo_key) if memo_key is not None else None
+    except TypeError:  # an unhashable member value: not a key we would accept anyway
+        memo_key = cached = None
+    if cached is not None:
+        return cached
+    key = _decode_public_key(jwk, allow_legacy)
+    if memo_key is not None:
+        _KEYS.put(memo_key, key)
+    return key
+
+
+def _decode_public_key(jwk: Mapping[str, Any], allow_legacy: bool) -> VerifyingKey:
     alg = resolve_jwk_algorithm(jwk, allow_legacy=allow_legacy)
     if any(m in jwk for m in _PRIVATE_MEMBERS):
         raise InvalidKey("a public JWK must not carry private key members")
@@ -191,6 +223,21 @@ def jwk_thumbprint(jwk: Mapping[str, Any], hash_name: str = "sha-256") -> str:
     ``alg`` and ``kid`` are not part of the input, so the same key always has the same
     thumbprint whatever metadata travels with it.
     """
+    material = _key_material(jwk)
+    memo_key = None if material is None else (*material, hash_name)
+    try:
+        cached = _THUMBPRINTS.get(memo_key) if memo_key is not None else None
+    except TypeError:
+        memo_key = cached = None
+    if cached is not None:
+        return cached
+    thumbprint = _compute_thumbprint(jwk, hash_name)
+    if memo_key is not None:
+        _THUMBPRINTS.put(memo_key, thumbprint)
+    return thumbprint
+
+
+def _compute_thumbprint(jwk: Mapping[str, Any], hash_name: str) -> str:
     kty = jwk.get("kty") if isinstance(jwk, Mapping) else None
     members = _REQUIRED.get(kty) if isinstance(kty, str) else None
     if members is None:

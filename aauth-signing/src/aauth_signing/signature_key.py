@@ -224,6 +224,9 @@ class UnknownScheme(SignatureKeyMember):
     name: str = ""
     raw_params: Params = ()
 
+    def params(self) -> Params:
+        return self.raw_params
+
     def serialize(self) -> str:
         return self.name + serialize_params(self.raw_params)
 

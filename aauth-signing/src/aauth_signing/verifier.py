@@ -92,6 +92,10 @@ class _Pending(NamedTuple):
     resolved: ResolvedKey | None
 
 
+_members: BoundedCache[tuple[str, str], SignatureKeyMember] = BoundedCache(1024)
+"""Parsed ``Signature-Key`` members by (header text, label): an agent presents the same token
+on every request, and parsing a long JWT string is the costliest part of a warm check."""
+
 _hwk_cache: BoundedCache[tuple[str, str, bool], ResolvedKey] = BoundedCache(1024)
 """Resolved ``hwk`` members by (header text, label, legacy flag): the same client sends the
 same ``Signature-Key`` on every request, and resolving it is a pure function of that text."""
@@ -228,8 +232,14 @@ def _prepare(
             require_supported(member, policy.accepted_schemes)
     else:
         try:
-            header = sk_header or SignatureKeyHeader.parse(key_text)
-            member = header.member(label, policy.accepted_schemes)
+            member_key = (key_text, label)
+            cached_member = _members.get(member_key)
+            if cached_member is None:
+                header = sk_header or SignatureKeyHeader.parse(key_text)
+                member = header.member(label, policy.accepted_schemes)
+                _members.put(member_key, member)
+            else:
+                member = cached_member
             require_supported(member, policy.accepted_schemes)
             resolved = resolve_locally(
                 member, allow_legacy=policy.allow_legacy_keys, now=now, leeway=policy.jwt_leeway
