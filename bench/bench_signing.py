@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import itertools
 import time
-import timeit
-from collections.abc import Callable
 
 from aauth_signing import (
     HttpRequest,
@@ -27,26 +25,12 @@ from aauth_signing import (
     sign_request,
     verify_request,
 )
+from timing import alternating
 
 PATHS = 64
 REPEATS = 15
 NUMBER = 2000
 TARGET = 1.10
-
-
-def _compare(
-    library: Callable[[], None], raw: Callable[[], None], setup: Callable[[], None]
-) -> tuple[float, float]:
-    """µs per operation for each: the fastest of ``REPEATS`` runs of ``NUMBER`` operations.
-
-    The two are timed alternately, so both see the same machine load.
-    """
-    library_times, raw_times = [], []
-    for _ in range(REPEATS):
-        setup()
-        library_times.append(timeit.timeit(library, number=1))
-        raw_times.append(timeit.timeit(raw, number=1))
-    return min(library_times) / NUMBER * 1e6, min(raw_times) / NUMBER * 1e6
 
 
 def main() -> int:
@@ -101,8 +85,11 @@ def main() -> int:
     fresh_requests()
     verify_library()  # warm the hwk cache, as a server seeing this client again would have
     results = [
-        ("sign", *_compare(sign_library, sign_raw, lambda: None)),
-        ("verify", *_compare(verify_library, verify_raw, fresh_requests)),
+        ("sign", *alternating(sign_library, sign_raw, NUMBER, repeats=REPEATS)),
+        (
+            "verify",
+            *alternating(verify_library, verify_raw, NUMBER, setup=fresh_requests, repeats=REPEATS),
+        ),
     ]
     failed = False
     for name, library, raw in results:

@@ -27,9 +27,11 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from aauth_signing import InvalidSignature, SigningKey, VerifyingKey, b64url_decode
+from aauth_signing._cache import BoundedCache
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
@@ -100,6 +102,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_HEADERS: BoundedCache[str, Mapping[str, Any]] = BoundedCache(512)
 _DECODER = json.JSONDecoder(
     object_pairs_hook=_unique_object, parse_float=_finite_float, parse_constant=_reject_constant
 )
@@ -116,6 +119,21 @@ def _json_object(segment: str, what: str) -> dict[str, Any]:
     return value
 
 
+def _header(segment: str) -> dict[str, Any]:
+    """The checked JOSE header; an issuer's tokens share one, so it is decoded once (memo)."""
+    cached = _HEADERS.get(segment)
+    if cached is None:
+        header = _json_object(segment, "header")
+        for name in ("alg", "typ", "kid"):
+            if not isinstance(header.get(name), str) or not header[name]:
+                raise InvalidToken(f"JWT header has no string {name!r}")
+        if "crit" in header:
+            raise InvalidToken("JWT header 'crit' names extensions this verifier does not support")
+        cached = MappingProxyType(header)
+        _HEADERS.put(segment, cached)
+    return dict(cached)
+
+
 def parse(token: str) -> ParsedJWT:
     """Decode a compact JWS without verifying it; InvalidToken when it is malformed.
 
@@ -127,12 +145,7 @@ def parse(token: str) -> ParsedJWT:
     parts = token.split(".")
     if len(parts) != 3:
         raise InvalidToken("JWT must have three dot-separated parts")
-    header = _json_object(parts[0], "header")
-    for name in ("alg", "typ", "kid"):
-        if not isinstance(header.get(name), str) or not header[name]:
-            raise InvalidToken(f"JWT header has no string {name!r}")
-    if "crit" in header:
-        raise InvalidToken("JWT header 'crit' names extensions this verifier does not support")
+    header = _header(parts[0])
     claims = _json_object(parts[1], "payload")
     try:
         signature = b64url_decode(parts[2])

@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +37,9 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 }
 _KEYS: BoundedCache[tuple[Any, ...], VerifyingKey] = BoundedCache(1024)
 _THUMBPRINTS: BoundedCache[tuple[Any, ...], str] = BoundedCache(1024)
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 _PRIVATE_SET = frozenset(_PRIVATE_MEMBERS)
 _FORBIDDEN_ALGS = frozenset({"none", "HS256", "HS384", "HS512", "RSA1_5"})
@@ -52,16 +56,20 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Strict unpadded base64url; raises ValueError on anything else."""
-    if not isinstance(text, str) or "=" in text or len(text) % 4 == 1:
+    """Strict unpadded base64url; raises ValueError on anything else.
+
+    Strict means canonical too: the unused low bits of the last character must be zero, so
+    every byte string has exactly one accepted encoding.
+    """
+    if not isinstance(text, str) or _B64URL.fullmatch(text) is None:
         raise ValueError("not unpadded base64url")
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise ValueError("not unpadded base64url") from None
-    if b64url_encode(raw) != text:
+    remainder = len(text) % 4
+    if remainder == 1:
+        raise ValueError("not unpadded base64url")
+    if remainder and _B64URL_ALPHABET.index(text[-1]) & (0x0F if remainder == 2 else 0x03):
         raise ValueError("non-canonical base64url")
-    return raw
+    data = text.encode("ascii").translate(_TO_STANDARD)
+    return binascii.a2b_base64(data + b"=" * (-len(text) % 4))
 
 
 def _member(jwk: Mapping[str, Any], name: str) -> bytes:
