@@ -17,7 +17,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from aauth_signing import (
     ExpiredJWT,
@@ -236,21 +235,20 @@ class RequestVerifier:
     def _check_authority(self, request: HttpRequest, policy: ResourcePolicy) -> None:
         if not policy.canonical_authorities:
             return
-        authority = urlsplit(request.target_uri).netloc.lower()
+        authority = request.target.authority
         if authority not in policy.canonical_authorities:
             raise InvalidSignature(f"this resource does not answer to {authority!r}")
 
     def _replay_key(self, request: HttpRequest, verified: VerifiedSignature) -> str | None:
         if request.method.upper() in _SAFE_METHODS or verified.thumbprint is None:
             return None
-        parts = urlsplit(request.target_uri)
-        created = verified.created or 0
+        target = request.target
         return replay_key(
             verified.thumbprint,
-            created,
+            verified.created or 0,
             request.method,
-            parts.netloc.lower(),
-            parts.path or "/",
+            target.authority,
+            target.path,
             verified.signature,
         )
 
