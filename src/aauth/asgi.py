@@ -12,8 +12,12 @@ from typing import Any
 
 from aauth_signing import HttpRequest
 
+from .errors import AAuthError
+
 __all__ = [
+    "MAX_BODY",
     "ASGIApp",
+    "BodyTooLarge",
     "Message",
     "Receive",
     "Scope",
@@ -32,8 +36,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_BODY = 1024 * 1024
 
 
-class BodyTooLarge(Exception):
-    """The request body exceeds the configured limit."""
+class BodyTooLarge(AAuthError):
+    """The request body exceeds the configured limit (refused before any verification)."""
+
+    code, status = "content_too_large", 413
 
 
 def request_from_scope(

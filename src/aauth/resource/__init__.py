@@ -8,15 +8,35 @@ from .challenge import (
     Challenge,
     ResourceTokenIssuer,
 )
+from .dependency import (
+    EXCEPTION_HANDLERS,
+    AAuthHTTPException,
+    AAuthRequest,
+    handle_aauth_error,
+    read_json_object,
+    require_scopes,
+    verified_caller,
+)
+from .middleware import AAuthMiddleware, RouteRule, caller_from_scope
 from .policy import ResourcePolicy
 from .verifier import RequestVerifier
 
 __all__ = [
+    "EXCEPTION_HANDLERS",
+    "AAuthHTTPException",
+    "AAuthMiddleware",
+    "AAuthRequest",
     "AgentTokenRequired",
     "AuthTokenRequired",
     "Challenge",
     "RequestVerifier",
     "ResourcePolicy",
     "ResourceTokenIssuer",
+    "RouteRule",
     "VerifiedCaller",
+    "caller_from_scope",
+    "handle_aauth_error",
+    "read_json_object",
+    "require_scopes",
+    "verified_caller",
 ]

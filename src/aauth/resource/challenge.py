@@ -9,10 +9,10 @@ A challenge follows a request whose signature was fine but whose credential is n
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
-from typing import ClassVar
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, ClassVar
 
-from ..errors import AAuthError, Forbidden
+from ..errors import AAuthError, Forbidden, InvalidRequest, InvalidScope
 from ..headers import (
     AgentTokenRequirement,
     AuthTokenRequirement,
@@ -20,7 +20,8 @@ from ..headers import (
     MissionRef,
     build_challenge,
 )
-from ..tokens import Interaction, Signer, issue_resource_token
+from ..tokens import Interaction, Signer, issue_resource_token, parse_scope
+from .caller import VerifiedCaller
 
 __all__ = [
     "AgentTokenRequired",
@@ -124,4 +125,32 @@ class ResourceTokenIssuer:
             lifetime=self._lifetime,
             now=self._clock(),
             allow_loopback_http=self._loopback,
+        )
+
+    def authorize(self, caller: VerifiedCaller, body: Mapping[str, Any]) -> str:
+        """Answer a proactive ``POST authorization_endpoint`` (§F.2): a resource token for
+        the scope the agent asks for.
+
+        RS-16: no ``scope`` → ``invalid_request``; a malformed or unoffered one →
+        ``invalid_scope``. The request must be signed with an agent token, whose ``ps``
+        (or this resource's AS) becomes the token's audience; a mission is copied (RS-08).
+        """
+        scope = body.get("scope")
+        if scope is None or scope == "":
+            raise InvalidRequest("the request has no 'scope'")
+        if not isinstance(scope, str):
+            raise InvalidRequest("'scope' must be a space-separated string")
+        try:
+            scopes = parse_scope(scope)
+        except ValueError as exc:
+            raise InvalidScope(str(exc)) from None
+        agent = caller.agent_token
+        if agent is None:
+            raise AgentTokenRequired("the authorization endpoint requires an agent token")
+        return self.issue(
+            agent=agent.sub,
+            agent_jkt=caller.thumbprint,
+            scope=scopes,
+            ps=agent.ps,
+            mission=caller.mission,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -22,13 +23,23 @@ class RunningServer:
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
         self._app = app
         self._host = host
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without it a
+        # response written in two parts waits ~40 ms for the peer's delayed ACK.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"uvicorn:{self.port}")
+
+    @classmethod
+    def with_own_url(cls, factory: Callable[[str], Any], host: str = "127.0.0.1") -> RunningServer:
+        """A server whose app must know its own URL: participants' identifiers carry the
+        ephemeral port, so the app is built by ``factory(url)`` once the port is bound."""
+        server = cls(None, host)
+        server._server.config.app = factory(server.url)
+        return server
 
     @property
     def url(self) -> str:

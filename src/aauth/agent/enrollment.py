@@ -1,0 +1,133 @@
+"""Getting an agent token from the agent provider, as a freshly started agent instance.
+
+The instance proves it runs on behalf of an enrolled agent: the agent's long-term
+(enrollment) key signs a ``jkt-jwt`` delegating to the instance's new request key, and the
+request carrying it is signed with that instance key (SIGNATURE-KEY.md §2.2). The agent
+provider answers with an agent token bound to the instance key.
+
+    token = request_agent_token("https://ap.example", enrolled_key, instance_key, client)
+    signer = AgentSigner(instance_key, token)
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+import httpx
+from aauth_signing import JktJwt, RequestSigner, SigningKey, VerifyingKey
+
+from .. import jwt
+from ..agent_provider import AGENT_TOKEN_PATH, JKT_S256_PREFIX, MAX_PROOF_LIFETIME
+from ..errors import AAuthError, InvalidToken
+from ..keys import jwk_from_public_key, thumbprint
+from ..tokens import decode_unverified
+from ..tokens.verifier import AGENT_TOKEN
+from .flow import Flow, run_async, run_sync
+
+__all__ = [
+    "JKT_S256_TYP",
+    "AgentTokenRefused",
+    "arequest_agent_token",
+    "enrollment_proof",
+    "request_agent_token",
+]
+
+JKT_S256_TYP = "jkt-s256+jwt"
+
+
+class AgentTokenRefused(AAuthError):
+    """The agent provider did not issue an agent token; ``error`` is the code it gave."""
+
+    code, status = "agent_token_refused", 502
+
+    def __init__(self, description: str, *, upstream_status: int, error: str | None) -> None:
+        super().__init__(description)
+        self.upstream_status = upstream_status
+        self.error = error
+
+
+def enrollment_proof(
+    enrollment_key: SigningKey,
+    instance_key: VerifyingKey,
+    *,
+    lifetime: int = 60,
+    now: float | None = None,
+) -> str:
+    """The ``jkt-s256+jwt`` in which ``enrollment_key`` delegates to ``instance_key``."""
+    if not 0 < lifetime <= MAX_PROOF_LIFETIME:
+        raise ValueError(f"an enrollment proof lives 1..{MAX_PROOF_LIFETIME} seconds")
+    enrolled = jwk_from_public_key(enrollment_key.public_key())
+    jkt = thumbprint(enrolled)
+    iat = int(time.time() if now is None else now)
+    claims = {
+        "iss": JKT_S256_PREFIX + jkt,
+        "iat": iat,
+        "exp": iat + lifetime,
+        "jti": secrets.token_urlsafe(16),
+        "cnf": {"jwk": jwk_from_public_key(instance_key)},
+    }
+    return jwt.encode(
+        claims, enrollment_key, typ=JKT_S256_TYP, kid=jkt, extra_header={"jwk": enrolled}
+    )
+
+
+def _flow(
+    ap_url: str, enrollment_key: SigningKey, instance_key: SigningKey, allow_loopback_http: bool
+) -> Flow[str]:
+    url = ap_url.rstrip("/") + AGENT_TOKEN_PATH
+    proof = enrollment_proof(enrollment_key, instance_key.public_key())
+    headers = RequestSigner(instance_key, JktJwt(proof)).sign("POST", url)
+    response = yield httpx.Request("POST", url, headers=headers)
+    assert response is not None
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        body = None
+    body = body if isinstance(body, dict) else {}
+    if response.status_code != 200:
+        error = body.get("error") if isinstance(body.get("error"), str) else None
+        raise AgentTokenRefused(
+            f"{url} answered {response.status_code}: {body.get('detail') or error or ''}",
+            upstream_status=response.status_code,
+            error=error,
+        )
+    token = body.get("agent_token")
+    if not isinstance(token, str):
+        raise InvalidToken("the agent provider's answer has no 'agent_token'")
+    claims = decode_unverified(AGENT_TOKEN, token, allow_loopback_http=allow_loopback_http)
+    if claims.iss != ap_url.rstrip("/"):
+        raise InvalidToken(f"the agent token was issued by {claims.iss!r}, not {ap_url!r}")
+    if claims.jkt != thumbprint(instance_key):
+        raise InvalidToken("the agent token is not bound to this instance's key")
+    return token
+
+
+def request_agent_token(
+    ap_url: str,
+    enrollment_key: SigningKey,
+    instance_key: SigningKey,
+    client: httpx.Client,
+    *,
+    allow_loopback_http: bool = False,
+) -> str:
+    """An agent token for ``instance_key`` from the agent provider ``ap_url`` (its
+    identifier), proven with ``enrollment_key``; checked to name that provider and key.
+
+    Raises AgentTokenRefused when the provider says no, InvalidToken for a bad answer.
+    """
+    return run_sync(_flow(ap_url, enrollment_key, instance_key, allow_loopback_http), client)
+
+
+async def arequest_agent_token(
+    ap_url: str,
+    enrollment_key: SigningKey,
+    instance_key: SigningKey,
+    client: httpx.AsyncClient,
+    *,
+    allow_loopback_http: bool = False,
+) -> str:
+    """The asynchronous form of :func:`request_agent_token`."""
+    flow = _flow(ap_url, enrollment_key, instance_key, allow_loopback_http)
+    return await run_async(flow, client)

@@ -1,0 +1,228 @@
+"""The Agent Provider (protocol-10 §B.5, §D.1): it vouches for its agents with agent tokens.
+
+An agent is enrolled by the thumbprint of a long-term key it holds (ideally in hardware). Each
+running instance of the agent makes a fresh request key and proves, with the Signature-Key
+``jkt-jwt`` scheme, that the enrolled key delegated to it: the JWT header carries the enrolled
+public key, the JWT's ``cnf.jwk`` the instance key, and the HTTP request is signed with the
+instance key (SIGNATURE-KEY.md §2.2). The provider then issues an agent token whose ``sub``
+is the agent (stable across instances and key changes) and whose ``cnf.jwk`` is the instance
+key (AP-02 … AP-06).
+
+The provider's signing keys rotate on demand or on a schedule; a retired key stays in the
+JWKS until every token it signed has expired, then it is removed (AP-07).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aauth_signing import InvalidJWT
+
+from .errors import Forbidden
+from .identifiers import agent_identifier, is_endpoint_url, is_server_identifier
+from .keys import KeySet
+from .metadata import AgentProviderMetadata, well_known_url
+from .resource import RequestVerifier, ResourcePolicy, VerifiedCaller
+from .tokens import issue_agent_token
+from .tokens.agent import MAX_AGENT_TOKEN_LIFETIME
+from .tokens.claims import is_s256
+
+__all__ = [
+    "AGENT_TOKEN_PATH",
+    "JKT_S256_PREFIX",
+    "MAX_PROOF_LIFETIME",
+    "AgentProvider",
+    "AgentTokenGrant",
+    "EnrolledAgent",
+]
+
+AGENT_TOKEN_PATH = "/agent-token"  # noqa: S105 (a URL path, not a secret)
+"""Where an agent provider built on this module takes enrollment proofs (not in -10's
+metadata; agents append it to the provider's identifier)."""
+
+JKT_S256_PREFIX = "urn:jkt:sha-256:"
+MAX_PROOF_LIFETIME = 3600
+"""A ``jkt-jwt`` enrollment proof is a short delegation; one living longer is refused."""
+
+_EXPIRY_LEEWAY = 60
+
+
+@dataclass(frozen=True)
+class EnrolledAgent:
+    """An agent this provider vouches for: its local name, the RFC 7638 SHA-256 thumbprint
+    of its enrolled key, and the Person Server its tokens name (``ps``)."""
+
+    local: str
+    enrollment_jkt: str
+    ps: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentTokenGrant:
+    """An issued agent token, as the enrollment endpoint returns it."""
+
+    agent_token: str
+    expires_in: int
+    agent: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"agent_token": self.agent_token, "expires_in": self.expires_in}
+
+
+class AgentProvider:
+    """Issues agent tokens to instances of enrolled agents, and owns the signing keys.
+
+    ``rotation_interval`` (seconds) rotates the signing key when it is that old, checked
+    whenever tokens are issued or the JWKS is served; ``key_file`` is rewritten after each
+    change so a restart keeps every published key. ``verifier`` checks enrollment requests
+    (``jkt-jwt`` only, no discovery); serve it with :class:`~aauth.resource.AAuthMiddleware`.
+    """
+
+    def __init__(
+        self,
+        identifier: str,
+        keys: KeySet,
+        agents: Iterable[EnrolledAgent],
+        *,
+        token_lifetime: int = 3600,
+        rotation_interval: float | None = None,
+        canonical_authorities: tuple[str, ...] = (),
+        signature_window: int = 60,
+        name: str | None = None,
+        callback_endpoint: str | None = None,
+        key_file: str | os.PathLike[str] | None = None,
+        allow_loopback_http: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        loop = allow_loopback_http
+        if not is_server_identifier(identifier, allow_loopback_http=loop):
+            raise ValueError(f"identifier {identifier!r} is not a server identifier")
+        if not 0 < token_lifetime <= MAX_AGENT_TOKEN_LIFETIME:
+            raise ValueError(f"token_lifetime must be 1..{MAX_AGENT_TOKEN_LIFETIME} seconds")
+        if rotation_interval is not None and rotation_interval <= 0:
+            raise ValueError("rotation_interval must be positive")
+        if callback_endpoint is not None and not is_endpoint_url(
+            callback_endpoint, allow_loopback_http=loop
+        ):
+            raise ValueError("callback_endpoint must be https without query or fragment (AP-08)")
+        self.identifier = identifier
+        self.keys = keys
+        self.token_lifetime = token_lifetime
+        self.rotation_interval = rotation_interval
+        self._key_file = key_file
+        self._loopback = loop
+        self._clock = clock
+        self._agents = _index(agents, identifier, loop)
+        self._document = AgentProviderMetadata(
+            issuer=identifier,
+            jwks_uri=well_known_url(identifier, "jwks.json"),
+            name=name,
+            callback_endpoint=callback_endpoint,
+        )
+        now = clock()
+        self._current_since = now
+        self._retired = {kid: now for kid in keys.kids if kid != keys.current_kid}
+        self.policy = ResourcePolicy(
+            resource=identifier,
+            canonical_authorities=canonical_authorities,
+            accepted_schemes=("jkt-jwt",),
+            require_identity=False,
+            signature_window=signature_window,
+            allow_loopback_http=loop,
+        )
+        self.verifier = RequestVerifier(self.policy, clock=clock)
+
+    def metadata(self) -> dict[str, Any]:
+        """``aauth-agent.json`` (AP-01)."""
+        return self._document.to_json()
+
+    def jwks(self) -> dict[str, Any]:
+        """Every published key, current and retired, with ``kid`` and ``alg`` (AP-07)."""
+        self.maintain()
+        return self.keys.jwks()
+
+    def rotate(self) -> str:
+        """Sign with a new key from now on; the old one stays published until its tokens
+        have expired. Returns the new ``kid``."""
+        now = self._clock()
+        self._retired[self.keys.current_kid] = now
+        kid = self.keys.rotate()
+        self._current_since = now
+        self._save()
+        return kid
+
+    def maintain(self) -> None:
+        """Rotate when the schedule says so; drop retired keys no token can still need."""
+        now = self._clock()
+        if (
+            self.rotation_interval is not None
+            and now - self._current_since >= self.rotation_interval
+        ):
+            self.rotate()
+        horizon = now - self.token_lifetime - _EXPIRY_LEEWAY
+        expired = [kid for kid, since in self._retired.items() if since <= horizon]
+        for kid in expired:
+            self.keys.remove(kid)
+            del self._retired[kid]
+        if expired:
+            self._save()
+
+    def issue(self, caller: VerifiedCaller) -> AgentTokenGrant:
+        """The agent token for a request :attr:`verifier` accepted.
+
+        The ``jkt-jwt`` must be a SHA-256 proof (``jkt-s256+jwt``) with ``iat`` and a short
+        life (``invalid_jwt`` otherwise); an enrolled key that is not registered gets 403.
+        """
+        resolved = caller.signature.signature_key
+        signer = resolved.signer if resolved is not None else None
+        if resolved is None or signer is None or not signer.startswith(JKT_S256_PREFIX):
+            raise InvalidJWT("enrollment needs a jkt-s256+jwt proof")
+        claims = resolved.claims or {}
+        iat, exp = claims.get("iat"), claims.get("exp")
+        if type(iat) is not int or type(exp) is not int:
+            raise InvalidJWT("the enrollment proof needs integer 'iat' and 'exp'")
+        if exp - iat > MAX_PROOF_LIFETIME:
+            raise InvalidJWT(f"the enrollment proof may live at most {MAX_PROOF_LIFETIME} s")
+        agent = self._agents.get(signer.removeprefix(JKT_S256_PREFIX))
+        if agent is None:
+            raise Forbidden("this enrollment key is not registered with the agent provider")
+        self.maintain()
+        sub = agent_identifier(agent.local, self.identifier)
+        token = issue_agent_token(
+            self.keys,
+            iss=self.identifier,
+            sub=sub,
+            cnf_jwk=resolved.jwk,
+            ps=agent.ps,
+            lifetime=self.token_lifetime,
+            now=self._clock(),
+            allow_loopback_http=self._loopback,
+        )
+        return AgentTokenGrant(token, self.token_lifetime, sub)
+
+    def _save(self) -> None:
+        if self._key_file is not None:
+            self.keys.save(self._key_file)
+
+
+def _index(
+    agents: Iterable[EnrolledAgent], identifier: str, loop: bool
+) -> dict[str, EnrolledAgent]:
+    """Enrolled agents by key thumbprint, after checking each entry (AP-04, AP-05)."""
+    index: dict[str, EnrolledAgent] = {}
+    for agent in agents:
+        if "+" in agent.local:
+            raise ValueError(f"agent {agent.local!r}: a top-level local name has no '+'")
+        agent_identifier(agent.local, identifier)
+        if not is_s256(agent.enrollment_jkt):
+            raise ValueError(f"agent {agent.local!r}: enrollment_jkt is not a SHA-256 thumbprint")
+        if agent.ps is not None and not is_server_identifier(agent.ps, allow_loopback_http=loop):
+            raise ValueError(f"agent {agent.local!r}: ps {agent.ps!r} is not a server identifier")
+        if agent.enrollment_jkt in index:
+            raise ValueError(f"agent {agent.local!r}: enrollment key is already registered")
+        index[agent.enrollment_jkt] = agent
+    return index

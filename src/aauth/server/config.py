@@ -1,0 +1,258 @@
+"""Configuration of the participant servers, and what they all do the same way: read JSON,
+load (or create) signing keys, run from the command line.
+
+Every mistake raises ``ValueError`` naming the member, before anything listens: unknown
+members (a typo must not silently drop a setting), wrong JSON types, bad identifiers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import uvicorn
+from aauth_signing import SignatureError
+
+from ..agent_provider import EnrolledAgent
+from ..identifiers import is_server_identifier, server_host
+from ..keys import KeySet
+from ..tokens import parse_scope
+from ..tokens.agent import DEFAULT_AGENT_TOKEN_LIFETIME
+
+__all__ = [
+    "DEFAULT_SCOPES",
+    "READ_SCOPE",
+    "WRITE_SCOPE",
+    "AgentProviderConfig",
+    "ResourceServerConfig",
+    "load_key_set",
+    "run_main",
+    "serve_app",
+]
+
+READ_SCOPE = "data.read"
+WRITE_SCOPE = "data.write"
+DEFAULT_SCOPES = {READ_SCOPE: "Read your data", WRITE_SCOPE: "Add to your data"}
+
+C = TypeVar("C")
+
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "str": lambda v: isinstance(v, str),
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "int": lambda v: type(v) is int,
+    "int | None": lambda v: v is None or type(v) is int,
+    "bool": lambda v: type(v) is bool,
+    "tuple[str, ...]": lambda v: isinstance(v, tuple) and all(isinstance(i, str) for i in v),
+}
+"""Checks for the member types configurations use (annotations as written)."""
+
+
+def _check(config: Any) -> None:
+    """Type-check every member whose annotation :data:`_TYPES` knows."""
+    for member in fields(config):
+        check = _TYPES.get(str(member.type))
+        if check is not None and not check(getattr(config, member.name)):
+            raise ValueError(f"configuration member {member.name!r} must be {member.type}")
+
+
+def _identifier(value: str, name: str, allow_loopback_http: bool) -> None:
+    if not is_server_identifier(value, allow_loopback_http=allow_loopback_http):
+        raise ValueError(f"{name} {value!r} is not a server identifier")
+
+
+def _authorities(config: Any) -> None:
+    """Check ``public_origin`` (scheme and authority only); default ``canonical_authorities``
+    to the identifier's host (with port on loopback)."""
+    origin = config.public_origin
+    if origin is not None:
+        parts = urlsplit(origin)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or origin != (f"{parts.scheme}://{parts.netloc}")
+        ):
+            raise ValueError(f"public_origin {origin!r} must be scheme://host[:port] only")
+    if not config.canonical_authorities:
+        object.__setattr__(config, "canonical_authorities", (server_host(config.identifier),))
+
+
+def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """A configuration object from a JSON file path or an already parsed mapping."""
+    if isinstance(source, Mapping):
+        return dict(source)
+    try:
+        data = json.loads(Path(source).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read configuration {os.fspath(source)!r}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("a configuration file must hold a JSON object")
+    return data
+
+
+def _build(cls: type[C], data: dict[str, Any]) -> C:
+    """``cls`` from a configuration object: unknown members fail, arrays become tuples."""
+    known = {member.name for member in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown configuration members {unknown}")
+    data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    try:
+        return cls(**data)
+    except TypeError as exc:  # a required member is missing
+        raise ValueError(f"invalid {cls.__name__}: {exc}") from None
+
+
+def _is_scope(value: object) -> bool:
+    try:
+        return isinstance(value, str) and parse_scope(value) == (value,)
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ResourceServerConfig:
+    """Settings of the example resource (:mod:`aauth.server.resource_server`).
+
+    ``trusted_issuers`` are the PS/AS identifiers whose auth tokens are accepted (an
+    ``access_server`` is trusted implicitly; with neither, no auth token is). Agent tokens are
+    accepted from any agent provider. ``canonical_authorities`` default to the identifier's
+    host; ``public_origin`` is set behind a proxy. ``key_file`` keeps the signing keys across
+    restarts (created on first start).
+    """
+
+    identifier: str
+    key_file: str | None = None
+    canonical_authorities: tuple[str, ...] = ()
+    trusted_issuers: tuple[str, ...] = ()
+    access_server: str | None = None
+    scope_descriptions: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCOPES))
+    signature_window: int = 60
+    public_origin: str | None = None
+    name: str | None = None
+    allow_loopback_http: bool = False
+
+    def __post_init__(self) -> None:
+        _check(self)
+        loop = self.allow_loopback_http
+        _identifier(self.identifier, "identifier", loop)
+        for issuer in self.trusted_issuers:
+            _identifier(issuer, "trusted issuer", loop)
+        if self.access_server is not None:
+            _identifier(self.access_server, "access_server", loop)
+        descriptions = self.scope_descriptions
+        if not isinstance(descriptions, Mapping) or not all(
+            isinstance(v, str) and _is_scope(k) for k, v in descriptions.items()
+        ):
+            raise ValueError("scope_descriptions must map scope tokens to Markdown strings")
+        missing = {READ_SCOPE, WRITE_SCOPE} - set(descriptions)
+        if missing:
+            raise ValueError(f"scope_descriptions must describe {sorted(missing)}")
+        if not 0 < self.signature_window <= 300:
+            raise ValueError("signature_window must be between 1 and 300 seconds")
+        object.__setattr__(self, "scope_descriptions", MappingProxyType(dict(descriptions)))
+        _authorities(self)
+
+    @classmethod
+    def load(cls, source: str | os.PathLike[str] | Mapping[str, Any]) -> ResourceServerConfig:
+        """From a JSON file (or an already parsed object)."""
+        return _build(cls, _read(source))
+
+    @property
+    def trusted(self) -> tuple[str, ...]:
+        """Issuers whose auth tokens are accepted: the trusted ones and the access server."""
+        extra = (self.access_server,) if self.access_server else ()
+        return tuple(dict.fromkeys((*self.trusted_issuers, *extra)))
+
+
+@dataclass(frozen=True)
+class AgentProviderConfig:
+    """Settings of an agent provider (:mod:`aauth.server.agent_provider`)::
+
+        {"identifier": "https://ap.example", "key_file": "ap-keys.json",
+         "agents": {"assistant": {"enrollment_jkt": "<thumbprint>", "ps": "https://ps.example"}}}
+
+    ``token_lifetime`` is at most 24 h; ``key_rotation_interval`` (seconds) rotates the
+    signing key on a schedule. The agents are checked when the provider is built.
+    """
+
+    identifier: str
+    agents: Mapping[str, EnrolledAgent]
+    key_file: str | None = None
+    name: str | None = None
+    callback_endpoint: str | None = None
+    token_lifetime: int = DEFAULT_AGENT_TOKEN_LIFETIME
+    key_rotation_interval: int | None = None
+    canonical_authorities: tuple[str, ...] = ()
+    public_origin: str | None = None
+    allow_loopback_http: bool = False
+
+    def __post_init__(self) -> None:
+        _check(self)
+        _identifier(self.identifier, "identifier", self.allow_loopback_http)
+        _authorities(self)
+
+    @classmethod
+    def load(cls, source: str | os.PathLike[str] | Mapping[str, Any]) -> AgentProviderConfig:
+        """From a JSON file (or an already parsed object); ``agents`` maps each local name
+        to ``{"enrollment_jkt": …, "ps": …}`` (``ps`` optional)."""
+        data = _read(source)
+        agents = data.get("agents")
+        if not isinstance(agents, dict):
+            raise ValueError("'agents' must map local names to {enrollment_jkt, ps}")
+        enrolled: dict[str, EnrolledAgent] = {}
+        for local, entry in agents.items():
+            if not isinstance(entry, dict) or not set(entry) <= {"enrollment_jkt", "ps"}:
+                raise ValueError(f"agent {local!r} must be {{enrollment_jkt, ps}}")
+            if not isinstance(entry.get("enrollment_jkt"), str):
+                raise ValueError(f"agent {local!r} needs a string 'enrollment_jkt'")
+            enrolled[local] = EnrolledAgent(local, entry["enrollment_jkt"], entry.get("ps"))
+        return _build(cls, {**data, "agents": enrolled})
+
+
+def load_key_set(path: str | os.PathLike[str] | None) -> KeySet:
+    """The server's signing keys: loaded from ``path``, or generated (and saved there, 0600,
+    so restarts keep the ``kid`` verifiers cached). No path: fresh keys for this process."""
+    if path is None:
+        return KeySet.generate()
+    if Path(path).exists():
+        try:
+            return KeySet.load(path)
+        except SignatureError as exc:
+            raise ValueError(exc.description) from None
+    keys = KeySet.generate()
+    keys.save(path)
+    return keys
+
+
+def serve_app(app: Any, host: str, port: int) -> None:
+    """Run ``app`` with uvicorn until interrupted."""
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+def run_main(
+    argv: Sequence[str] | None,
+    description: str,
+    load: Callable[[str], C],
+    serve: Callable[[C, str, int], None],
+) -> int:
+    """``python -m aauth.server.<role> --config F [--host H] --port P``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--config", required=True, help="JSON configuration file")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    try:
+        config = load(args.config)
+    except ValueError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    serve(config, args.host, args.port)
+    return 0
