@@ -149,7 +149,7 @@ def test_component_parse_fails_closed(text: str) -> None:
     except SignatureError:
         return
     request = HttpRequest("GET", "https://a.example/p?q=1", {"Example-Dict": "a=1"})
-    _fails_closed(signature_base, request, SignatureParams((component,)))
+    _fails_closed(lambda: signature_base(request, SignatureParams((component,))))
 
 
 json_values = st.recursive(

@@ -110,7 +110,11 @@ def test_missing_headers_are_invalid_request_under_aauth(missing: str) -> None:
     kept = [(k, v) for k, v in request.headers.items() if k != missing]
     stripped = HttpRequest(request.method, request.target_uri, kept)
     exc = expect(stripped, InvalidRequest, AAUTH_POLICY)
-    assert exc.response_headers() == {"Signature-Error": "error=invalid_request"}
+    # The unsigned client also learns which schemes to sign with (V-01, V-19).
+    assert exc.response_headers() == {
+        "Signature-Error": "error=invalid_request",
+        "Accept-Signature-Scheme": ", ".join(AAUTH_POLICY.accepted_schemes),
+    }
     expect(stripped, InvalidSignature, HWK_POLICY)
 
 

@@ -48,10 +48,17 @@ class SignatureError(Exception):
         """Serialized extra ``Signature-Error`` members (after ``error``)."""
         return []
 
+    #: Schemes to advertise in ``Accept-Signature-Scheme`` with this error: set when a request
+    #: arrived unsigned, so the client learns how to sign without a second round trip.
+    advertised_schemes: tuple[str, ...] = ()
+
     def response_headers(self) -> dict[str, str]:
         """The headers a verifier sends with the 401 that reports this error."""
         members = [f"error={self.code}", *self.extra_members()]
-        return {"Signature-Error": ", ".join(members)}
+        headers = {"Signature-Error": ", ".join(members)}
+        if self.advertised_schemes:
+            headers["Accept-Signature-Scheme"] = ", ".join(self.advertised_schemes)
+        return headers
 
     def problem(self) -> dict[str, Any]:
         """RFC 9457 body; ``type`` is the URN signature-key-08 mandates for these errors."""

@@ -204,7 +204,10 @@ def _prepare(
             ("Signature-Key", key_text),
         )
         missing = ", ".join(name for name, value in found if value is None)
-        raise policy.missing_headers_error("missing " + missing)
+        error = policy.missing_headers_error("missing " + missing)
+        if with_signature_key:
+            error.advertised_schemes = policy.accepted_schemes
+        raise error
     inputs = parse_signature_input_shared(input_text)
     signatures = parse_signature(signature_text)
     if len(inputs) != len(signatures) or not inputs.keys() <= signatures.keys():

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import phase1
+from . import phase1, phase2
 from .printer import Printer
 
 __all__ = ["PHASES", "run_demos"]
 
-PHASES: dict[int, Callable[[Printer], None]] = {1: phase1.run}
+PHASES: dict[int, Callable[[Printer, bool], None]] = {1: phase1.run, 2: phase2.run}
 
 
-def run_demos(which: str, printer: Printer | None = None) -> int:
-    """Run one phase (``"1"``) or every phase (``"all"``); returns a process exit code."""
+def run_demos(which: str, printer: Printer | None = None, *, manual: bool = False) -> int:
+    """Run one phase (``"1"``) or every phase (``"all"``); returns a process exit code.
+
+    ``manual`` lets a person approve in a browser where a phase asks for consent.
+    """
     printer = printer or Printer()
     numbers = sorted(PHASES) if which == "all" else [int(which)]
     failed = []
@@ -22,7 +25,7 @@ def run_demos(which: str, printer: Printer | None = None) -> int:
             print(f"no demo for phase {number}; available: {sorted(PHASES)}", file=printer.out)
             return 2
         try:
-            PHASES[number](printer)
+            PHASES[number](printer, manual)
         except Exception as exc:  # a failed demo is reported, then the next one runs
             failed.append(number)
             print(f"✗ phase {number} failed: {exc!r}", file=printer.out)
