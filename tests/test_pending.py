@@ -128,3 +128,37 @@ def test_long_poll_times_out_unchanged() -> None:
     request = pending.create(AP, AGENT, {})
     result = asyncio.run(pending.wait_for_change(request, timeout=0.03))
     assert result.state is PendingState.PENDING
+
+
+def test_v33_terminal_outcomes_are_reported_once() -> None:
+    pending = make()
+    done = pending.create(AP, AGENT, {})
+    pending.update(done.id, lambda r: replace(r, state=PendingState.COMPLETED, result={"t": 1}))
+    reported = pending.report(done.id)
+    assert reported is not None
+    assert reported.state is PendingState.COMPLETED
+    assert reported.result == {"t": 1}
+    assert pending.report(done.id) is None
+    after = pending.get(done.id)
+    assert after is not None
+    assert after.state is PendingState.DELIVERED
+    assert after.reported
+    waiting = pending.create(AP, AGENT, {})
+    assert pending.report(waiting.id) is None  # not terminal: nothing to report
+    assert pending.report("unknown") is None
+
+
+def test_expiry_is_reported_once_and_kept() -> None:
+    clock = Clock()
+    pending = make(clock)
+    request = pending.create(AP, AGENT, {}, with_code=True)
+    clock.now += 61
+    reported = pending.report(request.id)
+    assert reported is not None
+    assert reported.state is PendingState.EXPIRED
+    stored = pending.get(request.id)
+    assert stored is not None
+    assert stored.state is PendingState.EXPIRED
+    assert request.code is not None
+    with pytest.raises(PendingExpired):
+        pending.redeem_code(request.code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 import pytest
 from aauth_signing import InvalidSignature
@@ -14,8 +15,10 @@ from aauth.replay import (
     ReplayedSignature,
     ReplayGuard,
     ReplayGuardFull,
+    StoreReplayGuard,
     replay_key,
 )
+from aauth.store import SQLiteStore
 
 JKT = "poqkLGiymh_W0uP6PZFw-dvez3QJT5SolqXBCW38r0U"
 PARTS = (JKT, 1_767_225_600, "POST", "docs.example", "/items", b"\x01" * 64)
@@ -154,3 +157,21 @@ def test_async_twin_shares_the_state() -> None:
     asyncio.run(scenario())
     with pytest.raises(ReplayedSignature):
         guard.check_and_store("k", clock.now + 60)
+
+
+def test_store_guard_survives_a_restart_and_expires(tmp_path: Path) -> None:
+    clock = Clock()
+    path = tmp_path / "replay.db"
+    StoreReplayGuard(SQLiteStore(path, clock=clock), clock=clock).check_and_store(
+        "k", clock.now + 60
+    )
+    again = StoreReplayGuard(SQLiteStore(path, clock=clock), clock=clock)
+    with pytest.raises(ReplayedSignature):
+        again.check_and_store("k", clock.now + 60)
+    clock.now += 61
+    again.check_and_store("k", clock.now + 60)  # the first entry has expired
+    again.check_and_store("old", clock.now - 1)  # already outside any window: not held
+    again.check_and_store("old", clock.now - 1)
+    asyncio.run(again.acheck_and_store("fresh", clock.now + 60))
+    with pytest.raises(ReplayedSignature):
+        again.check_and_store("fresh", clock.now + 60)

@@ -30,6 +30,7 @@ __all__ = [
     "InvalidResourceToken",
     "InvalidScope",
     "InvalidToken",
+    "MethodNotAllowed",
     "MissionTerminated",
     "NotFound",
     "PendingAbandoned",
@@ -172,6 +173,10 @@ class Gone(AAuthError):
 
 class NotFound(AAuthError):
     code, status = "not_found", 404
+
+
+class MethodNotAllowed(AAuthError):
+    code, status = "method_not_allowed", 405
 
 
 class SlowDown(AAuthError):

@@ -73,6 +73,7 @@ class PendingRequest:
     result: dict[str, Any] | None = None
     decided_by: str | None = None
     clarification: dict[str, Any] | None = None
+    reported: bool = False
     version: int = 0
 
     def owned_by(self, iss: str, sub: str) -> bool:
@@ -174,6 +175,27 @@ class PendingRequests:
                 self._notify(request_id)
                 return replace(updated, version=current.version + 1)
         raise RuntimeError(f"pending request {request_id} is under heavy contention")
+
+    def report(self, request_id: str) -> PendingRequest | None:
+        """Hand a terminal outcome to the agent exactly once (V-33).
+
+        Returns the request as it was when this call marked it reported (a ``completed``
+        one becomes ``delivered``), or None when it is not terminal or was reported before;
+        every later poll then answers 410.
+        """
+
+        seen: list[PendingRequest] = []
+
+        def mark(current: PendingRequest) -> PendingRequest | None:
+            if not current.state.terminal or current.reported:
+                return None
+            seen.append(current)
+            done = current.state is PendingState.COMPLETED
+            return replace(
+                current, state=PendingState.DELIVERED if done else current.state, reported=True
+            )
+
+        return seen[-1] if self.update(request_id, mark) is not None else None
 
     def by_interaction(self, interaction_id: str) -> PendingRequest | None:
         record = self._store.get(_INTERACTION_NS, interaction_id)

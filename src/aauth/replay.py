@@ -22,12 +22,15 @@ from typing import Literal, Protocol
 
 from aauth_signing import InvalidSignature, b64url_encode
 
+from .store.base import Store
+
 __all__ = [
     "DEFAULT_MAX_ENTRIES",
     "InMemoryReplayGuard",
     "ReplayGuard",
     "ReplayGuardFull",
     "ReplayedSignature",
+    "StoreReplayGuard",
     "replay_key",
 ]
 
@@ -126,6 +129,27 @@ class InMemoryReplayGuard:
                 del self._expiry[heapq.heappop(self._heap)[1]]
             self._expiry[key] = expires_at
             heapq.heappush(self._heap, (expires_at, key))
+
+    async def acheck_and_store(self, key: str, expires_at: float) -> None:
+        self.check_and_store(key, expires_at)
+
+
+class StoreReplayGuard:
+    """A guard kept in a :class:`~aauth.store.Store`: shared by every instance on that store
+    and intact across a restart, so a request captured before a crash cannot be replayed
+    after it. The store's expiry bounds it; purge expired records now and then."""
+
+    _NS = "replay"
+
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def check_and_store(self, key: str, expires_at: float) -> None:
+        if expires_at <= self._clock():
+            return
+        if not self._store.create(self._NS, key, {}, expires_at):
+            raise ReplayedSignature("this signature has already been used")
 
     async def acheck_and_store(self, key: str, expires_at: float) -> None:
         self.check_and_store(key, expires_at)

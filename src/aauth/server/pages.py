@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["PAGE_HEADERS", "ConsentView", "code_page", "consent_page", "login_page", "message_page"]
+__all__ = [
+    "PAGE_HEADERS",
+    "ConsentView",
+    "code_page",
+    "consent_page",
+    "login_page",
+    "message_page",
+    "page_headers",
+]
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -22,6 +30,19 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+def page_headers(form_targets: Sequence[str] = ()) -> dict[str, str]:
+    """:data:`PAGE_HEADERS`, letting the page's forms also lead to ``form_targets`` (origins
+    such as ``https://agent.example``): browsers apply ``form-action`` to the redirect that
+    answers a form, so a consent page that ends at an agent's callback must name its origin."""
+    if not form_targets:
+        return dict(PAGE_HEADERS)
+    policy = PAGE_HEADERS["Content-Security-Policy"].replace(
+        "form-action 'self'", "form-action 'self' " + " ".join(form_targets)
+    )
+    return {**PAGE_HEADERS, "Content-Security-Policy": policy}
+
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;
@@ -86,6 +107,8 @@ class ConsentView:
     scopes: Sequence[tuple[str, str | None]]
     justification: str | None
     code: str
+    device: str | None = None
+    platform: str | None = None
 
 
 def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) -> str:
@@ -101,13 +124,15 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
         if view.justification
         else ""
     )
+    device = " ".join(f"<code>{escape(v)}</code>" for v in (view.device, view.platform) if v)
+    running = f"<p>Running on: {device}</p>" if device else ""
     return _page(
         "Approve access?",
         f"<h1>{agent} is asking for access</h1>"
         f"<p>Signed in as <strong>{escape(person_name)}</strong>. "
         f"Code <code id=code>{escape(view.code)}</code> — check it matches what your agent shows."
         "</p><div class=box>"
-        f"<p>Agent: <code>{escape(view.agent_id)}</code></p>"
+        f"<p>Agent: <code>{escape(view.agent_id)}</code></p>{running}"
         f"<p>Resource: <strong>{resource}</strong> (<code>{escape(view.resource_id)}</code>)</p>"
         f"<p>Access requested:</p><ul>{scopes}</ul></div>{why}"
         f"<form method=post action='{escape(action)}'>"

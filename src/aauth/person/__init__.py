@@ -1,0 +1,47 @@
+"""The person server's protocol logic (phases 3 and 4), independent of any web framework.
+
+:class:`PersonServerConfig` says what a deployment decides; :class:`PersonService` wires
+the parts over a store: the token endpoint (verify, decide, grant or defer), the pending URL
+(poll, long-poll, cancel), the consent flow a signed-in person drives, and the minting of
+auth tokens. :mod:`aauth.server.person_server` serves them over HTTP.
+"""
+
+from .bindings import AgentBindings
+from .config import ANY, AutoApproval, ConfigError, PersonServerConfig
+from .consent import IDENTITY_SCOPES, ConsentFlow, LoginRequired, Outcome, Review
+from .consents import Consents
+from .grant import Grant
+from .issuance import AuthTokenMinter, token_response
+from .polling import PendingEndpoint, Reply, prefer_wait
+from .request_body import PLATFORMS, PROMPTS, TokenRequestBody
+from .service import PersonService
+from .subjects import PairwiseSubjects
+from .token_endpoint import TokenEndpoint
+from .trust import TrustedAgentProviders
+
+__all__ = [
+    "ANY",
+    "IDENTITY_SCOPES",
+    "PLATFORMS",
+    "PROMPTS",
+    "AgentBindings",
+    "AuthTokenMinter",
+    "AutoApproval",
+    "ConfigError",
+    "ConsentFlow",
+    "Consents",
+    "Grant",
+    "LoginRequired",
+    "Outcome",
+    "PairwiseSubjects",
+    "PendingEndpoint",
+    "PersonServerConfig",
+    "PersonService",
+    "Reply",
+    "Review",
+    "TokenEndpoint",
+    "TokenRequestBody",
+    "TrustedAgentProviders",
+    "prefer_wait",
+    "token_response",
+]

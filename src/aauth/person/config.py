@@ -1,0 +1,239 @@
+"""What a person server is configured with, loadable from one JSON file.
+
+Everything a deployment decides lives here: who the server is, the people it acts for,
+which agents belong to whom (PS-28), what may be granted without asking (phase 3), how long
+things live, where state and keys are kept, and which agent providers are trusted.
+
+    {
+      "identifier": "https://ps.example",
+      "db": "ps.db", "key_file": "ps-keys.json",
+      "people": [{"id": "alice", "name": "Alice", "password": "…"}],
+      "bindings": {"aauth:assistant@ap.example": "alice"},
+      "auto_approve": [{"agent": "*", "resource": "https://docs.example",
+                        "scopes": ["docs.read"]}],
+      "trusted_agent_providers": ["https://ap.example"]
+    }
+
+Relative ``db`` and ``key_file`` paths are relative to the file. Mistakes raise ConfigError
+naming the member at load, not at the first request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Self
+
+from ..identifiers import is_agent_identifier, is_server_identifier
+from ..server.persons import Person, hash_password
+from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
+
+__all__ = ["ANY", "AutoApproval", "ConfigError", "PersonServerConfig"]
+
+ANY = "*"
+"""In an auto-approval rule: any agent, or any resource."""
+
+MAX_WAIT_CAP = 300
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message names the member."""
+
+
+@dataclass(frozen=True)
+class AutoApproval:
+    """Grant ``scopes`` at ``resource`` to ``agent`` without asking anyone (phase 3).
+
+    ``agent`` is an agent identifier (the agent token ``sub``) or ``*``; ``resource`` a
+    resource identifier or ``*``. A request is covered when every scope it asks for is listed.
+    """
+
+    agent: str
+    resource: str
+    scopes: frozenset[str]
+
+    def covers(self, agent: str, resource: str, scope: tuple[str, ...]) -> bool:
+        return (
+            self.agent in (ANY, agent)
+            and self.resource in (ANY, resource)
+            and set(scope) <= self.scopes
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonServerConfig:
+    """A person server's settings; see the module docstring for the JSON form.
+
+    ``bindings`` maps an agent identifier (agent token ``sub``, whose domain pins its agent
+    provider) to the id of the one person it acts for. With ``bind_on_first_approval`` an
+    unbound agent becomes bound to the first person who approves one of its requests.
+    ``trusted_agent_providers`` None accepts agent tokens from any agent provider reachable
+    under egress rules; a tuple accepts only those issuers. Lifetimes are seconds.
+    ``allow_loopback_http`` admits ``http://127.0.0.1:PORT`` identifiers, for development.
+    """
+
+    identifier: str
+    name: str | None = None
+    people: tuple[Person, ...] = ()
+    bindings: Mapping[str, str] = field(default_factory=dict)
+    bind_on_first_approval: bool = True
+    auto_approve: tuple[AutoApproval, ...] = ()
+    remember_consent: bool = True
+    consent_lifetime: int = 30 * 24 * 3600
+    trusted_agent_providers: tuple[str, ...] | None = None
+    scopes_supported: tuple[str, ...] = ("openid", "profile")
+    auth_token_lifetime: int = MAX_AUTH_TOKEN_LIFETIME
+    pending_lifetime: int = 600
+    session_lifetime: int = 3600
+    max_wait: int = 60
+    poll_interval: int = 5
+    db: str = ":memory:"
+    key_file: str | None = None
+    allow_loopback_http: bool = False
+
+    def __post_init__(self) -> None:
+        loop = self.allow_loopback_http
+        if not is_server_identifier(self.identifier, allow_loopback_http=loop):
+            raise ConfigError(f"identifier {self.identifier!r} is not a server identifier")
+        ids = [person.id for person in self.people]
+        if len(set(ids)) != len(ids):
+            raise ConfigError("people: every person needs a unique id")
+        for agent, person in self.bindings.items():
+            if not is_agent_identifier(agent, allow_loopback_http=loop):
+                raise ConfigError(f"bindings: {agent!r} is not an agent identifier")
+            if person not in ids:
+                raise ConfigError(f"bindings: {agent!r} is bound to unknown person {person!r}")
+        for issuer in self.trusted_agent_providers or ():
+            if not is_server_identifier(issuer, allow_loopback_http=loop):
+                raise ConfigError(f"trusted_agent_providers: {issuer!r} is not an identifier")
+        if not 0 < self.auth_token_lifetime <= MAX_AUTH_TOKEN_LIFETIME:
+            raise ConfigError(f"auth_token_lifetime must be 1..{MAX_AUTH_TOKEN_LIFETIME}")
+        if not 0 <= self.max_wait <= MAX_WAIT_CAP:
+            raise ConfigError(f"max_wait must be 0..{MAX_WAIT_CAP}")
+        for name in ("consent_lifetime", "pending_lifetime", "session_lifetime"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
+        if self.poll_interval < 0:
+            raise ConfigError("poll_interval must not be negative")
+
+    def with_db(self, db: str) -> PersonServerConfig:
+        """This configuration with its state in the SQLite file ``db`` (``aauth serve --db``)."""
+        return replace(self, db=db)
+
+    @property
+    def loopback(self) -> bool:
+        """Whether this is a development server on plain loopback http (no Secure cookies)."""
+        return self.identifier.startswith("http://")
+
+    @classmethod
+    def from_json(cls, document: Any, *, base_dir: str | os.PathLike[str] = ".") -> Self:
+        """The configuration in a parsed JSON document; paths resolve against ``base_dir``."""
+        if not isinstance(document, Mapping):
+            raise ConfigError("the configuration must be a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(document) - known)
+        if unknown:
+            raise ConfigError(f"unknown configuration members {unknown}")
+        values = dict(document)
+        if "people" in values:
+            values["people"] = tuple(_person(entry) for entry in _list(values, "people"))
+        if "auto_approve" in values:
+            values["auto_approve"] = tuple(_rule(entry) for entry in _list(values, "auto_approve"))
+        for name in ("trusted_agent_providers", "scopes_supported"):
+            if values.get(name) is not None:
+                values[name] = tuple(_strings(values, name))
+        if "bindings" in values and not _is_string_map(values["bindings"]):
+            raise ConfigError("bindings must map agent identifiers to person ids")
+        for name in ("db", "key_file"):
+            if isinstance(values.get(name), str) and values[name] != ":memory:":
+                values[name] = str(Path(base_dir) / values[name])
+        if "identifier" not in values:
+            raise ConfigError("the configuration needs an 'identifier'")
+        _check_types(values)
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Self:
+        """Read the JSON configuration file at ``path``."""
+        try:
+            document = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read configuration {os.fspath(path)!r}: {exc}") from None
+        return cls.from_json(document, base_dir=Path(path).resolve().parent)
+
+
+def _list(values: Mapping[str, Any], name: str) -> list[Any]:
+    value = values[name]
+    if not isinstance(value, list):
+        raise ConfigError(f"{name} must be an array")
+    return value
+
+
+def _strings(values: Mapping[str, Any], name: str) -> list[str]:
+    items = _list(values, name)
+    if not all(isinstance(item, str) and item for item in items):
+        raise ConfigError(f"{name} must be an array of non-empty strings")
+    return items
+
+
+def _is_string_map(value: object) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+def _person(entry: Any) -> Person:
+    """A person from ``{"id", "name", "password" | "password_hash"}``."""
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str) or not entry["id"]:
+        raise ConfigError("people: each person needs a string 'id'")
+    name = entry.get("name", entry["id"])
+    password, hashed = entry.get("password"), entry.get("password_hash")
+    if not isinstance(name, str) or (password is None) == (hashed is None):
+        raise ConfigError(f"people: {entry['id']!r} needs a name and a password or hash")
+    if password is not None and (not isinstance(password, str) or not password):
+        raise ConfigError(f"people: {entry['id']!r} password must be a non-empty string")
+    if isinstance(password, str):
+        return Person(entry["id"], name, hash_password(password))
+    if not isinstance(hashed, str) or not hashed.startswith("scrypt$"):
+        raise ConfigError(f"people: {entry['id']!r} password_hash must be an scrypt hash")
+    return Person(entry["id"], name, hashed)
+
+
+def _rule(entry: Any) -> AutoApproval:
+    if not isinstance(entry, Mapping):
+        raise ConfigError("auto_approve: each rule must be an object")
+    agent, resource = entry.get("agent", ANY), entry.get("resource", ANY)
+    if not isinstance(agent, str) or not isinstance(resource, str):
+        raise ConfigError("auto_approve: 'agent' and 'resource' must be strings")
+    if not isinstance(entry.get("scopes"), list):
+        raise ConfigError("auto_approve: each rule needs a 'scopes' array")
+    return AutoApproval(agent, resource, frozenset(_strings(entry, "scopes")))
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "identifier": (str,),
+    "name": (str, type(None)),
+    "bind_on_first_approval": (bool,),
+    "remember_consent": (bool,),
+    "allow_loopback_http": (bool,),
+    "db": (str,),
+    "key_file": (str, type(None)),
+    "consent_lifetime": (int,),
+    "auth_token_lifetime": (int,),
+    "pending_lifetime": (int,),
+    "session_lifetime": (int,),
+    "max_wait": (int,),
+    "poll_interval": (int,),
+}
+
+
+def _check_types(values: Mapping[str, Any]) -> None:
+    for name, types in _TYPES.items():
+        if name not in values:
+            continue
+        value = values[name]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise ConfigError(f"{name} has the wrong type")

@@ -1,0 +1,206 @@
+"""A person deciding on a pending token request (protocol-10 §F.5, §H.5).
+
+The interaction code only finds the request; deciding needs a signed-in person (PS-27), and
+only the person the agent is bound to, or anyone while it is unbound and binding on first
+approval is on (PS-28). Every step re-checks the code, so a used or expired code, or one
+whose request ran out of attempts, fails the same way wherever it is presented (V-37 … V-39).
+Approval mints the auth token and stores it as the request's result in the same atomic
+update that completes it, which wakes the agent's long poll.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+from ..errors import (
+    AAuthError,
+    Forbidden,
+    InvalidCode,
+    InvalidRequest,
+    NotFound,
+)
+from ..pending import PendingRequest, PendingRequests, PendingState
+from ..server.pages import ConsentView
+from ..server.persons import Person
+from .bindings import AgentBindings
+from .consents import Consents
+from .grant import Grant
+from .issuance import AuthTokenMinter
+
+__all__ = [
+    "IDENTITY_SCOPES",
+    "ConsentFlow",
+    "LoginRequired",
+    "Outcome",
+    "Review",
+    "checked_callback",
+]
+
+IDENTITY_SCOPES = {
+    "openid": "Know you at this resource by an identifier made for it alone",
+    "profile": "See your name",
+}
+"""What this PS's own identity scopes mean, for the consent page."""
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+MAX_CALLBACK = 2048
+
+
+class LoginRequired(AAuthError):
+    """The agent asked for ``prompt=login``: the person must sign in again first."""
+
+    code, status = "login_required", 401
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a person sees before deciding; ``callback`` is where they go afterwards."""
+
+    request: PendingRequest
+    view: ConsentView
+    callback: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decision taken; ``redirect`` is the agent's callback to send the person to."""
+
+    approved: bool
+    redirect: str | None
+
+
+def checked_callback(grant: Grant, callback: str | None) -> str | None:
+    """``callback`` when it is the agent's published ``callback_endpoint`` (any query), or a
+    loopback URL its provider allows; InvalidRequest otherwise (no open redirect, §H.5)."""
+    if not callback:
+        return None
+    if len(callback) > MAX_CALLBACK or not (callback.isascii() and callback.isprintable()):
+        raise InvalidRequest("the callback is not a usable URL")
+    try:
+        parts = urlsplit(callback)
+        port = parts.port
+    except ValueError:
+        raise InvalidRequest("the callback is not a usable URL") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment:
+        raise InvalidRequest("the callback is not a usable URL")
+    if parts.username is not None or " " in callback:
+        raise InvalidRequest("the callback is not a usable URL")
+    if grant.callback_endpoint is not None:
+        endpoint = urlsplit(grant.callback_endpoint)
+        if (parts.scheme, parts.netloc, parts.path) == endpoint[:3]:
+            return callback
+    if grant.localhost_callback_allowed and parts.hostname in _LOOPBACK and port is not None:
+        return callback
+    raise InvalidRequest("the callback is not the agent's registered callback endpoint")
+
+
+def _with_error(callback: str | None, error: str) -> str | None:
+    if callback is None:
+        return None
+    return f"{callback}{'&' if urlsplit(callback).query else '?'}error={error}"
+
+
+class ConsentFlow:
+    """Shows pending token requests to people and records their decisions."""
+
+    def __init__(
+        self,
+        pending: PendingRequests,
+        bindings: AgentBindings,
+        consents: Consents,
+        minter: AuthTokenMinter,
+    ) -> None:
+        self._pending = pending
+        self._bindings = bindings
+        self._consents = consents
+        self._minter = minter
+
+    def find(self, code: str) -> PendingRequest:
+        """The request a code typed on the code page belongs to (V-37, V-39)."""
+        return self._pending.redeem_code(code)
+
+    def _redeem(
+        self, interaction_id: str, code: str, person: Person
+    ) -> tuple[PendingRequest, Grant]:
+        if self._pending.by_interaction(interaction_id) is None:
+            raise NotFound("there is no such request")
+        request = self._pending.redeem_code(code, interaction_id)
+        grant = Grant.from_json(request.payload)
+        if not self._bindings.may_approve(grant.agent_iss, grant.agent, person.id):
+            raise Forbidden("this agent acts for another person (PS-28)")
+        return request, grant
+
+    def review(
+        self,
+        interaction_id: str,
+        code: str,
+        person: Person,
+        *,
+        signed_in_at: float,
+        callback: str | None,
+    ) -> Review:
+        """Open the request for ``person``; it becomes ``interacting`` (the agent stops
+        prompting)."""
+        request, grant = self._redeem(interaction_id, code, person)
+        target = checked_callback(grant, callback)
+        if grant.fresh_login and signed_in_at < request.created_at:
+            raise LoginRequired("the agent asked that you sign in again")
+
+        def interacting(current: PendingRequest) -> PendingRequest | None:
+            if current.state is not PendingState.PENDING:
+                return None
+            return replace(current, state=PendingState.INTERACTING)
+
+        self._pending.update(request.id, interacting)
+        view = ConsentView(
+            agent_id=grant.agent,
+            agent_name=grant.agent_name,
+            resource_id=grant.resource,
+            resource_name=grant.resource_name,
+            scopes=[
+                (s, grant.scope_descriptions.get(s) or IDENTITY_SCOPES.get(s)) for s in grant.scope
+            ],
+            justification=grant.justification,
+            code=request.code or code,
+            device=grant.device,
+            platform=grant.platform,
+        )
+        return Review(request, view, target)
+
+    def decide(
+        self,
+        interaction_id: str,
+        code: str,
+        person: Person,
+        *,
+        approve: bool,
+        callback: str | None,
+    ) -> Outcome:
+        """Record ``person``'s decision; approval issues the auth token (stored as the result)."""
+        request, grant = self._redeem(interaction_id, code, person)
+        target = checked_callback(grant, callback)
+        if not approve:
+            self._finish(request.id, PendingState.DENIED, person, None)
+            return Outcome(False, _with_error(target, "access_denied"))
+        token = self._minter.mint(grant, person)
+        if not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
+            raise Forbidden("this agent acts for another person (PS-28)")
+        self._finish(request.id, PendingState.COMPLETED, person, token)
+        self._consents.remember(
+            person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
+        )
+        return Outcome(True, target)
+
+    def _finish(
+        self, request_id: str, state: PendingState, person: Person, token: str | None
+    ) -> None:
+        result = None if token is None else {"auth_token": token}
+
+        def finish(current: PendingRequest) -> PendingRequest | None:
+            if current.state.terminal:
+                return None
+            return replace(current, state=state, decided_by=person.id, result=result)
+
+        if self._pending.update(request_id, finish) is None:
+            raise InvalidCode("this request has already been decided")

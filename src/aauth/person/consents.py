@@ -1,0 +1,70 @@
+"""When a person server may grant without asking: configured rules and remembered consent.
+
+Phase 3 (autonomous authorization) grants what an auto-approval rule covers. After a person
+approves, the same agent asking the same resource for the same or fewer scopes is granted
+again without a prompt until the consent lapses, unless the agent asks for ``prompt=consent``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from ..store.base import Store
+from .config import AutoApproval
+
+__all__ = ["Consents"]
+
+_NS = "consent"
+
+
+def _key(person: str, iss: str, agent: str, resource: str) -> str:
+    return "\x00".join((person, iss, agent, resource))
+
+
+class Consents:
+    """Auto-approval ``rules`` plus consents remembered for ``lifetime`` seconds."""
+
+    def __init__(
+        self,
+        store: Store,
+        rules: Sequence[AutoApproval],
+        *,
+        remember: bool,
+        lifetime: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._rules = tuple(rules)
+        self._remember = remember
+        self._lifetime = lifetime
+        self._clock = clock
+
+    def auto_approved(self, agent: str, resource: str, scope: tuple[str, ...]) -> bool:
+        """Whether a configured rule grants ``scope`` at ``resource`` to ``agent``."""
+        return any(rule.covers(agent, resource, scope) for rule in self._rules)
+
+    def remembered(
+        self, person: str, iss: str, agent: str, resource: str, scope: tuple[str, ...]
+    ) -> bool:
+        """Whether ``person`` already approved at least ``scope`` for this agent and resource."""
+        record = self._store.get(_NS, _key(person, iss, agent, resource))
+        return record is not None and set(scope) <= set(record.value["scope"])
+
+    def remember(
+        self, person: str, iss: str, agent: str, resource: str, scope: tuple[str, ...]
+    ) -> None:
+        """Record an approval (adding to what was approved before), if consent is remembered."""
+        if not self._remember:
+            return
+        key = _key(person, iss, agent, resource)
+        expires_at = self._clock() + self._lifetime
+        for _ in range(16):
+            record = self._store.get(_NS, key)
+            if record is None:
+                if self._store.create(_NS, key, {"scope": sorted(scope)}, expires_at):
+                    return
+                continue
+            merged = sorted(set(record.value["scope"]) | set(scope))
+            if self._store.replace(_NS, key, {"scope": merged}, record.version, expires_at):
+                return

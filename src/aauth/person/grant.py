@@ -1,0 +1,57 @@
+"""What an agent asked a person server for, once verified: the state behind its decision.
+
+A :class:`Grant` is built from the verified agent token, resource token and request body.
+It is the payload of the pending request while a person decides, so everything consent needs
+(the key to bind, the agent token's expiry, what to show the person) survives a restart
+without re-verifying tokens that may have expired meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["Grant"]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A verified token request.
+
+    ``agent_iss``/``agent`` identify the agent (its agent token ``iss``/``sub``), ``cnf_jwk``
+    and ``agent_exp`` come from that token and bind and cap the auth token (PS-10);
+    ``resource``/``scope``/``account`` from the resource token. The rest is shown at consent:
+    the agent's own words and, when its metadata could be fetched, names and descriptions.
+    ``callback_endpoint``/``localhost_callback_allowed`` (from the agent provider's metadata)
+    decide where the person may be sent back to (§H.5).
+    """
+
+    agent_iss: str
+    agent: str
+    cnf_jwk: Mapping[str, Any]
+    agent_exp: float
+    resource: str
+    scope: tuple[str, ...]
+    account: str | None = None
+    justification: str | None = None
+    device: str | None = None
+    platform: str | None = None
+    fresh_login: bool = False
+    agent_name: str | None = None
+    resource_name: str | None = None
+    scope_descriptions: Mapping[str, str] = field(default_factory=dict)
+    callback_endpoint: str | None = None
+    localhost_callback_allowed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["cnf_jwk"] = dict(self.cnf_jwk)
+        data["scope"] = list(self.scope)
+        data["scope_descriptions"] = dict(self.scope_descriptions)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Grant:
+        """A grant this server stored earlier with :meth:`to_json`."""
+        return cls(**{**data, "scope": tuple(data["scope"])})

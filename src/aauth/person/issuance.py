@@ -1,0 +1,78 @@
+"""Minting the auth tokens a person server grants (3-party, protocol-10 §D.3).
+
+The token names the resource token's ``iss`` as ``aud``, the agent and its key (``cnf.jwk``
+from the agent token), the approved scope (never broader than the resource token's, PS-11),
+and, when a person approved, their directed ``sub`` for that resource (plus ``name`` for the
+``profile`` scope). It lives at most the configured lifetime, at most 1 h and never past the
+agent token's ``exp`` (PS-10).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .. import jwt
+from ..keys import KeySet
+from ..server.persons import Person
+from ..tokens import issue_auth_token
+from ..tokens.wire import PERSON_DWK
+from .grant import Grant
+from .subjects import PairwiseSubjects
+
+__all__ = ["AuthTokenMinter", "token_response"]
+
+
+def token_response(auth_token: str, now: float) -> dict[str, Any]:
+    """The 200 body for an auth token: ``expires_in`` counts from ``now`` to its ``exp``."""
+    exp = jwt.peek(auth_token)[1]["exp"]
+    return {"auth_token": auth_token, "expires_in": max(0, int(exp - now))}
+
+
+class AuthTokenMinter:
+    """Issues this person server's auth tokens with its key set."""
+
+    def __init__(
+        self,
+        identifier: str,
+        keys: KeySet,
+        subjects: PairwiseSubjects,
+        *,
+        lifetime: int,
+        allow_loopback_http: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._identifier = identifier
+        self._keys = keys
+        self._subjects = subjects
+        self._lifetime = lifetime
+        self._loopback = allow_loopback_http
+        self._clock = clock
+
+    def mint(self, grant: Grant, person: Person | None) -> str:
+        """An auth token for ``grant``; ``person`` is who approved (None: a rule did).
+
+        Raises ExpiredAgentToken when the agent token has expired meanwhile.
+        """
+        sub = extra = None
+        if person is not None:
+            sub = self._subjects.subject(person.id, grant.resource)
+            extra = {"name": person.name} if "profile" in grant.scope else None
+        return issue_auth_token(
+            self._keys,
+            iss=self._identifier,
+            dwk=PERSON_DWK,
+            aud=grant.resource,
+            agent=grant.agent,
+            cnf_jwk=grant.cnf_jwk,
+            agent_exp=grant.agent_exp,
+            resource_scope=grant.scope,
+            scope=grant.scope,
+            sub=sub,
+            account=grant.account,
+            lifetime=self._lifetime,
+            now=self._clock(),
+            extra_claims=extra,
+            allow_loopback_http=self._loopback,
+        )

@@ -1,0 +1,156 @@
+"""The pending URL of a token request (protocol-10 §F.4): poll, long-poll, cancel, answer.
+
+Only the agent that made the request may touch it (V-32): anyone else, like an unknown id,
+gets 404, so the URL reveals nothing. While a person decides, polls get 202 with the
+interaction requirement, ``Location``, ``Retry-After`` and ``Cache-Control: no-store`` (V-31);
+``Prefer: wait=N`` holds a poll until the request changes, which happens the moment the person
+decides. A terminal outcome is reported exactly once (200 with the auth token, or the
+problem for denied/expired/invalid code); afterwards, and after DELETE, the URL answers 410
+(V-33).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, NoReturn
+
+from ..errors import (
+    AAuthError,
+    Gone,
+    InvalidCode,
+    InvalidRequest,
+    NotFound,
+    PendingAbandoned,
+    PendingDenied,
+    PendingExpired,
+    ServerError,
+)
+from ..headers import InteractionRequirement, build_challenge
+from ..pending import PendingRequest, PendingRequests, PendingState
+from ..tokens import AgentTokenClaims
+from .issuance import token_response
+
+__all__ = ["PendingEndpoint", "Reply", "prefer_wait"]
+
+_WAIT = re.compile(r'wait\s*=\s*"?([0-9]{1,6})"?')
+_ACTIONS = frozenset({"clarification_response", "updated_request"})
+_OUTCOMES: dict[PendingState, tuple[type[AAuthError], str]] = {
+    PendingState.DENIED: (PendingDenied, "the person denied the request"),
+    PendingState.ABANDONED: (PendingAbandoned, "the person abandoned the request"),
+    PendingState.EXPIRED: (PendingExpired, "the request expired before it was decided"),
+    PendingState.INVALID_CODE: (InvalidCode, "too many wrong interaction codes were entered"),
+}
+
+
+def prefer_wait(header: str | None, cap: int) -> int | None:
+    """The seconds a ``Prefer: wait=N`` header (RFC 7240) asks for, at most ``cap``."""
+    for preference in (header or "").split(","):
+        match = _WAIT.fullmatch(preference.split(";", 1)[0].strip())
+        if match:
+            return min(int(match.group(1)), cap)
+    return None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful answer: status, JSON body and headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class PendingEndpoint:
+    """Answers for the pending URLs ``{identifier}/pending/{id}``."""
+
+    def __init__(
+        self,
+        pending: PendingRequests,
+        *,
+        identifier: str,
+        interaction_url: str,
+        poll_interval: int,
+        allow_loopback_http: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._pending = pending
+        self._identifier = identifier
+        self._interaction_url = interaction_url
+        self._interval = poll_interval
+        self._loopback = allow_loopback_http
+        self._clock = clock
+
+    def location(self, request_id: str) -> str:
+        return f"{self._identifier}/pending/{request_id}"
+
+    def waiting(self, request: PendingRequest, *, waited: bool) -> Reply:
+        """The 202 for a request a person has yet to decide (V-31); after a long poll the
+        agent may poll again at once."""
+        assert request.code is not None
+        headers = build_challenge(
+            InteractionRequirement(self._interaction_url, request.code),
+            location=self.location(request.id),
+            retry_after=0 if waited else self._interval,
+            allow_loopback_http=self._loopback,
+        )
+        interacting = request.state is PendingState.INTERACTING
+        return Reply(202, {"status": "interacting" if interacting else "pending"}, headers)
+
+    def _owned(self, request_id: str, agent: AgentTokenClaims) -> PendingRequest:
+        request = self._pending.get(request_id)
+        if request is None or not request.owned_by(agent.iss, agent.sub):
+            raise NotFound("no such pending request")
+        return request
+
+    async def poll(self, request_id: str, agent: AgentTokenClaims, wait: int) -> Reply:
+        """GET: the current answer, held up to ``wait`` seconds until the state changes (the
+        person opens the page, or decides)."""
+        request = self._owned(request_id, agent)
+        seen, deadline = request.state, self._clock() + wait
+        while request.state is seen and not seen.terminal and deadline > self._clock():
+            changed = await self._pending.wait_for_change(request, deadline - self._clock())
+            if changed is request:
+                break
+            request = changed
+        if not request.state.terminal:
+            return self.waiting(request, waited=wait > 0)
+        return self._report(request)
+
+    def _report(self, request: PendingRequest) -> Reply:
+        reported = self._pending.report(request.id)
+        if reported is None:
+            raise Gone("this pending request has already ended")
+        if reported.state is PendingState.COMPLETED and reported.result is not None:
+            body = token_response(str(reported.result["auth_token"]), self._clock())
+            return Reply(200, body, {"Cache-Control": "no-store"})
+        error, detail = _OUTCOMES.get(reported.state, (ServerError, "the request failed"))
+        raise error(detail)
+
+    def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:
+        """DELETE: end the request; from now on its URL answers 410."""
+        self._owned(request_id, agent)
+
+        def cancel(current: PendingRequest) -> PendingRequest | None:
+            if current.reported:
+                return None
+            return replace(current, state=PendingState.CANCELLED, reported=True, result=None)
+
+        if self._pending.update(request_id, cancel) is None:
+            raise Gone("this pending request has already ended")
+
+    def answer(self, request_id: str, agent: AgentTokenClaims, raw_body: bytes) -> NoReturn:
+        """POST: an answer to a clarification (V-34). This PS asks none yet, so every POST is
+        refused: 400 without a recognised ``action``, 400 with one (nothing to answer)."""
+        if self._owned(request_id, agent).reported:
+            raise Gone("this pending request has already ended")
+        try:
+            body = json.loads(raw_body)
+        except (ValueError, RecursionError):
+            body = None
+        if not isinstance(body, dict) or body.get("action") not in _ACTIONS:
+            raise InvalidRequest("a POST to a pending URL needs a recognised 'action' (V-34)")
+        raise InvalidRequest("no clarification is outstanding for this request")

@@ -1,0 +1,143 @@
+"""One person server's parts, wired from its configuration: what the ASGI app routes to.
+
+Everything that must outlive the process is in the store (pending requests and their
+results, bindings, consents, sessions, failure counts, replay entries, the pairwise-subject
+secret) or in the key file, so a server killed mid-consent restarts where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ..discovery import Discovery
+from ..egress import EgressPolicy
+from ..identifiers import server_host
+from ..keysource import KeySource
+from ..metadata import PersonServerMetadata
+from ..pending import PendingRequests
+from ..ratelimit import FailureLimiter
+from ..replay import StoreReplayGuard
+from ..resource import RequestVerifier, ResourcePolicy
+from ..server.config import load_key_set
+from ..server.persons import PersonDirectory
+from ..store.base import Store
+from ..tokens import TokenVerifier
+from .bindings import AgentBindings
+from .config import PersonServerConfig
+from .consent import ConsentFlow
+from .consents import Consents
+from .issuance import AuthTokenMinter
+from .polling import PendingEndpoint
+from .subjects import PairwiseSubjects
+from .token_endpoint import TokenEndpoint
+from .trust import TrustedAgentProviders
+
+__all__ = ["PersonService"]
+
+LOGIN_FAILURES = 10
+CODE_FAILURES = 10
+FAILURE_WINDOW = 600.0
+
+
+class PersonService:
+    """The parts of one person server over ``store``.
+
+    ``key_source`` finds agent-provider and resource keys; by default a :class:`Discovery`
+    under egress rules (loopback allowed when the config allows it), which also supplies the
+    names and descriptions shown at consent.
+    """
+
+    def __init__(
+        self,
+        config: PersonServerConfig,
+        store: Store,
+        *,
+        key_source: KeySource | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        loop = config.allow_loopback_http
+        self.config = config
+        self.store = store
+        self.keys = load_key_set(config.key_file)
+        self.discovery: Discovery | None = None
+        if key_source is None:
+            self.discovery = key_source = Discovery(EgressPolicy(allow_loopback_http=loop))
+        keys = TrustedAgentProviders(key_source, config.trusted_agent_providers)
+        policy = ResourcePolicy(
+            resource=config.identifier,
+            canonical_authorities=(server_host(config.identifier),),
+            accepted_schemes=("jwt",),
+            require_identity=True,
+            trusted_issuers=(),
+            allow_loopback_http=loop,
+        )
+        self.verifier = RequestVerifier(
+            policy, keys, replay_guard=StoreReplayGuard(store, clock=clock), clock=clock
+        )
+        self.people = PersonDirectory(
+            config.people, store, session_lifetime=config.session_lifetime, clock=clock
+        )
+        self.pending = PendingRequests(store, lifetime=config.pending_lifetime, clock=clock)
+        bindings = AgentBindings(
+            store, config.bindings, bind_on_first_approval=config.bind_on_first_approval
+        )
+        consents = Consents(
+            store,
+            config.auto_approve,
+            remember=config.remember_consent,
+            lifetime=config.consent_lifetime,
+            clock=clock,
+        )
+        minter = AuthTokenMinter(
+            config.identifier,
+            self.keys,
+            PairwiseSubjects(store),
+            lifetime=config.auth_token_lifetime,
+            allow_loopback_http=loop,
+            clock=clock,
+        )
+        self.token_endpoint = TokenEndpoint(
+            config,
+            tokens=TokenVerifier(keys, allow_loopback_http=loop, clock=clock),
+            minter=minter,
+            people=self.people,
+            bindings=bindings,
+            consents=consents,
+            pending=self.pending,
+            discovery=self.discovery,
+            clock=clock,
+        )
+        self.pending_endpoint = PendingEndpoint(
+            self.pending,
+            identifier=config.identifier,
+            interaction_url=self.interaction_url,
+            poll_interval=config.poll_interval,
+            allow_loopback_http=loop,
+            clock=clock,
+        )
+        self.consent = ConsentFlow(self.pending, bindings, consents, minter)
+        self.login_failures = FailureLimiter(
+            store, "login", limit=LOGIN_FAILURES, window=FAILURE_WINDOW, clock=clock
+        )
+        self.code_failures = FailureLimiter(
+            store, "code", limit=CODE_FAILURES, window=FAILURE_WINDOW, clock=clock
+        )
+
+    @property
+    def interaction_url(self) -> str:
+        """Where people enter codes; the ``url`` of ``requirement=interaction``."""
+        return f"{self.config.identifier}/interact"
+
+    def metadata(self) -> PersonServerMetadata:
+        """``aauth-person.json`` (PS-01). The user-facing ``/interact`` page is not the
+        agent-facing ``interaction_endpoint`` relay of §F.6, so that member is omitted."""
+        identifier = self.config.identifier
+        return PersonServerMetadata(
+            issuer=identifier,
+            name=self.config.name,
+            jwks_uri=f"{identifier}/.well-known/jwks.json",
+            token_endpoint=f"{identifier}/token",
+            scopes_supported=self.config.scopes_supported,
+            claims_supported=("sub", "name"),
+        )

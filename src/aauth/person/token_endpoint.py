@@ -1,0 +1,218 @@
+"""The person server's token endpoint (protocol-10 §F.3): verify, decide, grant or defer.
+
+The caller's signature and agent token were verified by the server (PS-02). Here: sub-agents
+are turned away (PS-06), as are agents whose token names another person server (``ps``,
+§D.1); the body is checked; the resource token must be this PS's, for this agent and this key
+(PS-03, PS-04, PS-05). Then the decision: a configured rule or an earlier consent grants at
+once (phase 3); otherwise the person must decide, which needs an agent that can send them to
+the interaction page (else ``user_unreachable``, PS-14) and yields a pending request (phase 4).
+
+The answer to a request that needs the person is never held back for ``Prefer: wait``: it
+carries the code the person must see, so delaying it would only delay the consent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TypeVar
+
+from aauth_signing import SignatureError
+
+from ..discovery import Discovery
+from ..errors import (
+    AAuthError,
+    ExpiredAgentToken,
+    ExpiredResourceToken,
+    InvalidAgentToken,
+    InvalidRequest,
+    InvalidResourceToken,
+    InvalidToken,
+    MissionTerminated,
+    TokenExpired,
+    UserUnreachable,
+)
+from ..metadata import AgentProviderMetadata, MetadataDocument, ResourceMetadata
+from ..pending import PendingRequest, PendingRequests
+from ..server.persons import Person, PersonDirectory
+from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
+from ..tokens.verifier import RESOURCE_TOKEN
+from .bindings import AgentBindings
+from .config import PersonServerConfig
+from .consents import Consents
+from .grant import Grant
+from .issuance import AuthTokenMinter
+from .request_body import TokenRequestBody
+
+__all__ = ["TokenEndpoint"]
+
+D = TypeVar("D", bound=MetadataDocument)
+MAX_NAME = 200
+MAX_DESCRIPTION = 1000
+
+
+def _short(text: str | None, limit: int) -> str | None:
+    return None if text is None else text[:limit]
+
+
+class TokenEndpoint:
+    """Handles verified token requests: an auth token now, or a pending request."""
+
+    def __init__(
+        self,
+        config: PersonServerConfig,
+        *,
+        tokens: TokenVerifier,
+        minter: AuthTokenMinter,
+        people: PersonDirectory,
+        bindings: AgentBindings,
+        consents: Consents,
+        pending: PendingRequests,
+        discovery: Discovery | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._config = config
+        self._tokens = tokens
+        self._minter = minter
+        self._people = people
+        self._bindings = bindings
+        self._consents = consents
+        self._pending = pending
+        self._discovery = discovery
+        self._clock = clock
+
+    async def request(
+        self, agent: AgentTokenClaims, signer_jkt: str, raw_body: bytes
+    ) -> str | PendingRequest:
+        """The auth token granted at once, or the pending request a person must decide."""
+        if agent.parent_agent is not None:
+            raise InvalidRequest("sub-agents cannot call the PS; their parent asks (PS-06)")
+        if agent.ps != self._config.identifier:
+            raise InvalidAgentToken(
+                f"the agent token names {agent.ps!r} as the agent's person server, not this PS"
+            )
+        body = TokenRequestBody.parse(raw_body)
+        resource = await self._resource_token(body.resource_token, agent, signer_jkt)
+        grant = Grant(
+            agent_iss=agent.iss,
+            agent=agent.sub,
+            cnf_jwk=dict(agent.cnf_jwk),
+            agent_exp=agent.exp,
+            resource=resource.iss,
+            scope=resource.scope,
+            account=resource.account,
+            justification=body.justification,
+            device=body.device,
+            platform=body.platform,
+            fresh_login="login" in body.prompt,
+        )
+        bound = self._bindings.person_for(agent.iss, agent.sub)
+        person = None if bound is None else self._people.get(bound)
+        if "consent" not in body.prompt and self._pre_approved(grant, person):
+            return self._minter.mint(grant, person)
+        if "none" in body.prompt:
+            raise UserUnreachable("prompt=none, but this request needs the person's consent")
+        if "interaction" not in body.capabilities:
+            raise UserUnreachable(
+                "the person must approve this request and the agent cannot send them to the "
+                "interaction page (no 'interaction' capability)"
+            )
+        if not self._bindings.reachable(agent.iss, agent.sub):
+            raise UserUnreachable("no person of this PS may approve requests of this agent")
+        lifetime = min(self._config.pending_lifetime, agent.exp - self._clock())
+        if lifetime <= 0:
+            raise ExpiredAgentToken("the agent token expires before anyone could approve")
+        grant = await self._described(grant)
+        return self._pending.create(
+            agent.iss,
+            agent.sub,
+            grant.to_json(),
+            requirement="interaction",
+            with_code=True,
+            lifetime=lifetime,
+        )
+
+    def _pre_approved(self, grant: Grant, person: Person | None) -> bool:
+        """A rule, or the bound person's earlier consent, covers the whole request.
+
+        Identity scopes need a person: without a bound one a rule cannot grant them.
+        """
+        identity = set(grant.scope) & set(self._config.scopes_supported)
+        if identity and person is None:
+            return False
+        if self._consents.auto_approved(grant.agent, grant.resource, grant.scope):
+            return True
+        return person is not None and self._consents.remembered(
+            person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
+        )
+
+    async def _resource_token(
+        self, token: str, agent: AgentTokenClaims, signer_jkt: str
+    ) -> ResourceTokenClaims:
+        """PS-03 … PS-05, with every failure as ``invalid_resource_token`` or
+        ``expired_resource_token``."""
+        identifier = self._config.identifier
+        try:
+            claims = await self._tokens.averify(RESOURCE_TOKEN, token)
+        except TokenExpired as exc:
+            raise ExpiredResourceToken(f"resource token: {exc.description}") from None
+        except (InvalidToken, SignatureError) as exc:
+            raise InvalidResourceToken(f"resource token: {exc.description}") from None
+        except AAuthError as exc:
+            raise InvalidResourceToken(
+                f"cannot fetch the resource's keys to verify the resource token: {exc.description}"
+            ) from None
+        if claims.aud != identifier:
+            raise InvalidResourceToken(
+                f"the resource token is for {claims.aud!r}, not this PS: federation with "
+                "access servers is not supported by this PS yet"
+            )
+        try:
+            check_resource_binding(
+                claims,
+                audience=identifier,
+                agent=agent.sub,
+                agent_jkt=signer_jkt,
+                approver=identifier,
+            )
+        except InvalidToken as exc:
+            raise InvalidResourceToken(exc.description) from None
+        if claims.mission is not None:
+            raise MissionTerminated("this PS has approved no such mission")
+        if claims.interaction is not None:
+            raise InvalidResourceToken(
+                "resource-initiated interaction is not supported by this PS yet"
+            )
+        return claims
+
+    async def _described(self, grant: Grant) -> Grant:
+        """``grant`` with what the agent provider and resource publish about themselves,
+        when their metadata can be fetched (best effort: consent works without it)."""
+        agent_provider = await self._document(grant.agent_iss, AgentProviderMetadata)
+        resource = await self._document(grant.resource, ResourceMetadata)
+        if agent_provider is not None:
+            grant = replace(
+                grant,
+                agent_name=_short(agent_provider.name, MAX_NAME),
+                callback_endpoint=agent_provider.callback_endpoint,
+                localhost_callback_allowed=agent_provider.localhost_callback_allowed,
+            )
+        if resource is not None:
+            described = resource.scope_descriptions or {}
+            grant = replace(
+                grant,
+                resource_name=_short(resource.name, MAX_NAME),
+                scope_descriptions={
+                    s: described[s][:MAX_DESCRIPTION] for s in grant.scope if s in described
+                },
+            )
+        return grant
+
+    async def _document(self, identifier: str, kind: type[D]) -> D | None:
+        if self._discovery is None:
+            return None
+        try:
+            return await self._discovery.aget_document(identifier, kind)
+        except (AAuthError, SignatureError):
+            return None

@@ -1,0 +1,227 @@
+"""The person server as an ASGI app (protocol phases 3 and 4): routing and persistence around
+:mod:`aauth.person`.
+
+Agent-facing endpoints answer JSON, and problem+json for every error (V-41); person-facing
+pages are in :mod:`aauth.server.person_web`. Run one with :func:`serve`, or from a shell:
+
+    python -m aauth.server.person_server --config ps.json --port 8443
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aauth_signing import (
+    ExpiredJWT,
+    InvalidJWT,
+    IssuerMismatch,
+    IssuerMissing,
+    SignatureError,
+    UnknownKey,
+)
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from ..asgi import read_body, request_from_scope
+from ..errors import (
+    AAuthError,
+    ExpiredAgentToken,
+    InvalidAgentToken,
+    MethodNotAllowed,
+    NotFound,
+    ServerError,
+    error_response,
+)
+from ..keysource import KeySource
+from ..person import PersonServerConfig, PersonService, Reply, prefer_wait, token_response
+from ..store import SQLiteStore
+from ..store.base import Store
+from ..tokens import AgentTokenClaims
+from .config import run_main, serve_app
+from .pages import message_page, page_headers
+from .person_web import PERSON_FACING, PersonWeb
+
+__all__ = ["create_person_server", "main", "serve"]
+
+log = logging.getLogger(__name__)
+
+PURGE_INTERVAL = 600.0
+"""Expired records (sessions, failure counts, replay entries, old requests) are removed this
+often, so the store stays bounded however many requests arrive."""
+
+_Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _problem(error: AAuthError | SignatureError) -> Response:
+    rendered = error_response(error)
+    return Response(rendered.body, rendered.status, headers=rendered.headers)
+
+
+def _reply(reply: Reply) -> Response:
+    headers = {"Cache-Control": "no-store", **reply.headers}
+    return JSONResponse(reply.body, reply.status, headers=headers)
+
+
+def _api(handler: _Handler) -> _Handler:
+    """Every protocol error becomes its problem+json response."""
+
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except (AAuthError, SignatureError) as exc:
+            return _problem(exc)
+
+    return run
+
+
+class _Api:
+    """The agent-facing endpoints."""
+
+    def __init__(self, service: PersonService, clock: Callable[[], float]) -> None:
+        self.service = service
+        self.clock = clock
+
+    async def metadata(self, request: Request) -> Response:
+        headers = {"Cache-Control": "public, max-age=300"}
+        return JSONResponse(self.service.metadata().to_json(), headers=headers)
+
+    async def jwks(self, request: Request) -> Response:
+        headers = {"Cache-Control": "public, max-age=300"}
+        return JSONResponse(self.service.keys.jwks(), headers=headers)
+
+    async def _agent(self, request: Request, body: bytes | None) -> tuple[AgentTokenClaims, str]:
+        """The verified signer's agent token and key thumbprint (V-32 on pending URLs)."""
+        caller = await self.service.verifier.averify(request_from_scope(request.scope, body))
+        if caller.agent_token is None:
+            raise InvalidAgentToken("sign with an agent token (scheme=jwt)")
+        return caller.agent_token, caller.thumbprint
+
+    async def token(self, request: Request) -> Response:
+        """POST /token (§F.3). An agent token that fails, or whose issuer keys cannot be found,
+        is 400 here, not a signature error (PS-02)."""
+        body = await read_body(request.receive)
+        try:
+            agent, jkt = await self._agent(request, body)
+        except ExpiredJWT as exc:
+            raise ExpiredAgentToken(f"agent token: {exc.description}") from None
+        except (InvalidJWT, UnknownKey, IssuerMissing, IssuerMismatch) as exc:
+            raise InvalidAgentToken(f"agent token: {exc.description}") from None
+        except AAuthError as exc:
+            raise InvalidAgentToken(f"cannot verify the agent token: {exc.description}") from None
+        outcome = await self.service.token_endpoint.request(agent, jkt, body)
+        if isinstance(outcome, str):
+            granted = token_response(outcome, self.clock())
+            return JSONResponse(granted, headers={"Cache-Control": "no-store"})
+        return _reply(self.service.pending_endpoint.waiting(outcome, waited=False))
+
+    async def pending(self, request: Request) -> Response:
+        """GET, POST and DELETE on a pending URL (§F.4)."""
+        request_id = request.path_params["request_id"]
+        endpoint = self.service.pending_endpoint
+        body = await read_body(request.receive)
+        agent, _ = await self._agent(request, body)
+        if request.method == "DELETE":
+            endpoint.cancel(request_id, agent)
+            return Response(status_code=204, headers={"Cache-Control": "no-store"})
+        if request.method == "POST":
+            endpoint.answer(request_id, agent, body)
+        wait = prefer_wait(request.headers.get("prefer"), self.service.config.max_wait)
+        response = _reply(await endpoint.poll(request_id, agent, wait or 0))
+        if wait is not None:
+            response.headers["Preference-Applied"] = f"wait={wait}"
+        return response
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    """Unrouted paths and wrong methods: problem+json, or a page for people."""
+    assert isinstance(exc, HTTPException)
+    error: AAuthError = (
+        MethodNotAllowed(f"{request.method} is not allowed here")
+        if exc.status_code == 405
+        else NotFound("there is nothing here")
+    )
+    if request.url.path.startswith(PERSON_FACING):
+        title = "Not allowed" if exc.status_code == 405 else "Not found"
+        html = message_page(title, error.description)
+        return HTMLResponse(html, error.status, headers=page_headers())
+    response = _problem(error)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error answering %s %s", request.method, request.url.path)
+    return _problem(ServerError("the person server failed to answer this request"))
+
+
+def create_person_server(
+    config: PersonServerConfig,
+    store: Store | None = None,
+    *,
+    key_source: KeySource | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    """The person server for ``config``: state in ``store`` (default: SQLite at ``config.db``,
+    WAL), signing keys in ``config.key_file``. ``key_source`` replaces key discovery (tests
+    pin keys with a StaticKeySource)."""
+    owned = store is None
+    state = store if store is not None else SQLiteStore(config.db, clock=clock)
+    service = PersonService(config, state, key_source=key_source, clock=clock)
+    api = _Api(service, clock)
+
+    async def purge() -> None:
+        while True:
+            state.purge_expired()
+            await asyncio.sleep(PURGE_INTERVAL)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        purging = asyncio.create_task(purge())
+        try:
+            yield
+        finally:
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
+            if service.discovery is not None:
+                await service.discovery.aclose()
+                service.discovery.close()
+            if owned:
+                state.close()
+
+    routes = [
+        Route("/.well-known/aauth-person.json", api.metadata, methods=["GET"]),
+        Route("/.well-known/aauth-person", api.metadata, methods=["GET"]),
+        Route("/.well-known/jwks.json", api.jwks, methods=["GET"]),
+        Route("/token", _api(api.token), methods=["POST"]),
+        Route("/pending/{request_id}", _api(api.pending), methods=["GET", "POST", "DELETE"]),
+        *PersonWeb(service).routes(),
+    ]
+    handlers: dict[Any, Callable[[Request, Exception], Response]] = {
+        HTTPException: _http_error,
+        Exception: _server_error,
+    }
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+
+
+def serve(config: PersonServerConfig, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the person server for ``config`` until interrupted."""
+    serve_app(create_person_server(config), host, port)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m aauth.server.person_server --config ps.json --port 8443``."""
+    return run_main(argv, "Run an AAuth person server.", PersonServerConfig.load, serve)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

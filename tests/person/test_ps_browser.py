@@ -1,0 +1,133 @@
+"""The consent pages in a real browser: headless Chromium signs in, checks the code the agent
+shows, approves, and the agent waiting on its pending URL receives its auth token.
+
+Uses Debian's ``chromium`` and ``chromium-driver`` (installed here when missing and running
+as root) driven by selenium with an explicit driver path, so nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import ALICE_PASSWORD, interaction_of, live_servers
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def _install_chromium() -> None:
+    if CHROMIUM.exists() and CHROMEDRIVER.exists():
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip("needs Debian's chromium and chromium-driver (install them as root)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
+    install = ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"]
+    subprocess.run(install, check=True, env=env, timeout=900)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    _install_chromium()
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+    ):
+        options.add_argument(argument)
+    from selenium.common.exceptions import SessionNotCreatedException
+
+    service = Service(executable_path=str(CHROMEDRIVER))
+    try:
+        driver = webdriver.Chrome(service=service, options=options)
+    except SessionNotCreatedException:  # a browser that failed to start: try once more
+        driver = webdriver.Chrome(
+            service=Service(executable_path=str(CHROMEDRIVER)), options=options
+        )
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def shown(browser: Any, element_id: str, by: str = "id") -> Any:
+    """The element once the page that has it has loaded (a click returns before that)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, 15).until(lambda d: d.find_element(by, element_id))
+
+
+@pytest.mark.timeout(1200)  # the first run may install Chromium
+def test_consent_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    world, neighbour_server, ps_server = live_servers()
+    agent = world.agent()
+    body = json.dumps(
+        {
+            "resource_token": world.resource_token(agent),
+            "capabilities": ["interaction"],
+            "justification": "Summarise <script>alert(1)</script> Q3",
+        }
+    ).encode()
+    token_url = f"{world.ps}/token"
+    outcome: list[httpx.Response] = []
+    with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
+        first = http.post(token_url, content=body, headers=agent.headers("POST", token_url, body))
+        assert first.status_code == 202, first.text
+        location = first.headers["location"]
+        url, code = interaction_of(first)
+
+        def poll() -> None:
+            for _ in range(20):
+                headers = agent.headers("GET", location, prefer="wait=30")
+                answer = http.get(location, headers=headers)
+                if answer.status_code != 202:
+                    outcome.append(answer)
+                    return
+
+        waiting = threading.Thread(target=poll)
+        waiting.start()
+
+        browser.get(f"{url}?code={code}")
+        shown(browser, "username", By.NAME).send_keys("alice")
+        assert "/login" in browser.current_url
+        browser.find_element(By.NAME, "password").send_keys(ALICE_PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+        assert shown(browser, "code").text == code  # the code the agent shows
+        page = browser.find_element(By.TAG_NAME, "body").text
+        assert "Trip Planner is asking for access" in page
+        assert "Read your documents" in page
+        assert "<script>alert(1)</script>" in page  # shown as text, never run
+        browser.save_screenshot(str(tmp_path / "consent.png"))
+        browser.find_element(By.ID, "approve").click()
+        assert shown(browser, "outcome").text == "You can return to your agent."
+
+        waiting.join(timeout=30)
+        assert outcome, "the waiting agent got no answer"
+        assert outcome[0].status_code == 200, outcome[0].text
+        assert set(outcome[0].json()) == {"auth_token", "expires_in"}
