@@ -23,7 +23,9 @@ def run(printer: Printer, manual: bool = False) -> None:
         expect(anonymous.status_code == 401, f"hwk on /whoami got {anonymous.status_code}")
         printer.note("signed with the agent token (Signature-Key: jwt)")
         identified = client.get(url, headers=signer.sign("GET", url))
-        expect(identified.status_code == 200, f"agent token on /whoami got {identified.status_code}")
+        expect(
+            identified.status_code == 200, f"agent token on /whoami got {identified.status_code}"
+        )
         agent = identified.json().get("agent")
         printer.note(f"the resource identified the agent as {agent}")
         expect(agent == f"aauth:assistant@{world.agent_provider.split('://', 1)[1]}", "wrong agent")
