@@ -16,8 +16,9 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Generator, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -93,8 +94,9 @@ class AgentAuth(httpx.Auth):
 
     ``person_server`` defaults to the ``ps`` claim of the agent token. ``callbacks`` surface
     interaction prompts (URL + code for the person) and clarification questions;
-    ``justification`` is shown to the person at consent. ``allow_loopback_http`` is for
-    development on one machine only.
+    ``justification`` is shown to the person at consent. ``event_hooks`` are installed on the
+    client that talks to the person server (e.g. to log that exchange too).
+    ``allow_loopback_http`` is for development on one machine only.
     """
 
     requires_request_body = True
@@ -112,6 +114,7 @@ class AgentAuth(httpx.Auth):
         cache: AuthTokenCache | None = None,
         allow_loopback_http: bool = False,
         timeout: float = 30.0,
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
     ) -> None:
         self.signer = signer
         self.callbacks = callbacks or DeferredCallbacks()
@@ -121,6 +124,7 @@ class AgentAuth(httpx.Auth):
         self.cache = cache or AuthTokenCache()
         self._loopback = allow_loopback_http
         self._timeout = timeout
+        self._hooks = dict(event_hooks or {})
         self._person_server = person_server
         self._token_endpoints: dict[str, str] = {}
         if signer.agent_token is None:
@@ -222,6 +226,17 @@ class AgentAuth(httpx.Auth):
             else:
                 return response  # nothing this agent can satisfy (AG-14)
 
+    def _async_hooks(self) -> dict[str, list[Callable[..., Any]]]:
+        """The sync hooks wrapped for the async client (hooks only print or record)."""
+
+        def wrap(hook: Callable[..., Any]) -> Callable[..., Any]:
+            async def call(*args: Any) -> None:
+                hook(*args)
+
+            return call
+
+        return {event: [wrap(h) for h in hooks] for event, hooks in self._hooks.items()}
+
     # -- drivers -----------------------------------------------------------------------------
 
     def sync_auth_flow(
@@ -231,7 +246,7 @@ class AgentAuth(httpx.Auth):
         flow = self.flow(request)
         reply: httpx.Response | None = None
         failure: httpx.TransportError | None = None
-        with httpx.Client(timeout=self._timeout) as own:
+        with httpx.Client(timeout=self._timeout, event_hooks=self._hooks) as own:
             try:
                 while True:
                     step = flow.send(reply) if failure is None else flow.throw(failure)
@@ -255,7 +270,7 @@ class AgentAuth(httpx.Auth):
         flow = self.flow(request)
         reply: httpx.Response | None = None
         failure: httpx.TransportError | None = None
-        async with httpx.AsyncClient(timeout=self._timeout) as own:
+        async with httpx.AsyncClient(timeout=self._timeout, event_hooks=self._async_hooks()) as own:
             try:
                 while True:
                     step = flow.send(reply) if failure is None else flow.throw(failure)

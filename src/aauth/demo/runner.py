@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import phase1, phase2
+from . import phase1, phase2, phase3, phase4
 from .printer import Printer
 
 __all__ = ["PHASES", "run_demos"]
 
-PHASES: dict[int, Callable[[Printer, bool], None]] = {1: phase1.run, 2: phase2.run}
+PHASES: dict[int, Callable[[Printer, bool], None]] = {
+    1: phase1.run,
+    2: phase2.run,
+    3: phase3.run,
+    4: phase4.run,
+}
 
 
 def run_demos(which: str, printer: Printer | None = None, *, manual: bool = False) -> int:

@@ -1,0 +1,63 @@
+"""What phases 3 and 4 share: a person server with one person, and an agent that uses the
+AAuth ``httpx.Auth`` to call the resource's protected data."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from ..agent.auth import AgentAuth
+from ..agent.poller import DeferredCallbacks, PollSettings
+from ..person.config import PersonServerConfig
+from ..server.person_server import create_person_server
+from .world import World
+
+__all__ = ["PERSON", "agent_client", "person_server_factory"]
+
+PERSON = "alice"
+
+
+def person_server_factory(auto_approve_scopes: Sequence[str] = ()) -> Any:
+    """A PS factory for :func:`running_world`: one person, with a fresh password kept on the
+    world, and optionally an auto-approval rule (phase 3)."""
+
+    def build(world: World, url: str) -> Any:
+        password = secrets.token_urlsafe(12)
+        world.extras["password"] = password
+        rules = (
+            [{"agent": "*", "resource": "*", "scopes": list(auto_approve_scopes)}]
+            if auto_approve_scopes
+            else []
+        )
+        config = PersonServerConfig.from_json(
+            {
+                "identifier": url,
+                "name": "Demo person server",
+                "people": [{"id": PERSON, "name": "Alice", "password": password}],
+                "auto_approve": rules,
+                "poll_interval": 0,  # Retry-After: 0 — the agent long-polls right away
+                "allow_loopback_http": True,
+            }
+        )
+        return create_person_server(config)
+
+    return build
+
+
+def agent_client(
+    world: World, callbacks: DeferredCallbacks | None = None
+) -> tuple[httpx.Client, AgentAuth]:
+    """The agent's HTTP client (every request signed, challenges answered) and its auth."""
+    hooks: dict[str, list[Any]] = {"response": [world.printer.exchange]}
+    auth = AgentAuth(
+        world.signer,
+        callbacks=callbacks,
+        justification="Summarise this quarter's data for Alice's report.",
+        poll=PollSettings(allow_loopback_http=True, deadline=600),
+        allow_loopback_http=True,
+        event_hooks=hooks,
+    )
+    return httpx.Client(auth=auth, event_hooks=hooks, timeout=60), auth
