@@ -118,38 +118,36 @@ class UnknownKey(SignatureError):
     title = "Unknown key"
 
 
-class UnsupportedAlgorithm(SignatureError):
+class _AcceptListError(SignatureError):
+    """An error that tells the client what this verifier accepts instead."""
+
+    accept_header: ClassVar[str]
+
+    def __init__(self, description: str, accepted: Sequence[str] = ()) -> None:
+        super().__init__(description)
+        self.accepted = tuple(accepted)
+
+    def response_headers(self) -> dict[str, str]:
+        headers = super().response_headers()
+        if self.accepted:
+            headers[self.accept_header] = ", ".join(self.accepted)
+        return headers
+
+
+class UnsupportedAlgorithm(_AcceptListError):
     """The key's algorithm is absent, polymorphic or not accepted here."""
 
     code = "unsupported_algorithm"
     title = "Unsupported algorithm"
-
-    def __init__(self, description: str, accepted: Sequence[str] = ()) -> None:
-        super().__init__(description)
-        self.accepted = tuple(accepted)
-
-    def response_headers(self) -> dict[str, str]:
-        headers = super().response_headers()
-        if self.accepted:
-            headers["Accept-Signature-Alg"] = ", ".join(self.accepted)
-        return headers
+    accept_header = "Accept-Signature-Alg"
 
 
-class UnsupportedScheme(SignatureError):
+class UnsupportedScheme(_AcceptListError):
     """The selected ``Signature-Key`` member names a scheme this verifier does not accept."""
 
     code = "unsupported_scheme"
     title = "Unsupported Signature-Key scheme"
-
-    def __init__(self, description: str, accepted: Sequence[str] = ()) -> None:
-        super().__init__(description)
-        self.accepted = tuple(accepted)
-
-    def response_headers(self) -> dict[str, str]:
-        headers = super().response_headers()
-        if self.accepted:
-            headers["Accept-Signature-Scheme"] = ", ".join(self.accepted)
-        return headers
+    accept_header = "Accept-Signature-Scheme"
 
 
 class IssuerMissing(SignatureError):
