@@ -8,6 +8,9 @@ import aauth
 
 AAUTH = [
     "AAuthError",
+    "AAuthMiddleware",
+    "AAuthRequest",
+    "AgentAuth",
     "AgentRequestSigner",
     "AgentSigner",
     "AgentTokenRequired",

@@ -9,6 +9,7 @@ either with :func:`error_response`.
 
 from aauth_signing import SignatureError, SigningKey, VerifyingKey
 
+from .agent.auth import AgentAuth
 from .agent.signer import AgentSigner
 from .compat import (
     AgentRequestSigner,
@@ -30,6 +31,8 @@ from .errors import AAuthError, ErrorResponse, error_response
 from .keys import KeySet, generate_key
 from .keysource import KeySource, StaticKeySource
 from .resource import (
+    AAuthMiddleware,
+    AAuthRequest,
     AgentTokenRequired,
     AuthTokenRequired,
     RequestVerifier,
@@ -43,6 +46,9 @@ __version__ = "0.6.0"
 
 __all__ = [
     "AAuthError",
+    "AAuthMiddleware",
+    "AAuthRequest",
+    "AgentAuth",
     "AgentRequestSigner",
     "AgentSigner",
     "AgentTokenRequired",
