@@ -22,8 +22,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -45,6 +44,18 @@ from aauth_signing import (
 
 from .egress import AsyncEgressClient, EgressClient, EgressPolicy, FetchError
 from .errors import AAuthError
+from .fetch_cache import (
+    CacheEntry,
+    Document,
+    Failure,
+    Fetch,
+    FetchFlow,
+    Flight,
+    fresh_error,
+    max_age,
+    settle,
+    unwrap,
+)
 from .identifiers import is_server_identifier
 from .metadata import DOCUMENT_TYPES, MetadataDocument, check_issuer, well_known_url
 
@@ -54,79 +65,11 @@ T = TypeVar("T")
 D = TypeVar("D", bound=MetadataDocument)
 
 _DWK = re.compile(r"[a-z0-9][a-z0-9._-]{0,127}")
-_MAX_AGE = re.compile(r"max-age=\"?([0-9]{1,10})\"?")
 _SCHEMES = ("jwks_uri", "jwks")
 _Key = tuple[VerifyingKey, Mapping[str, Any]]
-_Document = dict[str, Any]
-_Failure = AAuthError | SignatureError
 
 
-@dataclass(frozen=True)
-class _Fetch:
-    """One cacheable document: its cache key, the URLs to try in order, and its check.
-
-    ``refresh`` asks for a refetch unless the last attempt is younger than the floor.
-    """
-
-    key: tuple[str, str]
-    urls: tuple[str, ...]
-    check: Callable[[_Document], None]
-    refresh: bool = False
-
-
-_Flow = Generator[_Fetch, _Document, T]
-
-
-@dataclass
-class _Entry:
-    attempted_at: float
-    expires_at: float
-    value: _Document | None = None
-    error: _Failure | None = None
-    failures: int = 0
-
-
-@dataclass
-class _Flight:
-    """A fetch in progress that other threads wait for; no outcome means "try again"."""
-
-    done: threading.Event = field(default_factory=threading.Event)
-    outcome: _Entry | None = None
-
-
-def _fresh(error: _Failure) -> _Failure:
-    """A copy to raise: a cached instance re-raised would grow its traceback forever."""
-    return copy.copy(error).with_traceback(None)
-
-
-def _unwrap(entry: _Entry) -> _Document:
-    if entry.error is not None:
-        raise _fresh(entry.error)
-    assert entry.value is not None
-    return entry.value
-
-
-def _settle(stored: _Entry | None, failure: _Failure | None) -> _Document:
-    """What a fetch's leader gets: its own error (cause intact) if that is what was stored,
-    else the stored document (a failed refresh keeps a still-fresh one)."""
-    assert stored is not None
-    if failure is not None and stored.error is not None:
-        raise failure
-    return _unwrap(stored)
-
-
-def _max_age(headers: httpx.Headers) -> int | None:
-    directives = [d.strip().lower() for d in headers.get("cache-control", "").split(",")]
-    if "no-store" in directives or "no-cache" in directives:
-        return None
-    for directive in directives:
-        match = _MAX_AGE.fullmatch(directive)
-        if match:
-            return int(match.group(1))
-    return None
-
-
-def _check_jwks(document: _Document) -> None:
+def _check_jwks(document: Document) -> None:
     if not isinstance(document.get("keys"), list):
         raise InvalidKey("JWKS has no 'keys' array")
 
@@ -180,10 +123,10 @@ class Discovery:
         self._transport = transport
         self._async_transport = async_transport
         self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
-        self._flights: dict[tuple[str, str], _Flight] = {}
+        self._entries: OrderedDict[tuple[str, str], CacheEntry] = OrderedDict()
+        self._flights: dict[tuple[str, str], Flight] = {}
         self._async_flights: dict[
-            tuple[asyncio.AbstractEventLoop, tuple[str, str]], asyncio.Future[_Entry | None]
+            tuple[asyncio.AbstractEventLoop, tuple[str, str]], asyncio.Future[CacheEntry | None]
         ] = {}
         self._client: EgressClient | None = None
         self._async_clients: weakref.WeakKeyDictionary[
@@ -192,7 +135,7 @@ class Discovery:
 
     # -- the flows: what to fetch, written once ------------------------------------------
 
-    def _metadata_fetch(self, identifier: str, dwk: str) -> _Fetch:
+    def _metadata_fetch(self, identifier: str, dwk: str) -> Fetch:
         loopback = self._loopback
         if not is_server_identifier(identifier, allow_loopback_http=loopback):
             raise InvalidKey(f"{identifier[:100]!r} is not a server identifier")
@@ -204,37 +147,37 @@ class Discovery:
             urls += (well_known_url(identifier, dwk.removesuffix(".json")),)
         kind = DOCUMENT_TYPES.get(dwk)
 
-        def check(document: _Document) -> None:
+        def check(document: Document) -> None:
             if kind is None:
                 check_issuer(document, identifier, allow_loopback_http=loopback)
             else:
                 kind.from_json(document, identifier, allow_loopback_http=loopback)
 
-        return _Fetch(("metadata", url), urls, check)
+        return Fetch(("metadata", url), urls, check)
 
-    def _metadata_flow(self, identifier: str, dwk: str) -> _Flow[_Document]:
+    def _metadata_flow(self, identifier: str, dwk: str) -> FetchFlow[Document]:
         return (yield self._metadata_fetch(identifier, dwk))
 
-    def _jwks_flow(self, url: str) -> _Flow[_Document]:
-        return (yield _Fetch(("jwks", url), (url,), _check_jwks))
+    def _jwks_flow(self, url: str) -> FetchFlow[Document]:
+        return (yield Fetch(("jwks", url), (url,), _check_jwks))
 
-    def _jwks_key_flow(self, url: str, kid: str) -> _Flow[_Key]:
+    def _jwks_key_flow(self, url: str, kid: str) -> FetchFlow[_Key]:
         """Key ``kid`` of the JWKS at ``url``, refetching once (floor permitting) if absent."""
         try:
             return select_jwk((yield from self._jwks_flow(url)), kid)
         except UnknownKey:
             pass
-        refreshed = yield _Fetch(("jwks", url), (url,), _check_jwks, refresh=True)
+        refreshed = yield Fetch(("jwks", url), (url,), _check_jwks, refresh=True)
         return select_jwk(refreshed, kid)
 
-    def _key_flow(self, issuer: str, dwk: str, kid: str) -> _Flow[_Key]:
+    def _key_flow(self, issuer: str, dwk: str, kid: str) -> FetchFlow[_Key]:
         metadata = yield from self._metadata_flow(issuer, dwk)
         jwks_uri = check_discovery_document(metadata, issuer)
         if not self._allow_cross_origin_jwks and _origin(jwks_uri) != _origin(issuer):
             raise InvalidKey(f"jwks_uri of {issuer} is on another origin")
         return (yield from self._jwks_key_flow(jwks_uri, kid))
 
-    def _member_flow(self, member: SignatureKeyMember) -> _Flow[ResolvedKey]:
+    def _member_flow(self, member: SignatureKeyMember) -> FetchFlow[ResolvedKey]:
         if isinstance(member, JwksUri):
             key, jwk = yield from self._key_flow(member.id, member.dwk, member.kid)
             signer = member.id
@@ -298,7 +241,7 @@ class Discovery:
 
     # -- cache ----------------------------------------------------------------------------
 
-    def _lookup(self, fetch: _Fetch) -> _Entry | None:
+    def _lookup(self, fetch: Fetch) -> CacheEntry | None:
         """The cached entry that answers ``fetch``, if any; call with the lock held."""
         entry = self._entries.get(fetch.key)
         now = self._clock()
@@ -309,7 +252,7 @@ class Discovery:
         self._entries.move_to_end(fetch.key)
         return entry
 
-    def _store(self, key: tuple[str, str], outcome: _Entry) -> _Entry:
+    def _store(self, key: tuple[str, str], outcome: CacheEntry) -> CacheEntry:
         """Record a fetch outcome; call with the lock held. Returns what callers now see."""
         now = self._clock()
         previous = self._entries.get(key)
@@ -321,25 +264,25 @@ class Discovery:
         else:
             failures = previous.failures + 1 if previous is not None else 1
             delay = min(self._backoff_initial * 2 ** (failures - 1), self._backoff_max)
-            entry = _Entry(now, now + delay, error=outcome.error, failures=failures)
+            entry = CacheEntry(now, now + delay, error=outcome.error, failures=failures)
         self._entries[key] = entry
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
         return entry
 
-    def _success(self, document: _Document, headers: httpx.Headers) -> _Entry:
-        ttl = min(max(_max_age(headers) or 0, self._min_ttl), self._max_ttl)
+    def _success(self, document: Document, headers: httpx.Headers) -> CacheEntry:
+        ttl = min(max(max_age(headers) or 0, self._min_ttl), self._max_ttl)
         now = self._clock()
-        return _Entry(now, now + ttl, value=document)
+        return CacheEntry(now, now + ttl, value=document)
 
-    def _failure(self, error: _Failure) -> _Entry:
+    def _failure(self, error: Failure) -> CacheEntry:
         now = self._clock()
-        return _Entry(now, now, error=_fresh(error))
+        return CacheEntry(now, now, error=fresh_error(error))
 
     # -- sync driver ----------------------------------------------------------------------
 
-    def _run(self, flow: _Flow[T]) -> T:
+    def _run(self, flow: FetchFlow[T]) -> T:
         try:
             step = next(flow)
             while True:
@@ -350,26 +293,26 @@ class Discovery:
         finally:
             flow.close()
 
-    def _get(self, fetch: _Fetch) -> _Document:
+    def _get(self, fetch: Fetch) -> Document:
         while True:
             with self._lock:
                 entry = self._lookup(fetch)
                 flight = self._flights.get(fetch.key)
                 leader = entry is None and flight is None
                 if leader:
-                    flight = self._flights[fetch.key] = _Flight()
+                    flight = self._flights[fetch.key] = Flight()
             if entry is not None:
-                return _unwrap(entry)
+                return unwrap(entry)
             assert flight is not None
             if leader:
                 return self._lead(fetch, flight)
             flight.done.wait()
             if flight.outcome is not None:
-                return _unwrap(flight.outcome)
+                return unwrap(flight.outcome)
 
-    def _lead(self, fetch: _Fetch, flight: _Flight) -> _Document:
-        failure: _Failure | None = None
-        outcome: _Entry | None = None
+    def _lead(self, fetch: Fetch, flight: Flight) -> Document:
+        failure: Failure | None = None
+        outcome: CacheEntry | None = None
         try:
             try:
                 outcome = self._success(*self._fetch(fetch))
@@ -381,9 +324,9 @@ class Discovery:
                 if outcome is not None:
                     flight.outcome = self._store(fetch.key, outcome)
             flight.done.set()
-        return _settle(flight.outcome, failure)
+        return settle(flight.outcome, failure)
 
-    def _fetch(self, fetch: _Fetch) -> tuple[_Document, httpx.Headers]:
+    def _fetch(self, fetch: Fetch) -> tuple[Document, httpx.Headers]:
         with self._lock:
             if self._client is None:
                 self._client = EgressClient(self.policy, transport=self._transport)
@@ -398,8 +341,8 @@ class Discovery:
 
     @staticmethod
     def _checked(
-        fetch: _Fetch, result: tuple[_Document, httpx.Headers]
-    ) -> tuple[_Document, httpx.Headers]:
+        fetch: Fetch, result: tuple[Document, httpx.Headers]
+    ) -> tuple[Document, httpx.Headers]:
         fetch.check(result[0])
         return result
 
@@ -423,7 +366,7 @@ class Discovery:
 
     # -- async driver ---------------------------------------------------------------------
 
-    async def _arun(self, flow: _Flow[T]) -> T:
+    async def _arun(self, flow: FetchFlow[T]) -> T:
         try:
             step = next(flow)
             while True:
@@ -434,7 +377,7 @@ class Discovery:
         finally:
             flow.close()
 
-    async def _aget(self, fetch: _Fetch) -> _Document:
+    async def _aget(self, fetch: Fetch) -> Document:
         loop = asyncio.get_running_loop()
         flight_key = (loop, fetch.key)
         while True:
@@ -445,23 +388,23 @@ class Discovery:
                 if leader:
                     flight = self._async_flights[flight_key] = loop.create_future()
             if entry is not None:
-                return _unwrap(entry)
+                return unwrap(entry)
             assert flight is not None
             if leader:
                 return await self._alead(fetch, flight_key, flight)
             outcome = await asyncio.shield(flight)
             if outcome is not None:
-                return _unwrap(outcome)
+                return unwrap(outcome)
 
     async def _alead(
         self,
-        fetch: _Fetch,
+        fetch: Fetch,
         flight_key: tuple[asyncio.AbstractEventLoop, tuple[str, str]],
-        flight: asyncio.Future[_Entry | None],
-    ) -> _Document:
-        failure: _Failure | None = None
-        outcome: _Entry | None = None
-        stored: _Entry | None = None
+        flight: asyncio.Future[CacheEntry | None],
+    ) -> Document:
+        failure: Failure | None = None
+        outcome: CacheEntry | None = None
+        stored: CacheEntry | None = None
         try:
             try:
                 outcome = self._success(*await self._afetch(fetch))
@@ -473,9 +416,9 @@ class Discovery:
                 if outcome is not None:
                     stored = self._store(fetch.key, outcome)
             flight.set_result(stored)
-        return _settle(stored, failure)
+        return settle(stored, failure)
 
-    async def _afetch(self, fetch: _Fetch) -> tuple[_Document, httpx.Headers]:
+    async def _afetch(self, fetch: Fetch) -> tuple[Document, httpx.Headers]:
         loop = asyncio.get_running_loop()
         with self._lock:
             client = self._async_clients.get(loop)
