@@ -133,3 +133,10 @@ def test_async_verify(world: Resource) -> None:
     verifier = world.verifier(require_auth_token=True)
     caller = asyncio.run(verifier.averify(world.request(token=token)))
     assert caller.scopes == {"docs.read"}
+
+
+def test_authority_defaults_to_the_resource_identifiers_host(world: Resource) -> None:
+    verifier = world.verifier(canonical_authorities=())
+    assert verifier.verify(world.request()).agent_id == AGENT
+    with pytest.raises(InvalidSignature, match="does not answer"):
+        verifier.verify(world.request(url="https://docs.example.evil/reports/q3"))

@@ -12,6 +12,8 @@ from functools import cached_property
 
 from aauth_signing import VerificationPolicy
 
+from ..identifiers import server_host
+
 __all__ = ["ResourcePolicy"]
 
 
@@ -20,8 +22,9 @@ class ResourcePolicy:
     """Requirements for one resource (or one route of it).
 
     ``resource`` is this resource's identifier (auth tokens must name it in ``aud``);
-    ``canonical_authorities`` are the ``@authority`` values it answers to — a signature made
-    for another host is refused even if valid. ``trusted_issuers`` are the PS/AS identifiers
+    ``canonical_authorities`` are the ``@authority`` values it answers to (normalised: lowercase,
+    no default port; default: the identifier's host) — a signature made for another host is
+    refused even if valid. ``trusted_issuers`` are the PS/AS identifiers
     whose auth tokens are accepted (None: any, which fetches keys from any issuer — avoid);
     ``access_server`` is set when an AS issues this resource's auth tokens (the ``aud`` of its
     resource tokens, RS-05).
@@ -43,6 +46,11 @@ class ResourcePolicy:
     def with_(self, **changes: object) -> ResourcePolicy:
         """A copy with ``changes`` (e.g. ``policy.with_(require_auth_token=True)``)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @cached_property
+    def authorities(self) -> tuple[str, ...]:
+        """The ``@authority`` values accepted: the configured ones, else the identifier's."""
+        return self.canonical_authorities or (server_host(self.resource).lower(),)
 
     @cached_property
     def signature_policy(self) -> VerificationPolicy:

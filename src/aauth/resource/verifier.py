@@ -233,10 +233,10 @@ class RequestVerifier:
             verifier.clear_cache()
 
     def _check_authority(self, request: HttpRequest, policy: ResourcePolicy) -> None:
-        if not policy.canonical_authorities:
-            return
+        """A signature made for another host must not be accepted here (the default
+        authority is the resource identifier's host)."""
         authority = request.target.authority
-        if authority not in policy.canonical_authorities:
+        if authority not in policy.authorities:
             raise InvalidSignature(f"this resource does not answer to {authority!r}")
 
     def _replay_key(self, request: HttpRequest, verified: VerifiedSignature) -> str | None:
