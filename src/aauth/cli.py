@@ -141,13 +141,14 @@ def _fetch(args: argparse.Namespace) -> int:
         print(f"\nOpen {interaction.link} (code {interaction.code}) to approve.\n", file=sys.stderr)
 
     signer = AgentSigner(_load_key(args.key), _token(args.agent_token))
+    hooks: dict[str, list[Any]] = {"response": [printer.exchange]} if args.verbose else {}
     auth = AgentAuth(
         signer,
         callbacks=DeferredCallbacks(on_interaction=prompt),
         justification=args.justification,
         allow_loopback_http=args.allow_loopback,
+        event_hooks=hooks,  # -v shows the exchange with the person server too
     )
-    hooks = {"response": [printer.exchange]} if args.verbose else {}
     with httpx.Client(auth=auth, event_hooks=hooks, timeout=60) as client:
         response = client.request(
             args.method, args.url, headers=_headers(args.header), content=_body(args.data)

@@ -140,6 +140,16 @@ def test_deadline_cancels_the_request(script: tuple[Script, str]) -> None:
     assert s.seen[-1][0] == "DELETE"
 
 
+def test_last_second_before_the_deadline_is_slept_not_spun(script: tuple[Script, str]) -> None:
+    """Retry-After: 0 with under a second left (no whole-second Prefer: wait to ask for):
+    one last look at the deadline, not a burst of immediately answered polls."""
+    s, base = script
+    settings = PollSettings(deadline=0.3, default_interval=0)
+    with httpx.Client() as client, pytest.raises(PollTimeout):
+        run_sync(follow_deferred(first_202(client, base), fake_sign, settings), client)
+    assert [method for method, _, _ in s.seen] == ["GET", "DELETE"]
+
+
 def test_ag24_clarification_is_answered_with_action(script: tuple[Script, str]) -> None:
     s, base = script
     s.replies = [

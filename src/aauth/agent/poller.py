@@ -220,6 +220,10 @@ def follow_deferred(
         if remaining <= 0:
             yield _signed("DELETE", location, sign)
             raise PollTimeout(f"still pending after {settings.deadline:.0f} s; cancelled")
+        if int(remaining) == 0 < settings.prefer_wait:
+            # Under a second left: Prefer: wait counts whole seconds, so no long poll can be
+            # asked for; wait out the deadline and look once more instead of spinning.
+            delay = max(delay, remaining)
         if delay > 0:
             yield Sleep(min(delay, remaining))
         wait = max(0, min(settings.prefer_wait, int(deadline - settings.clock())))

@@ -1,0 +1,167 @@
+"""The command line against live services: ``aauth serve ROLE`` as its own process, and
+``aauth fetch`` running the whole agent flow against a running world."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from aauth.cli import main
+from aauth.demo.consent import person_server_factory
+from aauth.demo.world import World, running_world
+from aauth.keys import private_jwk
+
+from ..person.conftest import wait_until
+from ..person.test_ps_restart import free_port
+from .conftest import Recorder
+
+DOCUMENTS = {
+    "resource": "aauth-resource.json",
+    "agent-provider": "aauth-agent.json",
+    "person": "aauth-person.json",
+}
+
+
+class Served:
+    """A running ``aauth serve`` process: its URL, the metadata it published, its output."""
+
+    def __init__(self, url: str, log: Path) -> None:
+        self.url, self.log = url, log
+        self.metadata: dict[str, object] = {}
+        self.returncode: int | None = None
+
+
+@contextlib.contextmanager
+def serve(tmp_path: Path, role: str, port: int, *options: str) -> Iterator[Served]:
+    """``python -m aauth.cli serve ROLE --port PORT …`` until its metadata document answers;
+    terminated (SIGTERM) on exit, with its exit code recorded."""
+    served = Served(f"http://127.0.0.1:{port}", tmp_path / f"{role}.log")
+    document = f"{served.url}/.well-known/{DOCUMENTS[role]}"
+    command = [sys.executable, "-m", "aauth.cli", "serve", role, "--port", str(port), *options]
+    with served.log.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"aauth serve {role} exited: {served.log.read_text()}")
+        try:
+            response = httpx.get(document, timeout=1)
+        except httpx.TransportError:
+            return False
+        served.metadata = response.json()
+        return response.status_code == 200
+
+    try:
+        wait_until(ready, timeout=30)
+        yield served
+    finally:
+        process.terminate()
+        try:
+            served.returncode = process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def assert_shut_down_cleanly(served: Served) -> None:
+    """SIGTERM ran uvicorn's graceful shutdown (lifespan included), which then re-raises the
+    signal, so the exit status is the signal's."""
+    assert served.returncode == -signal.SIGTERM
+    assert "Application shutdown complete" in served.log.read_text()
+
+
+@pytest.mark.parametrize("role", ["resource", "agent-provider"])
+def test_serve_with_the_development_configuration(tmp_path: Path, role: str) -> None:
+    with serve(tmp_path, role, free_port()) as served:
+        assert served.metadata["issuer"] == served.url
+        assert httpx.get(str(served.metadata["jwks_uri"])).json()["keys"]
+    assert_shut_down_cleanly(served)
+    assert "development configuration" in served.log.read_text()
+
+
+def test_serve_person_with_its_config_and_database(tmp_path: Path) -> None:
+    port = free_port()
+    identifier = f"http://127.0.0.1:{port}"
+    config, database = tmp_path / "ps.json", tmp_path / "ps.db"
+    people = [{"id": "alice", "name": "Alice", "password": "correct horse"}]
+    config.write_text(
+        json.dumps({"identifier": identifier, "people": people, "allow_loopback_http": True})
+    )
+    options = ("--config", str(config), "--db", str(database))
+    with serve(tmp_path, "person", port, *options) as served:
+        assert served.metadata["issuer"] == identifier
+        assert served.metadata["token_endpoint"] == f"{identifier}/token"
+        login = httpx.get(f"{identifier}/login")
+        assert login.status_code == 200
+        assert "name=password" in login.text
+    assert_shut_down_cleanly(served)
+    assert database.stat().st_size > 0
+
+
+def test_serve_person_without_a_config_exits_2() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "aauth.cli", "serve", "person", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "aauth serve person: the person server needs a --config naming its people"
+    )
+
+
+@pytest.fixture
+def live_world() -> Iterator[World]:
+    """Resource, agent provider and a person server that pre-approves data.read."""
+    factory = person_server_factory(auto_approve_scopes=["data.read"])
+    with running_world(Recorder(), person_server=factory) as world:
+        yield world
+
+
+def test_fetch_runs_the_whole_flow(
+    live_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    signer = live_world.signer
+    assert signer.agent_token is not None
+    key = tmp_path / "agent.jwk"
+    key.write_text(json.dumps(private_jwk(signer.key)))
+    token = tmp_path / "agent.token"
+    token.write_text(signer.agent_token + "\n")
+    url = f"{live_world.resource}/data"
+    argv = ["fetch", "-v", "--key", str(key), "--agent-token", f"@{token}", "--allow-loopback", url]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"items": [], "subject": None, "scope": ["data.read"]}
+    assert f"→ POST {live_world.person_server}/token" in err  # -v shows the exchange
+    assert err.count(f"→ GET {url}") == 2  # challenged, then retried with the auth token
+
+
+def test_fetch_with_the_token_inline(
+    live_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    signer = live_world.signer
+    assert signer.agent_token is not None
+    key = tmp_path / "agent.jwk"
+    key.write_text(json.dumps(private_jwk(signer.key)))
+    url = f"{live_world.resource}/data"
+    argv = [
+        "fetch",
+        "--key",
+        str(key),
+        "--agent-token",
+        signer.agent_token,
+        "--allow-loopback",
+        url,
+    ]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["scope"] == ["data.read"]
