@@ -15,8 +15,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aauth_signing import (
     ExpiredJWT,
@@ -35,6 +34,7 @@ from aauth_signing import (
     jwk_thumbprint,
     verify_request,
 )
+from aauth_signing._cache import BoundedCache
 
 from .. import jwt
 from ..errors import AAuthError, InvalidToken, TokenExpired
@@ -66,8 +66,7 @@ def _token_typ(token: str) -> str:
     return typ
 
 
-@dataclass(frozen=True)
-class _Presented:
+class _Presented(NamedTuple):
     """What the ``jwt`` scheme's token turned out to be."""
 
     agent_token: AgentTokenClaims | None = None
@@ -80,15 +79,25 @@ def _map_token_error(exc: InvalidToken) -> InvalidJWT | ExpiredJWT:
     return InvalidJWT(exc.description)
 
 
+_RESOLVED: BoundedCache[tuple[str, str], ResolvedKey] = BoundedCache(1024)
+
+
 def _resolved(member: Jwt, presented: AgentTokenClaims | AuthTokenClaims) -> ResolvedKey:
-    return ResolvedKey(
-        key=presented.cnf_key,
-        member=member,
-        jwk=presented.cnf_jwk,
-        thumbprint=presented.jkt,
-        signer=presented.iss,
-        claims=presented.raw,
-    )
+    """The key a verified token binds. Memoized per token: it is a pure function of the
+    token's claims, and the token itself was just verified (including ``exp``)."""
+    memo_key = (member.jwt, presented.jti)
+    resolved = _RESOLVED.get(memo_key)
+    if resolved is None:
+        resolved = ResolvedKey(
+            key=presented.cnf_key,
+            member=member,
+            jwk=presented.cnf_jwk,
+            thumbprint=presented.jkt,
+            signer=presented.iss,
+            claims=presented.raw,
+        )
+        _RESOLVED.put(memo_key, resolved)
+    return resolved
 
 
 def _identified(member: JwksUri, key: VerifyingKey, jwk: Mapping[str, Any]) -> ResolvedKey:
