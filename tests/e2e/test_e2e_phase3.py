@@ -68,7 +68,11 @@ def test_a_write_steps_up_and_the_person_is_asked(
         assert written.status_code == 201, written.text
         assert written.json()["stored"] == {"note": "Q3 summary"}
         write_token = agent.auth.cache.get(world.resource)
-    trail = log.trail(mark)
+        after = len(log.responses)
+        assert agent.request("GET", data).status_code == 200
+    # The new token carries both scopes, so reading again needs no new token.
+    assert log.trail(after) == [("GET", data, 200)]
+    trail = log.trail(mark)[: after - mark]
     # The data.read token is valid but not enough: a new challenge for data.write (§F.1 step-up).
     assert trail[:2] == [("POST", data, 401), ("POST", f"{ps}/token", 202)]
     challenge = parse_requirement(
@@ -77,11 +81,11 @@ def test_a_write_steps_up_and_the_person_is_asked(
     assert isinstance(challenge, AuthTokenRequirement)
     assert decode_unverified(
         RESOURCE_TOKEN, challenge.resource_token, allow_loopback_http=True
-    ).scope == ("data.write",)
+    ).scope == ("data.write", "data.read")  # the step-up keeps the scope already held
     # data.write is not pre-approved: the PS defers to its person, who approves.
     [prompt] = person.prompts
     assert [answer.status_code for answer in person.answers] == [200]
     assert_long_polls(trail[2:-1], prompt.pending_url, 200)
     assert trail[-1] == ("POST", data, 201)  # the same body, signed again with the new token
     assert write_token != read_token
-    assert scopes_of(write_token) == ("data.write",)
+    assert scopes_of(write_token) == ("data.write", "data.read")

@@ -237,12 +237,14 @@ def test_rs02_agent_token_on_data_route_gets_auth_token_challenge(
 
 
 def test_ag13_step_up_on_post_names_the_write_scope(world: Resource, client: httpx.Client) -> None:
+    """The step-up resource token asks for the write scope and keeps the read scope held."""
     token = world.auth_token(scope="docs.read")
     headers = signed(world, "POST", URL, b"{}", token=token)
     response = client.post("/reports/q3", headers=headers, content=b"{}")
     requirement = parse_requirement(response.headers["aauth-requirement"])
     assert isinstance(requirement, AuthTokenRequirement)
-    assert decode_unverified(RESOURCE_TOKEN, requirement.resource_token).scope == ("docs.write",)
+    scope = decode_unverified(RESOURCE_TOKEN, requirement.resource_token).scope
+    assert scope == ("docs.write", "docs.read")
 
 
 # -- 403: policy denial after a good signature (V-17) -------------------------------------------

@@ -58,7 +58,16 @@ def test_ag13_step_up_when_scope_is_insufficient(world: Resource) -> None:
     with pytest.raises(AuthTokenRequired) as caught:
         verifier.verify(world.request(token=token))
     claims = decode_unverified(RESOURCE_TOKEN, caught.value.resource_token)
-    assert claims.scope == ("docs.write",)
+    assert claims.scope == ("docs.write", "docs.read")  # keeps what the agent holds
+
+
+def test_step_up_drops_scopes_the_resource_does_not_offer(world: Resource) -> None:
+    token = world.auth_token(scope="docs.read openid")
+    verifier = world.verifier(require_auth_token=True, required_scopes=("docs.write",))
+    with pytest.raises(AuthTokenRequired) as caught:
+        verifier.verify(world.request(token=token))
+    claims = decode_unverified(RESOURCE_TOKEN, caught.value.resource_token)
+    assert claims.scope == ("docs.write", "docs.read")
 
 
 def test_rs01_pseudonymous_caller_is_asked_for_an_agent_token(world: Resource) -> None:

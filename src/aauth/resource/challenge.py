@@ -99,6 +99,11 @@ class ResourceTokenIssuer:
             )
         return audience
 
+    def offerable(self, scopes: Collection[str]) -> tuple[str, ...]:
+        """The subset of ``scopes`` this resource may put in a resource token (RS-07)."""
+        allowed = self._scopes
+        return tuple(s for s in scopes if allowed is None or s in allowed)
+
     def issue(
         self,
         *,

@@ -313,7 +313,11 @@ class RequestVerifier:
         issuer = self.token_issuer
         if issuer is None:
             raise AgentTokenRequired("this resource requires an auth token")
-        scope = policy.required_scopes or (auth.scope if auth else ())
+        scope = tuple(policy.required_scopes)
+        if auth is not None:
+            # Step-up keeps what the agent already holds, so one token serves both routes
+            # instead of the agent trading tokens back and forth between them.
+            scope += tuple(s for s in issuer.offerable(auth.scope) if s not in scope)
         if not scope:
             raise ValueError("a route that requires an auth token must name required_scopes")
         agent_id = agent.sub if agent else auth.agent if auth else ""
