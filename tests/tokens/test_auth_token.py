@@ -426,3 +426,14 @@ def test_ps17_chained_act_nests_the_upstream_chain(world: Any) -> None:
     assert chained_actor("aauth:docs@docs.example", plain).claim() == {
         "agent": "aauth:docs@docs.example"
     }
+
+
+def test_seed_act_sub_is_read_only_in_legacy_mode() -> None:
+    """§A.4 (1): the seed's ``act.sub`` is accepted on input when legacy reading is on."""
+    from aauth.tokens.claims import Actor
+
+    legacy = {"sub": UPSTREAM, "act": {"agent": UPSTREAM}}
+    assert Actor.from_claim(legacy, "auth token", allow_legacy=True).chain == (UPSTREAM, UPSTREAM)
+    assert Actor.from_claim(legacy, "auth token", allow_legacy=True).claim()["agent"] == UPSTREAM
+    with pytest.raises(InvalidToken, match="act"):
+        Actor.from_claim(legacy, "auth token")

@@ -162,7 +162,16 @@ class Actor:
     act: Actor | None = None
 
     @classmethod
-    def from_claim(cls, value: Any, what: str, *, allow_loopback_http: bool = False) -> Actor:
+    def from_claim(
+        cls,
+        value: Any,
+        what: str,
+        *,
+        allow_loopback_http: bool = False,
+        allow_legacy: bool = False,
+    ) -> Actor:
+        """The chain of an ``act`` claim; ``allow_legacy`` also reads the seed's ``act.sub``
+        where ``act.agent`` is absent (read-compat, never emitted)."""
         links: list[dict[str, Any]] = []
         while value is not None:
             if not isinstance(value, dict):
@@ -173,7 +182,8 @@ class Actor:
             value = value.get("act")
         actor: Actor | None = None
         for link in reversed(links):
-            actor = cls(_agent_id(link, "agent", what, allow_loopback_http, "act."), actor)
+            name = "sub" if allow_legacy and "agent" not in link and "sub" in link else "agent"
+            actor = cls(_agent_id(link, name, what, allow_loopback_http, "act."), actor)
         if actor is None:
             raise InvalidToken(f"{what} 'act' is empty")
         return actor
@@ -345,7 +355,9 @@ class AuthTokenClaims:
             jkt=jkt,
             sub=sub,
             scope=scope,
-            act=None if act is None else Actor.from_claim(act, what, allow_loopback_http=loop),
+            act=None
+            if act is None
+            else Actor.from_claim(act, what, allow_loopback_http=loop, allow_legacy=allow_legacy),
             mission=None
             if mission is None
             else MissionRef.from_claim(mission, allow_loopback_http=loop),
