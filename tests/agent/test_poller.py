@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -217,3 +218,31 @@ def test_polling_survives_a_restarting_server() -> None:
         final = run_sync(follow_deferred(first, fake_sign, FAST), client)
     assert final.json()["auth_token"] == "after-restart"
     assert calls == ["GET", "GET"]
+
+
+def test_no_tight_loop_without_long_polling(script: tuple[Script, str]) -> None:
+    """prefer_wait=0 and Retry-After: 0 still leave min_interval between polls."""
+    s, base = script
+    s.replies = [
+        JSONResponse({"status": "pending"}, 202, headers={"Retry-After": "0"}),
+        JSONResponse({"status": "pending"}, 202, headers={"Retry-After": "0"}),
+        JSONResponse({"auth_token": "t"}, 200),
+    ]
+    settings = PollSettings(prefer_wait=0, min_interval=0.05)
+    started = time.monotonic()
+    with httpx.Client() as client:
+        run_sync(follow_deferred(first_202(client, base), fake_sign, settings), client)
+    assert time.monotonic() - started >= 0.1  # one floor before each of the two later polls
+
+
+def test_cancel_survives_an_unreachable_server() -> None:
+    """At the deadline the DELETE may fail to connect; the caller still gets PollTimeout."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("down", request=request)
+
+    start = httpx.Request("POST", "http://127.0.0.1:9/start")
+    first = httpx.Response(202, headers={"Location": "/pending/1"}, request=start)
+    settings = PollSettings(deadline=0.05, default_interval=0.01, max_interval=0.01)
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client, pytest.raises(PollTimeout):
+        run_sync(follow_deferred(first, fake_sign, settings), client)

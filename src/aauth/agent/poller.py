@@ -8,6 +8,7 @@ the pending request with ``DELETE`` so the server does not keep it alive for nob
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -63,6 +64,7 @@ class PollSettings:
     default_interval: float = 5.0
     max_interval: float = 60.0
     slow_down_increment: float = 5.0
+    min_interval: float = 0.5
     allow_loopback_http: bool = False
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
@@ -209,7 +211,7 @@ def follow_deferred(
             if "clarification" in body and current.status_code == 202:
                 answered = yield from _clarify(body, location, sign, callbacks)
                 if not answered:
-                    yield _signed("DELETE", location, sign)
+                    yield from _cancel(location, sign)
                     raise PendingAbandoned("the clarification was declined; request cancelled")
                 delay = 0.0
             else:
@@ -218,12 +220,16 @@ def follow_deferred(
             raise _terminal_error(current)
         remaining = deadline - settings.clock()
         if remaining <= 0:
-            yield _signed("DELETE", location, sign)
+            yield from _cancel(location, sign)
             raise PollTimeout(f"still pending after {settings.deadline:.0f} s; cancelled")
         if int(remaining) == 0 < settings.prefer_wait:
             # Under a second left: Prefer: wait counts whole seconds, so no long poll can be
             # asked for; wait out the deadline and look once more instead of spinning.
             delay = max(delay, remaining)
+        elif min(settings.prefer_wait, int(remaining)) == 0:
+            # No long poll is asked for, so a server saying Retry-After: 0 would be polled in
+            # a tight loop: keep a floor between polls.
+            delay = max(delay, settings.min_interval)
         if delay > 0:
             yield Sleep(min(delay, remaining))
         wait = max(0, min(settings.prefer_wait, int(deadline - settings.clock())))
@@ -234,6 +240,12 @@ def follow_deferred(
             reply = httpx.Response(503, request=current.request)
         assert reply is not None
         current = reply
+
+
+def _cancel(location: str, sign: RequestSigner) -> Flow[None]:
+    """DELETE the pending request; if the server cannot be reached, it expires on its own."""
+    with contextlib.suppress(httpx.TransportError):
+        yield _signed("DELETE", location, sign)
 
 
 def _clarify(
