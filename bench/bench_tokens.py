@@ -22,11 +22,12 @@ from aauth import (
     RequestVerifier,
     ResourcePolicy,
     StaticKeySource,
+    TokenVerifier,
     generate_key,
     issue_agent_token,
     issue_auth_token,
 )
-from aauth.resource.verifier import _JwtResolver
+from aauth.token_keys import TokenKeyResolver
 
 AP, PS, API = "https://agent.example", "https://ps.example", "https://api.example"
 AGENT = "aauth:assistant@agent.example"
@@ -64,15 +65,20 @@ def main() -> int:
     )
     verifier = RequestVerifier(policy, keys)
     signature_policy = VerificationPolicy.aauth()
+    tokens = TokenVerifier(keys)
 
     def agent_token_cold() -> None:
         for _ in range(OPERATIONS):
-            verifier.clear_token_cache()
-            verify_request(with_agent_token, signature_policy, _JwtResolver(verifier, policy))
+            tokens.clear_cache()
+            verify_request(
+                with_agent_token, signature_policy, TokenKeyResolver(keys, tokens, audience=API)
+            )
 
     def agent_token_warm() -> None:
         for _ in range(OPERATIONS):
-            verify_request(with_agent_token, signature_policy, _JwtResolver(verifier, policy))
+            verify_request(
+                with_agent_token, signature_policy, TokenKeyResolver(keys, tokens, audience=API)
+            )
 
     def full_check_warm() -> None:
         for _ in range(OPERATIONS):

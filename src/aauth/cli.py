@@ -104,11 +104,16 @@ def _verify(args: argparse.Namespace) -> int:
 
     from .discovery import Discovery
     from .egress import EgressPolicy
+    from .token_keys import TokenKeyResolver
+    from .tokens import TokenVerifier
 
     request = HttpRequest(args.method, args.url, _headers(args.header), _body(args.data))
+    policy = VerificationPolicy.generic(accepted_schemes=("jwt", "hwk", "jkt-jwt", "jwks_uri"))
     discovery = Discovery(EgressPolicy(allow_loopback_http=args.allow_loopback))
+    tokens = TokenVerifier(discovery, trusted_issuers=None, allow_loopback_http=args.allow_loopback)
+    resolver = TokenKeyResolver(discovery, tokens, audience=None, accepted=policy.accepted_schemes)
     try:
-        verified = verify_request(request, VerificationPolicy.generic(), discovery.resolver())
+        verified = verify_request(request, policy, resolver)
     except SignatureError as exc:
         print(f"invalid: {exc.code}: {exc.description}", file=sys.stderr)
         return 1

@@ -15,15 +15,11 @@ from typing import Any
 from aauth_signing import (
     HttpRequest,
     Hwk,
-    InvalidJWT,
     JwksUri,
     Jwt,
-    KeyResolver,
-    ResolvedKey,
     SignatureError,
     SignatureKeyMember,
     SigningKey,
-    UnsupportedScheme,
     VerificationPolicy,
     VerifyingKey,
     jwk_from_public_key,
@@ -48,8 +44,9 @@ from .headers import (
     parse_challenge,
 )
 from .keysource import JwksFetcher, KeySource, as_key_source
-from .tokens import AUTH_TOKEN, TokenVerifier, issue_auth_token, issue_resource_token
-from .tokens.wire import ACCESS_DWK, AGENT_DWK, AGENT_JWT_TYP
+from .token_keys import TokenKeyResolver
+from .tokens import TokenVerifier, issue_auth_token, issue_resource_token
+from .tokens.wire import ACCESS_DWK, AGENT_DWK
 
 __all__ = [
     "AgentRequestSigner",
@@ -80,34 +77,6 @@ def _verifying_key(public_key: PublicKeyLike) -> VerifyingKey:
     if isinstance(public_key, VerifyingKey):
         return public_key
     return VerifyingKey(public_key, "Ed25519")
-
-
-class _CompatResolver:
-    """Resolves ``jwt`` (agent or auth token) and ``jwks_uri`` through a KeySource."""
-
-    def __init__(self, keys: KeySource) -> None:
-        self._keys = keys
-        self._tokens = TokenVerifier(keys, trusted_issuers=None)
-
-    def resolve(self, member: SignatureKeyMember) -> ResolvedKey:
-        if isinstance(member, JwksUri):
-            key, jwk = self._keys.get_key(member.id, member.dwk, member.kid)
-            return ResolvedKey(key, member, jwk, jwk_thumbprint(jwk), member.id)
-        if isinstance(member, Jwt):
-            try:
-                typ = jwt.parse(member.jwt).typ
-                kind = AUTH_TOKEN if typ != AGENT_JWT_TYP else None
-                claims = (
-                    self._tokens.verify(kind, member.jwt)
-                    if kind
-                    else self._tokens.verify_agent_token(member.jwt, expected_jkt=None)
-                )
-            except InvalidToken as exc:
-                raise InvalidJWT(exc.description) from None
-            return ResolvedKey(
-                claims.cnf_key, member, claims.cnf_jwk, claims.jkt, claims.iss, claims.raw
-            )
-        raise UnsupportedScheme(f"scheme {member.scheme!r} is not supported here")
 
 
 # -- keys ---------------------------------------------------------------------------------------
@@ -186,7 +155,13 @@ def verify_signature(
         }
     )
     policy = VerificationPolicy.generic(accepted_schemes=("hwk", "jwks_uri", "jwt"))
-    resolver: KeyResolver = _CompatResolver(as_key_source(jwks_fetcher))
+    keys = as_key_source(jwks_fetcher)
+    resolver = TokenKeyResolver(
+        keys,
+        TokenVerifier(keys, trusted_issuers=None),
+        audience=None,
+        accepted=policy.accepted_schemes,
+    )
     try:
         _verify_request(message, policy, resolver)
     except (SignatureError, AAuthError):

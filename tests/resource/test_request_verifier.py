@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from aauth_signing import ExpiredJWT, InvalidJWT, InvalidSignature, UnsupportedScheme
@@ -149,3 +150,25 @@ def test_authority_defaults_to_the_resource_identifiers_host(world: Resource) ->
     assert verifier.verify(world.request()).agent_id == AGENT
     with pytest.raises(InvalidSignature, match="does not answer"):
         verifier.verify(world.request(url="https://docs.example.evil/reports/q3"))
+
+
+def test_unreachable_issuer_keys_are_a_401_signature_error(world: Resource) -> None:
+    """§C.6: a key source that cannot reach or trust the issuer is invalid_jwt, not a 502."""
+    from aauth.egress import EgressDenied
+    from aauth.errors import error_response
+    from aauth.resource import RequestVerifier
+
+    class Refusing:
+        def get_key(self, issuer: str, dwk: str, kid: str) -> Any:
+            raise EgressDenied(f"{issuer} resolves to a private address")
+
+        async def aget_key(self, issuer: str, dwk: str, kid: str) -> Any:
+            return self.get_key(issuer, dwk, kid)
+
+    verifier = RequestVerifier(world.policy(), Refusing())
+    with pytest.raises(InvalidJWT) as caught:
+        verifier.verify(world.request())
+    response = error_response(caught.value)
+    assert response.status == 401
+    assert response.headers["Signature-Error"] == "error=invalid_jwt"
+    assert b"private address" not in response.body

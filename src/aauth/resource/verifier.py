@@ -13,36 +13,23 @@ Signature failures raise :class:`aauth_signing.SignatureError` subclasses (rende
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
 
 from aauth_signing import (
-    ExpiredJWT,
     HttpRequest,
-    InvalidJWT,
     InvalidSignature,
-    JwksUri,
-    Jwt,
-    ResolvedKey,
     SignatureError,
-    SignatureKeyMember,
-    UnsupportedScheme,
     VerifiedSignature,
-    VerifyingKey,
     averify_request,
-    jwk_thumbprint,
     verify_request,
 )
-from aauth_signing._cache import BoundedCache
 
-from .. import jwt
-from ..errors import AAuthError, InvalidToken, TokenExpired
+from ..errors import AAuthError
 from ..headers import MissionRef, parse_authorization, parse_mission
 from ..keysource import JwksFetcher, KeySource, as_key_source
 from ..replay import InMemoryReplayGuard, ReplayGuard, replay_key
+from ..token_keys import AsyncTokenKeyResolver, Presented, TokenKeyResolver
 from ..tokens import AgentTokenClaims, AuthTokenClaims, TokenVerifier
-from ..tokens.wire import AGENT_JWT_TYP, AUTH_JWT_TYP
 from .caller import VerificationResult, VerifiedCaller
 from .challenge import AgentTokenRequired, AuthTokenRequired, ResourceTokenIssuer
 from .policy import ResourcePolicy
@@ -50,122 +37,6 @@ from .policy import ResourcePolicy
 __all__ = ["RequestVerifier"]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_TYP_CACHE_SIZE = 256
-_typ_by_header: OrderedDict[str, str] = OrderedDict()
-
-
-def _token_typ(token: str) -> str:
-    """The JWT ``typ``, remembered per encoded header: an agent's tokens share one header."""
-    header = token.partition(".")[0]
-    typ = _typ_by_header.get(header)
-    if typ is None:
-        typ = jwt.parse(token).typ
-        _typ_by_header[header] = typ
-        if len(_typ_by_header) > _TYP_CACHE_SIZE:
-            _typ_by_header.popitem(last=False)
-    return typ
-
-
-class _Presented(NamedTuple):
-    """What the ``jwt`` scheme's token turned out to be."""
-
-    agent_token: AgentTokenClaims | None = None
-    auth_token: AuthTokenClaims | None = None
-
-
-def _map_token_error(exc: InvalidToken) -> InvalidJWT | ExpiredJWT:
-    if isinstance(exc, TokenExpired):
-        return ExpiredJWT(exc.description)
-    return InvalidJWT(exc.description)
-
-
-_RESOLVED: BoundedCache[tuple[str, str], ResolvedKey] = BoundedCache(1024)
-
-
-def _resolved(member: Jwt, presented: AgentTokenClaims | AuthTokenClaims) -> ResolvedKey:
-    """The key a verified token binds. Memoized per token: it is a pure function of the
-    token's claims, and the token itself was just verified (including ``exp``)."""
-    memo_key = (member.jwt, presented.jti)
-    resolved = _RESOLVED.get(memo_key)
-    if resolved is None:
-        resolved = ResolvedKey(
-            key=presented.cnf_key,
-            member=member,
-            jwk=presented.cnf_jwk,
-            thumbprint=presented.jkt,
-            signer=presented.iss,
-            claims=presented.raw,
-        )
-        _RESOLVED.put(memo_key, resolved)
-    return resolved
-
-
-def _identified(member: JwksUri, key: VerifyingKey, jwk: Mapping[str, Any]) -> ResolvedKey:
-    return ResolvedKey(key, member, jwk, jwk_thumbprint(jwk), member.id)
-
-
-class _JwtResolver:
-    """Resolves AAuth's ``jwt`` scheme (agent or auth token) plus, via discovery, the
-    ``jwks_uri``/``jwks`` schemes; one instance per request so it can report what it saw."""
-
-    def __init__(self, owner: RequestVerifier, policy: ResourcePolicy) -> None:
-        self._owner = owner
-        self._policy = policy
-        self.presented = _Presented()
-
-    def _kind(self, member: SignatureKeyMember) -> tuple[Jwt, str]:
-        if not isinstance(member, Jwt):
-            raise UnsupportedScheme(
-                f"scheme {member.scheme!r} needs a discovery resolver",
-                self._policy.accepted_schemes,
-            )
-        try:
-            typ = _token_typ(member.jwt)
-        except InvalidToken as exc:
-            raise InvalidJWT(exc.description) from None
-        if typ not in (AGENT_JWT_TYP, AUTH_JWT_TYP):
-            raise InvalidJWT(f"a {typ!r} JWT cannot sign requests to a resource")
-        return member, typ
-
-    def resolve(self, member: SignatureKeyMember) -> ResolvedKey:
-        if isinstance(member, JwksUri):
-            key, jwk = self._owner._keys.get_key(member.id, member.dwk, member.kid)
-            return _identified(member, key, jwk)
-        jwt_member, typ = self._kind(member)
-        verifier = self._owner._tokens(self._policy)
-        try:
-            if typ == AGENT_JWT_TYP:
-                agent = verifier.verify_agent_token(jwt_member.jwt, expected_jkt=None)
-                self.presented = _Presented(agent_token=agent)
-                return _resolved(jwt_member, agent)
-            auth = verifier.verify_auth_token(
-                jwt_member.jwt, audience=self._policy.resource, agent=None, request_jkt=None
-            )
-        except InvalidToken as exc:
-            raise _map_token_error(exc) from None
-        self.presented = _Presented(auth_token=auth)
-        return _resolved(jwt_member, auth)
-
-
-class _AsyncJwtResolver(_JwtResolver):
-    async def resolve(self, member: SignatureKeyMember) -> ResolvedKey:  # type: ignore[override]
-        if isinstance(member, JwksUri):
-            key, jwk = await self._owner._keys.aget_key(member.id, member.dwk, member.kid)
-            return _identified(member, key, jwk)
-        jwt_member, typ = self._kind(member)
-        verifier = self._owner._tokens(self._policy)
-        try:
-            if typ == AGENT_JWT_TYP:
-                agent = await verifier.averify_agent_token(jwt_member.jwt, expected_jkt=None)
-                self.presented = _Presented(agent_token=agent)
-                return _resolved(jwt_member, agent)
-            auth = await verifier.averify_auth_token(
-                jwt_member.jwt, audience=self._policy.resource, agent=None, request_jkt=None
-            )
-        except InvalidToken as exc:
-            raise _map_token_error(exc) from None
-        self.presented = _Presented(auth_token=auth)
-        return _resolved(jwt_member, auth)
 
 
 def _compat_policy(
@@ -265,7 +136,7 @@ class RequestVerifier:
         self,
         request: HttpRequest,
         verified: VerifiedSignature,
-        presented: _Presented,
+        presented: Presented,
         policy: ResourcePolicy,
     ) -> VerifiedCaller:
         """Policy after a good signature: challenge, or the caller."""
@@ -336,7 +207,12 @@ class RequestVerifier:
         """Verify ``request`` under ``policy`` (default: this verifier's)."""
         policy = policy or self.policy
         self._check_authority(request, policy)
-        resolver = _JwtResolver(self, policy)
+        resolver = TokenKeyResolver(
+            self._keys,
+            self._tokens(policy),
+            audience=policy.resource,
+            accepted=policy.accepted_schemes,
+        )
         verified = verify_request(request, policy.signature_policy, resolver)
         key = self._replay_key(request, verified) if policy.replay_protection else None
         if key is not None:
@@ -349,7 +225,12 @@ class RequestVerifier:
         """The asynchronous form of :meth:`verify` (discovery fetches are awaited)."""
         policy = policy or self.policy
         self._check_authority(request, policy)
-        resolver = _AsyncJwtResolver(self, policy)
+        resolver = AsyncTokenKeyResolver(
+            self._keys,
+            self._tokens(policy),
+            audience=policy.resource,
+            accepted=policy.accepted_schemes,
+        )
         verified = await averify_request(request, policy.signature_policy, resolver)
         key = self._replay_key(request, verified) if policy.replay_protection else None
         if key is not None:

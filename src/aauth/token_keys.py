@@ -1,0 +1,190 @@
+"""Resolving AAuth's ``jwt`` Signature-Key scheme: the token in the header *is* the key.
+
+An agent token or an auth token is verified against its issuer (through a
+:class:`~aauth.keysource.KeySource`) and its ``cnf.jwk`` becomes the request key; the
+``jwks_uri`` scheme resolves through the same key source. Token failures become the
+signature-layer codes ``invalid_jwt``/``expired_jwt``, and a key source that cannot reach
+or trust the issuer (egress refused, fetch failed, bad metadata) becomes ``invalid_key``
+— every key problem is a 401 with ``Signature-Error`` (§C.6), never a 400 or 502.
+
+One resolver per request: it reports which token it saw in :attr:`TokenKeyResolver.presented`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from aauth_signing import (
+    ExpiredJWT,
+    InvalidJWT,
+    InvalidKey,
+    JwksUri,
+    Jwt,
+    ResolvedKey,
+    SignatureKeyMember,
+    UnsupportedScheme,
+    VerifyingKey,
+    jwk_thumbprint,
+)
+from aauth_signing._cache import BoundedCache
+
+from . import jwt
+from .errors import AAuthError, InvalidToken, TokenExpired
+from .keysource import KeySource
+from .tokens import AUTH_TOKEN, AgentTokenClaims, AuthTokenClaims, TokenVerifier
+from .tokens.wire import AGENT_JWT_TYP, AUTH_JWT_TYP
+
+__all__ = ["AsyncTokenKeyResolver", "Presented", "TokenKeyResolver"]
+
+_TYP_CACHE_SIZE = 256
+_typ_by_header: OrderedDict[str, str] = OrderedDict()
+
+
+def _token_typ(token: str) -> str:
+    """The JWT ``typ``, remembered per encoded header: an agent's tokens share one header."""
+    header = token.partition(".")[0]
+    typ = _typ_by_header.get(header)
+    if typ is None:
+        typ = jwt.parse(token).typ
+        _typ_by_header[header] = typ
+        if len(_typ_by_header) > _TYP_CACHE_SIZE:
+            _typ_by_header.popitem(last=False)
+    return typ
+
+
+class Presented(NamedTuple):
+    """What the ``jwt`` scheme's token turned out to be."""
+
+    agent_token: AgentTokenClaims | None = None
+    auth_token: AuthTokenClaims | None = None
+
+
+def _map_token_error(exc: InvalidToken) -> InvalidJWT | ExpiredJWT:
+    if isinstance(exc, TokenExpired):
+        return ExpiredJWT(exc.description)
+    return InvalidJWT(exc.description)
+
+
+_RESOLVED: BoundedCache[tuple[str, str], ResolvedKey] = BoundedCache(1024)
+
+
+def _resolved(member: Jwt, presented: AgentTokenClaims | AuthTokenClaims) -> ResolvedKey:
+    """The key a verified token binds. Memoized per token: it is a pure function of the
+    token's claims, and the token itself was just verified (including ``exp``)."""
+    memo_key = (member.jwt, presented.jti)
+    resolved = _RESOLVED.get(memo_key)
+    if resolved is None:
+        resolved = ResolvedKey(
+            key=presented.cnf_key,
+            member=member,
+            jwk=presented.cnf_jwk,
+            thumbprint=presented.jkt,
+            signer=presented.iss,
+            claims=presented.raw,
+        )
+        _RESOLVED.put(memo_key, resolved)
+    return resolved
+
+
+def _identified(member: JwksUri, key: VerifyingKey, jwk: Mapping[str, Any]) -> ResolvedKey:
+    return ResolvedKey(key, member, jwk, jwk_thumbprint(jwk), member.id)
+
+
+def _untrusted_source(exc: AAuthError, member: SignatureKeyMember) -> InvalidKey | InvalidJWT:
+    """A key source failure (egress, fetch, metadata) as the signature error it means."""
+    what = "the token issuer's keys" if isinstance(member, Jwt) else "the signer's keys"
+    error = InvalidJWT if isinstance(member, Jwt) else InvalidKey
+    return error(f"cannot obtain {what} ({exc.code})")
+
+
+class TokenKeyResolver:
+    """A :class:`aauth_signing.KeyResolver` for the ``jwt`` and ``jwks_uri`` schemes.
+
+    ``audience`` binds auth tokens to a resource (its identifier); None accepts an auth
+    token for any audience, for general-purpose verification tools. ``accepted`` is what an
+    ``unsupported_scheme`` answer advertises.
+    """
+
+    def __init__(
+        self,
+        keys: KeySource,
+        tokens: TokenVerifier,
+        *,
+        audience: str | None,
+        accepted: tuple[str, ...] = ("jwt",),
+    ) -> None:
+        self._keys = keys
+        self._tokens = tokens
+        self._audience = audience
+        self._accepted = accepted
+        self.presented = Presented()
+
+    def _kind(self, member: SignatureKeyMember) -> tuple[Jwt, str]:
+        if not isinstance(member, Jwt):
+            raise UnsupportedScheme(
+                f"scheme {member.scheme!r} is not resolved here", self._accepted
+            )
+        try:
+            typ = _token_typ(member.jwt)
+        except InvalidToken as exc:
+            raise InvalidJWT(exc.description) from None
+        if typ not in (AGENT_JWT_TYP, AUTH_JWT_TYP):
+            raise InvalidJWT(f"a {typ!r} JWT cannot sign requests")
+        return member, typ
+
+    def _auth(self, token: str) -> AuthTokenClaims:
+        if self._audience is None:
+            return self._tokens.verify(AUTH_TOKEN, token)
+        return self._tokens.verify_auth_token(
+            token, audience=self._audience, agent=None, request_jkt=None
+        )
+
+    def _accept(self, member: Jwt, claims: AgentTokenClaims | AuthTokenClaims) -> ResolvedKey:
+        if isinstance(claims, AgentTokenClaims):
+            self.presented = Presented(agent_token=claims)
+        else:
+            self.presented = Presented(auth_token=claims)
+        return _resolved(member, claims)
+
+    def resolve(self, member: SignatureKeyMember) -> ResolvedKey:
+        try:
+            if isinstance(member, JwksUri):
+                key, jwk = self._keys.get_key(member.id, member.dwk, member.kid)
+                return _identified(member, key, jwk)
+            jwt_member, typ = self._kind(member)
+            if typ == AGENT_JWT_TYP:
+                agent = self._tokens.verify_agent_token(jwt_member.jwt, expected_jkt=None)
+                return self._accept(jwt_member, agent)
+            return self._accept(jwt_member, self._auth(jwt_member.jwt))
+        except InvalidToken as exc:
+            raise _map_token_error(exc) from None
+        except AAuthError as exc:
+            raise _untrusted_source(exc, member) from None
+
+
+class AsyncTokenKeyResolver(TokenKeyResolver):
+    """The :class:`aauth_signing.AsyncKeyResolver` twin: key lookups are awaited."""
+
+    async def _aauth(self, token: str) -> AuthTokenClaims:
+        if self._audience is None:
+            return await self._tokens.averify(AUTH_TOKEN, token)
+        return await self._tokens.averify_auth_token(
+            token, audience=self._audience, agent=None, request_jkt=None
+        )
+
+    async def resolve(self, member: SignatureKeyMember) -> ResolvedKey:  # type: ignore[override]
+        try:
+            if isinstance(member, JwksUri):
+                key, jwk = await self._keys.aget_key(member.id, member.dwk, member.kid)
+                return _identified(member, key, jwk)
+            jwt_member, typ = self._kind(member)
+            if typ == AGENT_JWT_TYP:
+                agent = await self._tokens.averify_agent_token(jwt_member.jwt, expected_jkt=None)
+                return self._accept(jwt_member, agent)
+            return self._accept(jwt_member, await self._aauth(jwt_member.jwt))
+        except InvalidToken as exc:
+            raise _map_token_error(exc) from None
+        except AAuthError as exc:
+            raise _untrusted_source(exc, member) from None
