@@ -72,3 +72,24 @@ def test_bad_header_argument(tmp_path: Path) -> None:
     key = keygen(tmp_path)
     with pytest.raises(SystemExit):
         main(["sign", "--key", str(key), "GET", "https://a.example/", "-H", "no-colon"])
+
+
+def test_fetch_reports_protocol_errors_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aauth import KeySet, generate_key, issue_agent_token
+    from aauth.keys import private_jwk
+
+    key = generate_key()
+    key_file = tmp_path / "agent.jwk"
+    key_file.write_text(json.dumps(private_jwk(key)))
+    expired = issue_agent_token(
+        KeySet.generate(),
+        iss="https://ap.example",
+        sub="aauth:bot@ap.example",
+        cnf_jwk=key.public_key(),
+        now=1_000_000,
+    )
+    code = main(["fetch", "--key", str(key_file), "--agent-token", expired, "https://a.example/"])
+    assert code == 1
+    assert "aauth fetch: " in capsys.readouterr().err

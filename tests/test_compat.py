@@ -123,7 +123,7 @@ def test_request_verifier_reports_errors_instead_of_raising(world: dict[str, Any
     assert identified.agent_id == AGENT
     needs_token = verifier.verify_request("GET", f"{RESOURCE}/data", headers, None, True, True)
     assert not needs_token.valid
-    assert needs_token.error_code == "agent_token_required"
+    assert needs_token.error_code == "forbidden"  # no resource tokens: nothing to answer
     unsigned = verifier.verify_request("GET", f"{RESOURCE}/data", {}, None)
     assert not unsigned.valid
     assert unsigned.error_code == "invalid_request"

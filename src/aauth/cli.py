@@ -134,11 +134,13 @@ def _decode(args: argparse.Namespace) -> int:
 
 def _fetch(args: argparse.Namespace) -> int:
     import httpx
+    from aauth_signing import SignatureError
 
     from .agent.auth import AgentAuth
     from .agent.poller import DeferredCallbacks, InteractionPrompt
     from .agent.signer import AgentSigner
     from .demo.printer import Printer
+    from .errors import AAuthError
 
     printer = Printer(sys.stderr)
 
@@ -147,17 +149,24 @@ def _fetch(args: argparse.Namespace) -> int:
 
     signer = AgentSigner(_load_key(args.key), _token(args.agent_token))
     hooks: dict[str, list[Any]] = {"response": [printer.exchange]} if args.verbose else {}
-    auth = AgentAuth(
-        signer,
-        callbacks=DeferredCallbacks(on_interaction=prompt),
-        justification=args.justification,
-        allow_loopback_http=args.allow_loopback,
-        event_hooks=hooks,  # -v shows the exchange with the person server too
-    )
-    with httpx.Client(auth=auth, event_hooks=hooks, timeout=60) as client:
-        response = client.request(
-            args.method, args.url, headers=_headers(args.header), content=_body(args.data)
+    try:
+        auth = AgentAuth(
+            signer,
+            callbacks=DeferredCallbacks(on_interaction=prompt),
+            justification=args.justification,
+            allow_loopback_http=args.allow_loopback,
+            event_hooks=hooks,  # -v shows the exchange with the person server too
         )
+        with httpx.Client(auth=auth, event_hooks=hooks, timeout=60) as client:
+            response = client.request(
+                args.method, args.url, headers=_headers(args.header), content=_body(args.data)
+            )
+    except (AAuthError, SignatureError) as exc:
+        print(f"aauth fetch: {exc.code}: {exc.description}", file=sys.stderr)
+        return 1
+    except httpx.HTTPError as exc:
+        print(f"aauth fetch: {exc}", file=sys.stderr)
+        return 1
     print(response.text)
     return 0 if response.is_success else 1
 

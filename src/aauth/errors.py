@@ -15,14 +15,12 @@ from aauth_signing import SignatureError
 
 __all__ = [
     "AAuthError",
-    "AccessDenied",
     "ErrorResponse",
     "ExpiredAgentToken",
     "ExpiredResourceToken",
     "Forbidden",
     "Gone",
     "InsufficientScope",
-    "InteractionUnavailable",
     "InvalidAgentToken",
     "InvalidAuthToken",
     "InvalidCode",
@@ -37,7 +35,6 @@ __all__ = [
     "PendingDenied",
     "PendingExpired",
     "ServerError",
-    "SlowDown",
     "TokenExpired",
     "UntrustedIssuer",
     "UserUnreachable",
@@ -134,10 +131,6 @@ class Forbidden(AAuthError):
     code, status = "forbidden", 403
 
 
-class AccessDenied(Forbidden):
-    code = "access_denied"
-
-
 class UserUnreachable(AAuthError):
     code, status = "user_unreachable", 403
 
@@ -177,14 +170,6 @@ class NotFound(AAuthError):
 
 class MethodNotAllowed(AAuthError):
     code, status = "method_not_allowed", 405
-
-
-class SlowDown(AAuthError):
-    code, status = "slow_down", 429
-
-
-class InteractionUnavailable(AAuthError):
-    code, status = "interaction_unavailable", 424
 
 
 class ServerError(AAuthError):

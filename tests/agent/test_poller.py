@@ -246,3 +246,28 @@ def test_cancel_survives_an_unreachable_server() -> None:
     settings = PollSettings(deadline=0.05, default_interval=0.01, max_interval=0.01)
     with httpx.Client(transport=httpx.MockTransport(handler)) as client, pytest.raises(PollTimeout):
         run_sync(follow_deferred(first, fake_sign, settings), client)
+
+
+def test_agent_auth_advertises_only_what_its_callbacks_can_do() -> None:
+    """AAuth-Capabilities: absence means no capability (§E.4), so none is claimed falsely."""
+    from aauth.agent.auth import AgentAuth
+    from aauth.agent.signer import AgentSigner
+    from aauth.keys import KeySet, generate_key
+    from aauth.tokens import issue_agent_token
+
+    key = generate_key()
+    token = issue_agent_token(
+        KeySet.generate(),
+        iss="https://ap.example",
+        sub="aauth:bot@ap.example",
+        cnf_jwk=key.public_key(),
+        ps="https://ps.example",
+    )
+    signer = AgentSigner(key, token)
+    assert AgentAuth(signer).capabilities == ()
+    prompts = DeferredCallbacks(on_interaction=lambda prompt: None)
+    assert AgentAuth(signer, callbacks=prompts).capabilities == ("interaction",)
+    request = httpx.Request("GET", "https://api.example/data")
+    sent = next(AgentAuth(signer, callbacks=prompts).sync_auth_flow(request))
+    assert sent.headers["aauth-capabilities"] == "interaction"
+    assert "aauth-capabilities" not in next(AgentAuth(signer).sync_auth_flow(request)).headers

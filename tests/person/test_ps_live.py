@@ -125,7 +125,12 @@ def test_the_agent_client_follows_consent_to_its_token(live: tuple[World, str]) 
     result: list[tuple[str, AuthTokenClaims]] = []
 
     def run_agent() -> None:
-        request = TokenRequest(world.resource_token(agent), resource=origin, justification="Q3")
+        request = TokenRequest(
+            world.resource_token(agent),
+            resource=origin,
+            justification="Q3",
+            capabilities=("interaction",),
+        )
         settings = PollSettings(deadline=30, prefer_wait=30, allow_loopback_http=True)
         flow = request_auth_token(
             f"{world.ps}/token",

@@ -28,7 +28,9 @@ from ..errors import InvalidToken, ServerError
 from ..headers import (
     AgentTokenRequirement,
     AuthTokenRequirement,
+    Capability,
     HeaderError,
+    build_capabilities,
     find_requirement,
     parse_signature_error,
 )
@@ -53,7 +55,8 @@ def _origin(url: httpx.URL | str) -> str:
 
 @dataclass
 class AuthTokenCache:
-    """Auth tokens by resource identifier, each until shortly before its ``exp``.
+    """Auth tokens by resource origin (``scheme://host[:port]``, the resource identifier for
+    AAuth resources), each until shortly before its ``exp``.
 
     Bounded (LRU) and thread-safe; a token is dropped ``margin`` seconds before it expires so
     a request never leaves with a token that dies in flight. There is no refresh token in
@@ -94,8 +97,10 @@ class AgentAuth(httpx.Auth):
 
     ``person_server`` defaults to the ``ps`` claim of the agent token. ``callbacks`` surface
     interaction prompts (URL + code for the person) and clarification questions;
-    ``justification`` is shown to the person at consent. ``event_hooks`` are installed on the
-    client that talks to the person server (e.g. to log that exchange too).
+    ``justification`` is shown to the person at consent. ``capabilities`` (sent as
+    ``AAuth-Capabilities`` and in token requests) default to what the callbacks can do.
+    ``event_hooks`` are installed on the client that talks to the person server (e.g. to log
+    that exchange too).
     ``allow_loopback_http`` is for development on one machine only.
     """
 
@@ -110,7 +115,7 @@ class AgentAuth(httpx.Auth):
         callbacks: DeferredCallbacks | None = None,
         poll: PollSettings | None = None,
         justification: str | None = None,
-        capabilities: Sequence[str] = ("interaction",),
+        capabilities: Sequence[Capability] | None = None,
         cache: AuthTokenCache | None = None,
         allow_loopback_http: bool = False,
         timeout: float = 30.0,
@@ -120,7 +125,10 @@ class AgentAuth(httpx.Auth):
         self.callbacks = callbacks or DeferredCallbacks()
         self.poll = poll or PollSettings(allow_loopback_http=allow_loopback_http)
         self.justification = justification
+        if capabilities is None:
+            capabilities = _capabilities_of(self.callbacks)
         self.capabilities = tuple(capabilities)
+        self._capabilities_header = build_capabilities(capabilities) if capabilities else None
         self.cache = cache or AuthTokenCache()
         self._loopback = allow_loopback_http
         self._timeout = timeout
@@ -142,6 +150,8 @@ class AgentAuth(httpx.Auth):
         self, request: httpx.Request, token: str | None, extra: Sequence[str] = ()
     ) -> httpx.Request:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _SIGNATURE_FIELDS}
+        if self._capabilities_header and "aauth-capabilities" not in request.headers:
+            headers["AAuth-Capabilities"] = self._capabilities_header
         body = request.content or None
         headers.update(
             self.signer.sign(
@@ -286,6 +296,16 @@ class AgentAuth(httpx.Auth):
                             failure = exc
             except StopIteration:
                 return
+
+
+def _capabilities_of(callbacks: DeferredCallbacks) -> tuple[Capability, ...]:
+    """What the agent can really do for a person: only what a callback is there to do."""
+    found: list[Capability] = []
+    if callbacks.on_interaction is not None:
+        found.append("interaction")
+    if callbacks.on_clarification is not None:
+        found.append("clarification")
+    return tuple(found)
 
 
 _SIGNATURE_FIELDS = frozenset({"signature", "signature-input", "signature-key", "content-digest"})

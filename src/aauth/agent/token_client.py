@@ -56,7 +56,7 @@ class TokenRequest:
     resource_token: str
     resource: str
     justification: str | None = None
-    capabilities: Sequence[str] = ("interaction",)
+    capabilities: Sequence[str] = ()
     upstream_token: str | None = None
 
     def body(self) -> bytes:

@@ -2,7 +2,7 @@
 
 The strictest choice is the default: only AAuth's ``jwt`` scheme, an agent identity
 required. Routes relax (``hwk`` for pseudonymous access) or tighten (auth token, scopes)
-with :meth:`ResourcePolicy.replace`.
+with :meth:`ResourcePolicy.with_`.
 """
 
 from __future__ import annotations

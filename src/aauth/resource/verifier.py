@@ -24,7 +24,7 @@ from aauth_signing import (
     verify_request,
 )
 
-from ..errors import AAuthError
+from ..errors import AAuthError, Forbidden, InsufficientScope
 from ..headers import MissionRef, parse_authorization, parse_mission
 from ..keysource import JwksFetcher, KeySource, as_key_source
 from ..replay import InMemoryReplayGuard, ReplayGuard, replay_key
@@ -64,7 +64,8 @@ class RequestVerifier:
 
     ``key_source`` finds issuer keys (a :class:`~aauth.discovery.Discovery` in production);
     ``token_issuer`` lets the verifier answer with ``requirement=auth-token`` challenges
-    (without it, a missing auth token is a plain 401 ``agent-token``/403 outcome).
+    (without it, a missing or insufficient auth token is a 403: nothing the agent could do
+    would help).
     State-changing requests (not GET/HEAD/OPTIONS) are checked against ``replay_guard``.
 
     >>> verifier = RequestVerifier(policy, Discovery())  # doctest: +SKIP
@@ -183,7 +184,13 @@ class RequestVerifier:
             return
         issuer = self.token_issuer
         if issuer is None:
-            raise AgentTokenRequired("this resource requires an auth token")
+            # Without resource tokens the agent has no way to obtain what is missing, so this
+            # is a policy denial (403), not a challenge it could answer.
+            if auth is None:
+                raise Forbidden("an auth token is required and this resource issues none")
+            raise InsufficientScope(
+                "the auth token does not grant " + " ".join(policy.required_scopes)
+            )
         scope = tuple(policy.required_scopes)
         if auth is not None:
             # Step-up keeps what the agent already holds, so one token serves both routes

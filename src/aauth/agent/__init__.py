@@ -1,0 +1,32 @@
+"""The agent side: sign requests, enroll with an agent provider, obtain auth tokens, and an
+``httpx.Auth`` that walks challenge → token → retry by itself."""
+
+from .auth import AgentAuth, AuthTokenCache
+from .enrollment import AgentTokenRefused, arequest_agent_token, request_agent_token
+from .poller import (
+    Clarification,
+    DeferredCallbacks,
+    InteractionPrompt,
+    PollSettings,
+    PollTimeout,
+    follow_deferred,
+)
+from .signer import AgentSigner
+from .token_client import TokenRequest, request_auth_token
+
+__all__ = [
+    "AgentAuth",
+    "AgentSigner",
+    "AgentTokenRefused",
+    "AuthTokenCache",
+    "Clarification",
+    "DeferredCallbacks",
+    "InteractionPrompt",
+    "PollSettings",
+    "PollTimeout",
+    "TokenRequest",
+    "arequest_agent_token",
+    "follow_deferred",
+    "request_agent_token",
+    "request_auth_token",
+]
