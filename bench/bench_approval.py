@@ -119,7 +119,9 @@ def approve_once(world: World, browser: httpx.Client, token_endpoint: str) -> Ro
     with httpx.Client(timeout=_WAIT + 5, event_hooks={"request": [measured.before_poll]}) as agent:
         flow = request_auth_token(
             token_endpoint,
-            AskEveryTime(resource_token(world, agent), world.resource),
+            AskEveryTime(
+                resource_token(world, agent), world.resource, capabilities=("interaction",)
+            ),
             world.signer,
             issuer=world.person_server,
             settings=settings,
