@@ -23,15 +23,21 @@ name for Ed25519) is accepted only when asked for, and only with an Ed25519 key.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from aauth_signing import InvalidSignature, SigningKey, VerifyingKey, b64url_decode
+from aauth_signing import (
+    InvalidSignature,
+    SignatureError,
+    SigningKey,
+    VerifyingKey,
+    b64url_decode,
+)
 from aauth_signing._cache import BoundedCache
+from aauth_signing.jws import decode_segment
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
@@ -82,41 +88,14 @@ class ParsedJWT:
         return str(self.header["kid"])
 
 
-def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in obj:
-            raise ValueError(f"duplicate member {name!r}")
-        obj[name] = value
-    return obj
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("number out of range")
-    return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 _HEADERS: BoundedCache[str, Mapping[str, Any]] = BoundedCache(512)
-_DECODER = json.JSONDecoder(
-    object_pairs_hook=_unique_object, parse_float=_finite_float, parse_constant=_reject_constant
-)
 
 
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
-        text = b64url_decode(segment).decode("utf-8")
-        value = _DECODER.decode(text)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidToken(f"JWT {what} is not strict base64url JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise InvalidToken(f"JWT {what} is not a JSON object")
-    return value
+        return decode_segment(segment, what)
+    except SignatureError as exc:
+        raise InvalidToken(exc.description) from None
 
 
 def _header(segment: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ I/O or JOSE dependency. Richer token handling (typed claims, issuer trust) lives
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from .algorithms import VerifyingKey
 from .errors import InvalidJWT, InvalidSignature
 from .jwk import b64url_decode
 
-__all__ = ["CompactJWS", "decode_compact"]
+__all__ = ["CompactJWS", "decode_compact", "decode_segment"]
 
 MAX_TOKEN_LENGTH = 12 * 1024
 
@@ -44,11 +45,39 @@ class CompactJWS:
             raise InvalidJWT("JWT signature does not verify") from None
 
 
-def _json_part(part: str, what: str) -> dict[str, Any]:
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in obj:
+            raise ValueError(f"duplicate member {name!r}")
+        obj[name] = value
+    return obj
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_STRICT_JSON = json.JSONDecoder(
+    object_pairs_hook=_unique_object, parse_float=_finite_float, parse_constant=_reject_constant
+)
+
+
+def decode_segment(segment: str, what: str) -> dict[str, Any]:
+    """A JWS header or payload segment as a JSON object, strictly: canonical base64url,
+    UTF-8, no duplicate members (two parsers must never see two different claims), no
+    NaN/Infinity. Raises InvalidJWT naming ``what``."""
     try:
-        value = json.loads(b64url_decode(part))
-    except (ValueError, RecursionError):  # RecursionError: hostile deeply nested JSON
-        raise InvalidJWT(f"JWT {what} is not base64url JSON") from None
+        value = _STRICT_JSON.decode(b64url_decode(segment).decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # RecursionError: hostile deep nesting
+        raise InvalidJWT(f"JWT {what} is not strict base64url JSON: {exc}") from None
     if not isinstance(value, dict):
         raise InvalidJWT(f"JWT {what} is not a JSON object")
     return value
@@ -61,8 +90,8 @@ def decode_compact(token: str) -> CompactJWS:
     parts = token.split(".")
     if len(parts) != 3:
         raise InvalidJWT("JWT must have three dot-separated parts")
-    header = _json_part(parts[0], "header")
-    payload = _json_part(parts[1], "payload")
+    header = decode_segment(parts[0], "header")
+    payload = decode_segment(parts[1], "payload")
     try:
         signature = b64url_decode(parts[2])
     except ValueError:
