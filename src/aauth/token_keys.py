@@ -92,6 +92,9 @@ def _identified(member: JwksUri, key: VerifyingKey, jwk: Mapping[str, Any]) -> R
     return ResolvedKey(key, member, jwk, jwk_thumbprint(jwk), member.id)
 
 
+_NOTHING = Presented()
+
+
 def _untrusted_source(exc: AAuthError, member: SignatureKeyMember) -> InvalidKey | InvalidJWT:
     """A key source failure (egress, fetch, metadata) as the signature error it means."""
     what = "the token issuer's keys" if isinstance(member, Jwt) else "the signer's keys"
@@ -107,6 +110,8 @@ class TokenKeyResolver:
     ``unsupported_scheme`` answer advertises.
     """
 
+    __slots__ = ("_accepted", "_audience", "_keys", "_tokens", "presented")
+
     def __init__(
         self,
         keys: KeySource,
@@ -119,7 +124,7 @@ class TokenKeyResolver:
         self._tokens = tokens
         self._audience = audience
         self._accepted = accepted
-        self.presented = Presented()
+        self.presented = _NOTHING
 
     def _kind(self, member: SignatureKeyMember) -> tuple[Jwt, str]:
         if not isinstance(member, Jwt):
@@ -166,6 +171,8 @@ class TokenKeyResolver:
 
 class AsyncTokenKeyResolver(TokenKeyResolver):
     """The :class:`aauth_signing.AsyncKeyResolver` twin: key lookups are awaited."""
+
+    __slots__ = ()
 
     async def _aauth(self, token: str) -> AuthTokenClaims:
         if self._audience is None:

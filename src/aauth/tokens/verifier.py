@@ -6,8 +6,8 @@ would be refused anyway), key lookup through the :class:`~aauth.keysource.KeySou
 (``get_key`` or ``aget_key``; the only I/O), the JWS check, then the claim checks. The sync
 and async methods differ only in the lookup call.
 
-A verified token is remembered by the SHA-256 of its text until its ``exp`` (plus leeway), in
-a bounded LRU, so a busy resource pays for one JWT check per token rather than per request.
+A verified token is remembered by its text until its ``exp`` (plus leeway), in a bounded
+LRU, so a busy resource pays for one JWT check per token rather than per request.
 Only the context-free result is cached; the per-request bindings (``aud``, ``agent``, key
 thumbprint) run on every call. A cached token stays valid after its issuer key is removed
 from the JWKS, until it expires (at most 1 h for auth tokens).
@@ -19,7 +19,6 @@ propagate as the KeySource's :class:`aauth_signing.SignatureError`.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -143,7 +142,7 @@ class _Pending:
     """A token that passed the keyless checks and now needs its issuer's key."""
 
     parsed: jwt.ParsedJWT
-    cache_key: tuple[str, bytes]
+    cache_key: tuple[str, str]
     iss: str
     dwk: str
 
@@ -181,7 +180,7 @@ class TokenVerifier:
         self._leeway = leeway
         self._clock = clock
         self._cache_size = cache_size
-        self._cache: OrderedDict[tuple[str, bytes], tuple[Any, float]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], tuple[Any, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- the shared core ---------------------------------------------------------------------
@@ -190,7 +189,7 @@ class TokenVerifier:
         """A cached result, or the decoded token awaiting its issuer key."""
         if not isinstance(token, str) or len(token) > jwt.MAX_TOKEN_LENGTH:
             raise InvalidToken(f"token is not a string of at most {jwt.MAX_TOKEN_LENGTH} chars")
-        cache_key = (kind.typ, hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest())
+        cache_key = (kind.typ, token)
         hit = self._cache_get(cache_key)
         if hit is not None:
             return hit  # type: ignore[no-any-return]
@@ -231,7 +230,7 @@ class TokenVerifier:
 
     # -- the cache ----------------------------------------------------------------------------
 
-    def _cache_get(self, cache_key: tuple[str, bytes]) -> Any:
+    def _cache_get(self, cache_key: tuple[str, str]) -> Any:
         with self._lock:
             entry = self._cache.get(cache_key)
             if entry is None:
@@ -243,7 +242,8 @@ class TokenVerifier:
             self._cache.move_to_end(cache_key)
             return claims
 
-    def _cache_put(self, cache_key: tuple[str, bytes], claims: Any, valid_until: float) -> None:
+    def _cache_put(self, cache_key: tuple[str, str], claims: Any, valid_until: float) -> None:
+        """Insert; when full, the least recently used entry goes (bounded, V-25)."""
         if self._cache_size == 0:
             return
         with self._lock:
