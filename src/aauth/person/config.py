@@ -20,13 +20,13 @@ naming the member at load, not at the first request.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Self
 
+from ..config_files import check_member_types, read_config
 from ..identifiers import is_agent_identifier, is_server_identifier
 from ..server.persons import Person, hash_password
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
@@ -95,6 +95,10 @@ class PersonServerConfig:
     allow_loopback_http: bool = False
 
     def __post_init__(self) -> None:
+        try:
+            check_member_types(self)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         loop = self.allow_loopback_http
         if not is_server_identifier(self.identifier, allow_loopback_http=loop):
             raise ConfigError(f"identifier {self.identifier!r} is not a server identifier")
@@ -152,16 +156,15 @@ class PersonServerConfig:
                 values[name] = str(Path(base_dir) / values[name])
         if "identifier" not in values:
             raise ConfigError("the configuration needs an 'identifier'")
-        _check_types(values)
         return cls(**values)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Self:
         """Read the JSON configuration file at ``path``."""
         try:
-            document = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot read configuration {os.fspath(path)!r}: {exc}") from None
+            document = read_config(path)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         return cls.from_json(document, base_dir=Path(path).resolve().parent)
 
 
@@ -211,29 +214,3 @@ def _rule(entry: Any) -> AutoApproval:
     if not isinstance(entry.get("scopes"), list):
         raise ConfigError("auto_approve: each rule needs a 'scopes' array")
     return AutoApproval(agent, resource, frozenset(_strings(entry, "scopes")))
-
-
-_TYPES: dict[str, tuple[type, ...]] = {
-    "identifier": (str,),
-    "name": (str, type(None)),
-    "bind_on_first_approval": (bool,),
-    "remember_consent": (bool,),
-    "allow_loopback_http": (bool,),
-    "db": (str,),
-    "key_file": (str, type(None)),
-    "consent_lifetime": (int,),
-    "auth_token_lifetime": (int,),
-    "pending_lifetime": (int,),
-    "session_lifetime": (int,),
-    "max_wait": (int,),
-    "poll_interval": (int,),
-}
-
-
-def _check_types(values: Mapping[str, Any]) -> None:
-    for name, types in _TYPES.items():
-        if name not in values:
-            continue
-        value = values[name]
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            raise ConfigError(f"{name} has the wrong type")

@@ -8,11 +8,10 @@ members (a typo must not silently drop a setting), wrong JSON types, bad identif
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ import uvicorn
 from aauth_signing import SignatureError
 
 from ..agent_provider import EnrolledAgent
+from ..config_files import build_config, check_member_types, read_config
 from ..identifiers import is_server_identifier, server_host
 from ..keys import KeySet
 from ..tokens import parse_scope
@@ -44,24 +44,6 @@ DEFAULT_SCOPES = {READ_SCOPE: "Read your data", WRITE_SCOPE: "Add to your data"}
 
 C = TypeVar("C")
 
-_TYPES: dict[str, Callable[[Any], bool]] = {
-    "str": lambda v: isinstance(v, str),
-    "str | None": lambda v: v is None or isinstance(v, str),
-    "int": lambda v: type(v) is int,
-    "int | None": lambda v: v is None or type(v) is int,
-    "bool": lambda v: type(v) is bool,
-    "tuple[str, ...]": lambda v: isinstance(v, tuple) and all(isinstance(i, str) for i in v),
-}
-"""Checks for the member types configurations use (annotations as written)."""
-
-
-def _check(config: Any) -> None:
-    """Type-check every member whose annotation :data:`_TYPES` knows."""
-    for member in fields(config):
-        check = _TYPES.get(str(member.type))
-        if check is not None and not check(getattr(config, member.name)):
-            raise ValueError(f"configuration member {member.name!r} must be {member.type}")
-
 
 def _identifier(value: str, name: str, allow_loopback_http: bool) -> None:
     if not is_server_identifier(value, allow_loopback_http=allow_loopback_http):
@@ -82,32 +64,6 @@ def _authorities(config: Any) -> None:
             raise ValueError(f"public_origin {origin!r} must be scheme://host[:port] only")
     if not config.canonical_authorities:
         object.__setattr__(config, "canonical_authorities", (server_host(config.identifier),))
-
-
-def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
-    """A configuration object from a JSON file path or an already parsed mapping."""
-    if isinstance(source, Mapping):
-        return dict(source)
-    try:
-        data = json.loads(Path(source).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read configuration {os.fspath(source)!r}: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("a configuration file must hold a JSON object")
-    return data
-
-
-def _build(cls: type[C], data: dict[str, Any]) -> C:
-    """``cls`` from a configuration object: unknown members fail, arrays become tuples."""
-    known = {member.name for member in fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"unknown configuration members {unknown}")
-    data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    try:
-        return cls(**data)
-    except TypeError as exc:  # a required member is missing
-        raise ValueError(f"invalid {cls.__name__}: {exc}") from None
 
 
 def _is_scope(value: object) -> bool:
@@ -140,7 +96,7 @@ class ResourceServerConfig:
     allow_loopback_http: bool = False
 
     def __post_init__(self) -> None:
-        _check(self)
+        check_member_types(self)
         loop = self.allow_loopback_http
         _identifier(self.identifier, "identifier", loop)
         for issuer in self.trusted_issuers:
@@ -163,7 +119,7 @@ class ResourceServerConfig:
     @classmethod
     def load(cls, source: str | os.PathLike[str] | Mapping[str, Any]) -> ResourceServerConfig:
         """From a JSON file (or an already parsed object)."""
-        return _build(cls, _read(source))
+        return build_config(cls, read_config(source))
 
     @property
     def trusted(self) -> tuple[str, ...]:
@@ -195,7 +151,7 @@ class AgentProviderConfig:
     allow_loopback_http: bool = False
 
     def __post_init__(self) -> None:
-        _check(self)
+        check_member_types(self)
         _identifier(self.identifier, "identifier", self.allow_loopback_http)
         _authorities(self)
 
@@ -203,7 +159,7 @@ class AgentProviderConfig:
     def load(cls, source: str | os.PathLike[str] | Mapping[str, Any]) -> AgentProviderConfig:
         """From a JSON file (or an already parsed object); ``agents`` maps each local name
         to ``{"enrollment_jkt": …, "ps": …}`` (``ps`` optional)."""
-        data = _read(source)
+        data = read_config(source)
         agents = data.get("agents")
         if not isinstance(agents, dict):
             raise ValueError("'agents' must map local names to {enrollment_jkt, ps}")
@@ -214,7 +170,7 @@ class AgentProviderConfig:
             if not isinstance(entry.get("enrollment_jkt"), str):
                 raise ValueError(f"agent {local!r} needs a string 'enrollment_jkt'")
             enrolled[local] = EnrolledAgent(local, entry["enrollment_jkt"], entry.get("ps"))
-        return _build(cls, {**data, "agents": enrolled})
+        return build_config(cls, {**data, "agents": enrolled})
 
 
 def load_key_set(path: str | os.PathLike[str] | None) -> KeySet:
