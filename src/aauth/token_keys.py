@@ -2,7 +2,8 @@
 
 An agent token or an auth token is verified against its issuer (through a
 :class:`~aauth.keysource.KeySource`) and its ``cnf.jwk`` becomes the request key; the
-``jwks_uri`` scheme resolves through the same key source. Token failures become the
+``jwks_uri`` scheme resolves through the same key source, and ``jwks`` (a JWKS URL) through
+a key source that can fetch one (:class:`~aauth.discovery.Discovery`). Token failures become the
 signature-layer codes ``invalid_jwt``/``expired_jwt``, and a key source that cannot reach
 or trust the issuer (egress refused, fetch failed, bad metadata) becomes ``invalid_key``
 — every key problem is a 401 with ``Signature-Error`` (§C.6), never a 400 or 502.
@@ -20,6 +21,7 @@ from aauth_signing import (
     ExpiredJWT,
     InvalidJWT,
     InvalidKey,
+    Jwks,
     JwksUri,
     Jwt,
     ResolvedKey,
@@ -27,6 +29,7 @@ from aauth_signing import (
     UnsupportedScheme,
     VerifyingKey,
     jwk_thumbprint,
+    select_jwk,
 )
 from aauth_signing._cache import BoundedCache
 
@@ -88,8 +91,12 @@ def _resolved(member: Jwt, presented: AgentTokenClaims | AuthTokenClaims) -> Res
     return resolved
 
 
-def _identified(member: JwksUri, key: VerifyingKey, jwk: Mapping[str, Any]) -> ResolvedKey:
-    return ResolvedKey(key, member, jwk, jwk_thumbprint(jwk), member.id)
+def _identified(
+    member: JwksUri | Jwks, key: VerifyingKey, jwk: Mapping[str, Any], signer: str
+) -> ResolvedKey:
+    """An identified signer's key: ``signer`` is the ``id`` (jwks_uri) or the ``url`` (jwks),
+    compared byte for byte, never normalised."""
+    return ResolvedKey(key, member, jwk, jwk_thumbprint(jwk), signer)
 
 
 _NOTHING = Presented()
@@ -153,11 +160,21 @@ class TokenKeyResolver:
             self.presented = Presented(auth_token=claims)
         return _resolved(member, claims)
 
+    def _jwks_source(self) -> Any:
+        """The key source's JWKS fetcher (Discovery has one); none: the scheme is refused."""
+        if not hasattr(self._keys, "get_jwks"):
+            raise UnsupportedScheme("the jwks scheme needs a discovery key source", self._accepted)
+        return self._keys
+
     def resolve(self, member: SignatureKeyMember) -> ResolvedKey:
         try:
             if isinstance(member, JwksUri):
                 key, jwk = self._keys.get_key(member.id, member.dwk, member.kid)
-                return _identified(member, key, jwk)
+                return _identified(member, key, jwk, member.id)
+            if isinstance(member, Jwks):
+                jwks = self._jwks_source().get_jwks(member.url)
+                key, jwk = select_jwk(jwks, member.kid)
+                return _identified(member, key, jwk, member.url)
             jwt_member, typ = self._kind(member)
             if typ == AGENT_JWT_TYP:
                 agent = self._tokens.verify_agent_token(jwt_member.jwt, expected_jkt=None)
@@ -185,7 +202,11 @@ class AsyncTokenKeyResolver(TokenKeyResolver):
         try:
             if isinstance(member, JwksUri):
                 key, jwk = await self._keys.aget_key(member.id, member.dwk, member.kid)
-                return _identified(member, key, jwk)
+                return _identified(member, key, jwk, member.id)
+            if isinstance(member, Jwks):
+                jwks = await self._jwks_source().aget_jwks(member.url)
+                key, jwk = select_jwk(jwks, member.kid)
+                return _identified(member, key, jwk, member.url)
             jwt_member, typ = self._kind(member)
             if typ == AGENT_JWT_TYP:
                 agent = await self._tokens.averify_agent_token(jwt_member.jwt, expected_jkt=None)

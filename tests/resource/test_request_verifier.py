@@ -172,3 +172,28 @@ def test_unreachable_issuer_keys_are_a_401_signature_error(world: Resource) -> N
     assert response.status == 401
     assert response.headers["Signature-Error"] == "error=invalid_jwt"
     assert b"private address" not in response.body
+
+
+def test_jwks_scheme_resolves_through_a_key_source_that_fetches_jwks(world: Resource) -> None:
+    """signature-key-08 §2.4: the JWKS URL is the signer's identity, used byte for byte."""
+    from aauth_signing import HttpRequest, Jwks, jwk_from_public_key, sign_request
+
+    from aauth.keysource import StaticKeySource
+    from aauth.resource import RequestVerifier
+
+    url = "https://keys.example/agent.jwks"
+    jwk = jwk_from_public_key(world.signer.key.public_key(), kid="k1")
+
+    class Fetching(StaticKeySource):
+        def get_jwks(self, address: str) -> dict[str, Any]:
+            assert address == url
+            return {"keys": [jwk]}
+
+    target = "https://docs.example/reports/q3"
+    headers = sign_request(HttpRequest("GET", target), world.signer.key, Jwks(url, "k1"))
+    policy = world.policy(accepted_schemes=("jwks",), require_identity=False)
+    caller = RequestVerifier(policy, Fetching({})).verify(HttpRequest("GET", target, headers))
+    assert caller.scheme == "jwks"
+    assert caller.signature.signer == url
+    with pytest.raises(UnsupportedScheme):
+        RequestVerifier(policy, StaticKeySource({})).verify(HttpRequest("GET", target, headers))
