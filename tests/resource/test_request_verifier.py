@@ -197,3 +197,34 @@ def test_jwks_scheme_resolves_through_a_key_source_that_fetches_jwks(world: Reso
     assert caller.signature.signer == url
     with pytest.raises(UnsupportedScheme):
         RequestVerifier(policy, StaticKeySource({})).verify(HttpRequest("GET", target, headers))
+
+
+def test_seed_eddsa_tokens_only_with_allow_legacy(world: Resource) -> None:
+    """§A.4 (1): the seed's ``EdDSA`` JWT alg is read only when a resource opts in."""
+    import json
+    import time
+
+    from aauth_signing import b64url_encode
+
+    key, kid = world.ps.current, world.ps.current_kid
+    header = {"alg": "EdDSA", "typ": "aa-auth+jwt", "kid": kid}
+    now = int(time.time())
+    claims = {
+        "iss": PS,
+        "dwk": "aauth-person.json",
+        "aud": RESOURCE,
+        "jti": "j1",
+        "agent": AGENT,
+        "cnf": {"jwk": dict(world.signer.jwk)},
+        "scope": "docs.read",
+        "iat": now,
+        "exp": now + 600,
+    }
+    segments = [b64url_encode(json.dumps(part).encode()) for part in (header, claims)]
+    signing_input = ".".join(segments).encode()
+    token = ".".join([*segments, b64url_encode(key.sign(signing_input))])
+    request = world.request(token=token)
+    with pytest.raises(InvalidJWT):
+        world.verifier(require_auth_token=True).verify(request)
+    caller = world.verifier(require_auth_token=True, allow_legacy=True).verify(request)
+    assert caller.scopes == {"docs.read"}

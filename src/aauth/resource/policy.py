@@ -27,7 +27,8 @@ class ResourcePolicy:
     refused even if valid. ``trusted_issuers`` are the PS/AS identifiers
     whose auth tokens are accepted (None: any, which fetches keys from any issuer — avoid);
     ``access_server`` is set when an AS issues this resource's auth tokens (the ``aud`` of its
-    resource tokens, RS-05).
+    resource tokens, RS-05). ``allow_legacy`` reads what the 0.3-era seed emitted (``EdDSA``
+    tokens, JWKs without ``alg``) — for interoperating with it only, never a default.
     """
 
     resource: str
@@ -41,6 +42,7 @@ class ResourcePolicy:
     signature_window: int = 60
     additional_components: tuple[str, ...] = ()
     replay_protection: bool = True
+    allow_legacy: bool = False
     allow_loopback_http: bool = False
 
     def with_(self, **changes: object) -> ResourcePolicy:
@@ -59,4 +61,5 @@ class ResourcePolicy:
             accepted_schemes=self.accepted_schemes,
             max_age=self.signature_window,
             max_future_skew=self.signature_window,
+            allow_legacy_keys=self.allow_legacy,
         ).with_components(*self.additional_components)

@@ -90,19 +90,20 @@ class RequestVerifier:
         self._keys = as_key_source(key_source)
         self._replay = replay_guard if replay_guard is not None else InMemoryReplayGuard()
         self._clock = clock
-        self._verifiers: dict[tuple[tuple[str, ...] | None, bool], TokenVerifier] = {}
+        self._verifiers: dict[tuple[tuple[str, ...] | None, bool, bool], TokenVerifier] = {}
 
     # -- plumbing shared by both colours -------------------------------------------------------
 
     def _tokens(self, policy: ResourcePolicy) -> TokenVerifier:
         """One TokenVerifier (with its cache) per trust configuration."""
-        key = (policy.trusted_issuers, policy.allow_loopback_http)
+        key = (policy.trusted_issuers, policy.allow_loopback_http, policy.allow_legacy)
         verifier = self._verifiers.get(key)
         if verifier is None:
             verifier = TokenVerifier(
                 self._keys,
                 trusted_issuers=policy.trusted_issuers,
                 allow_loopback_http=policy.allow_loopback_http,
+                allow_eddsa=policy.allow_legacy,
                 clock=self._clock,
             )
             self._verifiers[key] = verifier
