@@ -214,6 +214,8 @@ def loopback(ps: KeySet, key_jwk: dict[str, str]) -> dict[str, tuple[float, floa
         for worker in workers.values():
             worker.terminate()
             worker.join()
+        for sock in sockets.values():
+            sock.close()
     return {name: (rates[name], costs[name]) for name in sockets}
 
 
