@@ -20,6 +20,7 @@ from typing import Any
 
 from aauth_signing import (
     InvalidKey,
+    SignatureError,
     SigningKey,
     UnknownKey,
     VerifyingKey,
@@ -255,3 +256,19 @@ class KeySet:
         if not isinstance(current, str):
             raise InvalidKey("key set file has no string 'current'")
         return cls(keys, current)
+
+    @classmethod
+    def load_or_generate(cls, path: str | os.PathLike[str] | None) -> KeySet:
+        """A server's signing keys: read from ``path``, or generated and saved there (0600) so
+        that a restart keeps the ``kid`` verifiers have cached. No path: fresh keys for this
+        process. ``ValueError`` when the file exists but is not a key set."""
+        if path is None:
+            return cls.generate()
+        if Path(path).exists():
+            try:
+                return cls.load(path)
+            except SignatureError as exc:
+                raise ValueError(exc.description) from None
+        keys = cls.generate()
+        keys.save(path)
+        return keys

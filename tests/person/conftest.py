@@ -27,8 +27,8 @@ from aauth.headers import InteractionRequirement, parse_requirement
 from aauth.keys import KeySet, generate_key
 from aauth.keysource import StaticKeySource
 from aauth.person import AutoApproval, PersonServerConfig
+from aauth.person.persons import Person, hash_password
 from aauth.server.person_server import create_person_server
-from aauth.server.persons import Person, hash_password
 from aauth.server.running import RunningServer
 from aauth.store import SQLiteStore
 from aauth.tokens import issue_agent_token, issue_resource_token

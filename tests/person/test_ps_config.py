@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from aauth.person import ANY, AutoApproval, ConfigError, PersonServerConfig
+from aauth.person.persons import PersonDirectory, hash_password
 from aauth.server.person_server import main
-from aauth.server.persons import PersonDirectory, hash_password
 from aauth.store import SQLiteStore
 
 BASE: dict[str, Any] = {"identifier": "https://ps.example"}

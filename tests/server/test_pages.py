@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aauth.server.pages import PAGE_HEADERS, ConsentView, consent_page, login_page
+from aauth.person.consent import ConsentView
+from aauth.server.pages import PAGE_HEADERS, consent_page, login_page
 
 
 def test_v42_untrusted_markdown_is_escaped() -> None:

@@ -28,8 +28,8 @@ from typing import Any, Self
 
 from ..config_files import check_member_types, read_config
 from ..identifiers import is_agent_identifier, is_server_identifier
-from ..server.persons import Person, hash_password
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
+from .persons import Person, hash_password
 
 __all__ = ["ANY", "AutoApproval", "ConfigError", "PersonServerConfig"]
 

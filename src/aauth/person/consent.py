@@ -10,6 +10,7 @@ update that completes it, which wakes the agent's long poll.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -21,15 +22,15 @@ from ..errors import (
     NotFound,
 )
 from ..pending import PendingRequest, PendingRequests, PendingState
-from ..server.pages import ConsentView
-from ..server.persons import Person
 from .bindings import AgentBindings
 from .consents import Consents
 from .grant import Grant
 from .issuance import AuthTokenMinter
+from .persons import Person
 
 __all__ = [
     "IDENTITY_SCOPES",
+    "ConsentView",
     "ConsentFlow",
     "LoginRequired",
     "Outcome",
@@ -51,6 +52,21 @@ class LoginRequired(AAuthError):
     """The agent asked for ``prompt=login``: the person must sign in again first."""
 
     code, status = "login_required", 401
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """Everything the person should see before deciding (§H.5: full context)."""
+
+    agent_id: str
+    agent_name: str | None
+    resource_id: str
+    resource_name: str | None
+    scopes: Sequence[tuple[str, str | None]]
+    justification: str | None
+    code: str
+    device: str | None = None
+    platform: str | None = None
 
 
 @dataclass(frozen=True)

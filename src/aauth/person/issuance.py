@@ -15,10 +15,10 @@ from typing import Any
 
 from .. import jwt
 from ..keys import KeySet
-from ..server.persons import Person
 from ..tokens import issue_auth_token
 from ..tokens.wire import PERSON_DWK
 from .grant import Grant
+from .persons import Person
 from .subjects import PairwiseSubjects
 
 __all__ = ["AuthTokenMinter", "token_response"]

@@ -13,14 +13,13 @@ from collections.abc import Callable
 from ..discovery import Discovery
 from ..egress import EgressPolicy
 from ..identifiers import server_host
+from ..keys import KeySet
 from ..keysource import KeySource
 from ..metadata import PersonServerMetadata
 from ..pending import PendingRequests
 from ..ratelimit import FailureLimiter
 from ..replay import StoreReplayGuard
 from ..resource import RequestVerifier, ResourcePolicy
-from ..server.config import load_key_set
-from ..server.persons import PersonDirectory
 from ..store.base import Store
 from ..tokens import TokenVerifier
 from .bindings import AgentBindings
@@ -28,6 +27,7 @@ from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
 from .issuance import AuthTokenMinter
+from .persons import PersonDirectory
 from .polling import PendingEndpoint
 from .subjects import PairwiseSubjects
 from .token_endpoint import TokenEndpoint
@@ -59,7 +59,7 @@ class PersonService:
         loop = config.allow_loopback_http
         self.config = config
         self.store = store
-        self.keys = load_key_set(config.key_file)
+        self.keys = KeySet.load_or_generate(config.key_file)
         self.discovery: Discovery | None = None
         if key_source is None:
             self.discovery = key_source = Discovery(EgressPolicy(allow_loopback_http=loop))

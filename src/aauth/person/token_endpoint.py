@@ -35,7 +35,6 @@ from ..errors import (
 )
 from ..metadata import AgentProviderMetadata, MetadataDocument, ResourceMetadata
 from ..pending import PendingRequest, PendingRequests
-from ..server.persons import Person, PersonDirectory
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
 from ..tokens.verifier import RESOURCE_TOKEN
 from .bindings import AgentBindings
@@ -43,6 +42,7 @@ from .config import PersonServerConfig
 from .consents import Consents
 from .grant import Grant
 from .issuance import AuthTokenMinter
+from .persons import Person, PersonDirectory
 from .request_body import TokenRequestBody
 
 __all__ = ["TokenEndpoint"]

@@ -23,9 +23,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..agent_provider import AGENT_TOKEN_PATH, AgentProvider
+from ..keys import KeySet
 from ..resource import EXCEPTION_HANDLERS, AAuthMiddleware, RouteRule, verified_caller
 from ..tokens.wire import AGENT_DWK
-from .config import AgentProviderConfig, load_key_set, run_main, serve_app
+from .config import AgentProviderConfig, run_main, serve_app
 
 __all__ = ["AgentProviderConfig", "create_agent_provider", "serve"]
 
@@ -37,7 +38,7 @@ def create_agent_provider(config: AgentProviderConfig) -> Starlette:
     :class:`~aauth.agent_provider.AgentProvider` (e.g. to rotate keys)."""
     ap = AgentProvider(
         config.identifier,
-        load_key_set(config.key_file),
+        KeySet.load_or_generate(config.key_file),
         config.agents.values(),
         token_lifetime=config.token_lifetime,
         rotation_interval=config.key_rotation_interval,

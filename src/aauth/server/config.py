@@ -12,18 +12,15 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import uvicorn
-from aauth_signing import SignatureError
 
 from ..agent_provider import EnrolledAgent
 from ..config_files import build_config, check_member_types, read_config
 from ..identifiers import is_server_identifier, server_host
-from ..keys import KeySet
 from ..tokens import parse_scope
 from ..tokens.agent import DEFAULT_AGENT_TOKEN_LIFETIME
 
@@ -33,7 +30,6 @@ __all__ = [
     "WRITE_SCOPE",
     "AgentProviderConfig",
     "ResourceServerConfig",
-    "load_key_set",
     "run_main",
     "serve_app",
 ]
@@ -171,21 +167,6 @@ class AgentProviderConfig:
                 raise ValueError(f"agent {local!r} needs a string 'enrollment_jkt'")
             enrolled[local] = EnrolledAgent(local, entry["enrollment_jkt"], entry.get("ps"))
         return build_config(cls, {**data, "agents": enrolled})
-
-
-def load_key_set(path: str | os.PathLike[str] | None) -> KeySet:
-    """The server's signing keys: loaded from ``path``, or generated (and saved there, 0600,
-    so restarts keep the ``kid`` verifiers cached). No path: fresh keys for this process."""
-    if path is None:
-        return KeySet.generate()
-    if Path(path).exists():
-        try:
-            return KeySet.load(path)
-        except SignatureError as exc:
-            raise ValueError(exc.description) from None
-    keys = KeySet.generate()
-    keys.save(path)
-    return keys
 
 
 def serve_app(app: Any, host: str, port: int) -> None:

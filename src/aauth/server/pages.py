@@ -8,12 +8,12 @@ untrusted Markdown; it is shown as escaped text with its line breaks kept, never
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from html import escape
+
+from ..person.consent import ConsentView
 
 __all__ = [
     "PAGE_HEADERS",
-    "ConsentView",
     "code_page",
     "consent_page",
     "login_page",
@@ -94,21 +94,6 @@ def code_page(action: str, csrf: str, *, error: str | None = None) -> str:
         f"<input type=hidden name=csrf value='{escape(csrf)}'>"
         "<button type=submit>Continue</button></form>",
     )
-
-
-@dataclass(frozen=True)
-class ConsentView:
-    """Everything the person should see before deciding (§H.5: full context)."""
-
-    agent_id: str
-    agent_name: str | None
-    resource_id: str
-    resource_name: str | None
-    scopes: Sequence[tuple[str, str | None]]
-    justification: str | None
-    code: str
-    device: str | None = None
-    platform: str | None = None
 
 
 def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) -> str:

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from ..asgi import read_body
 from ..errors import AAuthError, InvalidCode, InvalidRequest
 from ..person import LoginRequired, PersonService
-from ..server.persons import Person, Session
+from ..person.persons import Person, Session
 from .pages import code_page, consent_page, login_page, message_page, page_headers
 
 __all__ = ["PERSON_FACING", "SESSION_COOKIE", "PersonWeb"]

@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from ..discovery import Discovery
 from ..egress import EgressPolicy
+from ..keys import KeySet
 from ..keysource import KeySource
 from ..metadata import ResourceMetadata, well_known_url
 from ..resource import (
@@ -49,7 +50,6 @@ from .config import (
     READ_SCOPE,
     WRITE_SCOPE,
     ResourceServerConfig,
-    load_key_set,
     run_main,
     serve_app,
 )
@@ -100,7 +100,7 @@ def create_resource_server(
 ) -> Starlette:
     """The resource as a Starlette app; ``key_source`` replaces HTTP discovery (tests)."""
     loop = config.allow_loopback_http
-    keys = load_key_set(config.key_file)
+    keys = KeySet.load_or_generate(config.key_file)
     discovery = Discovery(EgressPolicy(allow_loopback_http=loop)) if key_source is None else None
     issuer = ResourceTokenIssuer(
         config.identifier,

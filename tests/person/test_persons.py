@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aauth.server.persons import Person, PersonDirectory, hash_password
+from aauth.person.persons import Person, PersonDirectory, hash_password
 from aauth.store import SQLiteStore
 
 
