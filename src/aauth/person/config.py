@@ -29,6 +29,8 @@ from typing import Any, Self
 from ..config_files import check_member_types, read_config
 from ..identifiers import is_agent_identifier, is_server_identifier
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
+from ..tokens.claims import MAX_ACT_DEPTH
+from .chaining import DEFAULT_MAX_CHAIN_DEPTH
 from .persons import Person, hash_password
 
 __all__ = ["ANY", "AutoApproval", "ConfigError", "PersonServerConfig"]
@@ -72,6 +74,7 @@ class PersonServerConfig:
     unbound agent becomes bound to the first person who approves one of its requests.
     ``trusted_agent_providers`` None accepts agent tokens from any agent provider reachable
     under egress rules; a tuple accepts only those issuers. Lifetimes are seconds.
+    ``max_chain_depth`` bounds the ``act`` chain of call-chained tokens (§D.4).
     ``allow_loopback_http`` admits ``http://127.0.0.1:PORT`` identifiers, for development.
     """
 
@@ -90,6 +93,7 @@ class PersonServerConfig:
     session_lifetime: int = 3600
     max_wait: int = 60
     poll_interval: int = 5
+    max_chain_depth: int = DEFAULT_MAX_CHAIN_DEPTH
     db: str = ":memory:"
     key_file: str | None = None
     allow_loopback_http: bool = False
@@ -122,6 +126,8 @@ class PersonServerConfig:
                 raise ConfigError(f"{name} must be positive")
         if self.poll_interval < 0:
             raise ConfigError("poll_interval must not be negative")
+        if not 1 <= self.max_chain_depth <= MAX_ACT_DEPTH:
+            raise ConfigError(f"max_chain_depth must be 1..{MAX_ACT_DEPTH}")
 
     def with_db(self, db: str) -> PersonServerConfig:
         """This configuration with its state in the SQLite file ``db`` (``aauth serve --db``)."""

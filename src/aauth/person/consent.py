@@ -143,7 +143,10 @@ class ConsentFlow:
             raise NotFound("there is no such request")
         request = self._pending.redeem_code(code, interaction_id)
         grant = Grant.from_json(request.payload)
-        if not self._bindings.may_approve(grant.agent_iss, grant.agent, person.id):
+        if grant.chained:
+            if grant.person != person.id:
+                raise Forbidden("this chained request extends another person's grant")
+        elif not self._bindings.may_approve(grant.agent_iss, grant.agent, person.id):
             raise Forbidden("this agent acts for another person (PS-28)")
         return request, grant
 
@@ -200,7 +203,7 @@ class ConsentFlow:
             self._finish(request.id, PendingState.DENIED, person, None)
             return Outcome(False, _with_error(target, "access_denied"))
         token = self._minter.mint(grant, person)
-        if not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
+        if not grant.chained and not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
             raise Forbidden("this agent acts for another person (PS-28)")
         self._finish(request.id, PendingState.COMPLETED, person, token)
         self._consents.remember(

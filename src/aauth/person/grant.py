@@ -24,7 +24,9 @@ class Grant:
     ``resource``/``scope``/``account`` from the resource token. The rest is shown at consent:
     the agent's own words and, when its metadata could be fetched, names and descriptions.
     ``callback_endpoint``/``localhost_callback_allowed`` (from the agent provider's metadata)
-    decide where the person may be sent back to (§H.5).
+    decide where the person may be sent back to (§H.5). A chained request (``upstream_token``,
+    §D.4) carries the downstream ``act`` claim and the ``person`` behind the upstream grant,
+    who alone may decide it; its intermediary is never bound to that person.
     """
 
     agent_iss: str
@@ -43,12 +45,19 @@ class Grant:
     scope_descriptions: Mapping[str, str] = field(default_factory=dict)
     callback_endpoint: str | None = None
     localhost_callback_allowed: bool = False
+    act: Mapping[str, Any] | None = None
+    person: str | None = None
+
+    @property
+    def chained(self) -> bool:
+        return self.act is not None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["cnf_jwk"] = dict(self.cnf_jwk)
         data["scope"] = list(self.scope)
         data["scope_descriptions"] = dict(self.scope_descriptions)
+        data["act"] = None if self.act is None else dict(self.act)
         return data
 
     @classmethod

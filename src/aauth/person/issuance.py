@@ -4,7 +4,8 @@ The token names the resource token's ``iss`` as ``aud``, the agent and its key (
 from the agent token), the approved scope (never broader than the resource token's, PS-11),
 and, when a person approved, their directed ``sub`` for that resource (plus ``name`` for the
 ``profile`` scope). It lives at most the configured lifetime, at most 1 h and never past the
-agent token's ``exp`` (PS-10).
+agent token's ``exp`` (PS-10). A chained grant carries its ``act`` chain (PS-17); its ``sub`` is
+derived for the downstream resource like any other, never taken from the upstream token (PS-18).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from .. import jwt
 from ..keys import KeySet
-from ..tokens import issue_auth_token
+from ..tokens import Actor, issue_auth_token
 from ..tokens.wire import PERSON_DWK
 from .grant import Grant
 from .persons import Person
@@ -50,6 +51,11 @@ class AuthTokenMinter:
         self._loopback = allow_loopback_http
         self._clock = clock
 
+    def _act(self, grant: Grant) -> Actor | None:
+        if grant.act is None:
+            return None
+        return Actor.from_claim(grant.act, "act", allow_loopback_http=self._loopback)
+
     def mint(self, grant: Grant, person: Person | None) -> str:
         """An auth token for ``grant``; ``person`` is who approved (None: a rule did).
 
@@ -70,6 +76,7 @@ class AuthTokenMinter:
             resource_scope=grant.scope,
             scope=grant.scope,
             sub=sub,
+            act=self._act(grant),
             account=grant.account,
             lifetime=self._lifetime,
             now=self._clock(),

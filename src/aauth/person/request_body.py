@@ -3,8 +3,8 @@
 Every member an agent sends is untrusted: display text is capped and may not carry control
 characters (it is escaped again when shown, V-42), ``platform`` and ``prompt`` must use their
 registry values, ``device`` is at most 64 printable characters (§H.6). Members this PS does not
-implement yet (``upstream_token``, ``subagent_token``) are refused rather than ignored, so no
-token is ever issued that silently drops a delegation chain. Unknown members are ignored.
+implement yet (``subagent_token``) are refused rather than ignored, so no token is ever issued
+that silently drops a delegation chain. Unknown members are ignored.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ MAX_HINT = 256
 MAX_DEVICE = 64
 MAX_CAPABILITIES = 32
 _UNSUPPORTED = {
-    "upstream_token": "call chaining (upstream_token) is not supported by this PS yet",
     "subagent_token": "sub-agent requests (subagent_token) are not supported by this PS yet",
 }
 
@@ -80,6 +79,7 @@ class TokenRequestBody:
     platform: str | None = None
     device: str | None = None
     capabilities: frozenset[str] = frozenset()
+    upstream_token: str | None = None
 
     @classmethod
     def parse(cls, raw: bytes) -> TokenRequestBody:
@@ -96,6 +96,9 @@ class TokenRequestBody:
         token = body.get("resource_token")
         if not isinstance(token, str) or not token:
             raise InvalidRequest("'resource_token' is required")
+        upstream = body.get("upstream_token")
+        if upstream is not None and (not isinstance(upstream, str) or not upstream):
+            raise InvalidRequest("'upstream_token' must be a non-empty string")
         for hint in ("login_hint", "tenant", "domain_hint"):
             _text(body, hint, MAX_HINT)
         platform = _text(body, "platform", MAX_HINT)
@@ -108,4 +111,5 @@ class TokenRequestBody:
             platform=platform,
             device=_text(body, "device", MAX_DEVICE),
             capabilities=_capabilities(body),
+            upstream_token=upstream,
         )

@@ -14,7 +14,7 @@ from ..discovery import Discovery
 from ..egress import EgressPolicy
 from ..identifiers import server_host
 from ..keys import KeySet
-from ..keysource import KeySource
+from ..keysource import KeySource, StaticKeySource
 from ..metadata import PersonServerMetadata
 from ..pending import PendingRequests
 from ..ratelimit import FailureLimiter
@@ -23,6 +23,7 @@ from ..resource import RequestVerifier, ResourcePolicy
 from ..store.base import Store
 from ..tokens import TokenVerifier
 from .bindings import AgentBindings
+from .chaining import UpstreamTokens
 from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
@@ -89,10 +90,11 @@ class PersonService:
             lifetime=config.consent_lifetime,
             clock=clock,
         )
+        subjects = PairwiseSubjects(store)
         minter = AuthTokenMinter(
             config.identifier,
             self.keys,
-            PairwiseSubjects(store),
+            subjects,
             lifetime=config.auth_token_lifetime,
             allow_loopback_http=loop,
             clock=clock,
@@ -106,6 +108,14 @@ class PersonService:
             consents=consents,
             pending=self.pending,
             discovery=self.discovery,
+            upstream=UpstreamTokens(
+                config.identifier,
+                StaticKeySource({config.identifier: self.keys.jwks()}),
+                subjects,
+                config.people,
+                max_depth=config.max_chain_depth,
+                allow_loopback_http=loop,
+            ),
             clock=clock,
         )
         self.pending_endpoint = PendingEndpoint(
