@@ -22,11 +22,18 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from .errors import InvalidCode, PendingExpired
+from .errors import (
+    AAuthError,
+    InvalidCode,
+    PendingAbandoned,
+    PendingDenied,
+    PendingExpired,
+    ServerError,
+)
 from .interaction_code import generate_code, normalize_code
 from .store.base import Store
 
-__all__ = ["PendingRequest", "PendingRequests", "PendingState"]
+__all__ = ["PendingRequest", "PendingRequests", "PendingState", "outcome_error"]
 
 _NS = "pending"
 _CODE_NS = "interaction-code"
@@ -51,6 +58,20 @@ class PendingState(StrEnum):
     @property
     def terminal(self) -> bool:
         return self not in (PendingState.PENDING, PendingState.INTERACTING)
+
+
+_OUTCOMES: dict[PendingState, tuple[type[AAuthError], str]] = {
+    PendingState.DENIED: (PendingDenied, "the person denied the request"),
+    PendingState.ABANDONED: (PendingAbandoned, "the person abandoned the request"),
+    PendingState.EXPIRED: (PendingExpired, "the request expired before it was decided"),
+    PendingState.INVALID_CODE: (InvalidCode, "too many wrong interaction codes were entered"),
+}
+
+
+def outcome_error(state: PendingState) -> AAuthError:
+    """The error a pending URL answers for a request that ended in ``state`` (§F.4)."""
+    error, detail = _OUTCOMES.get(state, (ServerError, "the request failed"))
+    return error(detail)
 
 
 @dataclass(frozen=True)

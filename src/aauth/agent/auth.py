@@ -12,7 +12,6 @@ long poll survives a restarting server.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -24,7 +23,7 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from ..errors import InvalidToken, ServerError
+from ..errors import InvalidToken
 from ..headers import (
     AgentTokenRequirement,
     AuthTokenRequirement,
@@ -34,14 +33,12 @@ from ..headers import (
     find_requirement,
     parse_signature_error,
 )
-from ..metadata import PersonServerMetadata, well_known_url
 from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
-from ..tokens.wire import PERSON_DWK
 from .flow import Flow, Sleep
 from .poller import DeferredCallbacks, PollSettings
 from .signer import AgentSigner
-from .token_client import TokenRequest, request_auth_token
+from .token_client import TokenRequest, discover_token_endpoint, request_auth_token
 
 __all__ = ["AgentAuth", "AuthTokenCache"]
 
@@ -172,18 +169,7 @@ class AgentAuth(httpx.Auth):
             raise InvalidToken("the agent token names no person server ('ps') and none is set")
         endpoint = self._token_endpoints.get(ps)
         if endpoint is None:
-            response = yield httpx.Request("GET", well_known_url(ps, PERSON_DWK))
-            assert response is not None
-            if response.status_code != 200:
-                raise ServerError(f"cannot read {ps} metadata (HTTP {response.status_code})")
-            try:
-                document = json.loads(response.content)
-            except ValueError:
-                raise ServerError(f"{ps} metadata is not JSON") from None
-            metadata = PersonServerMetadata.from_json(
-                document, ps, allow_loopback_http=self._loopback
-            )
-            endpoint = metadata.token_endpoint
+            endpoint = yield from discover_token_endpoint(ps, allow_loopback_http=self._loopback)
             self._token_endpoints[ps] = endpoint
         return endpoint
 

@@ -38,6 +38,8 @@ __all__ = [
     "PollTimeout",
     "RequestSigner",
     "follow_deferred",
+    "pending_location",
+    "terminal_error",
 ]
 
 
@@ -129,7 +131,8 @@ def _retry_after(response: httpx.Response, settings: PollSettings) -> float:
     return min(max(seconds, 0.0), settings.max_interval)
 
 
-def _terminal_error(response: httpx.Response) -> AAuthError:
+def terminal_error(response: httpx.Response) -> AAuthError:
+    """The error a terminal (non-202, non-200) answer of a pending URL stands for (§F.4)."""
     body = _body(response)
     code = str(body.get("error", ""))
     detail = str(body.get("detail") or body.get("error_description") or code)
@@ -217,7 +220,7 @@ def follow_deferred(
             else:
                 delay = _retry_after(current, settings) + interval_bonus
         else:
-            raise _terminal_error(current)
+            raise terminal_error(current)
         remaining = deadline - settings.clock()
         if remaining <= 0:
             yield from _cancel(location, sign)
@@ -270,5 +273,5 @@ def _clarify(
     reply = yield _signed("POST", location, sign, body=payload)
     assert reply is not None
     if reply.status_code >= 400:
-        raise _terminal_error(reply)
+        raise terminal_error(reply)
     return True

@@ -27,13 +27,23 @@ from ..errors import (
     ServerError,
     UserUnreachable,
 )
+from ..metadata import PersonServerMetadata, well_known_url
 from ..tokens import AuthTokenClaims, check_auth_receipt, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN, AUTH_TOKEN
+from ..tokens.wire import PERSON_DWK
 from .flow import Flow
 from .poller import DeferredCallbacks, PollSettings, follow_deferred
 from .signer import AgentSigner
 
-__all__ = ["TokenRequest", "decode_agent_id", "request_auth_token"]
+__all__ = [
+    "TokenRequest",
+    "decode_agent_id",
+    "discover_token_endpoint",
+    "post_token_request",
+    "received_auth_token",
+    "request_auth_token",
+    "token_problem",
+]
 
 _ERRORS: dict[str, type[AAuthError]] = {
     cls.code: cls
@@ -70,7 +80,7 @@ class TokenRequest:
         return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
-def _problem(response: httpx.Response) -> AAuthError:
+def token_problem(response: httpx.Response) -> AAuthError:
     """The error a non-success token response stands for (by its ``error`` member)."""
     try:
         body = response.json()
@@ -86,6 +96,71 @@ def _problem(response: httpx.Response) -> AAuthError:
     if error_cls is None:
         error_cls = Forbidden if response.status_code == 403 else ServerError
     return error_cls(detail or f"token endpoint answered HTTP {response.status_code}")
+
+
+def discover_token_endpoint(ps: str, *, allow_loopback_http: bool = False) -> Flow[str]:
+    """The ``token_endpoint`` that ``ps`` publishes in its ``aauth-person.json``."""
+    response = yield httpx.Request("GET", well_known_url(ps, PERSON_DWK))
+    assert response is not None
+    if response.status_code != 200:
+        raise ServerError(f"cannot read {ps} metadata (HTTP {response.status_code})")
+    try:
+        document = json.loads(response.content)
+    except ValueError:
+        raise ServerError(f"{ps} metadata is not JSON") from None
+    metadata = PersonServerMetadata.from_json(
+        document, ps, allow_loopback_http=allow_loopback_http
+    )
+    return metadata.token_endpoint
+
+
+def post_token_request(
+    token_endpoint: str, request: TokenRequest, signer: AgentSigner, *, prefer_wait: int | None
+) -> Flow[httpx.Response]:
+    """POST ``request`` to ``token_endpoint`` signed with the agent token; the raw answer."""
+    body = request.body()
+    headers = {"content-type": "application/json"}
+    if prefer_wait is not None:
+        headers["prefer"] = f"wait={prefer_wait}"
+    headers.update(signer.sign("POST", token_endpoint, headers, body))
+    response = yield httpx.Request("POST", token_endpoint, headers=headers, content=body)
+    assert response is not None
+    return response
+
+
+def received_auth_token(
+    response: httpx.Response,
+    request: TokenRequest,
+    signer: AgentSigner,
+    *,
+    issuer: str,
+    upstream_agent: str | None = None,
+    allow_loopback_http: bool = False,
+) -> tuple[str, AuthTokenClaims]:
+    """The auth token of a final token-endpoint answer, checked (AG-17); the AAuthError the
+    PS answered with otherwise. ``upstream_agent`` is who must be named in ``act`` (a
+    chained request), None for a direct one."""
+    if response.status_code != 200:
+        raise token_problem(response)
+    try:
+        token = response.json()["auth_token"]
+    except (ValueError, KeyError, TypeError):
+        raise ServerError("the token endpoint's 200 carries no auth_token") from None
+    if not isinstance(token, str):
+        raise ServerError("auth_token is not a string")
+    claims = decode_unverified(AUTH_TOKEN, token, allow_loopback_http=allow_loopback_http)
+    if signer.agent_token is None:
+        raise InvalidToken("the signer has no agent token to check the auth token against")
+    agent = decode_agent_id(signer.agent_token, allow_loopback_http)
+    check_auth_receipt(
+        claims,
+        resource=request.resource,
+        agent=agent,
+        agent_jkt=signer.thumbprint,
+        issuer=issuer,
+        upstream_agent=upstream_agent,
+    )
+    return token, claims
 
 
 def request_auth_token(
@@ -105,11 +180,9 @@ def request_auth_token(
     when the token it returned is not for this resource, agent and key.
     """
     settings = settings or PollSettings(allow_loopback_http=allow_loopback_http)
-    body = request.body()
-    headers = {"content-type": "application/json", "prefer": f"wait={settings.prefer_wait}"}
-    headers.update(signer.sign("POST", token_endpoint, headers, body))
-    response = yield httpx.Request("POST", token_endpoint, headers=headers, content=body)
-    assert response is not None
+    response = yield from post_token_request(
+        token_endpoint, request, signer, prefer_wait=settings.prefer_wait
+    )
     if response.status_code == 202:
 
         def sign(
@@ -118,22 +191,9 @@ def request_auth_token(
             return signer.sign(method, url, headers, body)
 
         response = yield from follow_deferred(response, sign, settings, callbacks)
-    if response.status_code != 200:
-        raise _problem(response)
-    try:
-        token = response.json()["auth_token"]
-    except (ValueError, KeyError, TypeError):
-        raise ServerError("the token endpoint's 200 carries no auth_token") from None
-    if not isinstance(token, str):
-        raise ServerError("auth_token is not a string")
-    claims = decode_unverified(AUTH_TOKEN, token, allow_loopback_http=allow_loopback_http)
-    if signer.agent_token is None:
-        raise InvalidToken("the signer has no agent token to check the auth token against")
-    agent = decode_agent_id(signer.agent_token, allow_loopback_http)
-    check_auth_receipt(
-        claims, resource=request.resource, agent=agent, agent_jkt=signer.thumbprint, issuer=issuer
+    return received_auth_token(
+        response, request, signer, issuer=issuer, allow_loopback_http=allow_loopback_http
     )
-    return token, claims
 
 
 def decode_agent_id(agent_token: str, allow_loopback_http: bool) -> str:

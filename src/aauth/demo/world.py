@@ -31,13 +31,20 @@ AGENT_LOCAL = "assistant"
 
 @dataclass
 class World:
-    """URLs of the running participants and the agent's credentials."""
+    """URLs of the running participants and the agent's credentials.
+
+    ``intermediaries`` are resources that call onward (call chaining): the first is the one
+    the agent calls, each forwards ``/chained`` to the next, the last to ``resource``'s
+    ``/data``. ``apps`` holds each resource's ASGI app by URL.
+    """
 
     directory: Path
     printer: Printer
     resource: str = ""
     agent_provider: str = ""
     person_server: str = ""
+    intermediaries: list[str] = field(default_factory=list)
+    apps: dict[str, Any] = field(default_factory=dict)
     agent: AgentSigner | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -63,8 +70,10 @@ def running_world(
     agent_provider: bool = True,
     person_server: Callable[[World, str], Any] | None = None,
     show_enrollment: bool = False,
+    chained: int = 0,
 ) -> Iterator[World]:
-    """Start the resource (and optionally the agent provider and a person server).
+    """Start the resource (and optionally the agent provider, a person server, and
+    ``chained`` intermediaries in front of the resource).
 
     ``person_server(world, url)`` builds the PS app for its URL, so each demo chooses its
     consent policy.
@@ -87,19 +96,28 @@ def running_world(
                 ),
             )
         trusted = [world.person_server] if world.person_server else []
-        world.resource = _start(
-            stack,
-            lambda url: create_resource_server(
-                ResourceServerConfig.load(
-                    {
-                        "identifier": url,
-                        "trusted_issuers": trusted,
-                        "name": "Demo data API",
-                        "allow_loopback_http": True,
-                    }
-                )
-            ),
-        )
+
+        def resource(name: str, downstream: str | None) -> Callable[[str], Any]:
+            def build(url: str) -> Any:
+                config: dict[str, Any] = {
+                    "identifier": url,
+                    "trusted_issuers": trusted,
+                    "name": name,
+                    "allow_loopback_http": True,
+                }
+                if downstream is not None:
+                    config["downstream_url"] = downstream
+                app = world.apps[url] = create_resource_server(ResourceServerConfig.load(config))
+                return app
+
+            return build
+
+        world.resource = _start(stack, resource("Demo data API", None))
+        downstream = f"{world.resource}/data"
+        for hop in range(chained, 0, -1):
+            url = _start(stack, resource(f"Demo intermediary {hop}", downstream))
+            world.intermediaries.insert(0, url)
+            downstream = f"{url}/chained"
         if agent_provider:
             instance_key = generate_key()
             with world.client() if show_enrollment else httpx.Client() as client:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
+from ..callbacks import check_callback, with_error
 from ..errors import (
     AAuthError,
     Forbidden,
     InvalidCode,
-    InvalidRequest,
     NotFound,
 )
 from ..pending import PendingRequest, PendingRequests, PendingState
@@ -44,8 +43,6 @@ IDENTITY_SCOPES = {
 }
 """What this PS's own identity scopes mean, for the consent page."""
 
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
-MAX_CALLBACK = 2048
 
 
 class LoginRequired(AAuthError):
@@ -89,32 +86,11 @@ class Outcome:
 def checked_callback(grant: Grant, callback: str | None) -> str | None:
     """``callback`` when it is the agent's published ``callback_endpoint`` (any query), or a
     loopback URL its provider allows; InvalidRequest otherwise (no open redirect, §H.5)."""
-    if not callback:
-        return None
-    if len(callback) > MAX_CALLBACK or not (callback.isascii() and callback.isprintable()):
-        raise InvalidRequest("the callback is not a usable URL")
-    try:
-        parts = urlsplit(callback)
-        port = parts.port
-    except ValueError:
-        raise InvalidRequest("the callback is not a usable URL") from None
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment:
-        raise InvalidRequest("the callback is not a usable URL")
-    if parts.username is not None or " " in callback:
-        raise InvalidRequest("the callback is not a usable URL")
-    if grant.callback_endpoint is not None:
-        endpoint = urlsplit(grant.callback_endpoint)
-        if (parts.scheme, parts.netloc, parts.path) == endpoint[:3]:
-            return callback
-    if grant.localhost_callback_allowed and parts.hostname in _LOOPBACK and port is not None:
-        return callback
-    raise InvalidRequest("the callback is not the agent's registered callback endpoint")
-
-
-def _with_error(callback: str | None, error: str) -> str | None:
-    if callback is None:
-        return None
-    return f"{callback}{'&' if urlsplit(callback).query else '?'}error={error}"
+    return check_callback(
+        callback,
+        endpoint=grant.callback_endpoint,
+        localhost_allowed=grant.localhost_callback_allowed,
+    )
 
 
 class ConsentFlow:
@@ -201,7 +177,7 @@ class ConsentFlow:
         target = checked_callback(grant, callback)
         if not approve:
             self._finish(request.id, PendingState.DENIED, person, None)
-            return Outcome(False, _with_error(target, "access_denied"))
+            return Outcome(False, with_error(target, "access_denied"))
         token = self._minter.mint(grant, person)
         if not grant.chained and not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
             raise Forbidden("this agent acts for another person (PS-28)")

@@ -19,18 +19,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from ..errors import (
-    AAuthError,
     Gone,
-    InvalidCode,
     InvalidRequest,
     NotFound,
-    PendingAbandoned,
-    PendingDenied,
-    PendingExpired,
-    ServerError,
 )
 from ..headers import InteractionRequirement, build_challenge
-from ..pending import PendingRequest, PendingRequests, PendingState
+from ..pending import PendingRequest, PendingRequests, PendingState, outcome_error
 from ..tokens import AgentTokenClaims
 from .issuance import token_response
 
@@ -38,14 +32,6 @@ __all__ = ["PendingEndpoint", "Reply", "prefer_wait"]
 
 _WAIT = re.compile(r'wait\s*=\s*"?([0-9]{1,6})"?')
 _ACTIONS = frozenset({"clarification_response", "updated_request"})
-_OUTCOMES: dict[PendingState, tuple[type[AAuthError], str]] = {
-    PendingState.DENIED: (PendingDenied, "the person denied the request"),
-    PendingState.ABANDONED: (PendingAbandoned, "the person abandoned the request"),
-    PendingState.EXPIRED: (PendingExpired, "the request expired before it was decided"),
-    PendingState.INVALID_CODE: (InvalidCode, "too many wrong interaction codes were entered"),
-}
-
-
 def prefer_wait(header: str | None, cap: int) -> int | None:
     """The seconds a ``Prefer: wait=N`` header (RFC 7240) asks for, at most ``cap``."""
     for preference in (header or "").split(","):
@@ -127,8 +113,7 @@ class PendingEndpoint:
         if reported.state is PendingState.COMPLETED and reported.result is not None:
             body = token_response(str(reported.result["auth_token"]), self._clock())
             return Reply(200, body, {"Cache-Control": "no-store"})
-        error, detail = _OUTCOMES.get(reported.state, (ServerError, "the request failed"))
-        raise error(detail)
+        raise outcome_error(reported.state)
 
     def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:
         """DELETE: end the request; from now on its URL answers 410."""

@@ -16,6 +16,7 @@ __all__ = [
     "PAGE_HEADERS",
     "code_page",
     "consent_page",
+    "interstitial_page",
     "login_page",
     "message_page",
     "page_headers",
@@ -130,3 +131,16 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
 
 def message_page(title: str, message: str) -> str:
     return _page(title, f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>")
+
+
+def interstitial_page(resource: str, code: str, person_server: str, link: str) -> str:
+    """A resource's page before a chained interaction: the code to compare, then onward to the
+    person server that will ask (phase 9)."""
+    return _page(
+        "Continue to your person server",
+        f"<h1>{escape(resource)} needs your approval</h1>"
+        f"<p>Code <code id=code>{escape(code)}</code> — check it matches what your agent shows."
+        f"</p><p>To answer your agent, this service must call another one on your behalf. "
+        f"Your person server <code>{escape(person_server)}</code> will ask you to approve.</p>"
+        f"<p><a id=continue href='{escape(link)}'>Continue</a></p>",
+    )

@@ -6,6 +6,8 @@
 ``GET /data``                  auth token with ``data.read`` (phases 3/4, RS-02)
 ``POST /data``                 auth token with ``data.write``; body under ``Content-Digest``
 ``POST /authorize``            §F.2 ``authorization_endpoint``: a resource token on request
+``GET|POST /chained``          with ``downstream_url``: call chaining (phases 7 and 9; see
+                               :mod:`aauth.server.resource_chaining`)
 =============================  ==============================================================
 
 Everything protocol-shaped happens in :class:`~aauth.resource.AAuthMiddleware` and the
@@ -53,6 +55,7 @@ from .config import (
     run_main,
     serve_app,
 )
+from .resource_chaining import ResourceChaining
 
 __all__ = ["READ_SCOPE", "WRITE_SCOPE", "ResourceServerConfig", "create_resource_server", "serve"]
 
@@ -135,6 +138,10 @@ def create_resource_server(
         scope_descriptions=config.scope_descriptions,
         signature_window=config.signature_window,
     ).to_json()
+    chaining = None
+    if config.downstream_url is not None:
+        chaining = ResourceChaining.create(config, keys, discovery)
+        rules += chaining.rules(granted, identified)
     items = _Items()
     can_read, can_write = require_scopes(READ_SCOPE), require_scopes(WRITE_SCOPE)
 
@@ -154,8 +161,15 @@ def create_resource_server(
 
     async def read_data(request: Request) -> Response:
         caller = can_read(request)
+        act = caller.auth_token.act if caller.auth_token else None
         return JSONResponse(
-            {"items": items.of(caller), "subject": caller.subject, "scope": sorted(caller.scopes)}
+            {
+                "items": items.of(caller),
+                "subject": caller.subject,
+                "scope": sorted(caller.scopes),
+                "agent": caller.agent_id,
+                "act": list(act.chain) if act else [],
+            }
         )
 
     async def write_data(request: Request) -> Response:
@@ -171,6 +185,8 @@ def create_resource_server(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        if chaining is not None:
+            await chaining.close()
         if discovery is not None:
             await discovery.aclose()
             discovery.close()
@@ -186,6 +202,7 @@ def create_resource_server(
             Route("/data", read_data, methods=["GET"]),
             Route("/data", write_data, methods=["POST"]),
             Route("/authorize", authorize, methods=["POST"]),
+            *(chaining.routes() if chaining is not None else ()),
         ],
         middleware=[
             Middleware(
