@@ -1,6 +1,9 @@
 """``httpx.Auth`` for agents: sign every request, and walk challenge → token → retry alone.
 
-The whole exchange is one generator (:meth:`AgentAuth.flow`). The sync and async drivers
+The whole exchange is one generator (:meth:`AgentAuth.flow`). A 202 from the resource is
+followed to its end like one from a person server (AG-19); with a ``scope`` configured for a
+resource that publishes an ``authorization_endpoint``, the agent asks it for a resource token
+up front instead of waiting for a 401 (phase 10). The sync and async drivers
 differ only in how they sleep and send: requests to the resource go through the caller's
 client (so its transport, proxies and limits apply); requests to the person server go
 through the auth's own client, where a failed connection is thrown back into the flow so a
@@ -12,6 +15,7 @@ long poll survives a restarting server.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -23,7 +27,7 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from ..errors import InvalidToken
+from ..errors import AAuthError, InvalidToken
 from ..headers import (
     AgentTokenRequirement,
     AuthTokenRequirement,
@@ -33,10 +37,12 @@ from ..headers import (
     find_requirement,
     parse_signature_error,
 )
+from ..metadata import ResourceMetadata, well_known_url
 from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
+from ..tokens.wire import RESOURCE_DWK
 from .flow import Flow, Sleep
-from .poller import DeferredCallbacks, PollSettings
+from .poller import DeferredCallbacks, PollSettings, follow_deferred
 from .signer import AgentSigner
 from .token_client import TokenRequest, discover_token_endpoint, request_auth_token
 
@@ -97,7 +103,9 @@ class AgentAuth(httpx.Auth):
     ``justification`` is shown to the person at consent. ``capabilities`` (sent as
     ``AAuth-Capabilities`` and in token requests) default to what the callbacks can do.
     ``event_hooks`` are installed on the client that talks to the person server (e.g. to log
-    that exchange too).
+    that exchange too). ``scopes`` maps a resource identifier to the scope to request from
+    its ``authorization_endpoint`` before the first call (§F.2), when it publishes one; an
+    ``AAuth-Mission`` header set on the request is sent there too, covered by the signature.
     ``allow_loopback_http`` is for development on one machine only.
     """
 
@@ -117,6 +125,7 @@ class AgentAuth(httpx.Auth):
         allow_loopback_http: bool = False,
         timeout: float = 30.0,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        scopes: Mapping[str, str] | None = None,
     ) -> None:
         self.signer = signer
         self.callbacks = callbacks or DeferredCallbacks()
@@ -132,6 +141,8 @@ class AgentAuth(httpx.Auth):
         self._hooks = dict(event_hooks or {})
         self._person_server = person_server
         self._token_endpoints: dict[str, str] = {}
+        self.scopes = dict(scopes or {})
+        self._authorization_endpoints: dict[str, str | None] = {}
         if signer.agent_token is None:
             raise ValueError("AgentAuth needs a signer with an agent token")
         agent = decode_unverified(
@@ -197,15 +208,75 @@ class AgentAuth(httpx.Auth):
         self.cache.put(resource, token, claims.exp)
         return token
 
+    def _authorization_endpoint(self, resource: str) -> Flow[str | None]:
+        """The ``authorization_endpoint`` in the resource's metadata, if it publishes one."""
+        if resource not in self._authorization_endpoints:
+            endpoint = None
+            response = yield httpx.Request("GET", well_known_url(resource, RESOURCE_DWK))
+            assert response is not None
+            try:
+                metadata = ResourceMetadata.from_json(
+                    json.loads(response.content), resource, allow_loopback_http=self._loopback
+                )
+                if response.status_code == 200:
+                    endpoint = metadata.authorization_endpoint
+            except (ValueError, RecursionError, AAuthError):
+                endpoint = None
+            if endpoint is not None and _origin(endpoint) != resource:
+                endpoint = None  # the agent token goes to the resource only
+            self._authorization_endpoints[resource] = endpoint
+        return self._authorization_endpoints[resource]
+
+    def _authorize(self, request: httpx.Request, resource: str, scope: str) -> Flow[str | None]:
+        """Phase 10: a resource token from the resource's authorization endpoint, then an
+        auth token for it; None when the resource offers no such endpoint or refuses."""
+        endpoint = yield from self._authorization_endpoint(resource)
+        if endpoint is None:
+            return None
+        headers = {"content-type": "application/json"}
+        mission = request.headers.get("aauth-mission")
+        if mission is not None:
+            headers["aauth-mission"] = mission  # covered: the signer signs it when present
+        body = json.dumps({"scope": scope}).encode("utf-8")
+        headers.update(self.signer.sign("POST", endpoint, headers, body))
+        response = yield httpx.Request("POST", endpoint, headers=headers, content=body)
+        assert response is not None
+        try:
+            resource_token = response.json()["resource_token"]
+        except (ValueError, KeyError, TypeError):
+            return None  # the usual challenge will say what is needed
+        if response.status_code != 200 or not isinstance(resource_token, str):
+            return None
+        token = yield from self._obtain(AuthTokenRequirement(resource_token), resource)
+        return token
+
+    def _follow(self, response: httpx.Response, token: str | None) -> Flow[httpx.Response]:
+        """AG-19: a 202 from the resource: poll its ``Location`` with GET (never resending
+        the body), signed as the request was, until the final answer."""
+
+        def sign(
+            method: str, url: str, headers: dict[str, str], body: bytes | None
+        ) -> dict[str, str]:
+            return self.signer.sign(method, url, headers, body, token=token)
+
+        final = yield from follow_deferred(response, sign, self.poll, self.callbacks)
+        return final
+
     def flow(self, request: httpx.Request) -> Flow[httpx.Response]:
         """Sign ``request``; satisfy the resource's challenges; return the final response."""
         resource = _origin(request.url)
         token = self.cache.get(resource)
+        scope = self.scopes.get(resource)
+        if token is None and scope is not None:
+            token = yield from self._authorize(request, resource, scope)
         extra: tuple[str, ...] = ()
         retries = 0
         while True:
             response = yield self._signed(request, token, extra)
             assert response is not None
+            if response.status_code == 202:
+                final = yield from self._follow(response, token)
+                return final
             if response.status_code != 401 or retries == _RETRY_LIMIT:
                 return response
             retries += 1
@@ -251,6 +322,7 @@ class AgentAuth(httpx.Auth):
                         time.sleep(max(0.0, step.seconds))
                     elif _origin(step.url) == resource:
                         reply = yield step
+                        reply.read()  # a 202's body (status, clarification) is read
                     else:
                         try:
                             reply = own.send(step)
@@ -275,6 +347,7 @@ class AgentAuth(httpx.Auth):
                         await anyio.sleep(max(0.0, step.seconds))
                     elif _origin(step.url) == resource:
                         reply = yield step
+                        await reply.aread()
                     else:
                         try:
                             reply = await own.send(step)
