@@ -145,9 +145,10 @@ class PersonAtHand:
     """The world's person, deciding each prompt the agent shows through the real login and
     consent pages, on their own thread (the agent is long-polling meanwhile)."""
 
-    def __init__(self, world: World, decision: str = "approve") -> None:
+    def __init__(self, world: World, decision: str | list[str] = "approve") -> None:
+        """``decision`` for every prompt, or one per prompt in the order they come."""
         self.password = str(world.extras["password"])
-        self.decision = decision
+        self.decisions = [decision] if isinstance(decision, str) else list(decision)
         self.prompts: list[InteractionPrompt] = []
         self.answers: list[httpx.Response] = []
         self.failures: list[BaseException] = []
@@ -159,16 +160,16 @@ class PersonAtHand:
 
     def prompted(self, prompt: InteractionPrompt) -> None:
         self.prompts.append(prompt)
-        thread = threading.Thread(target=self._decide, args=(prompt,), daemon=True)
+        turn = min(len(self.prompts), len(self.decisions)) - 1
+        decision = self.decisions[turn]
+        thread = threading.Thread(target=self._decide, args=(prompt, decision), daemon=True)
         self._threads.append(thread)
         thread.start()
 
-    def _decide(self, prompt: InteractionPrompt) -> None:
+    def _decide(self, prompt: InteractionPrompt, decision: str) -> None:
         try:
             with httpx.Client(timeout=30) as browser:
-                self.answers.append(
-                    Person(PERSON, self.password, browser).decide(prompt, self.decision)
-                )
+                self.answers.append(Person(PERSON, self.password, browser).decide(prompt, decision))
         except BaseException as exc:  # re-raised on the test's thread by done()
             self.failures.append(exc)
 

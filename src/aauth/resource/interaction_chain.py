@@ -104,7 +104,7 @@ class ChainedRequests:
         allow_loopback_http: bool = False,
     ) -> None:
         self.resource = resource
-        self._client = client
+        self.client = client
         self._pending = pending
         self._http = http
         self._discovery = discovery
@@ -133,7 +133,7 @@ class ChainedRequests:
         answer, or this resource's own 202 when a person must consent downstream first."""
         if caller.agent_id is None:
             raise InvalidRequest("a chained call needs an identified caller")
-        flow = self._client.call(call, upstream_token, interaction=interaction)
+        flow = self.client.call(call, upstream_token, interaction=interaction)
         outcome = await run_async(flow, self._http)
         if not isinstance(outcome, Deferred):
             return Answer(outcome.status_code, _json(outcome))
@@ -172,7 +172,7 @@ class ChainedRequests:
             if not request.state.terminal:
                 deferred = Deferred.from_json(request.payload["deferred"])
                 try:
-                    outcome = await run_async(self._client.resume(deferred, wait), self._http)
+                    outcome = await run_async(self.client.resume(deferred, wait), self._http)
                 except httpx.TransportError:
                     return self._waiting(request, waited=False)  # downstream is unreachable
                 except AAuthError as exc:
@@ -210,7 +210,8 @@ class ChainedRequests:
             raise Gone("this pending request has already ended")
         result = reported.result or {}
         if reported.state is PendingState.COMPLETED:
-            return Answer(int(result["status"]), result["body"], {"Cache-Control": "no-store"})
+            # §F.4: 200 ends the poll, with the original request's success body.
+            return Answer(200, result["body"], {"Cache-Control": "no-store"})
         if reported.state is PendingState.FAILED:
             raise ServerError(str(result.get("error") or "the downstream request failed"))
         raise outcome_error(reported.state)
@@ -228,7 +229,7 @@ class ChainedRequests:
             raise Gone("this pending request has already ended")
         if not request.state.terminal:
             deferred = Deferred.from_json(request.payload["deferred"])
-            await run_async(self._client.cancel(deferred), self._http)
+            await run_async(self.client.cancel(deferred), self._http)
 
     @contextlib.asynccontextmanager
     async def _exclusive(self, request_id: str) -> AsyncIterator[None]:
@@ -264,7 +265,7 @@ class ChainedRequests:
             raise InvalidCode("this code has already been used")
         deferred = Deferred.from_json(request.payload["deferred"])
         flow = httpx.QueryParams({"flow": request.interaction_id or ""})
-        link = deferred.person_link(f"{self._client.agent.callback_endpoint}?{flow}")
+        link = deferred.person_link(f"{self.client.agent.callback_endpoint}?{flow}")
         return Interstitial(request.code or code, deferred.ps, link)
 
     async def _agent_callback(self, request: PendingRequest, callback: str | None) -> str | None:

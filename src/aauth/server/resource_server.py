@@ -192,7 +192,7 @@ def create_resource_server(
             discovery.close()
 
     well_known = f"/.well-known/{RESOURCE_DWK}"
-    return Starlette(
+    app = Starlette(
         routes=[
             Route(well_known, metadata_document),
             Route(well_known.removesuffix(".json"), metadata_document),
@@ -215,6 +215,8 @@ def create_resource_server(
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
+    app.state.chaining = chaining
+    return app
 
 
 def serve(config: ResourceServerConfig, host: str, port: int) -> None:
