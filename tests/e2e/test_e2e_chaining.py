@@ -116,4 +116,5 @@ def test_a_chain_deeper_than_the_person_server_allows_is_refused(
     assert two_hops.status_code == 502  # the second intermediary was refused downstream
     problem = two_hops.json()
     assert problem["error"] == "downstream_error"
-    assert "forbidden" in problem["detail"] and "at most 1" in problem["detail"]
+    assert "forbidden" in problem["detail"]
+    assert "at most 1" in problem["detail"]
