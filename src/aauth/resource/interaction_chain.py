@@ -90,6 +90,7 @@ class ChainedRequests:
     ``http`` sends the downstream requests; ``discovery`` reads agent providers' metadata to
     check a callback an agent asks to be sent back to. A pending request here is owned by
     the caller's agent identifier and key thumbprint: only that pair may poll or cancel it.
+    ``pending`` is where they are kept; ``client`` makes the downstream calls.
     """
 
     def __init__(
@@ -105,7 +106,7 @@ class ChainedRequests:
     ) -> None:
         self.resource = resource
         self.client = client
-        self._pending = pending
+        self.pending = pending
         self._http = http
         self._discovery = discovery
         self._interval = poll_interval
@@ -137,7 +138,7 @@ class ChainedRequests:
         outcome = await run_async(flow, self._http)
         if not isinstance(outcome, Deferred):
             return Answer(outcome.status_code, _json(outcome))
-        request = self._pending.create(
+        request = self.pending.create(
             caller.agent_id,
             caller.thumbprint,
             {"deferred": outcome.to_json()},
@@ -158,7 +159,7 @@ class ChainedRequests:
         return Answer(202, {"status": "interacting" if interacting else "pending"}, headers)
 
     def _owned(self, request_id: str, caller: VerifiedCaller) -> PendingRequest:
-        request = self._pending.get(request_id)
+        request = self.pending.get(request_id)
         if request is None or not request.owned_by(caller.agent_id or "", caller.thumbprint):
             raise NotFound("no such pending request")
         return request
@@ -167,7 +168,7 @@ class ChainedRequests:
         """GET on this resource's pending URL: one (long) poll downstream, then the answer."""
         self._owned(request_id, caller)
         async with self._exclusive(request_id):
-            request = self._pending.get(request_id)
+            request = self.pending.get(request_id)
             assert request is not None
             if not request.state.terminal:
                 deferred = Deferred.from_json(request.payload["deferred"])
@@ -179,7 +180,7 @@ class ChainedRequests:
                     self._end(request_id, _STATE_OF_ERROR.get(type(exc), PendingState.FAILED), exc)
                 else:
                     if outcome is None:
-                        current = self._pending.get(request_id) or request
+                        current = self.pending.get(request_id) or request
                         if not current.state.terminal:
                             return self._waiting(current, waited=wait > 0)
                     else:
@@ -202,10 +203,10 @@ class ChainedRequests:
                 return None
             return replace(current, state=state, result=result)
 
-        self._pending.update(request_id, end)
+        self.pending.update(request_id, end)
 
     def _report(self, request_id: str) -> Answer:
-        reported = self._pending.report(request_id)
+        reported = self.pending.report(request_id)
         if reported is None:
             raise Gone("this pending request has already ended")
         result = reported.result or {}
@@ -225,7 +226,7 @@ class ChainedRequests:
                 return None
             return replace(current, state=PendingState.CANCELLED, reported=True, result=None)
 
-        if self._pending.update(request_id, cancel) is None:
+        if self.pending.update(request_id, cancel) is None:
             raise Gone("this pending request has already ended")
         if not request.state.terminal:
             deferred = Deferred.from_json(request.payload["deferred"])
@@ -252,7 +253,7 @@ class ChainedRequests:
     async def enter(self, code: str, callback: str | None) -> Interstitial:
         """The person arrives with this resource's code (RS-17): single use (V-37), then on
         to the downstream interaction with this resource's per-flow callback."""
-        request = self._pending.redeem_code(code)
+        request = self.pending.redeem_code(code)
         target = await self._agent_callback(request, callback)
 
         def arrive(current: PendingRequest) -> PendingRequest | None:
@@ -261,7 +262,7 @@ class ChainedRequests:
             payload = {**current.payload, "callback": target}
             return replace(current, state=PendingState.INTERACTING, payload=payload)
 
-        if self._pending.update(request.id, arrive) is None:
+        if self.pending.update(request.id, arrive) is None:
             raise InvalidCode("this code has already been used")
         deferred = Deferred.from_json(request.payload["deferred"])
         flow = httpx.QueryParams({"flow": request.interaction_id or ""})
@@ -288,7 +289,7 @@ class ChainedRequests:
     def returned(self, flow_id: str, error: str | None) -> str | None:
         """The person is back from downstream; an ``error`` ends the request (mapped as
         PS-26 maps it). Returns the agent's callback to send them on to, if it gave one."""
-        request = self._pending.by_interaction(flow_id)
+        request = self.pending.by_interaction(flow_id)
         if request is None:
             raise NotFound("there is no such interaction")
         if error is not None:
