@@ -140,9 +140,8 @@ def test_a_cancelled_chained_interaction_is_cancelled_downstream_too(
     assert second.status_code == 410  # V-37: the code was used
     assert "already been used" in second.text
     chaining = world.apps[intermediary].state.chaining.chained
-    [request_id] = [
-        r.url.path.rsplit("/", 1)[1] for r in recorder(world).responses if r.request.method == "DELETE"
-    ]
+    deletes = [r for r in recorder(world).responses if r.request.method == "DELETE"]
+    [request_id] = [r.url.path.rsplit("/", 1)[1] for r in deletes]
     request = chaining.pending.get(request_id)
     assert request is not None
     assert request.state is PendingState.CANCELLED
