@@ -26,6 +26,8 @@ from aauth.tokens.wire import PERSON_DWK
 
 from .conftest import (
     AGENT,
+    ALICE_PASSWORD,
+    BOB_PASSWORD,
     OTHER_RESOURCE,
     PS,
     RESOURCE,
@@ -33,7 +35,11 @@ from .conftest import (
     World,
     auto,
     client,
+    decide,
+    interaction_of,
+    open_consent,
     request_token,
+    sign_in,
 )
 
 RULES = (auto("docs.read", resource=RESOURCE), auto("mail.read", resource=OTHER_RESOURCE))
@@ -216,3 +222,31 @@ def test_a_chained_request_needs_the_upstream_person_and_never_binds_the_interme
     assert pending.status_code == 202
     assert again.status_code == 202  # still asks: the intermediary is bound to nobody
     assert pending.headers["location"] != again.headers["location"]  # PS-13
+
+
+def test_only_the_upstream_person_decides_and_sees_the_chain(world: World) -> None:
+    """Bob cannot decide Alice's chained request; Alice's consent page names the agent the
+    intermediary acts for (§H.5: full context)."""
+    agent, hop = world.agent(), intermediary(world)
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        app = world.app(auto_approve=RULES[:1], bindings={AGENT: "alice"})
+        async with client(app) as http:
+            upstream = await upstream_for(world, http, agent)
+            pending = await chained(world, http, hop, upstream)
+            url, code = interaction_of(pending)
+        async with client(app) as bob:
+            await sign_in(bob, "bob", BOB_PASSWORD)
+            refused = await open_consent(bob, url, code)
+        async with client(app) as alice:
+            await sign_in(alice, "alice", ALICE_PASSWORD)
+            page = await open_consent(alice, url, code)
+            decided = await decide(alice, page)
+        return refused, page, decided
+
+    refused, page, decided = run(scenario())
+    assert refused.status_code == 403
+    assert page.status_code == 200
+    assert "id=chain" in page.text
+    assert AGENT in page.text
+    assert decided.status_code == 200

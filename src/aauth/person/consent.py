@@ -21,6 +21,7 @@ from ..errors import (
     NotFound,
 )
 from ..pending import PendingRequest, PendingRequests, PendingState
+from ..tokens import Actor
 from .bindings import AgentBindings
 from .consents import Consents
 from .grant import Grant
@@ -64,6 +65,8 @@ class ConsentView:
     code: str
     device: str | None = None
     platform: str | None = None
+    on_behalf_of: tuple[str, ...] = ()
+    """For a chained request (§D.4): the agents it extends, nearest first."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,13 @@ def checked_callback(grant: Grant, callback: str | None) -> str | None:
         endpoint=grant.callback_endpoint,
         localhost_allowed=grant.localhost_callback_allowed,
     )
+
+
+def _chain(grant: Grant) -> tuple[str, ...]:
+    """The agents a chained grant extends (its ``act``, checked when the request came in)."""
+    if grant.act is None:
+        return ()
+    return Actor.from_claim(grant.act, "act", allow_loopback_http=True).chain
 
 
 class ConsentFlow:
@@ -160,6 +170,7 @@ class ConsentFlow:
             code=request.code or code,
             device=grant.device,
             platform=grant.platform,
+            on_behalf_of=_chain(grant),
         )
         return Review(request, view, target)
 

@@ -112,6 +112,9 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
     )
     device = " ".join(f"<code>{escape(v)}</code>" for v in (view.device, view.platform) if v)
     running = f"<p>Running on: {device}</p>" if device else ""
+    if view.on_behalf_of:
+        chain = " ← ".join(f"<code>{escape(agent)}</code>" for agent in view.on_behalf_of)
+        running += f"<p id=chain>On behalf of: {chain}</p>"
     return _page(
         "Approve access?",
         f"<h1>{agent} is asking for access</h1>"
