@@ -19,6 +19,8 @@ from aauth.demo.world import World, running_world
 from aauth.errors import Gone, PendingAbandoned, PendingDenied
 from aauth.pending import PendingState
 from aauth.resource import Deferred
+from aauth.server.resource_server import create_resource_server
+from aauth.server.running import RunningServer
 from aauth.tokens import AUTH_TOKEN, decode_unverified
 
 from .conftest import AgentFactory, PersonAtHand, Recorder, assert_long_polls, recorder
@@ -220,3 +222,35 @@ def test_a_person_server_callback_error_is_mapped(chained: World, open_agent: Ag
             agent.request("GET", f"{intermediary}/chained")
     assert (ended.value.code, ended.value.status) == ("abandoned", 403)
     assert caller_prompts
+
+
+def test_a_restarted_intermediary_loses_nothing(chained: World, open_agent: AgentFactory) -> None:
+    """The intermediary stops while its person is asked; restarted from its store and key
+    files, it sends the person on and delivers the result at the same pending URL."""
+    world = chained
+    [intermediary] = world.intermediaries
+    person = PersonAtHand(world)
+    with open_agent(world, person.callbacks) as agent:
+        assert agent.request("GET", f"{intermediary}/data").status_code == 200
+        person.done()
+        token = agent.auth.cache.get(intermediary)
+    assert token is not None
+    url = f"{intermediary}/chained"
+    headers = {"AAuth-Capabilities": "interaction"}
+    headers.update(world.signer.sign("GET", url, headers, token=token))
+    deferred = httpx.get(url, headers=headers)
+    assert deferred.status_code == 202
+    pending_url = deferred.headers["location"]
+    requirement = deferred.headers["aauth-requirement"]
+    code = requirement.split('code="', 1)[1].split('"', 1)[0]
+    old = world.servers[intermediary]
+    old.stop()
+    app = create_resource_server(world.configs[intermediary])
+    with RunningServer(app, port=old.port):
+        prompt = InteractionPrompt(f"{intermediary}/interact", code, pending_url)
+        person.prompted(prompt)
+        person.done()
+        poll = world.signer.sign("GET", pending_url, token=token)
+        delivered = httpx.get(pending_url, headers=poll)
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["act"] == [agent.auth.agent_id]

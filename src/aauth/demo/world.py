@@ -35,7 +35,9 @@ class World:
 
     ``intermediaries`` are resources that call onward (call chaining): the first is the one
     the agent calls, each forwards ``/chained`` to the next, the last to ``resource``'s
-    ``/data``. ``apps`` holds each resource's ASGI app by URL.
+    ``/data``; they keep their state and keys in ``directory``. ``apps`` and ``configs``
+    hold each resource's ASGI app and configuration by URL, ``servers`` the intermediaries'
+    running servers (to stop one).
     """
 
     directory: Path
@@ -45,6 +47,8 @@ class World:
     person_server: str = ""
     intermediaries: list[str] = field(default_factory=list)
     apps: dict[str, Any] = field(default_factory=dict)
+    configs: dict[str, ResourceServerConfig] = field(default_factory=dict)
+    servers: dict[str, RunningServer] = field(default_factory=dict)
     agent: AgentSigner | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -106,8 +110,12 @@ def running_world(
                     "allow_loopback_http": True,
                 }
                 if downstream is not None:
+                    port = url.rsplit(":", 1)[1]
                     config["downstream_url"] = downstream
-                app = world.apps[url] = create_resource_server(ResourceServerConfig.load(config))
+                    config["db"] = str(world.directory / f"resource-{port}.db")
+                    config["key_file"] = str(world.directory / f"resource-{port}-keys.json")
+                loaded = world.configs[url] = ResourceServerConfig.load(config)
+                app = world.apps[url] = create_resource_server(loaded)
                 return app
 
             return build
@@ -115,7 +123,9 @@ def running_world(
         world.resource = _start(stack, resource("Demo data API", None))
         downstream = f"{world.resource}/data"
         for hop in range(chained, 0, -1):
-            url = _start(stack, resource(f"Demo intermediary {hop}", downstream))
+            server = RunningServer.with_own_url(resource(f"Demo intermediary {hop}", downstream))
+            url = stack.enter_context(server).url
+            world.servers[url] = server
             world.intermediaries.insert(0, url)
             downstream = f"{url}/chained"
         if agent_provider:

@@ -74,7 +74,16 @@ class ResourceChaining:
         cls, config: ResourceServerConfig, keys: KeySet, discovery: Discovery | None
     ) -> ResourceChaining:
         loop = config.allow_loopback_http
-        agent = ResourceAgent(config.identifier, keys, name=config.name, allow_loopback_http=loop)
+        # The agent's own key is kept next to the issuer keys: a downstream grant pending
+        # across a restart is bound to it.
+        agent_file = None if config.key_file is None else f"{config.key_file}.agent"
+        agent = ResourceAgent(
+            config.identifier,
+            keys,
+            key=KeySet.load_or_generate(agent_file).current,
+            name=config.name,
+            allow_loopback_http=loop,
+        )
         store = SQLiteStore(config.db)
         http = httpx.AsyncClient(timeout=_MAX_WAIT + 15)
         chained = ChainedRequests(
