@@ -75,9 +75,11 @@ def running_world(
     person_server: Callable[[World, str], Any] | None = None,
     show_enrollment: bool = False,
     chained: int = 0,
+    show_downstream: bool = False,
 ) -> Iterator[World]:
     """Start the resource (and optionally the agent provider, a person server, and
-    ``chained`` intermediaries in front of the resource).
+    ``chained`` intermediaries in front of the resource; ``show_downstream`` prints what they
+    exchange downstream too).
 
     ``person_server(world, url)`` builds the PS app for its URL, so each demo chooses its
     consent policy.
@@ -115,7 +117,16 @@ def running_world(
                     config["db"] = str(world.directory / f"resource-{port}.db")
                     config["key_file"] = str(world.directory / f"resource-{port}-keys.json")
                 loaded = world.configs[url] = ResourceServerConfig.load(config)
-                app = world.apps[url] = create_resource_server(loaded)
+                shown = None
+                if show_downstream and downstream is not None:
+
+                    def shown(response: httpx.Response) -> None:
+                        printer.note(f"{name} calls downstream, as its own agent:")
+                        printer.exchange(response)
+                        if b'"upstream_token"' in response.request.content:
+                            printer.note("(the body carries the agent's token as upstream_token)")
+
+                app = world.apps[url] = create_resource_server(loaded, on_downstream=shown)
                 return app
 
             return build

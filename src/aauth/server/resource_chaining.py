@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -71,7 +72,11 @@ class ResourceChaining:
 
     @classmethod
     def create(
-        cls, config: ResourceServerConfig, keys: KeySet, discovery: Discovery | None
+        cls,
+        config: ResourceServerConfig,
+        keys: KeySet,
+        discovery: Discovery | None,
+        on_downstream: Callable[[httpx.Response], None] | None = None,
     ) -> ResourceChaining:
         loop = config.allow_loopback_http
         # The agent's own key is kept next to the issuer keys: a downstream grant pending
@@ -85,7 +90,15 @@ class ResourceChaining:
             allow_loopback_http=loop,
         )
         store = SQLiteStore(config.db)
-        http = httpx.AsyncClient(timeout=_MAX_WAIT + 15)
+        hooks: dict[str, list[Callable[[httpx.Response], Awaitable[None]]]] = {}
+        if on_downstream is not None:
+            show = on_downstream
+
+            async def shown(response: httpx.Response) -> None:
+                show(response)
+
+            hooks["response"] = [shown]
+        http = httpx.AsyncClient(timeout=_MAX_WAIT + 15, event_hooks=hooks)
         chained = ChainedRequests(
             config.identifier,
             ChainingClient(agent, allow_loopback_http=loop),

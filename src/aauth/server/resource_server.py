@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -99,9 +100,13 @@ def _identity(caller: VerifiedCaller) -> dict[str, Any]:
 
 
 def create_resource_server(
-    config: ResourceServerConfig, *, key_source: KeySource | None = None
+    config: ResourceServerConfig,
+    *,
+    key_source: KeySource | None = None,
+    on_downstream: Callable[[httpx.Response], None] | None = None,
 ) -> Starlette:
-    """The resource as a Starlette app; ``key_source`` replaces HTTP discovery (tests)."""
+    """The resource as a Starlette app; ``key_source`` replaces HTTP discovery (tests);
+    ``on_downstream`` sees each response to a chained call this resource makes (demos)."""
     loop = config.allow_loopback_http
     keys = KeySet.load_or_generate(config.key_file)
     discovery = Discovery(EgressPolicy(allow_loopback_http=loop)) if key_source is None else None
@@ -140,7 +145,7 @@ def create_resource_server(
     ).to_json()
     chaining = None
     if config.downstream_url is not None:
-        chaining = ResourceChaining.create(config, keys, discovery)
+        chaining = ResourceChaining.create(config, keys, discovery, on_downstream)
         rules += chaining.rules(granted, identified)
     items = _Items()
     can_read, can_write = require_scopes(READ_SCOPE), require_scopes(WRITE_SCOPE)
