@@ -118,3 +118,15 @@ def test_a_chain_deeper_than_the_person_server_allows_is_refused(
     assert problem["error"] == "downstream_error"
     assert "forbidden" in problem["detail"]
     assert "at most 1" in problem["detail"]
+
+
+def test_an_unreachable_downstream_is_a_502(open_agent: AgentFactory) -> None:
+    factory = person_server_factory(auto_approve_scopes=["data.read"])
+    with running_world(Recorder(), person_server=factory, chained=2) as world:
+        first, second = world.intermediaries
+        world.servers[second].stop()
+        with open_agent(world, None) as agent:
+            response = agent.request("GET", f"{first}/chained")
+    assert response.status_code == 502
+    assert response.json()["error"] == "downstream_error"
+    assert "cannot reach" in response.json()["detail"]

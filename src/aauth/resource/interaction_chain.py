@@ -42,7 +42,7 @@ from ..identifiers import agent_provider_of
 from ..metadata import AgentProviderMetadata
 from ..pending import PendingRequest, PendingRequests, PendingState, outcome_error
 from .caller import VerifiedCaller
-from .chaining import ChainingClient, Deferred, DownstreamCall
+from .chaining import ChainingClient, Deferred, DownstreamCall, DownstreamError
 
 __all__ = ["Answer", "ChainedRequests", "Interstitial"]
 
@@ -135,7 +135,15 @@ class ChainedRequests:
         if caller.agent_id is None:
             raise InvalidRequest("a chained call needs an identified caller")
         flow = self.client.call(call, upstream_token, interaction=interaction)
-        outcome = await run_async(flow, self._http)
+        try:
+            outcome = await run_async(flow, self._http)
+        except httpx.TransportError as exc:
+            raise DownstreamError(f"cannot reach {call.resource}: {type(exc).__name__}") from None
+        except AAuthError as exc:
+            if exc.status in (400, 401):
+                # Not the caller's mistake: this resource or its downstream misbehaved.
+                raise DownstreamError(f"downstream: {exc.code}: {exc.description}") from None
+            raise
         if not isinstance(outcome, Deferred):
             return Answer(outcome.status_code, _json(outcome))
         request = self.pending.create(
