@@ -179,3 +179,8 @@ class PersonAtHand:
             thread.join(timeout=30)
         if self.failures:
             raise self.failures[0]
+
+
+def poll_once(world: World, pending_url: str) -> httpx.Response:
+    """One more signed poll of a pending URL, as the agent (with its agent token)."""
+    return httpx.get(pending_url, headers=world.signer.sign("GET", pending_url))

@@ -23,7 +23,15 @@ from aauth.server.resource_server import create_resource_server
 from aauth.server.running import RunningServer
 from aauth.tokens import AUTH_TOKEN, decode_unverified
 
-from .conftest import AgentFactory, PersonAtHand, Recorder, assert_long_polls, recorder
+from .conftest import (
+    Agent,
+    AgentFactory,
+    PersonAtHand,
+    Recorder,
+    assert_long_polls,
+    poll_once,
+    recorder,
+)
 
 
 @pytest.fixture
@@ -33,8 +41,10 @@ def chained() -> Iterator[World]:
         yield world
 
 
-def poll_once(world: World, pending_url: str) -> httpx.Response:
-    return httpx.get(pending_url, headers=world.signer.sign("GET", pending_url))
+def approved_at(agent: Agent, person: PersonAtHand, intermediary: str) -> None:
+    """The agent's own auth token for the intermediary first (phase 4, data.read)."""
+    assert agent.request("GET", f"{intermediary}/data").status_code == 200
+    person.done()
 
 
 def test_rs20_the_agent_gets_the_intermediarys_own_202_and_then_the_result(
@@ -101,8 +111,7 @@ def test_the_downstream_person_denies(chained: World, open_agent: AgentFactory) 
     [intermediary] = world.intermediaries
     person = PersonAtHand(world, ["approve", "deny"])
     with open_agent(world, person.callbacks) as agent:
-        assert agent.request("GET", f"{intermediary}/data").status_code == 200
-        person.done()
+        approved_at(agent, person, intermediary)
         with pytest.raises(PendingDenied) as denied:
             agent.request("GET", f"{intermediary}/chained")
         person.done()
@@ -130,8 +139,7 @@ def test_a_cancelled_chained_interaction_is_cancelled_downstream_too(
             entered.append(browser.get(prompt.link))
 
     with open_agent(world, person.callbacks) as agent:
-        assert agent.request("GET", f"{intermediary}/data").status_code == 200
-        person.done()
+        approved_at(agent, person, intermediary)
         agent.auth.callbacks = DeferredCallbacks(on_interaction=enter_twice)
         agent.deadline(1.5)
         with pytest.raises(PollTimeout):
@@ -184,8 +192,7 @@ def test_an_agent_without_the_interaction_capability_is_told_the_person_is_unrea
     [intermediary] = world.intermediaries
     person = PersonAtHand(world)
     with open_agent(world, person.callbacks) as agent:
-        assert agent.request("GET", f"{intermediary}/data").status_code == 200
-        person.done()
+        approved_at(agent, person, intermediary)
         response = agent.request(
             "GET", f"{intermediary}/chained", headers={"AAuth-Capabilities": "clarification"}
         )
@@ -199,8 +206,7 @@ def test_a_person_server_callback_error_is_mapped(chained: World, open_agent: Ag
     [intermediary] = world.intermediaries
     person = PersonAtHand(world)
     with open_agent(world, person.callbacks) as agent:
-        assert agent.request("GET", f"{intermediary}/data").status_code == 200
-        person.done()
+        approved_at(agent, person, intermediary)
         chaining = world.apps[intermediary].state.chaining.chained
         caller_prompts: list[InteractionPrompt] = []
 
@@ -231,8 +237,7 @@ def test_a_restarted_intermediary_loses_nothing(chained: World, open_agent: Agen
     [intermediary] = world.intermediaries
     person = PersonAtHand(world)
     with open_agent(world, person.callbacks) as agent:
-        assert agent.request("GET", f"{intermediary}/data").status_code == 200
-        person.done()
+        approved_at(agent, person, intermediary)
         token = agent.auth.cache.get(intermediary)
     assert token is not None
     url = f"{intermediary}/chained"

@@ -7,7 +7,7 @@ server with it, so its first call to the API already carries an auth token: no 4
 from __future__ import annotations
 
 from .consent import agent_client, person_server_factory
-from .phase1 import expect
+from .phase3 import show_grant
 from .printer import Printer
 from .world import running_world
 
@@ -21,9 +21,4 @@ def run(printer: Printer, manual: bool = False) -> None:
         printer.note(f"the agent knows it wants data.read at {world.resource}")
         with client:
             response = client.get(f"{world.resource}/data")
-        expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
-        token = auth.cache.get(world.resource)
-        expect(token is not None, "the agent holds no auth token for the resource")
-        assert token is not None
-        printer.token("auth token", token)
-        printer.note(f"the resource answered {response.json()}")
+        show_grant(printer, auth, world.resource, response)

@@ -12,14 +12,8 @@ the URL and code are printed for a person to complete in a browser.
 
 from __future__ import annotations
 
-import sys
-import threading
-
-import httpx
-
-from ..agent.poller import DeferredCallbacks, InteractionPrompt
-from .consent import PERSON, agent_client, person_server_factory
-from .person import Person
+from ..agent.poller import DeferredCallbacks
+from .consent import Approver, agent_client, person_server_factory
 from .phase1 import expect
 from .printer import Printer
 from .world import running_world
@@ -30,29 +24,8 @@ def run(printer: Printer, manual: bool = False) -> None:
     factory = person_server_factory(auto_approve_scopes=["data.read"])
     with running_world(printer, person_server=factory, chained=1, show_downstream=True) as world:
         [intermediary] = world.intermediaries
-        password = str(world.extras["password"])
-        failures: list[BaseException] = []
-
-        def approve(prompt: InteractionPrompt) -> None:
-            try:
-                with httpx.Client() as browser:
-                    outcome = Person(PERSON, password, browser).decide(prompt)
-                printer.note(f"{PERSON} approved (HTTP {outcome.status_code} at {outcome.url})")
-            except BaseException as exc:  # reported by the main thread
-                failures.append(exc)
-
-        def on_interaction(prompt: InteractionPrompt) -> None:
-            printer.note(f"the agent shows its person: open {prompt.url}  code {prompt.code}")
-            if manual:
-                print(
-                    f"\n  Open {prompt.link} in a browser, sign in as '{PERSON}' with password "
-                    f"'{password}' where asked, check the codes and approve.\n",
-                    file=sys.stderr,
-                )
-                return
-            threading.Thread(target=approve, args=(prompt,), daemon=True).start()
-
-        client, auth = agent_client(world, DeferredCallbacks(on_interaction=on_interaction))
+        approver = Approver(world, manual)
+        client, auth = agent_client(world, DeferredCallbacks(on_interaction=approver))
         with client:
             printer.note(
                 f"call chaining: GET {intermediary}/chained — the person server pre-approves "
@@ -70,8 +43,7 @@ def run(printer: Printer, manual: bool = False) -> None:
                 "approve — first for the agent, then for the intermediary's downstream call"
             )
             wrote = client.post(f"{intermediary}/chained", json={"note": "chained"})
-        if failures:
-            raise failures[0]
+        approver.check()
         expect(wrote.status_code == 200, f"POST /chained ended with {wrote.status_code}")
         printer.note(f"the intermediary delivered at its pending URL: {wrote.json()}")
         expect(wrote.json().get("stored") == {"note": "chained"}, "the note was not stored")

@@ -15,7 +15,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from ..errors import (
@@ -23,8 +23,13 @@ from ..errors import (
     InvalidRequest,
     NotFound,
 )
-from ..headers import InteractionRequirement, build_challenge
-from ..pending import PendingRequest, PendingRequests, PendingState, outcome_error
+from ..pending import (
+    PendingRequest,
+    PendingRequests,
+    PendingState,
+    outcome_error,
+    waiting_answer,
+)
 from ..tokens import AgentTokenClaims
 from .issuance import token_response
 
@@ -76,15 +81,14 @@ class PendingEndpoint:
     def waiting(self, request: PendingRequest, *, waited: bool) -> Reply:
         """The 202 for a request a person has yet to decide (V-31); after a long poll the
         agent may poll again at once."""
-        assert request.code is not None
-        headers = build_challenge(
-            InteractionRequirement(self._interaction_url, request.code),
+        body, headers = waiting_answer(
+            request,
+            interaction_url=self._interaction_url,
             location=self.location(request.id),
             retry_after=0 if waited else self._interval,
             allow_loopback_http=self._loopback,
         )
-        interacting = request.state is PendingState.INTERACTING
-        return Reply(202, {"status": "interacting" if interacting else "pending"}, headers)
+        return Reply(202, body, headers)
 
     def _owned(self, request_id: str, agent: AgentTokenClaims) -> PendingRequest:
         request = self._pending.get(request_id)
@@ -118,14 +122,7 @@ class PendingEndpoint:
     def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:
         """DELETE: end the request; from now on its URL answers 410."""
         self._owned(request_id, agent)
-
-        def cancel(current: PendingRequest) -> PendingRequest | None:
-            if current.reported:
-                return None
-            return replace(current, state=PendingState.CANCELLED, reported=True, result=None)
-
-        if self._pending.update(request_id, cancel) is None:
-            raise Gone("this pending request has already ended")
+        self._pending.cancel(request_id)
 
     def answer(self, request_id: str, agent: AgentTokenClaims, raw_body: bytes) -> NoReturn:
         """POST: an answer to a clarification (V-34). This PS asks none yet, so every POST is

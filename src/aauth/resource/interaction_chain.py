@@ -37,10 +37,15 @@ from ..errors import (
     PendingExpired,
     ServerError,
 )
-from ..headers import InteractionRequirement, build_challenge
 from ..identifiers import agent_provider_of
 from ..metadata import AgentProviderMetadata
-from ..pending import PendingRequest, PendingRequests, PendingState, outcome_error
+from ..pending import (
+    PendingRequest,
+    PendingRequests,
+    PendingState,
+    outcome_error,
+    waiting_answer,
+)
 from .caller import VerifiedCaller
 from .chaining import ChainingClient, Deferred, DownstreamCall, DownstreamError
 
@@ -156,15 +161,14 @@ class ChainedRequests:
         return self._waiting(request, waited=False)
 
     def _waiting(self, request: PendingRequest, *, waited: bool) -> Answer:
-        assert request.code is not None
-        headers = build_challenge(
-            InteractionRequirement(self.interaction_url, request.code),
+        body, headers = waiting_answer(
+            request,
+            interaction_url=self.interaction_url,
             location=self.location(request.id),
             retry_after=0 if waited else self._interval,
             allow_loopback_http=self._loopback,
         )
-        interacting = request.state is PendingState.INTERACTING
-        return Answer(202, {"status": "interacting" if interacting else "pending"}, headers)
+        return Answer(202, body, headers)
 
     def _owned(self, request_id: str, caller: VerifiedCaller) -> PendingRequest:
         request = self.pending.get(request_id)
@@ -228,14 +232,7 @@ class ChainedRequests:
     async def cancel(self, request_id: str, caller: VerifiedCaller) -> None:
         """DELETE on this resource's pending URL: end it here and downstream (410 after)."""
         request = self._owned(request_id, caller)
-
-        def cancel(current: PendingRequest) -> PendingRequest | None:
-            if current.reported:
-                return None
-            return replace(current, state=PendingState.CANCELLED, reported=True, result=None)
-
-        if self.pending.update(request_id, cancel) is None:
-            raise Gone("this pending request has already ended")
+        self.pending.cancel(request_id)
         if not request.state.terminal:
             deferred = Deferred.from_json(request.payload["deferred"])
             await run_async(self.client.cancel(deferred), self._http)
