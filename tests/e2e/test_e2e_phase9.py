@@ -14,7 +14,8 @@ import pytest
 
 from aauth.agent.flow import run_sync
 from aauth.agent.poller import DeferredCallbacks, InteractionPrompt, PollTimeout
-from aauth.demo.consent import person_server_factory
+from aauth.demo.consent import PERSON, person_server_factory
+from aauth.demo.person import Person
 from aauth.demo.world import World, running_world
 from aauth.errors import Gone, PendingAbandoned, PendingDenied
 from aauth.pending import PendingState
@@ -259,3 +260,34 @@ def test_a_restarted_intermediary_loses_nothing(chained: World, open_agent: Agen
         delivered = httpx.get(pending_url, headers=poll)
     assert delivered.status_code == 200, delivered.text
     assert delivered.json()["act"] == [agent.auth.agent_id]
+
+
+def test_rs17_the_person_ends_at_the_agents_callback(
+    chained: World, open_agent: AgentFactory
+) -> None:
+    """The agent may send its person with ``&callback=`` (its provider's published
+    ``callback_endpoint``): the intermediary sends them there when the flow ends; any other
+    callback is refused before anything happens (§H.5)."""
+    world = chained
+    [intermediary] = world.intermediaries
+    person = PersonAtHand(world)
+    callback = f"{world.agent_provider}/callback?session=7"
+    landed: list[httpx.Response] = []
+    refused: list[httpx.Response] = []
+
+    def with_callback(prompt: InteractionPrompt) -> None:
+        with httpx.Client() as browser:
+            evil = httpx.QueryParams({"code": prompt.code, "callback": "http://127.0.0.1:9/x"})
+            refused.append(browser.get(f"{prompt.url}?{evil}"))
+            alice = Person(PERSON, person.password, browser)
+            landed.append(alice.decide(prompt, callback=callback))
+
+    with open_agent(world, person.callbacks) as agent:
+        approved_at(agent, person, intermediary)
+        agent.auth.callbacks = DeferredCallbacks(on_interaction=with_callback)
+        response = agent.request("GET", f"{intermediary}/chained")
+    assert response.status_code == 200, response.text
+    [bad] = refused
+    assert bad.status_code == 400
+    [page] = landed
+    assert str(page.url) == callback  # the agent provider's page (it serves none: 404)

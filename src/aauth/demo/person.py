@@ -35,9 +35,15 @@ class Person:
         self.password = password
         self.client = client
 
-    def decide(self, prompt: InteractionPrompt, decision: str = "approve") -> httpx.Response:
-        """Open the agent's link, sign in when asked, check the code, press the button."""
-        page = self.client.get(prompt.link, follow_redirects=True)
+    def decide(
+        self, prompt: InteractionPrompt, decision: str = "approve", callback: str | None = None
+    ) -> httpx.Response:
+        """Open the agent's link (with the agent's ``callback``, if it gives one), sign in when
+        asked, check the code, press the button; the last page the browser lands on."""
+        link = prompt.link
+        if callback is not None:
+            link += f"&{httpx.QueryParams({'callback': callback})}"
+        page = self.client.get(link, follow_redirects=True)
         expected = prompt.code
         onward = _CONTINUE.search(page.text)
         if onward is not None:  # a resource's page before its person server's

@@ -97,7 +97,12 @@ def running_world(
                 stack,
                 lambda url: create_agent_provider(
                     AgentProviderConfig.load(
-                        {"identifier": url, "agents": agents, "allow_loopback_http": True}
+                        {
+                            "identifier": url,
+                            "agents": agents,
+                            "callback_endpoint": f"{url}/callback",
+                            "allow_loopback_http": True,
+                        }
                     )
                 ),
             )
