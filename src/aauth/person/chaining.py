@@ -11,7 +11,8 @@ token carries a ``sub`` directed at the downstream resource, never the upstream 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from aauth_signing import SignatureError
@@ -60,12 +61,16 @@ class UpstreamTokens:
         *,
         max_depth: int = DEFAULT_MAX_CHAIN_DEPTH,
         allow_loopback_http: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if max_depth < 1:
             raise ValueError("max_depth must be at least 1")
         self._identifier = identifier
         self._tokens = TokenVerifier(
-            key_source, trusted_issuers=(identifier,), allow_loopback_http=allow_loopback_http
+            key_source,
+            trusted_issuers=(identifier,),
+            allow_loopback_http=allow_loopback_http,
+            clock=clock,
         )
         self._subjects = subjects
         self._people = tuple(person.id for person in people)

@@ -115,6 +115,7 @@ class PersonService:
                 config.people,
                 max_depth=config.max_chain_depth,
                 allow_loopback_http=loop,
+                clock=clock,
             ),
             clock=clock,
         )

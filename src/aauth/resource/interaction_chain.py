@@ -299,7 +299,8 @@ class ChainedRequests:
             raise NotFound("there is no such interaction")
         if error is not None:
             state = _STATE_OF_CALLBACK.get(error, PendingState.FAILED)
-            self._end(request.id, state, ServerError(f"the person server reported {error!r}"))
+            reported = ServerError(f"the person server reported {error[:64]!r}")
+            self._end(request.id, state, reported)
         target = request.payload.get("callback")
         if not isinstance(target, str):
             return None
