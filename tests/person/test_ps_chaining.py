@@ -250,3 +250,24 @@ def test_only_the_upstream_person_decides_and_sees_the_chain(world: World) -> No
     assert "id=chain" in page.text
     assert AGENT in page.text
     assert decided.status_code == 200
+
+
+def test_an_intermediary_already_in_the_chain_is_refused(world: World) -> None:
+    """docs → mail → docs again: a loop between resources ends at the PS (403)."""
+    agent, docs = world.agent(), intermediary(world)
+    mail = intermediary(world, OTHER_RESOURCE, "mail")
+    rules = (*RULES, auto("docs.read", resource=RESOURCE))
+
+    async def scenario() -> httpx.Response:
+        async with client(world.app(auto_approve=rules, max_chain_depth=5)) as http:
+            upstream = await upstream_for(world, http, agent)
+            to_mail = (await chained(world, http, docs, upstream)).json()["auth_token"]
+            token = world.resource_token(mail, "docs.read", resource=RESOURCE)
+            back = await request_token(http, mail, token, upstream_token=to_mail)
+            to_docs = claims(back)
+            assert to_docs.act.chain == (docs.sub, AGENT)
+            return await chained(world, http, docs, back.json()["auth_token"])
+
+    refused = run(scenario())
+    assert refused.status_code == 403
+    assert "already appears" in refused.json()["detail"]
