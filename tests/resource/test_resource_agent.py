@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aauth.callbacks import check_callback, with_error
 from aauth.errors import InvalidRequest
@@ -105,3 +107,23 @@ def test_resource_configuration_checks_the_downstream_url() -> None:
 def test_person_server_chain_depth_is_bounded(depth: int) -> None:
     with pytest.raises(ConfigError, match="max_chain_depth"):
         PersonServerConfig(identifier=PS, max_chain_depth=depth)
+
+
+@given(st.text(max_size=300))
+def test_any_callback_text_is_taken_as_is_or_refused_cleanly(text: str) -> None:
+    endpoint = "https://ap.example/callback"
+    try:
+        checked = check_callback(text, endpoint=endpoint, localhost_allowed=True)
+    except InvalidRequest:
+        return
+    assert checked in (None, text)
+
+
+@given(
+    st.sampled_from(["GET", "POST", "DELETE"]),
+    st.from_regex(r"https://[a-z]{1,10}\.example/[a-z/]{0,20}", fullmatch=True),
+    st.one_of(st.none(), st.binary(min_size=1, max_size=200)),
+)
+def test_downstream_calls_round_trip(method: str, url: str, body: bytes | None) -> None:
+    call = DownstreamCall(method, url, body)
+    assert DownstreamCall.from_json(call.to_json()) == call
