@@ -12,12 +12,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from aauth.agent.enrollment import request_agent_token
 from aauth.agent.flow import run_sync
 from aauth.agent.poller import DeferredCallbacks, InteractionPrompt, PollTimeout
+from aauth.agent.signer import AgentSigner
 from aauth.demo.consent import PERSON, person_server_factory
 from aauth.demo.person import Person
 from aauth.demo.world import World, running_world
 from aauth.errors import Gone, PendingAbandoned, PendingDenied
+from aauth.keys import generate_key
 from aauth.pending import PendingState
 from aauth.resource import Deferred
 from aauth.server.resource_server import create_resource_server
@@ -291,3 +294,34 @@ def test_rs17_the_person_ends_at_the_agents_callback(
     assert bad.status_code == 400
     [page] = landed
     assert str(page.url) == callback  # the agent provider's page (it serves none: 404)
+
+
+def test_v32_only_the_agent_and_key_that_asked_may_poll(
+    chained: World, open_agent: AgentFactory
+) -> None:
+    """Another instance of the same agent (its own key and agent token) gets 404 at the
+    intermediary's pending URL, for polls and for DELETE."""
+    world = chained
+    [intermediary] = world.intermediaries
+    person = PersonAtHand(world)
+    prompts: list[InteractionPrompt] = []
+    with open_agent(world, person.callbacks) as agent:
+        approved_at(agent, person, intermediary)
+        agent.auth.callbacks = DeferredCallbacks(on_interaction=prompts.append)
+        agent.deadline(0.5)
+        with pytest.raises(PollTimeout):
+            agent.request("GET", f"{intermediary}/chained")
+    other_key = generate_key()
+    with httpx.Client() as http:
+        other_token = request_agent_token(
+            world.agent_provider,
+            world.extras["enrollment_key"],
+            other_key,
+            http,
+            allow_loopback_http=True,
+        )
+    other = AgentSigner(other_key, other_token)
+    [prompt] = prompts
+    url = prompt.pending_url
+    assert httpx.get(url, headers=other.sign("GET", url)).status_code == 404
+    assert httpx.delete(url, headers=other.sign("DELETE", url)).status_code == 404

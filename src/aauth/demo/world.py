@@ -88,7 +88,7 @@ def running_world(
         world = World(Path(tmp), printer)
         if person_server is not None:
             world.person_server = _start(stack, lambda url: person_server(world, url))
-        enrollment_key = generate_key()
+        enrollment_key = world.extras["enrollment_key"] = generate_key()
         if agent_provider:
             agents = {AGENT_LOCAL: {"enrollment_jkt": thumbprint(enrollment_key)}}
             if world.person_server:
