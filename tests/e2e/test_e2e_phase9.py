@@ -19,7 +19,7 @@ from aauth.agent.signer import AgentSigner
 from aauth.demo.consent import PERSON, person_server_factory
 from aauth.demo.person import Person
 from aauth.demo.world import World, running_world
-from aauth.errors import Gone, PendingAbandoned, PendingDenied
+from aauth.errors import Gone, PendingAbandoned, PendingDenied, ServerError
 from aauth.keys import generate_key
 from aauth.pending import PendingState
 from aauth.resource import Deferred
@@ -325,3 +325,21 @@ def test_v32_only_the_agent_and_key_that_asked_may_poll(
     url = prompt.pending_url
     assert httpx.get(url, headers=other.sign("GET", url)).status_code == 404
     assert httpx.delete(url, headers=other.sign("DELETE", url)).status_code == 404
+
+
+def test_a_second_intermediarys_own_interaction_is_not_relayed(open_agent: AgentFactory) -> None:
+    """Only one intermediary's consent is chained: the first intermediary does not claim the
+    ``interaction`` capability downstream (it could not relay a second interaction), so the
+    next one is told its person is unreachable, and the request ends with a server error
+    rather than a 202 nobody can complete."""
+    with running_world(Recorder(), person_server=person_server_factory(), chained=2) as world:
+        first, _ = world.intermediaries
+        person = PersonAtHand(world)
+        with open_agent(world, person.callbacks) as agent, pytest.raises(ServerError) as ended:
+            agent.request("GET", f"{first}/chained")
+        person.done()
+    assert "user_unreachable" in ended.value.description
+    assert [prompt.url for prompt in person.prompts] == [
+        f"{world.person_server}/interact",
+        f"{first}/interact",
+    ]

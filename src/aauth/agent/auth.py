@@ -42,7 +42,7 @@ from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
 from ..tokens.wire import RESOURCE_DWK
 from .flow import Flow, Sleep
-from .poller import DeferredCallbacks, PollSettings, follow_deferred
+from .poller import DeferredCallbacks, PollSettings, follow_deferred, is_deferred
 from .signer import AgentSigner
 from .token_client import TokenRequest, discover_token_endpoint, request_auth_token
 
@@ -274,7 +274,7 @@ class AgentAuth(httpx.Auth):
         while True:
             response = yield self._signed(request, token, extra)
             assert response is not None
-            if _deferred(response):
+            if is_deferred(response):
                 final = yield from self._follow(response, token)
                 return final
             if response.status_code != 401 or retries == _RETRY_LIMIT:
@@ -375,20 +375,6 @@ def _requirement(response: httpx.Response, loopback: bool) -> object:
         return find_requirement(response.headers.multi_items(), allow_loopback_http=loopback)
     except HeaderError:
         return None
-
-
-def _deferred(response: httpx.Response) -> bool:
-    """An AAuth deferred response (§F.4): a 202 with ``Location`` that says it is pending,
-    by ``AAuth-Requirement`` or its body; any other 202 is the API's own and is returned."""
-    if response.status_code != 202 or "location" not in response.headers:
-        return False
-    if "aauth-requirement" in response.headers:
-        return True
-    try:
-        status = json.loads(response.content).get("status")
-    except (ValueError, RecursionError, AttributeError):
-        return False
-    return status in ("pending", "interacting")
 
 
 def _required_input(response: httpx.Response) -> tuple[str, ...]:

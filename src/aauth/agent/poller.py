@@ -38,6 +38,7 @@ __all__ = [
     "PollTimeout",
     "RequestSigner",
     "follow_deferred",
+    "is_deferred",
     "pending_location",
     "terminal_error",
 ]
@@ -152,6 +153,17 @@ def _requirement(response: httpx.Response, settings: PollSettings) -> Requiremen
         )
     except HeaderError:
         return None
+
+
+def is_deferred(response: httpx.Response) -> bool:
+    """An AAuth deferred response (§F.4): a 202 with ``Location`` that says it is pending,
+    by ``AAuth-Requirement`` or its body; any other 202 is an API's own answer."""
+    if response.status_code != 202 or "location" not in response.headers:
+        return False
+    if "aauth-requirement" in response.headers:
+        return True
+    status = _body(response).get("status")
+    return status in ("pending", "interacting")
 
 
 def pending_location(response: httpx.Response) -> str:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..agent.flow import Flow
-from ..agent.poller import pending_location, terminal_error
+from ..agent.poller import is_deferred, pending_location, terminal_error
 from ..agent.token_client import (
     TokenRequest,
     discover_token_endpoint,
@@ -252,9 +252,15 @@ class ChainingClient:
 
 
 def _checked(response: httpx.Response) -> httpx.Response:
-    """A downstream answer the caller may see: any 2xx; anything else is an error here."""
+    """A downstream answer the caller may see: any 2xx; anything else is an error here.
+
+    A downstream resource that defers to a person of its own (its own interaction chaining)
+    is not relayed a second time: only one intermediary's interaction is chained.
+    """
+    where = response.request.url.copy_with(query=None)
+    if is_deferred(response):
+        raise DownstreamError(f"{where} asks for an interaction of its own; not relayed")
     if 200 <= response.status_code < 300:
         return response
-    where = response.request.url.copy_with(query=None)
     raise DownstreamError(f"{where} answered HTTP {response.status_code}: {_body(response)}")
 
