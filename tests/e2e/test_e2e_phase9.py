@@ -79,6 +79,12 @@ def test_rs20_the_agent_gets_the_intermediarys_own_202_and_then_the_result(
     assert answer["subject"] != upstream_sub
     trail = log.trail()
     start = trail.index(("GET", f"{intermediary}/chained", 202))
+    deferred = log.responses[start].headers
+    # V-31: the intermediary's own 202 is complete, and names nothing of the person server.
+    assert deferred["location"] == chained_prompt.pending_url
+    assert deferred["retry-after"].isdigit()
+    assert deferred["cache-control"] == "no-store"
+    assert world.person_server not in str(deferred)
     assert_long_polls(trail[start + 1 :], chained_prompt.pending_url, 200)
     assert poll_once(world, chained_prompt.pending_url).status_code == 410  # reported once
 
