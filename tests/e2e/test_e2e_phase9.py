@@ -349,3 +349,25 @@ def test_a_second_intermediarys_own_interaction_is_not_relayed(open_agent: Agent
         f"{world.person_server}/interact",
         f"{first}/interact",
     ]
+
+
+def test_an_unreachable_person_server_keeps_the_chained_request_pending(
+    chained: World, open_agent: AgentFactory
+) -> None:
+    world = chained
+    [intermediary] = world.intermediaries
+    person = PersonAtHand(world)
+    with open_agent(world, person.callbacks) as agent:
+        approved_at(agent, person, intermediary)
+        token = agent.auth.cache.get(intermediary)
+    assert token is not None
+    url = f"{intermediary}/chained"
+    headers = {"AAuth-Capabilities": "interaction"}
+    headers.update(world.signer.sign("GET", url, headers, token=token))
+    deferred = httpx.get(url, headers=headers)
+    assert deferred.status_code == 202
+    world.servers[world.person_server].stop()
+    pending_url = deferred.headers["location"]
+    poll = httpx.get(pending_url, headers=world.signer.sign("GET", pending_url, token=token))
+    assert poll.status_code == 202  # still pending: nothing is lost while the PS is away
+    assert poll.json() == {"status": "pending"}

@@ -36,8 +36,8 @@ class World:
     ``intermediaries`` are resources that call onward (call chaining): the first is the one
     the agent calls, each forwards ``/chained`` to the next, the last to ``resource``'s
     ``/data``; they keep their state and keys in ``directory``. ``apps`` and ``configs``
-    hold each resource's ASGI app and configuration by URL, ``servers`` the intermediaries'
-    running servers (to stop one).
+    hold each resource's ASGI app and configuration by URL, ``servers`` every participant's
+    running server (to stop one).
     """
 
     directory: Path
@@ -62,8 +62,9 @@ class World:
         return httpx.Client(event_hooks={"response": [self.printer.exchange]}, **options)
 
 
-def _start(stack: contextlib.ExitStack, factory: Callable[[str], Any]) -> str:
+def _start(stack: contextlib.ExitStack, world: World, factory: Callable[[str], Any]) -> str:
     server = stack.enter_context(RunningServer.with_own_url(factory))
+    world.servers[server.url] = server
     return server.url
 
 
@@ -87,7 +88,7 @@ def running_world(
     with tempfile.TemporaryDirectory(prefix="aauth-demo-") as tmp, contextlib.ExitStack() as stack:
         world = World(Path(tmp), printer)
         if person_server is not None:
-            world.person_server = _start(stack, lambda url: person_server(world, url))
+            world.person_server = _start(stack, world, lambda url: person_server(world, url))
         enrollment_key = world.extras["enrollment_key"] = generate_key()
         if agent_provider:
             agents = {AGENT_LOCAL: {"enrollment_jkt": thumbprint(enrollment_key)}}
@@ -95,6 +96,7 @@ def running_world(
                 agents[AGENT_LOCAL]["ps"] = world.person_server
             world.agent_provider = _start(
                 stack,
+                world,
                 lambda url: create_agent_provider(
                     AgentProviderConfig.load(
                         {
@@ -136,12 +138,10 @@ def running_world(
 
             return build
 
-        world.resource = _start(stack, resource("Demo data API", None))
+        world.resource = _start(stack, world, resource("Demo data API", None))
         downstream = f"{world.resource}/data"
         for hop in range(chained, 0, -1):
-            server = RunningServer.with_own_url(resource(f"Demo intermediary {hop}", downstream))
-            url = stack.enter_context(server).url
-            world.servers[url] = server
+            url = _start(stack, world, resource(f"Demo intermediary {hop}", downstream))
             world.intermediaries.insert(0, url)
             downstream = f"{url}/chained"
         if agent_provider:
