@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -46,6 +48,7 @@ from .pages import interstitial_page, message_page, page_headers
 __all__ = ["ResourceChaining"]
 
 _MAX_WAIT = 60
+PURGE_INTERVAL = 600.0
 CODE_FAILURES = 10
 FAILURE_WINDOW = 600.0
 _TITLES = {"invalid_code": "This code cannot be used", "expired": "This request has expired"}
@@ -69,6 +72,7 @@ class ResourceChaining:
     http: httpx.AsyncClient
     store: SQLiteStore
     code_failures: FailureLimiter
+    _purging: asyncio.Task[None] | None = None
 
     @classmethod
     def create(
@@ -111,7 +115,21 @@ class ResourceChaining:
         failures = FailureLimiter(store, "code", limit=CODE_FAILURES, window=FAILURE_WINDOW)
         return cls(config, agent, chained, http, store, failures)
 
+    def start(self) -> None:
+        """Begin removing expired records every ten minutes, so the store stays bounded."""
+
+        async def purge() -> None:
+            while True:
+                self.store.purge_expired()
+                await asyncio.sleep(PURGE_INTERVAL)
+
+        self._purging = asyncio.create_task(purge())
+
     async def close(self) -> None:
+        if self._purging is not None:
+            self._purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purging
         await self.http.aclose()
         self.store.close()
 

@@ -189,6 +189,8 @@ def create_resource_server(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if chaining is not None:
+            chaining.start()
         yield
         if chaining is not None:
             await chaining.close()
