@@ -35,11 +35,18 @@ __all__ = ["RedisSignal", "RedisStore"]
 
 _log = logging.getLogger("aauth.store")
 
-# KEYS[1] record; ARGV: value, expires_at ("" = none), expires_ms ("" = none)
+# KEYS[1] record; ARGV: value, expires_at ("" = none), expires_ms ("" = none), now.
+# A record still in Redis but past its own expires_at (clocks differ) counts as absent.
 _CREATE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'value', ARGV[1], 'version', 1, 'expires_at', ARGV[2])
-if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+local old = redis.call('HMGET', KEYS[1], 'version', 'expires_at')
+local version = 1
+if old[1] then
+  if not old[2] or old[2] == '' or tonumber(old[2]) > tonumber(ARGV[4]) then return 0 end
+  version = tonumber(old[1]) + 1
+end
+redis.call('HSET', KEYS[1], 'value', ARGV[1], 'version', version, 'expires_at', ARGV[2])
+if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+else redis.call('PERSIST', KEYS[1]) end
 return 1
 """
 
@@ -137,8 +144,11 @@ class RedisStore:
             return True
         data = json.dumps(value, separators=(",", ":"))
         try:
-            return bool(self._create(keys=[self._key(namespace, key)],
-                                     args=[data, *self._expiry(expires_at)]))
+            created = self._create(
+                keys=[self._key(namespace, key)],
+                args=[data, *self._expiry(expires_at), repr(self._clock())],
+            )
+            return bool(created)
         except RedisError as exc:
             raise _unavailable(exc) from None
 
