@@ -17,10 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from aauth.server.config import ResourceServerConfig
 from aauth.server.person_server import create_person_server
 from aauth.server.resource_server import create_resource_server
+from aauth.server.running import RunningServer
 from aauth.store.redis import RedisStore
 
 from ..person.conftest import (
@@ -29,7 +31,7 @@ from ..person.conftest import (
     client,
     decide,
     interaction_of,
-    live_servers,
+    neighbours,
     open_consent,
     request_token,
     sign_in,
@@ -91,9 +93,14 @@ def test_kill_9_of_one_instance_mid_flow_the_other_finishes_it(
     redis_server: Any, tmp_path: Path
 ) -> None:
     url = redis_server.fresh_url()
-    world, neighbour_server, _ = live_servers()
     port_a, port_b = free_port(), free_port()
-    world.ps = f"http://127.0.0.1:{port_a}"
+    world = World(ps=f"http://127.0.0.1:{port_a}", loopback=True)
+
+    def neighbour_app(own_url: str) -> Starlette:
+        world.ap, world.resources = own_url, (own_url,)
+        return neighbours(world)
+
+    neighbour_server = RunningServer.with_own_url(neighbour_app)
     config = tmp_path / "ps.json"
     config.write_text(
         json.dumps(
@@ -203,7 +210,7 @@ def test_resource_refuses_a_replay_after_a_restart(
         app = create_resource_server(config)  # a new instance each time, same store
 
         async def post() -> int:
-            async with client(app, "https://api.example") as http:
+            async with app.router.lifespan_context(app), client(app, "https://api.example") as http:
                 response = await http.post(url, content=body, headers={
                     "content-type": "application/json", **headers})
                 return response.status_code

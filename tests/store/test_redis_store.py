@@ -30,6 +30,27 @@ def url(redis_server: Any) -> str:
     return fresh
 
 
+@pytest.fixture(autouse=True)
+def _close_stores(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Close every store and raw client a test opens (unclosed sockets are errors here)."""
+    opened: list[Any] = []
+    store_from_url, raw_from_url = RedisStore.from_url.__func__, redis.Redis.from_url.__func__
+
+    def store(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(store_from_url(cls, *args, **kwargs))
+        return opened[-1]
+
+    def raw(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(raw_from_url(cls, *args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(RedisStore, "from_url", classmethod(store))
+    monkeypatch.setattr(redis.Redis, "from_url", classmethod(raw))
+    yield
+    for item in reversed(opened):
+        item.close()
+
+
 def test_open_store_picks_redis_for_a_redis_url(url: str) -> None:
     store = open_store(url)
     assert isinstance(store, RedisStore)

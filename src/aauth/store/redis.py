@@ -182,6 +182,7 @@ class RedisStore:
         return 0
 
     def close(self) -> None:
+        self.signal.close()
         self._client.close()
 
 
@@ -212,6 +213,15 @@ class RedisSignal(LocalSignal):
         except RedisError as exc:
             # The write itself succeeded; other instances see it at their waiters' deadline.
             _log.warning("could not publish a wake-up on Redis: %s", exc)
+
+    def close(self) -> None:
+        if self._listener is not None and not self._listener.done():
+            loop = self._listener.get_loop()
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self._listener.cancel)
+        if self._publisher is not None:
+            self._publisher.close()
+            self._publisher = None
 
     @contextlib.asynccontextmanager
     async def subscription(self, topic: str) -> AsyncIterator[asyncio.Event]:
