@@ -41,6 +41,26 @@ from ..person.conftest import (
 from ..person.test_ps_restart import free_port
 
 
+def serve_process(args: list[str], port: int, logs: Path) -> subprocess.Popen[bytes]:
+    """``aauth serve ARGS --port PORT`` as a process of its own, once it answers."""
+    log_file = logs / f"serve-{port}.log"
+    command = [sys.executable, "-m", "aauth.cli", "serve", *args, "--port", str(port)]
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=log)
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(log_file.read_text())
+        try:
+            jwks = f"http://127.0.0.1:{port}/.well-known/jwks.json"
+            return httpx.get(jwks, timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_until(ready, timeout=30)
+    return process
+
+
 @pytest.fixture
 def own_redis(redis_server: Any, tmp_path: Path) -> Any:
     """A redis-server of this test's own, to kill without disturbing the others."""
@@ -116,22 +136,7 @@ def test_kill_9_of_one_instance_mid_flow_the_other_finishes_it(
     )
 
     def start(port: int) -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-m", "aauth.cli", "serve", "person", "--config",
-                   str(config), "--port", str(port)]
-        with (tmp_path / f"ps-{port}.log").open("ab") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=log)
-
-        def ready() -> bool:
-            if process.poll() is not None:
-                raise RuntimeError((tmp_path / f"ps-{port}.log").read_text())
-            try:
-                jwks = f"http://127.0.0.1:{port}/.well-known/jwks.json"
-                return httpx.get(jwks, timeout=1).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until(ready, timeout=30)
-        return process
+        return serve_process(["person", "--config", str(config)], port, tmp_path)
 
     with neighbour_server:
         a = start(port_a)

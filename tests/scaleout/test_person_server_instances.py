@@ -35,6 +35,7 @@ class Pair:
     """Instances A and B of one person server, each on its own RedisStore."""
 
     def __init__(self, world: World, url: str, key_file: Path) -> None:
+        self.url = url
         self.stores = (RedisStore.from_url(url), RedisStore.from_url(url))
         config = world.config(key_file=str(key_file), max_wait=20)
         self.a, self.b = (
@@ -155,3 +156,38 @@ def test_fifty_concurrent_polls_across_both_instances_deliver_exactly_once(
         store.close()
     assert statuses.count(200) == 1, statuses
     assert statuses.count(410) == 49, statuses
+
+
+PERMANENT = {
+    "aauth:agent-binding:": "an agent stays bound to its person (PS-28) until unbound",
+    "aauth:person-server:": "the secret behind pairwise subjects must outlive every token",
+}
+
+
+def test_every_key_a_flow_leaves_expires_unless_it_is_permanent_by_design(
+    world: World, pair: Pair, redis_server: Any
+) -> None:
+    """Nothing grows without bound: pending requests, codes, sessions, consents, replay
+    entries and failure counters all carry a Redis TTL."""
+    import redis
+
+    agent = world.agent()
+
+    async def scenario() -> None:
+        async with client(pair.a) as http:
+            first = await request_token(http, agent, world.resource_token(agent))
+            url, code = interaction_of(first)
+            wrong = {"username": "alice", "password": "wrong", "next": "/interact"}
+            await http.post("/login", data=wrong)  # leaves a failure counter behind
+            await sign_in(http, "alice", ALICE_PASSWORD)
+            await decide(http, await open_consent(http, url, code))
+            assert (await signed(http, agent, "GET", first.headers["location"])).status_code == 200
+
+    asyncio.run(scenario())
+    raw = redis.Redis.from_url(pair.url, decode_responses=True)
+    keys = raw.keys("aauth:*")
+    namespaces = {key.rsplit(":", 1)[0] for key in keys}
+    assert {"aauth:pending", "aauth:session", "aauth:replay"} <= namespaces, namespaces
+    forever = [key for key in keys if raw.ttl(key) == -1]
+    raw.close()
+    assert all(key.startswith(tuple(PERMANENT)) for key in forever), forever
