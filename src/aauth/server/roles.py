@@ -49,6 +49,7 @@ def _dev_config(settings: ServeSettings) -> dict[str, Any]:
 
 
 def _store_location(settings: ServeSettings) -> str | None:
+    """``--store``, else ``$AAUTH_STORE``, else ``--db``; None: the configuration decides."""
     return settings.store or os.environ.get(STORE_ENV) or settings.db
 
 
@@ -76,11 +77,9 @@ def _person(settings: ServeSettings) -> Any:
     if settings.config is None:
         raise ValueError("the person server needs a --config naming its people")
     config = PersonServerConfig.load(settings.config)
-    if settings.db is not None:
-        config = config.with_db(settings.db)
-    store = settings.store or os.environ.get(STORE_ENV)
-    if store is not None:
-        config = config.with_store(store)
+    location = _store_location(settings)
+    if location is not None:
+        config = config.with_store(location)
     return create_person_server(config)
 
 
