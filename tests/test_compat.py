@@ -158,3 +158,35 @@ def test_challenge_headers_today_and_legacy() -> None:
         aauth.build_agent_auth_challenge()
     with pytest.raises(HeaderError):
         aauth.parse_agent_auth_header("garbage ;;")
+
+
+def test_rs09_legacy_verifier_without_trusted_auth_servers_trusts_no_issuer(
+    world: dict[str, Any],
+) -> None:
+    """RS-09, §H.4 (issue 9 item 2): ``RequestVerifier(authorities, fetcher)`` without
+    ``trusted_auth_servers`` must not accept an auth token just because the fetcher returns
+    its issuer's keys; naming the issuer admits it."""
+    auth_token = aauth.create_auth_token(
+        PS,
+        RESOURCE,
+        AGENT,
+        world["agent_jwk"],
+        "data.read",
+        world["ps_private"],
+        "ps-1",
+        dwk="aauth-person.json",
+    )
+    signer = aauth.AgentRequestSigner(world["agent_private"], AGENT, world["agent_token"])
+    headers = signer.sign_request("GET", f"{RESOURCE}/data", {}, None, token=auth_token)
+    untrusting = aauth.RequestVerifier(["resource.example"], world["fetcher"], resource_id=RESOURCE)
+    refused = untrusting.verify_request("GET", f"{RESOURCE}/data", headers, None)
+    assert not refused.valid
+    assert refused.error_code == "invalid_jwt"
+    empty = aauth.RequestVerifier(
+        ["resource.example"], world["fetcher"], resource_id=RESOURCE, trusted_auth_servers=[]
+    )
+    assert not empty.verify_request("GET", f"{RESOURCE}/data", headers, None).valid
+    trusting = aauth.RequestVerifier(
+        ["resource.example"], world["fetcher"], resource_id=RESOURCE, trusted_auth_servers=[PS]
+    )
+    assert trusting.verify_request("GET", f"{RESOURCE}/data", headers, None).valid

@@ -45,7 +45,9 @@ def _compat_policy(
     trusted_auth_servers: Sequence[str] | None,
 ) -> ResourcePolicy:
     """The policy behind ``RequestVerifier(canonical_authorities, jwks_fetcher)``: every
-    scheme, identity optional, the fetcher as trust anchor."""
+    scheme, identity optional. Auth tokens are accepted only from ``trusted_auth_servers``;
+    without it no issuer is trusted (RS-09, §H.4: fail closed, never "any issuer whose keys
+    the fetcher returns")."""
     authorities = tuple(a.lower() for a in canonical_authorities)
     if not authorities:
         raise ValueError("canonical_authorities must name at least one authority")
@@ -54,7 +56,7 @@ def _compat_policy(
         canonical_authorities=authorities,
         accepted_schemes=("jwt", "hwk", "jwks_uri"),
         require_identity=False,
-        trusted_issuers=None if trusted_auth_servers is None else tuple(trusted_auth_servers),
+        trusted_issuers=tuple(trusted_auth_servers or ()),
         allow_loopback_http=True,
     )
 
