@@ -115,6 +115,8 @@ class _Api:
             raise ExpiredAgentToken(f"agent token: {exc.description}") from None
         except (InvalidJWT, UnknownKey, IssuerMissing, IssuerMismatch) as exc:
             raise InvalidAgentToken(f"agent token: {exc.description}") from None
+        except SignatureError:
+            raise
         except AAuthError as exc:
             raise InvalidAgentToken(f"cannot verify the agent token: {exc.description}") from None
         outcome = await self.service.token_endpoint.request(agent, jkt, body)
