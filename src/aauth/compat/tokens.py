@@ -129,13 +129,13 @@ def create_auth_token(
     written as protocol-10's ``{"agent": …}`` (B02/B03)."""
     if not agent:
         raise TokenError("'agent' claim is required in auth token", token_type=AUTH_JWT_TYP)
+    if not isinstance(act, Mapping):
+        raise TokenError("'act' must be an object such as {'agent': ...}", token_type=AUTH_JWT_TYP)
     if not scope and not sub:
         raise TokenError(
             "At least one of 'sub' or 'scope' must be present in auth token",
             token_type=AUTH_JWT_TYP,
         )
-    if not isinstance(act, Mapping):
-        raise TokenError("'act' must be an object such as {'agent': ...}", token_type=AUTH_JWT_TYP)
     iat, expiry = _times(exp, 3600)
     claims = {
         "iss": iss,
