@@ -152,6 +152,9 @@ class ChallengeBuilder:
         self.resource_private_key = resource_private_key
         self.resource_kid = resource_kid
         self.auth_server = auth_server
+        self._issuer = LegacyResourceTokenIssuer(
+            resource_id, resource_private_key, resource_kid, auth_server
+        )
 
     def build_challenge(
         self,
@@ -172,16 +175,7 @@ class ChallengeBuilder:
                 raise ChallengeError(
                     "agent_id, agent_public_key, and scope required for auth-token challenge"
                 )
-            jkt = calculate_jwk_thumbprint(public_key_to_jwk(agent_public_key))
-            token = create_resource_token(
-                self.resource_id,
-                self.auth_server,
-                agent_id,
-                jkt,
-                scope,
-                self.resource_private_key,
-                self.resource_kid,
-            )
+            token = self._issuer.issue_token(agent_id, agent_public_key, scope)
             return REQUIREMENT_HEADER, build_auth_token_requirement(token)
         if require_identity:
             return REQUIREMENT_HEADER, build_identity_requirement()

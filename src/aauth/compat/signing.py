@@ -13,7 +13,7 @@ import time
 from binascii import b2a_base64
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from aauth_signing import (
     HttpRequest,
@@ -287,15 +287,25 @@ def build_signature_input_header(
     return f"{label}=({inner});created={stamp}"
 
 
+T = TypeVar("T")
+
+
+def _members(parse: Callable[[str], dict[str, T]], header_value: str, field: str) -> dict[str, T]:
+    """The members of a signature field; ValueError (0.3's error) when it has none or is
+    malformed."""
+    try:
+        members = parse(header_value)
+    except SignatureError as exc:
+        raise ValueError(f"Invalid {field} format: {header_value}") from exc
+    if not members:
+        raise ValueError(f"Invalid {field} format: {header_value}")
+    return members
+
+
 def parse_signature_input(header_value: str) -> tuple[list[str], dict[str, Any]]:
     """The first member's covered component names and parameters (values as text, as
     0.3 returned them); ValueError when malformed."""
-    try:
-        parsed = _parse_signature_input(header_value)
-    except SignatureError as exc:
-        raise ValueError(f"Invalid Signature-Input format: {header_value}") from exc
-    if not parsed:
-        raise ValueError(f"Invalid Signature-Input format: {header_value}")
+    parsed = _members(_parse_signature_input, header_value, "Signature-Input")
     params = next(iter(parsed.values()))[0]
     names = [component.name for component in params.components]
     values = {
@@ -312,12 +322,7 @@ def build_signature_header(signature_bytes: bytes, label: str = "sig") -> str:
 
 def parse_signature(header_value: str, label: str | None = None) -> bytes:
     """The signature bytes of ``label`` (default: the first member); ValueError otherwise."""
-    try:
-        members = _parse_signature(header_value)
-    except SignatureError as exc:
-        raise ValueError(f"Invalid Signature format: {header_value}") from exc
-    if not members:
-        raise ValueError(f"Invalid Signature format: {header_value}")
+    members = _members(_parse_signature, header_value, "Signature")
     if label is None:
         return next(iter(members.values()))
     if label not in members:
