@@ -1,9 +1,10 @@
 """The aauth 0.3 API against the typed API it wraps, for an ``hwk`` GET (issue 10).
 
 Prints µs per operation (best of several alternating repeats) and the ratios
-``aauth.sign_request / RequestSigner.sign`` and ``aauth.verify_signature /
-aauth_signing.verify_request``; the target for both is ≤ 1.15 and the exit status is 1 when
-either is above it. Both sides sign with the same key and verify the same signed requests
+``aauth.sign_request / RequestSigner.sign``, ``AgentRequestSigner.sign_request /
+AgentSigner.sign`` (``jwt`` scheme) and ``aauth.verify_signature /
+aauth_signing.verify_request``; the target for each is ≤ 1.15 and the exit status is 1 when
+any is above it. Both sides sign with the same key and verify the same signed requests
 (64 paths; each call builds its request object, as a server does per request), so the ratio is the
 wrappers' own cost: the key conversion, ``hwk`` member and components are built once per
 key object, not per call.
@@ -20,6 +21,7 @@ from aauth_signing import verify_request as typed_verify_request
 from timing import alternating, report
 
 import aauth
+from aauth import AgentSigner
 
 PATHS = 64
 REPEATS = 15
@@ -43,6 +45,23 @@ def main() -> int:
         for uri in targets:
             typed_signer.sign("GET", uri)
 
+    agent_token = aauth.issue_agent_token(
+        SigningKey.generate("Ed25519"),
+        iss="https://agent.example",
+        sub="aauth:bench@agent.example",
+        cnf_jwk=key.public_key(),
+    )
+    compat_agent = aauth.AgentRequestSigner(private, agent_token=agent_token)
+    typed_agent = AgentSigner(key, agent_token)
+
+    def agent_compat() -> None:
+        for uri in targets:
+            compat_agent.sign_request("GET", uri, {}, None, "jwt")
+
+    def agent_typed() -> None:
+        for uri in targets:
+            typed_agent.sign("GET", uri)
+
     signed = [(uri, typed_signer.sign("GET", uri)) for uri in targets]
     policy = VerificationPolicy.generic(accepted_schemes=("hwk",))
 
@@ -62,6 +81,10 @@ def main() -> int:
         (
             "0.3 sign_request vs RequestSigner.sign",
             *alternating(sign_compat, sign_typed, NUMBER, repeats=REPEATS),
+        ),
+        (
+            "0.3 AgentRequestSigner vs AgentSigner (jwt)",
+            *alternating(agent_compat, agent_typed, NUMBER, repeats=REPEATS),
         ),
         (
             "0.3 verify_signature vs verify_request",

@@ -103,5 +103,8 @@ def test_no_warning_by_default_and_an_opt_in_deprecation_warning() -> None:
     try:
         with pytest.warns(DeprecationWarning, match="migration"):
             aauth.sign_request  # noqa: B018
+        for name, args in LEGACY_CALLS.items():
+            with pytest.warns(DeprecationWarning, match=f"aauth.{name}"):
+                getattr(aauth, name)(*args)
     finally:
         aauth.compat.warn_on_use(False)

@@ -20,7 +20,7 @@ import os
 import warnings
 from typing import Any
 
-__all__ = ["NAMES", "resolve", "warn_on_use"]
+__all__ = ["NAMES", "resolve", "warn_legacy_call", "warn_on_use"]
 
 _MODULES: dict[str, str] = {
     "errors": """
@@ -78,15 +78,25 @@ def warn_on_use(enabled: bool = True) -> None:
     _warn = enabled
 
 
+def _deprecated(what: str, stacklevel: int) -> None:
+    warnings.warn(
+        f"{what} is the aauth 0.3 API; see docs/migration.md for its typed replacement",
+        DeprecationWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def warn_legacy_call(name: str) -> None:
+    """For the shared names: a 0.3-style call of ``aauth.<name>(…)`` (when switched on)."""
+    if _warn:
+        _deprecated(f"aauth.{name}(...) called with 0.3 arguments", 3)
+
+
 def resolve(name: str) -> Any:
     """The 0.3 object called ``name``; AttributeError for a name 0.3 did not export."""
     module = NAMES.get(name)
     if module is None:
         raise AttributeError(f"module 'aauth' has no attribute {name!r}")
     if _warn:
-        warnings.warn(
-            f"aauth.{name} is the aauth 0.3 API; see docs/migration.md for its typed replacement",
-            DeprecationWarning,
-            stacklevel=3,
-        )
+        _deprecated(f"aauth.{name}", 3)
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)

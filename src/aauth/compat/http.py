@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..resource.dependency import AAuthRequest
+from . import warn_legacy_call
 
 __all__ = ["AAuthResponse", "LegacyAAuthRequest", "is_legacy_request_call"]
 
@@ -55,6 +56,7 @@ class LegacyAAuthRequest(AAuthRequest):
         headers: dict[str, str] | None = None,
         body: bytes | None = None,
     ) -> None:
+        warn_legacy_call("AAuthRequest")
         # The typed base is a frozen dataclass; 0.3's request was a plain mutable object.
         set_ = object.__setattr__
         set_(self, "method", method.upper())

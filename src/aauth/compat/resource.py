@@ -22,6 +22,7 @@ from ..keysource import FetcherKeySource, StaticKeySource
 from ..resource.challenge import ResourceTokenIssuer
 from ..resource.policy import ResourcePolicy
 from ..resource.verifier import RequestVerifier
+from . import warn_legacy_call
 from .errors import ChallengeError, TokenError
 from .headers import (
     build_auth_token_requirement,
@@ -49,6 +50,7 @@ class LegacyRequestVerifier(RequestVerifier):
         jwks_fetcher: Callable[..., Any] | None = None,
         trusted_auth_servers: list[str] | None = None,
     ) -> None:
+        warn_legacy_call("RequestVerifier")
         authorities = tuple(_authority(a) for a in canonical_authorities)
         if not authorities:
             raise ValueError("canonical_authorities must name at least one authority")
@@ -115,6 +117,7 @@ class LegacyResourceTokenIssuer(ResourceTokenIssuer):
     def __init__(
         self, resource_id: str, resource_private_key: Any, resource_kid: str, auth_server: str
     ) -> None:
+        warn_legacy_call("ResourceTokenIssuer")
         keys = KeySet({resource_kid: signing_key(resource_private_key)}, resource_kid)
         super().__init__(resource_id, keys, access_server=auth_server, allow_loopback_http=True)
         self.resource_id = resource_id

@@ -205,7 +205,8 @@ _FETCHER_RESOLVERS: PerKey[Callable[..., Any], TokenKeyResolver] = PerKey(
 
 
 def _resolver(keys: FetcherKeySource | StaticKeySource) -> TokenKeyResolver:
-    tokens = TokenVerifier(keys, trusted_issuers=None, allow_eddsa=True)
+    # No token cache: as in 0.3, the caller's fetcher is consulted on every call.
+    tokens = TokenVerifier(keys, trusted_issuers=None, allow_eddsa=True, cache_size=0)
     return TokenKeyResolver(keys, tokens, audience=None, accepted=_POLICY.accepted_schemes)
 
 
