@@ -86,7 +86,7 @@ class LegacyRequestVerifier(RequestVerifier):
         ``{"valid": False, "error", "error_code"}``; never raises for a bad request."""
         policy = self.policy.with_(require_auth_token=require_auth_token)
         try:
-            request = HttpRequest(method, target_uri, dict(headers), body)
+            request = HttpRequest(method, target_uri, dict(headers or {}), body)
             caller = self.verify(request, policy)
         except (SignatureError, AAuthError) as exc:
             return {"valid": False, "error": exc.description, "error_code": exc.code}
