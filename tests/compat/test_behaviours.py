@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from aauth_signing import InvalidSignature, SigningKey, jwk_from_public_key
+from aauth_signing import HttpRequest, InvalidSignature, SigningKey, jwk_from_public_key
 
 import aauth
 from aauth import jwt
@@ -377,3 +377,20 @@ def test_sign_request_does_not_mutate_and_reports_bad_input(world: World) -> Non
         aauth.sign_request("GET", URL, {}, None, world.agent, sig_scheme="nope")
     with pytest.raises(aauth.SignatureError, match="jwt"):
         aauth.sign_request("GET", URL, {}, None, world.agent, sig_scheme="jwt")
+
+
+def test_typed_verifier_refuses_url_form_agents_unless_legacy(world: World) -> None:
+    url_agent = "https://agent.example"
+    token = world.auth_token(agent=url_agent)
+    headers = aauth.sign_request("GET", URL, {}, None, world.agent, "jwt", jwt=token)
+    request = HttpRequest("GET", URL, headers)
+    policy = aauth.ResourcePolicy(RESOURCE, trusted_issuers=(PS,), require_identity=False)
+    keys = StaticKeySource(world.jwks)
+    with pytest.raises(aauth.SignatureError) as refused:
+        aauth.RequestVerifier(policy, keys).verify(request)
+    assert refused.value.code == "invalid_jwt"
+    legacy = aauth.RequestVerifier(policy.with_(allow_legacy=True), keys)
+    assert legacy.verify(request).agent_id == url_agent
+    # and the 0.3 verifier, whose legacy switch is on
+    verifier = aauth.RequestVerifier(["resource.example"], world.fetcher, [PS])
+    assert verifier.verify_request("GET", URL, headers, None)["agent_id"] == url_agent
