@@ -108,3 +108,19 @@ def test_no_warning_by_default_and_an_opt_in_deprecation_warning() -> None:
                 getattr(aauth, name)(*args)
     finally:
         aauth.compat.warn_on_use(False)
+
+
+def test_the_compat_package_is_the_one_entry_point() -> None:
+    from aauth.compat import create_auth_token, sign_request
+
+    assert sign_request is aauth.sign_request
+    assert create_auth_token is aauth.create_auth_token
+    assert set(aauth.compat.NAMES) | {
+        "AAuthError",
+        "SignatureError",
+        "AAuthRequest",
+        "RequestVerifier",
+        "ResourceTokenIssuer",
+    } == {row[0] for row in ROWS}
+    with pytest.raises(AttributeError):
+        aauth.compat.no_such_name  # noqa: B018

@@ -100,3 +100,11 @@ def resolve(name: str) -> Any:
     if _warn:
         _deprecated(f"aauth.{name}", 3)
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __getattr__(name: str) -> Any:
+    """``from aauth.compat import sign_request`` works as ``from aauth import …`` does."""
+    module = NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
