@@ -187,7 +187,9 @@ class _Step:
                     require = require or parsed["requirement"]
                     code = code or parsed["code"]
                     if require == "interaction" and code and parsed["url"] and attempt == 0:
-                        self.interaction = (f"{parsed['url']}?code={code}", code)
+                        url = parsed["url"]
+                        separator = "&" if "?" in url else "?"
+                        self.interaction = (f"{url}{separator}code={code}", code)
                 except ChallengeError:
                     pass
             if self.interaction is None and require == "interaction" and code and attempt == 0:
