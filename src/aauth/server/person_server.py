@@ -115,8 +115,8 @@ class _Api:
             raise ExpiredAgentToken(f"agent token: {exc.description}") from None
         except (InvalidJWT, UnknownKey, IssuerMissing, IssuerMismatch) as exc:
             raise InvalidAgentToken(f"agent token: {exc.description}") from None
-        except StoreUnavailable:
-            raise  # the replay guard could not be consulted: 503, not the agent's fault
+        except (SignatureError, StoreUnavailable):
+            raise  # a signature failure stays one; a store outage is 503, not the agent's fault
         except AAuthError as exc:
             raise InvalidAgentToken(f"cannot verify the agent token: {exc.description}") from None
         outcome = await self.service.token_endpoint.request(agent, jkt, body)
