@@ -100,7 +100,9 @@ class AgentAuth(httpx.Auth):
     ``justification`` is shown to the person at consent. ``capabilities`` (sent as
     ``AAuth-Capabilities`` and in token requests) default to what the callbacks can do.
     ``event_hooks`` are installed on the client that talks to the person server (e.g. to log
-    that exchange too).
+    that exchange too). For a sub-agent, ``parent`` is its parent's signer: a sub-agent never
+    calls the person server itself (AG-34), so its parent asks on its behalf, sending the
+    sub-agent's agent token as ``subagent_token``.
     ``allow_loopback_http`` is for development on one machine only.
     """
 
@@ -120,8 +122,10 @@ class AgentAuth(httpx.Auth):
         allow_loopback_http: bool = False,
         timeout: float = 30.0,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        parent: AgentSigner | None = None,
     ) -> None:
         self.signer = signer
+        self.parent = parent
         self.callbacks = callbacks or DeferredCallbacks()
         self.poll = poll or PollSettings(allow_loopback_http=allow_loopback_http)
         self.justification = justification
@@ -141,6 +145,8 @@ class AgentAuth(httpx.Auth):
             AGENT_TOKEN, signer.agent_token, allow_loopback_http=allow_loopback_http
         )
         self.agent_id = agent.sub
+        if (agent.parent_agent is None) != (parent is None):
+            raise ValueError("a sub-agent (parent_agent) needs its parent's signer, and only it")
         if self._person_server is None:
             self._person_server = agent.ps
 
@@ -197,16 +203,21 @@ class AgentAuth(httpx.Auth):
         )
         endpoint = yield from self._token_endpoint()
         token_request = TokenRequest(
-            requirement.resource_token, resource, self.justification, self.capabilities
+            requirement.resource_token,
+            resource,
+            self.justification,
+            self.capabilities,
+            subagent_token=None if self.parent is None else self.signer.agent_token,
         )
         token, claims = yield from request_auth_token(
             endpoint,
             token_request,
-            self.signer,
+            self.parent or self.signer,
             issuer=challenge.aud,
             settings=self.poll,
             callbacks=self.callbacks,
             allow_loopback_http=self._loopback,
+            subagent=None if self.parent is None else self.signer,
         )
         self.cache.put(resource, token, claims.exp)
         return token

@@ -67,6 +67,7 @@ class ConsentView:
     code: str
     device: str | None = None
     platform: str | None = None
+    subagent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ class ConsentFlow:
             code=request.code or code,
             device=grant.device,
             platform=grant.platform,
+            subagent=grant.subagent,
         )
         return Review(request, view, target)
 

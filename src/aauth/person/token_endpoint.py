@@ -3,9 +3,12 @@
 The caller's signature and agent token were verified by the server (PS-02). Here: sub-agents
 are turned away (PS-06), as are agents whose token names another person server (``ps``,
 §D.1); the body is checked; the resource token must be this PS's, for this agent and this key
-(PS-03, PS-04, PS-05). Then the decision: a configured rule or an earlier consent grants at
-once (phase 3); otherwise the person must decide, which needs an agent that can send them to
-the interaction page (else ``user_unreachable``, PS-14) and yields a pending request (phase 4).
+(PS-03, PS-04, PS-05). A parent may ask for one of its sub-agents (``subagent_token``): that
+token must name the signer as ``parent_agent`` and the resource token must be the sub-agent's
+(PS-07); the request is then decided exactly as the parent's own. Then the decision: a
+configured rule or an earlier consent grants at once (phase 3); otherwise the person must
+decide, which needs an agent that can send them to the interaction page (else
+``user_unreachable``, PS-14) and yields a pending request (phase 4).
 
 The answer to a request that needs the person is never held back for ``Prefer: wait``: it
 carries the code the person must see, so delaying it would only delay the consent.
@@ -36,7 +39,7 @@ from ..errors import (
 from ..metadata import AgentProviderMetadata, MetadataDocument, ResourceMetadata
 from ..pending import PendingRequest, PendingRequests
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
-from ..tokens.verifier import RESOURCE_TOKEN
+from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
 from .bindings import AgentBindings
 from .config import PersonServerConfig
 from .consents import Consents
@@ -93,12 +96,17 @@ class TokenEndpoint:
                 f"the agent token names {agent.ps!r} as the agent's person server, not this PS"
             )
         body = TokenRequestBody.parse(raw_body)
-        resource = await self._resource_token(body.resource_token, agent, signer_jkt)
+        holder, holder_jkt = agent, signer_jkt
+        if body.subagent_token is not None:
+            holder = await self._subagent(body.subagent_token, agent)
+            holder_jkt = holder.jkt
+        resource = await self._resource_token(body.resource_token, holder, holder_jkt)
         grant = Grant(
             agent_iss=agent.iss,
             agent=agent.sub,
-            cnf_jwk=dict(agent.cnf_jwk),
-            agent_exp=agent.exp,
+            cnf_jwk=dict(holder.cnf_jwk),
+            agent_exp=min(agent.exp, holder.exp),
+            subagent=None if holder is agent else holder.sub,
             resource=resource.iss,
             scope=resource.scope,
             account=resource.account,
@@ -132,6 +140,29 @@ class TokenEndpoint:
             with_code=True,
             lifetime=lifetime,
         )
+
+    async def _subagent(self, token: str, parent: AgentTokenClaims) -> AgentTokenClaims:
+        """PS-07: the ``subagent_token`` is a valid agent token of the signer's provider whose
+        ``parent_agent`` is the signer. Its key is checked against the resource token's
+        ``agent_jkt`` afterwards (the parent, not the sub-agent, signed the request)."""
+        try:
+            claims = await self._tokens.averify(AGENT_TOKEN, token)
+        except TokenExpired as exc:
+            raise ExpiredAgentToken(f"subagent_token: {exc.description}") from None
+        except (InvalidToken, SignatureError) as exc:
+            raise InvalidAgentToken(f"subagent_token: {exc.description}") from None
+        except AAuthError as exc:
+            raise InvalidAgentToken(
+                f"cannot fetch the keys to verify the subagent_token: {exc.description}"
+            ) from None
+        if claims.parent_agent != parent.sub or claims.iss != parent.iss:
+            raise InvalidAgentToken(
+                f"subagent_token is not a sub-agent of the signing agent {parent.sub!r} "
+                f"(its parent_agent is {claims.parent_agent!r})"
+            )
+        if claims.ps not in (None, self._config.identifier):
+            raise InvalidAgentToken("subagent_token names another person server")
+        return claims
 
     def _pre_approved(self, grant: Grant, person: Person | None) -> bool:
         """A rule, or the bound person's earlier consent, covers the whole request.

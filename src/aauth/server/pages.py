@@ -111,6 +111,8 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
     )
     device = " ".join(f"<code>{escape(v)}</code>" for v in (view.device, view.platform) if v)
     running = f"<p>Running on: {device}</p>" if device else ""
+    if view.subagent:
+        running += f"<p>For its sub-agent: <code id=subagent>{escape(view.subagent)}</code></p>"
     return _page(
         "Approve access?",
         f"<h1>{agent} is asking for access</h1>"
