@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,8 +38,8 @@ from ..metadata import PersonServerMetadata, well_known_url
 from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
 from ..tokens.wire import PERSON_DWK
-from .flow import Flow, Sleep
-from .poller import DeferredCallbacks, PollSettings
+from .flow import Ask, Flow, Sleep, ask_async, ask_sync
+from .poller import ClarificationCallback, DeferredCallbacks, PollSettings
 from .signer import AgentSigner
 from .token_client import TokenRequest, request_auth_token
 
@@ -97,6 +97,8 @@ class AgentAuth(httpx.Auth):
 
     ``person_server`` defaults to the ``ps`` claim of the agent token. ``callbacks`` surface
     interaction prompts (URL + code for the person) and clarification questions;
+    ``on_clarification`` (sync or async) answers the person's questions during consent: it
+    returns the answer text, an :class:`~aauth.agent.UpdatedRequest`, or None to withdraw;
     ``justification`` is shown to the person at consent. ``capabilities`` (sent as
     ``AAuth-Capabilities`` and in token requests) default to what the callbacks can do.
     ``event_hooks`` are installed on the client that talks to the person server (e.g. to log
@@ -115,6 +117,7 @@ class AgentAuth(httpx.Auth):
         *,
         person_server: str | None = None,
         callbacks: DeferredCallbacks | None = None,
+        on_clarification: ClarificationCallback | None = None,
         poll: PollSettings | None = None,
         justification: str | None = None,
         capabilities: Sequence[Capability] | None = None,
@@ -127,6 +130,8 @@ class AgentAuth(httpx.Auth):
         self.signer = signer
         self.parent = parent
         self.callbacks = callbacks or DeferredCallbacks()
+        if on_clarification is not None:
+            self.callbacks = replace(self.callbacks, on_clarification=on_clarification)
         self.poll = poll or PollSettings(allow_loopback_http=allow_loopback_http)
         self.justification = justification
         if capabilities is None:
@@ -274,6 +279,8 @@ class AgentAuth(httpx.Auth):
                     reply = failure = None
                     if isinstance(step, Sleep):
                         time.sleep(max(0.0, step.seconds))
+                    elif isinstance(step, Ask):
+                        ask_sync(step)
                     elif _origin(step.url) == resource:
                         reply = yield step
                     else:
@@ -298,6 +305,8 @@ class AgentAuth(httpx.Auth):
                     reply = failure = None
                     if isinstance(step, Sleep):
                         await anyio.sleep(max(0.0, step.seconds))
+                    elif isinstance(step, Ask):
+                        await ask_async(step)
                     elif _origin(step.url) == resource:
                         reply = yield step
                     else:

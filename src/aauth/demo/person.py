@@ -1,9 +1,12 @@
 """A simulated person: signs in at the person server and approves (or denies) over HTTP,
-through the same login and consent pages a person uses in a browser."""
+through the same login and consent pages a person uses in a browser, and may first ask the
+agent questions there (phase 8)."""
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Sequence
 from html import unescape
 
 import httpx
@@ -32,8 +35,8 @@ class Person:
         self.password = password
         self.client = client
 
-    def decide(self, prompt: InteractionPrompt, decision: str = "approve") -> httpx.Response:
-        """Open the agent's link, sign in when asked, check the code, press the button."""
+    def open(self, prompt: InteractionPrompt) -> httpx.Response:
+        """Open the agent's link, sign in when asked, check the code: the consent page."""
         page = self.client.get(prompt.link, follow_redirects=True)
         if "name=password" in page.text:
             action, fields = _form(page)
@@ -41,6 +44,37 @@ class Person:
             page = self.client.post(str(page.url.join(action)), data=fields, follow_redirects=True)
         if prompt.code not in page.text:
             raise AssertionError("the consent page does not show the agent's code")
-        action, fields = _form(page)
-        fields["decision"] = decision
-        return self.client.post(str(page.url.join(action)), data=fields, follow_redirects=True)
+        return page
+
+    def press(self, page: httpx.Response, decision: str, **fields: str) -> httpx.Response:
+        """Submit the consent page with ``decision`` (approve, deny or ask)."""
+        action, hidden = _form(page)
+        data = {**hidden, **fields, "decision": decision}
+        return self.client.post(str(page.url.join(action)), data=data, follow_redirects=True)
+
+    def decide(self, prompt: InteractionPrompt, decision: str = "approve") -> httpx.Response:
+        """Open the agent's link and press approve (or deny)."""
+        return self.press(self.open(prompt), decision)
+
+    def ask(self, page: httpx.Response, question: str) -> httpx.Response:
+        """Ask the agent ``question`` from the consent page; the page that follows."""
+        return self.press(page, "ask", question=question)
+
+    def await_answer(self, page: httpx.Response, timeout: float = 30.0) -> httpx.Response:
+        """Reload the consent page, as its refresh does, until no answer is awaited."""
+        deadline = time.monotonic() + timeout
+        while page.status_code == 200 and "id=waiting" in page.text:
+            if time.monotonic() > deadline:
+                raise AssertionError("the agent did not answer in time")
+            time.sleep(0.05)
+            page = self.client.get(page.url)
+        return page
+
+    def converse(
+        self, prompt: InteractionPrompt, questions: Sequence[str], decision: str = "approve"
+    ) -> httpx.Response:
+        """Ask each question in turn, waiting for each answer, then decide."""
+        page = self.open(prompt)
+        for question in questions:
+            page = self.await_answer(self.ask(page, question))
+        return self.press(page, decision)

@@ -29,6 +29,7 @@ class Grant:
     For a parent-mediated sub-agent request (§F.3 ``subagent_token``), ``agent`` is still the
     parent that asked (consent, rules and bindings are the parent's), ``subagent`` names the
     sub-agent the token is for, and ``cnf_jwk``/``agent_exp`` come from the sub-agent's token.
+    ``can_clarify`` records that the agent declared the ``clarification`` capability.
     """
 
     agent_iss: str
@@ -48,6 +49,7 @@ class Grant:
     callback_endpoint: str | None = None
     localhost_callback_allowed: bool = False
     subagent: str | None = None
+    can_clarify: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

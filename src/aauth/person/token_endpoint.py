@@ -10,6 +10,10 @@ configured rule or an earlier consent grants at once (phase 3); otherwise the pe
 decide, which needs an agent that can send them to the interaction page (else
 ``user_unreachable``, PS-14) and yields a pending request (phase 4).
 
+When a configured rule says so and the agent can answer questions, the new pending request
+starts with the rule's question (phase 8); :meth:`TokenEndpoint.updated` checks the resource
+token of an agent's ``updated_request``.
+
 The answer to a request that needs the person is never held back for ``Prefer: wait``: it
 carries the code the person must see, so delaying it would only delay the consent.
 """
@@ -36,11 +40,13 @@ from ..errors import (
     TokenExpired,
     UserUnreachable,
 )
+from ..keys import thumbprint
 from ..metadata import AgentProviderMetadata, MetadataDocument, ResourceMetadata
 from ..pending import PendingRequest, PendingRequests
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
 from .bindings import AgentBindings
+from .clarification import POLICY, ClarificationChat
 from .config import PersonServerConfig
 from .consents import Consents
 from .grant import Grant
@@ -73,9 +79,11 @@ class TokenEndpoint:
         consents: Consents,
         pending: PendingRequests,
         discovery: Discovery | None = None,
+        chat: ClarificationChat | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._config = config
+        self._chat = chat
         self._tokens = tokens
         self._minter = minter
         self._people = people
@@ -100,7 +108,7 @@ class TokenEndpoint:
         if body.subagent_token is not None:
             holder = await self._subagent(body.subagent_token, agent)
             holder_jkt = holder.jkt
-        resource = await self._resource_token(body.resource_token, holder, holder_jkt)
+        resource = await self._resource_token(body.resource_token, holder.sub, holder_jkt)
         grant = Grant(
             agent_iss=agent.iss,
             agent=agent.sub,
@@ -114,6 +122,7 @@ class TokenEndpoint:
             device=body.device,
             platform=body.platform,
             fresh_login="login" in body.prompt,
+            can_clarify="clarification" in body.capabilities,
         )
         bound = self._bindings.person_for(agent.iss, agent.sub)
         person = None if bound is None else self._people.get(bound)
@@ -132,13 +141,46 @@ class TokenEndpoint:
         if lifetime <= 0:
             raise ExpiredAgentToken("the agent token expires before anyone could approve")
         grant = await self._described(grant)
-        return self._pending.create(
+        created = self._pending.create(
             agent.iss,
             agent.sub,
             grant.to_json(),
             requirement="interaction",
             with_code=True,
             lifetime=lifetime,
+        )
+        self._policy_question(created, grant)
+        return created
+
+    def _policy_question(self, request: PendingRequest, grant: Grant) -> None:
+        """Ask the first configured question that applies, when the agent can answer; the
+        agent gets it on its first poll (the 202 it has now carries the interaction)."""
+        if self._chat is None or not grant.can_clarify:
+            return
+        for rule in self._config.clarify:
+            if rule.applies(grant.agent, grant.resource, grant.scope):
+                self._chat.ask(request.id, rule.question, POLICY)
+                return
+
+    async def updated(self, grant: Grant, token: str, justification: str | None) -> Grant:
+        """``grant`` with an ``updated_request``'s resource token in place of the original:
+        same resource, same agent and key (AG-26), and no scope it did not ask for before
+        (so the person never approves more than the page showed them)."""
+        claims = await self._resource_token(
+            token, grant.subagent or grant.agent, thumbprint(grant.cnf_jwk)
+        )
+        if claims.iss != grant.resource:
+            raise InvalidResourceToken(
+                f"the updated request is for {claims.iss!r}, not {grant.resource!r}"
+            )
+        wider = [s for s in claims.scope if s not in grant.scope]
+        if wider:
+            raise InvalidResourceToken(f"an updated request may only narrow the scope: {wider}")
+        return replace(
+            grant,
+            scope=claims.scope,
+            account=claims.account,
+            justification=justification or grant.justification,
         )
 
     async def _subagent(self, token: str, parent: AgentTokenClaims) -> AgentTokenClaims:
@@ -178,11 +220,9 @@ class TokenEndpoint:
             person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
         )
 
-    async def _resource_token(
-        self, token: str, agent: AgentTokenClaims, signer_jkt: str
-    ) -> ResourceTokenClaims:
-        """PS-03 … PS-05, with every failure as ``invalid_resource_token`` or
-        ``expired_resource_token``."""
+    async def _resource_token(self, token: str, agent: str, agent_jkt: str) -> ResourceTokenClaims:
+        """PS-03 … PS-05 for the agent ``agent`` holding the key ``agent_jkt``, with every
+        failure as ``invalid_resource_token`` or ``expired_resource_token``."""
         identifier = self._config.identifier
         try:
             claims = await self._tokens.averify(RESOURCE_TOKEN, token)
@@ -203,8 +243,8 @@ class TokenEndpoint:
             check_resource_binding(
                 claims,
                 audience=identifier,
-                agent=agent.sub,
-                agent_jkt=signer_jkt,
+                agent=agent,
+                agent_jkt=agent_jkt,
                 approver=identifier,
             )
         except InvalidToken as exc:

@@ -1,0 +1,81 @@
+"""Phase 8: clarification chat during consent. The person server needs its person's consent;
+on the consent page the person asks the agent why it wants the data. The agent's long poll
+returns ``202`` with ``requirement=clarification`` and the question; the agent answers with a
+signed POST (``action: clarification_response``) and resumes polling. The person reads the
+answer on the page, asks once more, then approves.
+
+Automated, a simulated person asks and approves through the real pages; with ``--manual``
+a person does it in a browser while the agent answers each question it is asked.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import httpx
+
+from ..agent.poller import Clarification, DeferredCallbacks, InteractionPrompt
+from .consent import PERSON, agent_client, person_server_factory
+from .person import Person
+from .phase1 import expect
+from .printer import Printer
+from .world import running_world
+
+QUESTIONS = ("Why do you need my data?", "Will you keep a copy?")
+ANSWERS = {
+    QUESTIONS[0]: "To summarise this quarter's figures for your report.",
+    QUESTIONS[1]: "No: I read it once and keep only the summary.",
+}
+
+
+def run(printer: Printer, manual: bool = False) -> None:
+    printer.title("Phase 8 — clarification chat (question on the pending URL, POST answer)")
+    with running_world(printer, person_server=person_server_factory()) as world:
+        password = str(world.extras["password"])
+        outcomes: list[int] = []
+        failures: list[BaseException] = []
+        asked: list[str] = []
+
+        def converse(prompt: InteractionPrompt) -> None:
+            try:
+                with httpx.Client(timeout=30) as browser:
+                    outcome = Person(PERSON, password, browser).converse(prompt, QUESTIONS)
+                outcomes.append(outcome.status_code)
+                printer.note(f"{PERSON} read the answers and approved (HTTP {outcome.status_code})")
+            except BaseException as exc:  # reported by the main thread
+                failures.append(exc)
+
+        def on_interaction(prompt: InteractionPrompt) -> None:
+            printer.note(f"the agent shows its person: open {prompt.url}  code {prompt.code}")
+            if manual:
+                print(
+                    f"\n  Open {prompt.link} in a browser, sign in as '{PERSON}' with password "
+                    f"'{password}', ask the agent a question or two, then approve.\n",
+                    file=sys.stderr,
+                )
+                return
+            threading.Thread(target=converse, args=(prompt,), daemon=True).start()
+
+        def on_clarification(question: Clarification) -> str:
+            asked.append(question.question)
+            answer = ANSWERS.get(question.question, "I need it to finish the task you gave me.")
+            printer.note(f"the person asks: {question.question!r} → the agent: {answer!r}")
+            return answer
+
+        client, _auth = agent_client(
+            world,
+            DeferredCallbacks(
+                on_interaction=on_interaction,
+                on_clarification=on_clarification,
+                on_status=lambda status: printer.note(f"pending request status: {status}"),
+            ),
+        )
+        with client:
+            response = client.get(f"{world.resource}/data")
+        if failures:
+            raise failures[0]
+        expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
+        expect(manual or tuple(asked) == QUESTIONS, f"the agent was asked {asked}")
+        expect(manual or bool(outcomes), "nobody approved, yet the agent got a token")
+        printer.note(f"the resource answered {response.json()}")
