@@ -41,23 +41,32 @@ class Ask(Generic[T]):
     answer: T | None = None
 
 
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def ask_sync(step: Ask[Any]) -> None:
     """Answer ``step`` on a blocking driver; an async callback runs on its own event loop
     (there is none on this thread, or the caller would be using an async client)."""
     result = step.callback()
     if inspect.isawaitable(result):
+        if _loop_running():
+            if inspect.iscoroutine(result):
+                result.close()
+            raise RuntimeError(
+                "an async callback cannot run on a blocking client inside an event loop; "
+                "use httpx.AsyncClient"
+            )
         awaitable = result
 
         async def wait() -> Any:
             return await awaitable
 
-        try:
-            result = asyncio.run(wait())
-        except RuntimeError as exc:
-            raise RuntimeError(
-                "an async callback cannot run on a blocking client inside an event loop; "
-                "use httpx.AsyncClient"
-            ) from exc
+        result = asyncio.run(wait())
     step.answer = result
 
 
