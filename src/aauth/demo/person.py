@@ -5,15 +5,18 @@ agent questions there (phase 8)."""
 from __future__ import annotations
 
 import re
+import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import unescape
 
 import httpx
 
 from ..agent.poller import InteractionPrompt
+from .printer import Printer
 
-__all__ = ["Person"]
+__all__ = ["Person", "PersonAtHand"]
 
 _FORM = re.compile(r"<form method=post action='([^']+)'")
 _HIDDEN = re.compile(r"<input type=hidden name='?(\w+)'? value='([^']*)'>")
@@ -78,3 +81,53 @@ class Person:
         for question in questions:
             page = self.await_answer(self.ask(page, question))
         return self.press(page, decision)
+
+
+class PersonAtHand:
+    """The demo's person as the agent reaches them: ``on_interaction`` shows the link, then
+    the simulated person does ``act`` on the consent page on their own thread (the agent is
+    long-polling meanwhile), noted as ``did``; with ``manual`` the reader is told to do
+    ``task`` in a browser."""
+
+    def __init__(
+        self,
+        printer: Printer,
+        username: str,
+        password: str,
+        act: Callable[[Person, InteractionPrompt], httpx.Response],
+        *,
+        task: str,
+        did: str,
+        manual: bool = False,
+    ) -> None:
+        self.printer, self.username, self.password = printer, username, password
+        self.act, self.task, self.did, self.manual = act, task, did, manual
+        self.outcomes: list[int] = []
+        self._failures: list[BaseException] = []
+
+    def _act(self, prompt: InteractionPrompt) -> None:
+        try:
+            with httpx.Client(timeout=30) as browser:
+                outcome = self.act(Person(self.username, self.password, browser), prompt)
+            self.outcomes.append(outcome.status_code)
+            self.printer.note(
+                f"{self.username} {self.did} on the consent page (HTTP {outcome.status_code})"
+            )
+        except BaseException as exc:  # re-raised on the demo's thread by check()
+            self._failures.append(exc)
+
+    def on_interaction(self, prompt: InteractionPrompt) -> None:
+        self.printer.note(f"the agent shows its person: open {prompt.url}  code {prompt.code}")
+        if self.manual:
+            print(
+                f"\n  Open {prompt.link} in a browser, sign in as '{self.username}' with "
+                f"password '{self.password}', check the code {prompt.code}, then {self.task}.\n",
+                file=sys.stderr,
+            )
+            return
+        threading.Thread(target=self._act, args=(prompt,), daemon=True).start()
+
+    def check(self) -> None:
+        """Re-raise what went wrong on the person's thread."""
+        if self._failures:
+            raise self._failures[0]

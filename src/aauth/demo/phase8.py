@@ -10,14 +10,9 @@ a person does it in a browser while the agent answers each question it is asked.
 
 from __future__ import annotations
 
-import sys
-import threading
-
-import httpx
-
-from ..agent.poller import Clarification, DeferredCallbacks, InteractionPrompt
+from ..agent.poller import Clarification, DeferredCallbacks
 from .consent import PERSON, agent_client, person_server_factory
-from .person import Person
+from .person import PersonAtHand
 from .phase1 import expect
 from .printer import Printer
 from .world import running_world
@@ -32,30 +27,16 @@ ANSWERS = {
 def run(printer: Printer, manual: bool = False) -> None:
     printer.title("Phase 8 — clarification chat (question on the pending URL, POST answer)")
     with running_world(printer, person_server=person_server_factory()) as world:
-        password = str(world.extras["password"])
-        outcomes: list[int] = []
-        failures: list[BaseException] = []
+        person = PersonAtHand(
+            printer,
+            PERSON,
+            str(world.extras["password"]),
+            lambda someone, prompt: someone.converse(prompt, QUESTIONS),
+            task="ask the agent a question or two, then approve",
+            did="read the answers and approved",
+            manual=manual,
+        )
         asked: list[str] = []
-
-        def converse(prompt: InteractionPrompt) -> None:
-            try:
-                with httpx.Client(timeout=30) as browser:
-                    outcome = Person(PERSON, password, browser).converse(prompt, QUESTIONS)
-                outcomes.append(outcome.status_code)
-                printer.note(f"{PERSON} read the answers and approved (HTTP {outcome.status_code})")
-            except BaseException as exc:  # reported by the main thread
-                failures.append(exc)
-
-        def on_interaction(prompt: InteractionPrompt) -> None:
-            printer.note(f"the agent shows its person: open {prompt.url}  code {prompt.code}")
-            if manual:
-                print(
-                    f"\n  Open {prompt.link} in a browser, sign in as '{PERSON}' with password "
-                    f"'{password}', ask the agent a question or two, then approve.\n",
-                    file=sys.stderr,
-                )
-                return
-            threading.Thread(target=converse, args=(prompt,), daemon=True).start()
 
         def on_clarification(question: Clarification) -> str:
             asked.append(question.question)
@@ -63,19 +44,18 @@ def run(printer: Printer, manual: bool = False) -> None:
             printer.note(f"the person asks: {question.question!r} → the agent: {answer!r}")
             return answer
 
-        client, _auth = agent_client(
+        client, _ = agent_client(
             world,
             DeferredCallbacks(
-                on_interaction=on_interaction,
+                on_interaction=person.on_interaction,
                 on_clarification=on_clarification,
                 on_status=lambda status: printer.note(f"pending request status: {status}"),
             ),
         )
         with client:
             response = client.get(f"{world.resource}/data")
-        if failures:
-            raise failures[0]
+        person.check()
         expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
         expect(manual or tuple(asked) == QUESTIONS, f"the agent was asked {asked}")
-        expect(manual or bool(outcomes), "nobody approved, yet the agent got a token")
+        expect(manual or bool(person.outcomes), "nobody approved, yet the agent got a token")
         printer.note(f"the resource answered {response.json()}")

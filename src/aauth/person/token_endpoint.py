@@ -44,7 +44,7 @@ from ..keys import thumbprint
 from ..metadata import AgentProviderMetadata, MetadataDocument, ResourceMetadata
 from ..pending import PendingRequest, PendingRequests
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
-from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
+from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN, TokenKind
 from .bindings import AgentBindings
 from .clarification import POLICY, ClarificationChat
 from .config import PersonServerConfig
@@ -57,6 +57,7 @@ from .request_body import TokenRequestBody
 __all__ = ["TokenEndpoint"]
 
 D = TypeVar("D", bound=MetadataDocument)
+C = TypeVar("C", AgentTokenClaims, ResourceTokenClaims)
 MAX_NAME = 200
 MAX_DESCRIPTION = 1000
 
@@ -187,16 +188,9 @@ class TokenEndpoint:
         """PS-07: the ``subagent_token`` is a valid agent token of the signer's provider whose
         ``parent_agent`` is the signer. Its key is checked against the resource token's
         ``agent_jkt`` afterwards (the parent, not the sub-agent, signed the request)."""
-        try:
-            claims = await self._tokens.averify(AGENT_TOKEN, token)
-        except TokenExpired as exc:
-            raise ExpiredAgentToken(f"subagent_token: {exc.description}") from None
-        except (InvalidToken, SignatureError) as exc:
-            raise InvalidAgentToken(f"subagent_token: {exc.description}") from None
-        except AAuthError as exc:
-            raise InvalidAgentToken(
-                f"cannot fetch the keys to verify the subagent_token: {exc.description}"
-            ) from None
+        claims = await self._verified(
+            AGENT_TOKEN, token, "subagent_token", ExpiredAgentToken, InvalidAgentToken
+        )
         if claims.parent_agent != parent.sub or claims.iss != parent.iss:
             raise InvalidAgentToken(
                 f"subagent_token is not a sub-agent of the signing agent {parent.sub!r} "
@@ -205,6 +199,26 @@ class TokenEndpoint:
         if claims.ps not in (None, self._config.identifier):
             raise InvalidAgentToken("subagent_token names another person server")
         return claims
+
+    async def _verified(
+        self,
+        kind: TokenKind[C],
+        token: str,
+        what: str,
+        expired: type[AAuthError],
+        invalid: type[AAuthError],
+    ) -> C:
+        """``token`` verified as ``kind``; any failure becomes ``invalid`` (``expired`` when
+        the token has expired), naming ``what``."""
+        try:
+            return await self._tokens.averify(kind, token)
+        except TokenExpired as exc:
+            raise expired(f"{what}: {exc.description}") from None
+        except (InvalidToken, SignatureError) as exc:
+            raise invalid(f"{what}: {exc.description}") from None
+        except AAuthError as exc:
+            detail = f"cannot fetch the keys to verify the {what}: {exc.description}"
+            raise invalid(detail) from None
 
     def _pre_approved(self, grant: Grant, person: Person | None) -> bool:
         """A rule, or the bound person's earlier consent, covers the whole request.
@@ -224,16 +238,9 @@ class TokenEndpoint:
         """PS-03 … PS-05 for the agent ``agent`` holding the key ``agent_jkt``, with every
         failure as ``invalid_resource_token`` or ``expired_resource_token``."""
         identifier = self._config.identifier
-        try:
-            claims = await self._tokens.averify(RESOURCE_TOKEN, token)
-        except TokenExpired as exc:
-            raise ExpiredResourceToken(f"resource token: {exc.description}") from None
-        except (InvalidToken, SignatureError) as exc:
-            raise InvalidResourceToken(f"resource token: {exc.description}") from None
-        except AAuthError as exc:
-            raise InvalidResourceToken(
-                f"cannot fetch the resource's keys to verify the resource token: {exc.description}"
-            ) from None
+        claims = await self._verified(
+            RESOURCE_TOKEN, token, "resource token", ExpiredResourceToken, InvalidResourceToken
+        )
         if claims.aud != identifier:
             raise InvalidResourceToken(
                 f"the resource token is for {claims.aud!r}, not this PS: federation with "
