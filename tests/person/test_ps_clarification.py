@@ -71,6 +71,17 @@ async def ask(http: httpx.AsyncClient, page: httpx.Response, question: str) -> h
     return await http.post(unescape(action.group(1)), data=form, follow_redirects=True)
 
 
+async def asked(
+    http: httpx.AsyncClient, world: World, agent: Agent, question: str
+) -> tuple[str, str, str]:
+    """A request the person has opened and asked ``question`` about:
+    ``(pending URL, interaction url, code)``."""
+    location, url, code = await start(http, world, agent)
+    await sign_in(http, "alice", ALICE_PASSWORD)
+    await ask(http, await open_consent(http, url, code), question)
+    return location, url, code
+
+
 def clarification_of(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 202, response.text
     requirement = parse_requirement(response.headers["aauth-requirement"])
@@ -180,9 +191,7 @@ def test_ps29_oversized_or_malformed_answers_are_400_and_the_question_stays(
 
     async def scenario() -> None:
         async with client(world.app(clarification_max_length=100)) as http:
-            location, url, code = await start(http, world, agent)
-            await sign_in(http, "alice", ALICE_PASSWORD)
-            await ask(http, await open_consent(http, url, code), QUESTION)
+            location, _url, _code = await asked(http, world, agent, QUESTION)
             for body in (
                 answer_body("x" * 101),
                 answer_body(""),
@@ -209,9 +218,7 @@ def test_v34_post_without_a_recognised_action_is_400_even_with_a_question(
 
     async def scenario() -> None:
         async with client(world.app()) as http:
-            location, url, code = await start(http, world, agent)
-            await sign_in(http, "alice", ALICE_PASSWORD)
-            await ask(http, await open_consent(http, url, code), QUESTION)
+            location, _url, _code = await asked(http, world, agent, QUESTION)
             for body in (
                 json.dumps({"clarification_response": "seed style, no action"}).encode(),
                 json.dumps({"action": "explain", "clarification_response": "x"}).encode(),
@@ -229,9 +236,7 @@ def test_v32_an_answer_from_another_agent_is_404(world: World) -> None:
 
     async def scenario() -> None:
         async with client(world.app()) as http:
-            location, url, code = await start(http, world, agent)
-            await sign_in(http, "alice", ALICE_PASSWORD)
-            await ask(http, await open_consent(http, url, code), QUESTION)
+            location, url, code = await asked(http, world, agent, QUESTION)
             stranger = await signed(http, other, "POST", location, answer_body("me!"))
             assert stranger.status_code == 404
             assert (await signed(http, other, "DELETE", location)).status_code == 404
@@ -255,9 +260,7 @@ def test_ps29_unanswered_question_times_out() -> None:
 
     async def scenario() -> None:
         async with client(app) as http:
-            location, url, code = await start(http, world, agent)
-            await sign_in(http, "alice", ALICE_PASSWORD)
-            await ask(http, await open_consent(http, url, code), QUESTION)
+            location, url, code = await asked(http, world, agent, QUESTION)
             assert clarification_of(await signed(http, agent, "GET", location))["timeout"] == 30
             clock.now += 31
             late = await signed(http, agent, "POST", location, answer_body("sorry, late"))
@@ -282,9 +285,7 @@ def test_answer_restores_the_request_lifetime() -> None:
 
     async def scenario() -> None:
         async with client(app) as http:
-            location, url, code = await start(http, world, agent)
-            await sign_in(http, "alice", ALICE_PASSWORD)
-            await ask(http, await open_consent(http, url, code), QUESTION)
+            location, _url, _code = await asked(http, world, agent, QUESTION)
             clock.now += 20
             await signed(http, agent, "POST", location, answer_body("in time"))
             clock.now += 60  # past the question's deadline, well within the request's
@@ -298,9 +299,7 @@ def test_ag26_updated_request_narrows_the_scope(world: World) -> None:
 
     async def scenario() -> None:
         async with client(world.app()) as http:
-            location, url, code = await start(http, world, agent)
-            await sign_in(http, "alice", ALICE_PASSWORD)
-            await ask(http, await open_consent(http, url, code), "Do you need write access?")
+            location, url, code = await asked(http, world, agent, "Do you need write access?")
 
             def update(token: str, why: str = "Read-only is enough.") -> bytes:
                 body = {"action": "updated_request", "resource_token": token, "justification": why}
@@ -338,9 +337,7 @@ def test_delete_during_clarification_withdraws_the_request(world: World) -> None
 
     async def scenario() -> None:
         async with client(world.app()) as http:
-            location, url, code = await start(http, world, agent)
-            await sign_in(http, "alice", ALICE_PASSWORD)
-            await ask(http, await open_consent(http, url, code), QUESTION)
+            location, url, code = await asked(http, world, agent, QUESTION)
             assert (await signed(http, agent, "DELETE", location)).status_code == 204
             assert (await signed(http, agent, "GET", location)).status_code == 410
             late = await signed(http, agent, "POST", location, answer_body("too late"))
