@@ -19,6 +19,8 @@ is verified by :class:`~aauth.resource.AAuthMiddleware` like any protected route
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -66,8 +68,16 @@ def create_agent_provider(config: AgentProviderConfig) -> Starlette:
         grant = ap.issue(verified_caller(request))
         return JSONResponse(grant.to_json(), headers={"Cache-Control": "no-store"})
 
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            store.close()
+
     well_known = f"/.well-known/{AGENT_DWK}"
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route(well_known, metadata),
             Route(well_known.removesuffix(".json"), metadata),
