@@ -4,6 +4,7 @@ obtains tokens for its sub-agents (AP-05); a sub-agent never for sub-agents of i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from aauth.agent.enrollment import (
 from aauth.keys import generate_key, thumbprint
 from aauth.server.agent_provider import create_agent_provider
 
+from ..person.test_ps_restart import PersonServerProcess, free_port
 from .conftest import AGENT, AP, PS, Provider, config
 
 LAPTOP = "aauth:planner.laptop@ap.example"
@@ -126,3 +128,40 @@ def test_delegates_survive_a_restart(
     again = asgi_client(create_agent_provider(config(enrolled, db=db)), AP)
     token = request_subagent_token(AP, laptop, generate_key(), "search1", again)
     assert claims_of(token)["parent_agent"] == LAPTOP
+
+
+def test_delegates_survive_kill_9_of_the_agent_provider(tmp_path: Path) -> None:
+    """The provider process dies (SIGKILL) after an instance enrolled; restarted on the same
+    database, it still knows the instance's current key and issues its sub-agent token."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    enrolled, laptop = generate_key(), generate_key()
+    (tmp_path / "ap.json").write_text(
+        json.dumps(
+            {
+                "identifier": url,
+                "allow_loopback_http": True,
+                "db": str(tmp_path / "ap.db"),
+                "key_file": str(tmp_path / "ap-keys.json"),
+                "agents": {"planner": {"enrollment_jkt": thumbprint(enrolled)}},
+            }
+        )
+    )
+    server = PersonServerProcess(
+        tmp_path / "ap.json",
+        port,
+        tmp_path / "ap.log",
+        module="aauth.server.agent_provider",
+        document="aauth-agent.json",
+    )
+    loop = {"allow_loopback_http": True}
+    try:
+        server.start()
+        with httpx.Client(timeout=30) as client:
+            request_agent_token(url, enrolled, laptop, client, instance="laptop", **loop)
+            server.kill()
+            server.start()
+            token = request_subagent_token(url, laptop, generate_key(), "search1", client, **loop)
+        assert claims_of(token)["parent_agent"] == f"aauth:planner.laptop@127.0.0.1:{port}"
+    finally:
+        server.stop()
