@@ -158,22 +158,28 @@ def test_clarification_conversation_in_headless_chromium(browser: Any, tmp_path:
         location = first.headers["location"]
         url, code = interaction_of(first)
 
-        def agent_loop() -> None:
-            for _ in range(40):
-                headers = agent.headers("GET", location, prefer="wait=30")
-                polled = http.get(location, headers=headers)
-                if polled.status_code != 202:
-                    outcome.append(polled)
-                    return
-                if "clarification" in polled.json():
-                    questions.append(polled.json()["clarification"])
-                    reply = json.dumps(
-                        {"action": "clarification_response", "clarification_response": answer}
-                    ).encode()
-                    signed = agent.headers("POST", location, reply)
-                    http.post(location, content=reply, headers=signed)
+        page_waits = threading.Event()  # the agent answers once the page shows it waiting
 
-        waiting = threading.Thread(target=agent_loop)
+        def agent_loop() -> None:
+            try:
+                for _ in range(40):
+                    headers = agent.headers("GET", location, prefer="wait=30")
+                    polled = http.get(location, headers=headers)
+                    if polled.status_code != 202:
+                        outcome.append(polled)
+                        return
+                    if "clarification" in polled.json():
+                        questions.append(polled.json()["clarification"])
+                        page_waits.wait(30)
+                        reply = json.dumps(
+                            {"action": "clarification_response", "clarification_response": answer}
+                        ).encode()
+                        signed = agent.headers("POST", location, reply)
+                        http.post(location, content=reply, headers=signed)
+            except httpx.HTTPError:
+                return  # the test failed and closed the client; its assertion says why
+
+        waiting = threading.Thread(target=agent_loop, daemon=True)
         waiting.start()
 
         browser.get(f"{url}?code={code}")
@@ -184,6 +190,7 @@ def test_clarification_conversation_in_headless_chromium(browser: Any, tmp_path:
         shown(browser, "question").send_keys("Why do you need <b>this</b>?")
         browser.find_element(By.ID, "ask").click()
         assert "Waiting for the agent" in shown(browser, "waiting").text
+        page_waits.set()
         assert shown(browser, "answer-1").text == answer  # after the page reloaded itself
         assert browser.find_element(By.ID, "question-1").text == "Why do you need <b>this</b>?"
         browser.save_screenshot(str(tmp_path / "clarification.png"))

@@ -149,7 +149,9 @@ def test_long_poll_wakes_when_the_person_asks(world: World) -> None:
             poll = asyncio.create_task(
                 signed(http, agent, "GET", location, prefer="wait=30")
             )
-            await asyncio.sleep(0.05)
+            for _ in range(50):  # let the poll reach its wait (in-process: no I/O to await)
+                await asyncio.sleep(0)
+            assert not poll.done()
             await ask(http, page, QUESTION)
             answered = await asyncio.wait_for(poll, 10)
             assert clarification_of(answered)["clarification"] == QUESTION
