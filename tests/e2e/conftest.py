@@ -143,12 +143,16 @@ def consenting() -> Iterator[World]:
 
 class PersonAtHand:
     """The world's person, deciding each prompt the agent shows through the real login and
-    consent pages, on their own thread (the agent is long-polling meanwhile)."""
+    consent pages, on their own thread (the agent is long-polling meanwhile); first asking
+    ``questions`` one by one, each time waiting for the agent's answer (phase 8)."""
 
-    def __init__(self, world: World, decision: str | list[str] = "approve") -> None:
+    def __init__(
+        self, world: World, decision: str | list[str] = "approve", questions: tuple[str, ...] = ()
+    ) -> None:
         """``decision`` for every prompt, or one per prompt in the order they come."""
         self.password = str(world.extras["password"])
         self.decisions = [decision] if isinstance(decision, str) else list(decision)
+        self.questions = questions
         self.prompts: list[InteractionPrompt] = []
         self.answers: list[httpx.Response] = []
         self.failures: list[BaseException] = []
@@ -169,7 +173,8 @@ class PersonAtHand:
     def _decide(self, prompt: InteractionPrompt, decision: str) -> None:
         try:
             with httpx.Client(timeout=30) as browser:
-                self.answers.append(Person(PERSON, self.password, browser).decide(prompt, decision))
+                person = Person(PERSON, self.password, browser)
+                self.answers.append(person.converse(prompt, self.questions, decision))
         except BaseException as exc:  # re-raised on the test's thread by done()
             self.failures.append(exc)
 

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,8 +41,14 @@ from ..metadata import ResourceMetadata, well_known_url
 from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
 from ..tokens.wire import RESOURCE_DWK
-from .flow import Flow, Sleep
-from .poller import DeferredCallbacks, PollSettings, follow_deferred, is_deferred
+from .flow import Ask, Flow, Sleep, ask_async, ask_sync
+from .poller import (
+    ClarificationCallback,
+    DeferredCallbacks,
+    PollSettings,
+    follow_deferred,
+    is_deferred,
+)
 from .signer import AgentSigner
 from .token_client import TokenRequest, discover_token_endpoint, request_auth_token
 
@@ -100,12 +106,17 @@ class AgentAuth(httpx.Auth):
 
     ``person_server`` defaults to the ``ps`` claim of the agent token. ``callbacks`` surface
     interaction prompts (URL + code for the person) and clarification questions;
+    ``on_clarification`` (sync or async) answers the person's questions during consent: it
+    returns the answer text, an :class:`~aauth.agent.UpdatedRequest`, or None to withdraw;
     ``justification`` is shown to the person at consent. ``capabilities`` (sent as
     ``AAuth-Capabilities`` and in token requests) default to what the callbacks can do.
     ``event_hooks`` are installed on the client that talks to the person server (e.g. to log
-    that exchange too). ``scopes`` maps a resource identifier to the scope to request from
-    its ``authorization_endpoint`` before the first call (§F.2), when it publishes one; an
-    ``AAuth-Mission`` header set on the request is sent there too, covered by the signature.
+    that exchange too). For a sub-agent, ``parent`` is its parent's signer: a sub-agent never
+    calls the person server itself (AG-34), so its parent asks on its behalf, sending the
+    sub-agent's agent token as ``subagent_token``. ``scopes`` maps a resource identifier to
+    the scope to request from its ``authorization_endpoint`` before the first call (§F.2),
+    when it publishes one; an ``AAuth-Mission`` header set on the request is sent there too,
+    covered by the signature.
     ``allow_loopback_http`` is for development on one machine only.
     """
 
@@ -118,6 +129,7 @@ class AgentAuth(httpx.Auth):
         *,
         person_server: str | None = None,
         callbacks: DeferredCallbacks | None = None,
+        on_clarification: ClarificationCallback | None = None,
         poll: PollSettings | None = None,
         justification: str | None = None,
         capabilities: Sequence[Capability] | None = None,
@@ -125,10 +137,14 @@ class AgentAuth(httpx.Auth):
         allow_loopback_http: bool = False,
         timeout: float = 30.0,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        parent: AgentSigner | None = None,
         scopes: Mapping[str, str] | None = None,
     ) -> None:
         self.signer = signer
+        self.parent = parent
         self.callbacks = callbacks or DeferredCallbacks()
+        if on_clarification is not None:
+            self.callbacks = replace(self.callbacks, on_clarification=on_clarification)
         self.poll = poll or PollSettings(allow_loopback_http=allow_loopback_http)
         self.justification = justification
         if capabilities is None:
@@ -149,6 +165,8 @@ class AgentAuth(httpx.Auth):
             AGENT_TOKEN, signer.agent_token, allow_loopback_http=allow_loopback_http
         )
         self.agent_id = agent.sub
+        if (agent.parent_agent is None) != (parent is None):
+            raise ValueError("a sub-agent (parent_agent) needs its parent's signer, and only it")
         if self._person_server is None:
             self._person_server = agent.ps
 
@@ -194,16 +212,21 @@ class AgentAuth(httpx.Auth):
         )
         endpoint = yield from self._token_endpoint()
         token_request = TokenRequest(
-            requirement.resource_token, resource, self.justification, self.capabilities
+            requirement.resource_token,
+            resource,
+            self.justification,
+            self.capabilities,
+            subagent_token=None if self.parent is None else self.signer.agent_token,
         )
         token, claims = yield from request_auth_token(
             endpoint,
             token_request,
-            self.signer,
+            self.parent or self.signer,
             issuer=challenge.aud,
             settings=self.poll,
             callbacks=self.callbacks,
             allow_loopback_http=self._loopback,
+            subagent=None if self.parent is None else self.signer,
         )
         self.cache.put(resource, token, claims.exp)
         return token
@@ -320,6 +343,8 @@ class AgentAuth(httpx.Auth):
                     reply = failure = None
                     if isinstance(step, Sleep):
                         time.sleep(max(0.0, step.seconds))
+                    elif isinstance(step, Ask):
+                        ask_sync(step)
                     elif _origin(step.url) == resource:
                         reply = yield step
                         reply.read()  # a 202's body (status, clarification) is read
@@ -345,6 +370,8 @@ class AgentAuth(httpx.Auth):
                     reply = failure = None
                     if isinstance(step, Sleep):
                         await anyio.sleep(max(0.0, step.seconds))
+                    elif isinstance(step, Ask):
+                        await ask_async(step)
                     elif _origin(step.url) == resource:
                         reply = yield step
                         await reply.aread()

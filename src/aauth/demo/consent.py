@@ -4,21 +4,18 @@ AAuth ``httpx.Auth`` to call the resource's protected data."""
 from __future__ import annotations
 
 import secrets
-import sys
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
 from ..agent.auth import AgentAuth
-from ..agent.poller import DeferredCallbacks, InteractionPrompt, PollSettings
+from ..agent.poller import DeferredCallbacks, PollSettings
 from ..person.config import PersonServerConfig
 from ..server.person_server import create_person_server
-from .person import Person
 from .world import World
 
-__all__ = ["PERSON", "Approver", "agent_client", "person_server_factory"]
+__all__ = ["PERSON", "agent_client", "person_server_factory"]
 
 PERSON = "alice"
 
@@ -26,7 +23,7 @@ PERSON = "alice"
 def person_server_factory(auto_approve_scopes: Sequence[str] = (), **settings: Any) -> Any:
     """A PS factory for :func:`running_world`: one person, with a fresh password kept on the
     world, and optionally an auto-approval rule (phase 3); ``settings`` are further
-    configuration members (e.g. ``max_chain_depth``)."""
+    configuration members (e.g. ``clarification_rounds``, ``max_chain_depth``)."""
 
     def build(world: World, url: str) -> Any:
         password = secrets.token_urlsafe(12)
@@ -67,40 +64,3 @@ def agent_client(
     )
     return httpx.Client(auth=auth, event_hooks=hooks, timeout=60), auth
 
-
-class Approver:
-    """The agent's ``on_interaction``: shows the prompt, then the demo's person approves it
-    through the real pages on their own thread; with ``manual``, a person is told what to do
-    in a browser instead."""
-
-    def __init__(self, world: World, manual: bool) -> None:
-        self.printer = world.printer
-        self.password = str(world.extras["password"])
-        self.manual = manual
-        self.decisions: list[int] = []
-        self.failures: list[BaseException] = []
-
-    def __call__(self, prompt: InteractionPrompt) -> None:
-        self.printer.note(f"the agent shows its person: open {prompt.url}  code {prompt.code}")
-        if self.manual:
-            print(
-                f"\n  Open {prompt.link} in a browser, sign in as '{PERSON}' with password "
-                f"'{self.password}' where asked, check the code {prompt.code} and approve.\n",
-                file=sys.stderr,
-            )
-            return
-        threading.Thread(target=self._approve, args=(prompt,), daemon=True).start()
-
-    def _approve(self, prompt: InteractionPrompt) -> None:
-        try:
-            with httpx.Client() as browser:
-                outcome = Person(PERSON, self.password, browser).decide(prompt)
-            self.decisions.append(outcome.status_code)
-            self.printer.note(f"{PERSON} approved (HTTP {outcome.status_code} at {outcome.url})")
-        except BaseException as exc:  # reported by check(), on the demo's thread
-            self.failures.append(exc)
-
-    def check(self) -> None:
-        """Re-raise the first failure of a simulated approval."""
-        if self.failures:
-            raise self.failures[0]

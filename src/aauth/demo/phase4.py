@@ -10,7 +10,8 @@ the URL and code are printed for a person to complete in a browser.
 from __future__ import annotations
 
 from ..agent.poller import DeferredCallbacks
-from .consent import Approver, agent_client, person_server_factory
+from .consent import PERSON, agent_client, person_server_factory
+from .person import PersonAtHand
 from .phase1 import expect
 from .printer import Printer
 from .world import running_world
@@ -19,19 +20,27 @@ from .world import running_world
 def run(printer: Printer, manual: bool = False) -> None:
     printer.title("Phase 4 — user delegation (202, interaction code, long poll, consent)")
     with running_world(printer, person_server=person_server_factory()) as world:
-        approver = Approver(world, manual)
+        person = PersonAtHand(
+            printer,
+            PERSON,
+            str(world.extras["password"]),
+            lambda someone, prompt: someone.decide(prompt),
+            task="approve",
+            did="approved",
+            manual=manual,
+        )
         client, auth = agent_client(
             world,
             DeferredCallbacks(
-                on_interaction=approver,
+                on_interaction=person.on_interaction,
                 on_status=lambda status: printer.note(f"pending request status: {status}"),
             ),
         )
         with client:
             response = client.get(f"{world.resource}/data")
-        approver.check()
+        person.check()
         expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
-        expect(manual or bool(approver.decisions), "nobody approved, yet the agent got a token")
+        expect(manual or bool(person.outcomes), "nobody approved, yet the agent got a token")
         token = auth.cache.get(world.resource)
         assert token is not None
         printer.token("auth token", token)

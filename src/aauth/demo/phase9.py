@@ -13,7 +13,8 @@ the URL and code are printed for a person to complete in a browser.
 from __future__ import annotations
 
 from ..agent.poller import DeferredCallbacks
-from .consent import Approver, agent_client, person_server_factory
+from .consent import PERSON, agent_client, person_server_factory
+from .person import PersonAtHand
 from .phase1 import expect
 from .printer import Printer
 from .world import running_world
@@ -24,8 +25,16 @@ def run(printer: Printer, manual: bool = False) -> None:
     factory = person_server_factory(auto_approve_scopes=["data.read"])
     with running_world(printer, person_server=factory, chained=1, show_downstream=True) as world:
         [intermediary] = world.intermediaries
-        approver = Approver(world, manual)
-        client, auth = agent_client(world, DeferredCallbacks(on_interaction=approver))
+        person = PersonAtHand(
+            printer,
+            PERSON,
+            str(world.extras["password"]),
+            lambda someone, prompt: someone.decide(prompt),
+            task="approve (at the intermediary, then at the person server)",
+            did="approved",
+            manual=manual,
+        )
+        client, auth = agent_client(world, DeferredCallbacks(on_interaction=person.on_interaction))
         with client:
             printer.note(
                 f"call chaining: GET {intermediary}/chained — the person server pre-approves "
@@ -43,7 +52,7 @@ def run(printer: Printer, manual: bool = False) -> None:
                 "approve — first for the agent, then for the intermediary's downstream call"
             )
             wrote = client.post(f"{intermediary}/chained", json={"note": "chained"})
-        approver.check()
+        person.check()
         expect(wrote.status_code == 200, f"POST /chained ended with {wrote.status_code}")
         printer.note(f"the intermediary delivered at its pending URL: {wrote.json()}")
         expect(wrote.json().get("stored") == {"note": "chained"}, "the note was not stored")

@@ -89,7 +89,8 @@ def running_world(
         world = World(Path(tmp), printer)
         if person_server is not None:
             world.person_server = _start(stack, world, lambda url: person_server(world, url))
-        enrollment_key = world.extras["enrollment_key"] = generate_key()
+        enrollment_key = generate_key()
+        world.extras["enrollment_key"] = enrollment_key  # more instances may enroll (phase 6)
         if agent_provider:
             agents = {AGENT_LOCAL: {"enrollment_jkt": thumbprint(enrollment_key)}}
             if world.person_server:
@@ -121,7 +122,7 @@ def running_world(
                 if downstream is not None:
                     port = url.rsplit(":", 1)[1]
                     config["downstream_url"] = downstream
-                    config["db"] = str(world.directory / f"resource-{port}.db")
+                    config["store"] = str(world.directory / f"resource-{port}.db")
                     config["key_file"] = str(world.directory / f"resource-{port}-keys.json")
                 loaded = world.configs[url] = ResourceServerConfig.load(config)
                 shown = None

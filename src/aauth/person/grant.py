@@ -24,9 +24,16 @@ class Grant:
     ``resource``/``scope``/``account`` from the resource token. The rest is shown at consent:
     the agent's own words and, when its metadata could be fetched, names and descriptions.
     ``callback_endpoint``/``localhost_callback_allowed`` (from the agent provider's metadata)
-    decide where the person may be sent back to (§H.5). A chained request (``upstream_token``,
-    §D.4) carries the downstream ``act`` claim and the ``person`` behind the upstream grant,
-    who alone may decide it; its intermediary is never bound to that person.
+    decide where the person may be sent back to (§H.5).
+
+    For a parent-mediated sub-agent request (§F.3 ``subagent_token``), ``agent`` is still the
+    parent that asked (consent, rules and bindings are the parent's), ``subagent`` names the
+    sub-agent the token is for, and ``cnf_jwk``/``agent_exp`` come from the sub-agent's token.
+    ``can_clarify`` records that the agent declared the ``clarification`` capability.
+
+    A chained request (``upstream_token``, §D.4) carries the downstream ``act`` claim and the
+    ``person`` behind the upstream grant, who alone may decide it; its intermediary is never
+    bound to that person.
     """
 
     agent_iss: str
@@ -45,6 +52,8 @@ class Grant:
     scope_descriptions: Mapping[str, str] = field(default_factory=dict)
     callback_endpoint: str | None = None
     localhost_callback_allowed: bool = False
+    subagent: str | None = None
+    can_clarify: bool = False
     act: Mapping[str, Any] | None = None
     person: str | None = None
 

@@ -4,8 +4,10 @@ The token names the resource token's ``iss`` as ``aud``, the agent and its key (
 from the agent token), the approved scope (never broader than the resource token's, PS-11),
 and, when a person approved, their directed ``sub`` for that resource (plus ``name`` for the
 ``profile`` scope). It lives at most the configured lifetime, at most 1 h and never past the
-agent token's ``exp`` (PS-10). A chained grant carries its ``act`` chain (PS-17); its ``sub`` is
-derived for the downstream resource like any other, never taken from the upstream token (PS-18).
+agent token's ``exp`` (PS-10). A token for a sub-agent names the sub-agent as ``agent``, bound
+to its key, with its parent as ``act.agent`` (§D.1 sub-agents). A chained grant carries its
+``act`` chain (PS-17), under the parent's when a sub-agent asks; its ``sub`` is derived for the
+downstream resource like any other, never taken from the upstream token (PS-18).
 """
 
 from __future__ import annotations
@@ -52,9 +54,11 @@ class AuthTokenMinter:
         self._clock = clock
 
     def _act(self, grant: Grant) -> Actor | None:
-        if grant.act is None:
-            return None
-        return Actor.from_claim(grant.act, "act", allow_loopback_http=self._loopback)
+        """The upstream chain of a chained grant, below the parent of a sub-agent's."""
+        upstream = None
+        if grant.act is not None:
+            upstream = Actor.from_claim(grant.act, "act", allow_loopback_http=self._loopback)
+        return upstream if grant.subagent is None else Actor(grant.agent, upstream)
 
     def mint(self, grant: Grant, person: Person | None) -> str:
         """An auth token for ``grant``; ``person`` is who approved (None: a rule did).
@@ -70,7 +74,7 @@ class AuthTokenMinter:
             iss=self._identifier,
             dwk=PERSON_DWK,
             aud=grant.resource,
-            agent=grant.agent,
+            agent=grant.subagent or grant.agent,
             cnf_jwk=grant.cnf_jwk,
             agent_exp=grant.agent_exp,
             resource_scope=grant.scope,

@@ -2,9 +2,8 @@
 
 Every member an agent sends is untrusted: display text is capped and may not carry control
 characters (it is escaped again when shown, V-42), ``platform`` and ``prompt`` must use their
-registry values, ``device`` is at most 64 printable characters (§H.6). Members this PS does not
-implement yet (``subagent_token``) are refused rather than ignored, so no token is ever issued
-that silently drops a delegation chain. Unknown members are ignored.
+registry values, ``device`` is at most 64 printable characters (§H.6). Unknown members are
+ignored.
 """
 
 from __future__ import annotations
@@ -23,11 +22,6 @@ MAX_JUSTIFICATION = 4000
 MAX_HINT = 256
 MAX_DEVICE = 64
 MAX_CAPABILITIES = 32
-_UNSUPPORTED = {
-    "subagent_token": "sub-agent requests (subagent_token) are not supported by this PS yet",
-}
-
-
 def _text(body: dict[str, Any], name: str, limit: int, *, multiline: bool = False) -> str | None:
     value = body.get(name)
     if value is None:
@@ -80,6 +74,7 @@ class TokenRequestBody:
     device: str | None = None
     capabilities: frozenset[str] = frozenset()
     upstream_token: str | None = None
+    subagent_token: str | None = None
 
     @classmethod
     def parse(cls, raw: bytes) -> TokenRequestBody:
@@ -90,9 +85,6 @@ class TokenRequestBody:
             raise InvalidRequest("the token request body must be a JSON object") from None
         if not isinstance(body, dict):
             raise InvalidRequest("the token request body must be a JSON object")
-        for name, why in _UNSUPPORTED.items():
-            if body.get(name) is not None:
-                raise InvalidRequest(why)
         token = body.get("resource_token")
         if not isinstance(token, str) or not token:
             raise InvalidRequest("'resource_token' is required")
@@ -101,6 +93,9 @@ class TokenRequestBody:
             raise InvalidRequest("'upstream_token' must be a non-empty string")
         for hint in ("login_hint", "tenant", "domain_hint"):
             _text(body, hint, MAX_HINT)
+        subagent = body.get("subagent_token")
+        if subagent is not None and (not isinstance(subagent, str) or not subagent):
+            raise InvalidRequest("'subagent_token' must be an agent token (a string)")
         platform = _text(body, "platform", MAX_HINT)
         if platform is not None and platform not in PLATFORMS:
             raise InvalidRequest(f"'platform' must be one of {sorted(PLATFORMS)}")
@@ -112,4 +107,5 @@ class TokenRequestBody:
             device=_text(body, "device", MAX_DEVICE),
             capabilities=_capabilities(body),
             upstream_token=upstream,
+            subagent_token=subagent,
         )

@@ -77,13 +77,16 @@ class ResourceServerConfig:
     ``access_server`` is trusted implicitly; with neither, no auth token is). Agent tokens are
     accepted from any agent provider. ``canonical_authorities`` default to the identifier's
     host; ``public_origin`` is set behind a proxy. ``key_file`` keeps the signing keys across
-    restarts (created on first start). ``downstream_url`` turns on call chaining (phases 7
-    and 9): ``/chained`` forwards to that URL as this resource's own agent, extending the
-    caller's grant; its pending requests live in the SQLite ``db`` for ``pending_lifetime``.
+    restarts (created on first start). ``store`` keeps the replay guard (and any other state)
+    past a restart and across instances: a SQLite file or a ``redis://`` URL (default: memory).
+    ``downstream_url`` turns on call chaining (phases 7 and 9): ``/chained`` forwards to that
+    URL as this resource's own agent, extending the caller's grant; its pending requests live
+    in the ``store`` for ``pending_lifetime`` seconds.
     """
 
     identifier: str
     key_file: str | None = None
+    store: str = ":memory:"
     canonical_authorities: tuple[str, ...] = ()
     trusted_issuers: tuple[str, ...] = ()
     access_server: str | None = None
@@ -92,7 +95,6 @@ class ResourceServerConfig:
     public_origin: str | None = None
     name: str | None = None
     downstream_url: str | None = None
-    db: str = ":memory:"
     pending_lifetime: int = 600
     allow_loopback_http: bool = False
 
@@ -143,7 +145,8 @@ class AgentProviderConfig:
          "agents": {"assistant": {"enrollment_jkt": "<thumbprint>", "ps": "https://ps.example"}}}
 
     ``token_lifetime`` is at most 24 h; ``key_rotation_interval`` (seconds) rotates the
-    signing key on a schedule. The agents are checked when the provider is built.
+    signing key on a schedule. ``db`` is the SQLite file where delegates are recorded
+    (default: in memory). The agents are checked when the provider is built.
     """
 
     identifier: str
@@ -155,6 +158,7 @@ class AgentProviderConfig:
     key_rotation_interval: int | None = None
     canonical_authorities: tuple[str, ...] = ()
     public_origin: str | None = None
+    db: str = ":memory:"
     allow_loopback_http: bool = False
 
     def __post_init__(self) -> None:

@@ -40,7 +40,7 @@ from ..resource import (
     verified_caller,
 )
 from ..resource.interaction_chain import Answer
-from ..store import SQLiteStore
+from ..store.base import Store
 from ..tokens.wire import AGENT_DWK
 from .config import READ_SCOPE, WRITE_SCOPE, ResourceServerConfig
 from .pages import interstitial_page, message_page, page_headers
@@ -64,13 +64,14 @@ def _page(title: str, message: str, status: int) -> HTMLResponse:
 
 @dataclass
 class ResourceChaining:
-    """The chaining parts of one example resource; :meth:`close` ends its client and store."""
+    """The chaining parts of one example resource, over the resource's ``store``;
+    :meth:`close` ends its HTTP client (the store is the resource's to close)."""
 
     config: ResourceServerConfig
     agent: ResourceAgent
     chained: ChainedRequests
     http: httpx.AsyncClient
-    store: SQLiteStore
+    store: Store
     code_failures: FailureLimiter
     _purging: asyncio.Task[None] | None = None
 
@@ -79,6 +80,7 @@ class ResourceChaining:
         cls,
         config: ResourceServerConfig,
         keys: KeySet,
+        store: Store,
         discovery: Discovery | None,
         on_downstream: Callable[[httpx.Response], None] | None = None,
     ) -> ResourceChaining:
@@ -93,7 +95,6 @@ class ResourceChaining:
             name=config.name,
             allow_loopback_http=loop,
         )
-        store = SQLiteStore(config.db)
         hooks: dict[str, list[Callable[[httpx.Response], Awaitable[None]]]] = {}
         if on_downstream is not None:
             show = on_downstream
@@ -131,7 +132,6 @@ class ResourceChaining:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._purging
         await self.http.aclose()
-        self.store.close()
 
     def rules(self, granted: ResourcePolicy, identified: ResourcePolicy) -> list[RouteRule]:
         return [

@@ -36,6 +36,7 @@ from ..egress import EgressPolicy
 from ..keys import KeySet
 from ..keysource import KeySource
 from ..metadata import ResourceMetadata, well_known_url
+from ..replay import StoreReplayGuard
 from ..resource import (
     EXCEPTION_HANDLERS,
     AAuthMiddleware,
@@ -48,6 +49,7 @@ from ..resource import (
     require_scopes,
     verified_caller,
 )
+from ..store import open_store
 from ..tokens.wire import RESOURCE_DWK
 from .config import (
     READ_SCOPE,
@@ -109,6 +111,7 @@ def create_resource_server(
     ``on_downstream`` sees each response to a chained call this resource makes (demos)."""
     loop = config.allow_loopback_http
     keys = KeySet.load_or_generate(config.key_file)
+    store = open_store(config.store)
     discovery = Discovery(EgressPolicy(allow_loopback_http=loop)) if key_source is None else None
     issuer = ResourceTokenIssuer(
         config.identifier,
@@ -126,7 +129,12 @@ def create_resource_server(
         signature_window=config.signature_window,
         allow_loopback_http=loop,
     )
-    verifier = RequestVerifier(identified, key_source or discovery, token_issuer=issuer)
+    verifier = RequestVerifier(
+        identified,
+        key_source or discovery,
+        token_issuer=issuer,
+        replay_guard=StoreReplayGuard(store),
+    )
     granted = identified.with_(require_auth_token=True)
     rules = [
         RouteRule("/.well-known/*", None),
@@ -145,7 +153,7 @@ def create_resource_server(
     ).to_json()
     chaining = None
     if config.downstream_url is not None:
-        chaining = ResourceChaining.create(config, keys, discovery, on_downstream)
+        chaining = ResourceChaining.create(config, keys, store, discovery, on_downstream)
         rules += chaining.rules(granted, identified)
     items = _Items()
     can_read, can_write = require_scopes(READ_SCOPE), require_scopes(WRITE_SCOPE)
@@ -197,6 +205,7 @@ def create_resource_server(
         if discovery is not None:
             await discovery.aclose()
             discovery.close()
+        store.close()
 
     well_known = f"/.well-known/{RESOURCE_DWK}"
     app = Starlette(
