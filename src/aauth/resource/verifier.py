@@ -124,15 +124,7 @@ class RequestVerifier:
     def _replay_key(self, request: HttpRequest, verified: VerifiedSignature) -> str | None:
         if request.method.upper() in _SAFE_METHODS or verified.thumbprint is None:
             return None
-        target = request.target
-        return replay_key(
-            verified.thumbprint,
-            verified.created or 0,
-            request.method,
-            target.authority,
-            target.path,
-            verified.signature,
-        )
+        return replay_key(verified.thumbprint, verified.base_digest)
 
     def _caller(
         self,

@@ -1,0 +1,43 @@
+"""What an attacker does to a captured request, as plain functions the security tests share.
+
+Nothing here is protocol logic: these helpers only rewrite bytes the way an attack run did.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+
+from aauth_signing import parse_signature
+
+__all__ = ["CURVE_ORDERS", "flip_s", "malleate"]
+
+CURVE_ORDERS = {
+    "ES256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    "ES384": int(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+        "C7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973",
+        16,
+    ),
+}
+"""The group order n of P-256 and P-384: ``(r, n - s)`` verifies wherever ``(r, s)`` does."""
+
+
+def flip_s(signature: bytes, algorithm: str) -> bytes:
+    """The other valid encoding of an ECDSA ``r || s`` signature: ``r || (n - s)``."""
+    order = CURVE_ORDERS[algorithm]
+    size = len(signature) // 2
+    r, s = signature[:size], int.from_bytes(signature[size:], "big")
+    return r + (order - s).to_bytes(size, "big")
+
+
+def malleate(headers: Mapping[str, str], algorithm: str) -> dict[str, str]:
+    """``headers`` with every signature in ``Signature`` rewritten to ``(r, n - s)``."""
+    rewritten = dict(headers)
+    name = next(n for n in headers if n.lower() == "signature")
+    members = parse_signature(headers[name])
+    rewritten[name] = ", ".join(
+        f"{label}=:{base64.b64encode(flip_s(value, algorithm)).decode()}:"
+        for label, value in members.items()
+    )
+    return rewritten
