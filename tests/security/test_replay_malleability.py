@@ -8,8 +8,6 @@ HTTP to a running resource and to a running person server's ``/token``.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -21,20 +19,17 @@ from aauth_signing import (
     sign_request,
     verify_request,
 )
-from starlette.applications import Starlette
 
 from aauth.agent.signer import AgentSigner
-from aauth.keys import KeySet, generate_key
-from aauth.keysource import StaticKeySource
+from aauth.keys import generate_key
 from aauth.replay import ReplayedSignature
 from aauth.resource import VerifiedCaller
-from aauth.server.resource_server import ResourceServerConfig, create_resource_server
-from aauth.server.running import RunningServer
-from aauth.tokens import issue_agent_token, issue_auth_token
+from aauth.tokens import issue_agent_token
 
-from ..person.conftest import Agent, World, auto, token_body
-from ..resource.conftest import AGENT, AP, PS, Resource
+from ..person.conftest import World, token_body
+from ..resource.conftest import AGENT, AP, Resource
 from .attacks import flip_s, malleate
+from .conftest import LiveResource, es256_agent
 
 BODY = b'{"note": "pay 10 EUR"}'
 JSON = {"content-type": "application/json"}
@@ -99,42 +94,9 @@ def test_v50_malleated_post_is_a_replay_in_the_other_order() -> None:
 # -- over real HTTP --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def live_resource() -> Iterator[tuple[str, KeySet, KeySet]]:
-    """The example resource on a loopback port, trusting PS; yields (url, AP keys, PS keys)."""
-    ap, ps = KeySet.generate(), KeySet.generate()
-    keys = StaticKeySource({AP: ap.jwks(), PS: ps.jwks()})
-    server = RunningServer.with_own_url(
-        lambda url: create_resource_server(
-            ResourceServerConfig(identifier=url, trusted_issuers=(PS,), allow_loopback_http=True),
-            key_source=keys,
-        )
-    )
-    with server:
-        yield server.url, ap, ps
-
-
-def test_v50_live_resource_refuses_the_malleated_post(
-    live_resource: tuple[str, KeySet, KeySet],
-) -> None:
-    api, ap, ps = live_resource
-    key = generate_key("ES256")
-    agent_token = issue_agent_token(ap, iss=AP, sub=AGENT, cnf_jwk=key.public_key(), ps=PS)
-    auth_token = issue_auth_token(
-        ps,
-        iss=PS,
-        dwk="aauth-person.json",
-        aud=api,
-        agent=AGENT,
-        cnf_jwk=key.public_key(),
-        agent_exp=time.time() + 3600,
-        resource_scope="data.read data.write",
-        scope="data.read data.write",
-        sub="victim",
-        allow_loopback_http=True,
-    )
-    signer = AgentSigner(key, agent_token)
-    url = f"{api}/data"
+def test_v50_live_resource_refuses_the_malleated_post(live_resource: LiveResource) -> None:
+    signer, auth_token = live_resource.agent("ES256")
+    url = f"{live_resource.url}/data"
     headers = {**JSON, **signer.sign("POST", url, JSON, BODY, token=auth_token)}
     with httpx.Client() as http:
         first = http.post(url, content=BODY, headers=headers)
@@ -147,33 +109,6 @@ def test_v50_live_resource_refuses_the_malleated_post(
         listed = http.get(url, headers=signer.sign("GET", url, token=auth_token))
         assert listed.status_code == 200
         assert len(listed.json()["items"]) == 1  # the replay stored nothing
-
-
-@pytest.fixture(scope="module")
-def live_person_server() -> Iterator[World]:
-    """A person server on a loopback port that pre-approves docs.read (static issuer keys)."""
-    world = World(loopback=True)
-
-    def app(url: str) -> Starlette:
-        world.ps = url
-        return world.app(auto_approve=(auto(),))
-
-    with RunningServer.with_own_url(app):
-        yield world
-
-
-def es256_agent(world: World) -> Agent:
-    key = generate_key("ES256")
-    sub = "aauth:bot@ap.example"
-    token = issue_agent_token(
-        world.ap_keys,
-        iss=world.ap,
-        sub=sub,
-        cnf_jwk=key.public_key(),
-        ps=world.ps,
-        allow_loopback_http=True,
-    )
-    return Agent(sub, world.ap, key, token, AgentSigner(key, token))
 
 
 def test_v50_live_token_endpoint_issues_one_auth_token(live_person_server: World) -> None:
