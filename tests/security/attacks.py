@@ -6,11 +6,13 @@ Nothing here is protocol logic: these helpers only rewrite bytes the way an atta
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping
+from typing import Any
 
-from aauth_signing import parse_signature
+from aauth_signing import SigningKey, b64url_encode, parse_signature
 
-__all__ = ["CURVE_ORDERS", "flip_s", "malleate"]
+__all__ = ["CURVE_ORDERS", "flip_s", "forge_jwt", "malleate"]
 
 CURVE_ORDERS = {
     "ES256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
@@ -41,3 +43,23 @@ def malleate(headers: Mapping[str, str], algorithm: str) -> dict[str, str]:
         for label, value in members.items()
     )
     return rewritten
+
+
+def _segment(part: Mapping[str, Any] | bytes) -> str:
+    raw = part if isinstance(part, bytes) else json.dumps(part).encode()
+    return b64url_encode(raw)
+
+
+def forge_jwt(
+    key: SigningKey | None,
+    header: Mapping[str, Any] | bytes,
+    claims: Mapping[str, Any] | bytes,
+    *,
+    signature: bytes | None = None,
+) -> str:
+    """A compact JWS of exactly these header and claims (objects, or raw bytes for malformed
+    JSON), signed by ``key`` (or carrying ``signature`` as given, or none)."""
+    signing_input = f"{_segment(header)}.{_segment(claims)}"
+    if signature is None and key is not None:
+        signature = key.sign(signing_input.encode("ascii"))
+    return f"{signing_input}.{b64url_encode(signature or b'')}"
