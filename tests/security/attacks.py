@@ -10,9 +10,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from aauth_signing import SigningKey, b64url_encode, parse_signature
+from aauth_signing import HttpRequest, SigningKey, b64url_encode, parse_signature
 
-__all__ = ["CURVE_ORDERS", "flip_s", "forge_jwt", "malleate"]
+__all__ = ["CURVE_ORDERS", "edit", "flip_s", "forge_jwt", "malleate", "malleated"]
 
 CURVE_ORDERS = {
     "ES256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
@@ -43,6 +43,21 @@ def malleate(headers: Mapping[str, str], algorithm: str) -> dict[str, str]:
         for label, value in members.items()
     )
     return rewritten
+
+
+def malleated(request: HttpRequest, algorithm: str = "ES256") -> HttpRequest:
+    """A captured request as the attacker resends it: same bytes, signature (r, n - s)."""
+    headers = malleate(dict(request.headers.items()), algorithm)
+    return HttpRequest(request.method, request.target_uri, headers, request.body)
+
+
+def edit(request: HttpRequest, **fields: str | None) -> HttpRequest:
+    """``request`` with header fields set (``signature_input=…``, an attacker may add or
+    reformat fields) or removed (None)."""
+    changes = {name.replace("_", "-"): value for name, value in fields.items()}
+    kept = [(n, v) for n, v in request.headers.items() if n.lower() not in changes]
+    kept += [(n, v) for n, v in changes.items() if v is not None]
+    return HttpRequest(request.method, request.target_uri, kept, request.body)
 
 
 def _segment(part: Mapping[str, Any] | bytes) -> str:

@@ -23,7 +23,7 @@ from aauth.tokens import issue_agent_token
 
 from ..resource.conftest import AGENT, AP, PS, URL, Resource
 from ..test_egress import policy_for
-from .attacks import malleate
+from .attacks import edit, malleated
 from .matrix import Case, assert_refused, cases
 
 BODY = b'{"amount": 10}'
@@ -40,13 +40,6 @@ def world(algorithm: str = "Ed25519") -> Resource:
     )
     resource.signer = AgentSigner(key, resource.agent_token)
     return resource
-
-
-def edit(request: HttpRequest, **fields: str) -> HttpRequest:
-    """``request`` with header fields set (an attacker may add or reformat fields)."""
-    changes = {name.replace("_", "-"): value for name, value in fields.items()}
-    kept = [(n, v) for n, v in request.headers.items() if n.lower() not in changes]
-    return HttpRequest(request.method, request.target_uri, [*kept, *changes.items()], request.body)
 
 
 def replayed(
@@ -75,16 +68,6 @@ def replayed(
         return verify(second)
 
     return attack
-
-
-def es256_twin(request: HttpRequest) -> HttpRequest:
-    """The captured ES256 request with its signature rewritten to (r, n - s)."""
-    return HttpRequest(
-        request.method,
-        request.target_uri,
-        malleate(dict(request.headers.items()), "ES256"),
-        request.body,
-    )
 
 
 def store_backed(store: SQLiteStore) -> Callable[[Resource], RequestVerifier]:
@@ -134,19 +117,19 @@ REPLAY_ROWS = [
     Case("PATCH resent as captured", replayed(method="PATCH"), *REPLAYED),
     Case("DELETE resent as captured", replayed(method="DELETE"), *REPLAYED),
     Case("ES256 POST resent as captured", replayed(algorithm="ES256"), *REPLAYED),
-    Case("ES256 POST resent with s rewritten to n - s", replayed(es256_twin, algorithm="ES256"),
+    Case("ES256 POST resent with s rewritten to n - s", replayed(malleated, algorithm="ES256"),
          *REPLAYED, "V-50"),
     Case("the n - s twin first, then the captured original",
-         replayed(es256_twin, algorithm="ES256", twin_first=True), *REPLAYED, "V-50"),
+         replayed(malleated, algorithm="ES256", twin_first=True), *REPLAYED, "V-50"),
     Case("n - s twin at the async verifier",
-         replayed(es256_twin, algorithm="ES256", colour="async"), *REPLAYED, "V-50"),
+         replayed(malleated, algorithm="ES256", colour="async"), *REPLAYED, "V-50"),
     Case("resent with an uncovered header added",
          replayed(lambda r: edit(r, x_forwarded_for="203.0.113.9")), *REPLAYED),
     Case("resent with Signature-Input re-spaced",
          replayed(lambda r: edit(r, signature_input=str(r.headers.get("signature-input")).replace(
              " ", "  ").replace("=(", "=( ", 1))), *REPLAYED),
     Case("resent after a restart (store-backed guard)", restarted(lambda r: r), *REPLAYED),
-    Case("n - s twin after a restart (store-backed guard)", restarted(es256_twin),
+    Case("n - s twin after a restart (store-backed guard)", restarted(malleated),
          *REPLAYED, "V-50"),
     Case("a full guard configured to refuse", full_guard,
          ReplayGuardFull, "invalid_signature", 401, "V-25"),

@@ -46,7 +46,7 @@ from aauth_signing import (
 from aauth_signing._rfc9421.components import ComponentError
 from aauth_signing.errors import ExpiredJWT
 
-from .attacks import forge_jwt
+from .attacks import edit, forge_jwt
 from .matrix import Case, assert_refused, cases
 
 NOW = 1_767_225_600
@@ -80,14 +80,6 @@ def signed(
     options.setdefault("created", NOW)
     request = HttpRequest(method, url, {**JSON, **(headers or {})}, body)
     return request.with_headers(sign_request(request, key, member or hwk(key), **options))
-
-
-def edit(request: HttpRequest, **fields: str | None) -> HttpRequest:
-    """``request`` with header fields replaced (``signature_input=…``) or removed (None)."""
-    changes = {name.replace("_", "-"): value for name, value in fields.items()}
-    kept = [(n, v) for n, v in request.headers.items() if n.lower() not in changes]
-    kept += [(n, v) for n, v in changes.items() if v is not None]
-    return HttpRequest(request.method, request.target_uri, kept, request.body)
 
 
 def resend(request: HttpRequest, method: str | None = None, url: str | None = None,
