@@ -12,9 +12,10 @@ fuzzer starts from well-formed values and mutates from there.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ def instrumented(*modules: str) -> AbstractContextManager[Any]:
     """Wrap a harness's imports in this so the fuzzer sees coverage of ``modules`` (and their
     submodules; default: both packages). Instrumenting only what a harness targets keeps
     start-up short: importing ``aauth`` imports most of it."""
+    if os.environ.get("FUZZ_INSTRUMENT", "1") == "0":
+        return nullcontext()
     include = list(modules) or ["aauth", "aauth_signing", "http_sf"]
     return atheris.instrument_imports(include=include)
 
