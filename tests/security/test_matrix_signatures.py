@@ -408,6 +408,19 @@ def test_signature_attack_is_refused(case: Case) -> None:
     assert_refused(case)
 
 
+def test_every_signature_error_code_has_a_row() -> None:
+    """Each ``Signature-Error`` code the library defines is met by at least one attack here
+    or in the token table (which adds ``invalid_jwt``/``expired_jwt`` at the resource)."""
+    import aauth_signing.errors as errors
+
+    defined = {
+        cls.code
+        for name in errors.__all__
+        if isinstance(cls := getattr(errors, name), type) and issubclass(cls, errors.SignatureError)
+    }
+    assert defined <= {row.code for row in ROWS}
+
+
 def test_the_genuine_request_verifies() -> None:
     """The control: without the attack, every row's request would pass."""
     assert verify_request(GOOD, AAUTH).thumbprint
