@@ -25,7 +25,7 @@ from aauth.pending import PendingState
 from aauth.resource import Deferred
 from aauth.server.resource_server import create_resource_server
 from aauth.server.running import RunningServer
-from aauth.tokens import AUTH_TOKEN, decode_unverified
+from aauth.tokens import AGENT_TOKEN, AUTH_TOKEN, decode_unverified
 
 from .conftest import (
     Agent,
@@ -43,6 +43,24 @@ def chained() -> Iterator[World]:
     """An intermediary in front of the data resource; the PS asks its person every time."""
     with running_world(Recorder(), person_server=person_server_factory(), chained=1) as world:
         yield world
+
+
+def deferred_by_hand(
+    world: World, open_agent: AgentFactory, person: PersonAtHand
+) -> tuple[str, httpx.Response]:
+    """The agent's token for the intermediary, and the intermediary's 202 for a chained call
+    made with it by hand (signed, nobody polling)."""
+    [intermediary] = world.intermediaries
+    with open_agent(world, person.callbacks) as agent:
+        approved_at(agent, person, intermediary)
+        token = agent.auth.cache.get(intermediary)
+    assert token is not None
+    url = f"{intermediary}/chained"
+    headers = {"AAuth-Capabilities": "interaction"}
+    headers.update(world.signer.sign("GET", url, headers, token=token))
+    deferred = httpx.get(url, headers=headers)
+    assert deferred.status_code == 202
+    return token, deferred
 
 
 def approved_at(agent: Agent, person: PersonAtHand, intermediary: str) -> None:
@@ -246,15 +264,7 @@ def test_a_restarted_intermediary_loses_nothing(chained: World, open_agent: Agen
     world = chained
     [intermediary] = world.intermediaries
     person = PersonAtHand(world)
-    with open_agent(world, person.callbacks) as agent:
-        approved_at(agent, person, intermediary)
-        token = agent.auth.cache.get(intermediary)
-    assert token is not None
-    url = f"{intermediary}/chained"
-    headers = {"AAuth-Capabilities": "interaction"}
-    headers.update(world.signer.sign("GET", url, headers, token=token))
-    deferred = httpx.get(url, headers=headers)
-    assert deferred.status_code == 202
+    token, deferred = deferred_by_hand(world, open_agent, person)
     pending_url = deferred.headers["location"]
     requirement = deferred.headers["aauth-requirement"]
     code = requirement.split('code="', 1)[1].split('"', 1)[0]
@@ -268,7 +278,10 @@ def test_a_restarted_intermediary_loses_nothing(chained: World, open_agent: Agen
         poll = world.signer.sign("GET", pending_url, token=token)
         delivered = httpx.get(pending_url, headers=poll)
     assert delivered.status_code == 200, delivered.text
-    assert delivered.json()["act"] == [agent.auth.agent_id]
+    agent_token = world.signer.agent_token
+    assert agent_token is not None
+    agent = decode_unverified(AGENT_TOKEN, agent_token, allow_loopback_http=True)
+    assert delivered.json()["act"] == [agent.sub]
 
 
 def test_rs17_the_person_ends_at_the_agents_callback(
@@ -355,17 +368,8 @@ def test_an_unreachable_person_server_keeps_the_chained_request_pending(
     chained: World, open_agent: AgentFactory
 ) -> None:
     world = chained
-    [intermediary] = world.intermediaries
     person = PersonAtHand(world)
-    with open_agent(world, person.callbacks) as agent:
-        approved_at(agent, person, intermediary)
-        token = agent.auth.cache.get(intermediary)
-    assert token is not None
-    url = f"{intermediary}/chained"
-    headers = {"AAuth-Capabilities": "interaction"}
-    headers.update(world.signer.sign("GET", url, headers, token=token))
-    deferred = httpx.get(url, headers=headers)
-    assert deferred.status_code == 202
+    token, deferred = deferred_by_hand(world, open_agent, person)
     world.servers[world.person_server].stop()
     pending_url = deferred.headers["location"]
     poll = httpx.get(pending_url, headers=world.signer.sign("GET", pending_url, token=token))
