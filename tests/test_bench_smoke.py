@@ -13,7 +13,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 SMALL = {
     "bench_signing": {"NUMBER": 64, "REPEATS": 1},
-    "bench_tokens": {"OPERATIONS": 3},
+    "bench_tokens": {"OPERATIONS": 3, "REPEATS": 1},
     "bench_approval": {"ROUNDS": 1},
     "bench_middleware": {"SECONDS": 0.2, "ROUNDS": 1, "CONNECTIONS": 2},
 }
