@@ -2,7 +2,9 @@
 of N, and every figure reported against both Ed25519 floors.
 
 Alternating the functions in one loop means all of them see the same machine load, so the
-ratios are stable even when the absolute figures are not. The two baselines are the raw
+ratios are stable even when the absolute figures are not. Time is this process's CPU time
+(``time.process_time``): on a shared machine, time the scheduler gives to other work would
+otherwise land on whichever function happened to be running. The two baselines are the raw
 Ed25519 operation through ``cryptography`` (OpenSSL, what Python implementations usually build
 on) and through libsodium (PyNaCl's ``crypto_sign_open``/``crypto_sign``, what aauth-signing
 uses): the first says how we compare with the usual floor, the second how much our own code
@@ -11,6 +13,7 @@ adds on top of the operation it cannot skip.
 
 from __future__ import annotations
 
+import time
 import timeit
 from collections.abc import Callable, Sequence
 
@@ -34,7 +37,7 @@ def alternating(
     for _ in range(repeats):
         setup()
         for function, measured in zip(functions, times, strict=True):
-            measured.append(timeit.timeit(function, number=1))
+            measured.append(timeit.Timer(function, timer=time.process_time).timeit(number=1))
     return [min(measured) / operations * 1e6 for measured in times]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import NamedTuple, Union
 from urllib.parse import urlsplit
 
@@ -135,14 +135,11 @@ class HttpRequest:
         object.__setattr__(self, "headers", Fields(headers))
         object.__setattr__(self, "body", body)
 
-    @property
+    @cached_property
     def target(self) -> TargetURI:
-        """The split, normalised target URI, computed on first use."""
-        memo = self.__dict__
-        target = memo.get("_target")
-        if target is None:
-            target = memo["_target"] = split_target(self.target_uri)
-        return target
+        """The split, normalised target URI, computed on first use (then a plain attribute:
+        every derived component reads it)."""
+        return split_target(self.target_uri)
 
     def with_headers(self, extra: Mapping[str, str]) -> HttpRequest:
         """A copy with ``extra`` set (replacing fields of the same name)."""
