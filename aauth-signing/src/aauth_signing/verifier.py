@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from ._cache import BoundedCache
 from ._rfc9421.base import SignatureParams, signature_base
 from ._rfc9421.fields import parse_signature, parse_signature_input_shared
+from ._structured import fast_signature
 from .algorithms import ALGORITHMS, VerifyingKey
 from .digest import verify_content_digest
 from .errors import (
@@ -173,10 +174,13 @@ def _uncovered_conditionals(
     return names
 
 
-def _check_times(params: SignatureParams, policy: VerificationPolicy, now: float) -> None:
+def _check_required_params(params: SignatureParams, policy: VerificationPolicy) -> None:
     for name in policy.required_params:
         if params.get(name) is None:
             raise InvalidSignature(f"signature parameter {name!r} is required")
+
+
+def _check_window(params: SignatureParams, policy: VerificationPolicy, now: float) -> None:
     created, expires = params.created, params.expires
     if created is not None:
         if created < now - policy.max_age:
@@ -185,6 +189,36 @@ def _check_times(params: SignatureParams, policy: VerificationPolicy, now: float
             raise InvalidSignature("signature 'created' is in the future")
     if expires is not None and expires < now:
         raise InvalidSignature("signature has expired")
+
+
+class _Plan(NamedTuple):
+    """What one policy concluded about one single-signature ``Signature-Input`` text: every
+    check that depends on nothing else passed. ``policy`` is held, so the id in the memo key
+    cannot be reused by another policy while the entry lives. ``conditional``: whether some
+    requirement still depends on the request (fields present, a query, a body)."""
+
+    policy: VerificationPolicy
+    label: str
+    params: SignatureParams
+    serialized: str
+    conditional: bool
+
+
+_plans: BoundedCache[tuple[int, str, bool], _Plan] = BoundedCache(1024)
+"""Plans by (policy id, Signature-Input text, whether Signature-Key names the key): within a
+second every request a client sends with the same components carries the same text."""
+
+
+def _plan(
+    policy: VerificationPolicy, params: SignatureParams, label: str, serialized: str
+) -> _Plan:
+    covered = params.whole
+    conditional = (
+        any(name not in covered for name in policy.covered_when_present)
+        or (policy.require_query and "@query" not in covered)
+        or (policy.require_content_digest and "content-digest" not in covered)
+    )
+    return _Plan(policy, label, params, serialized, conditional)
 
 
 def _prepare(
@@ -208,25 +242,50 @@ def _prepare(
         if with_signature_key:
             error.advertised_schemes = policy.accepted_schemes
         raise error
-    inputs = parse_signature_input_shared(input_text)
-    signatures = parse_signature(signature_text)
-    if len(inputs) != len(signatures) or not inputs.keys() <= signatures.keys():
-        raise InvalidSignature("Signature-Input and Signature labels differ")
-    if not inputs:
-        raise InvalidSignature("Signature-Input has no signature")
-    sk_header: SignatureKeyHeader | None = None
-    if len(inputs) == 1 and policy.label is None and policy.tag is None:
-        (label,) = inputs
+    plan_key = (id(policy), input_text, with_signature_key)
+    plan = _plans.get(plan_key)
+    if plan is not None and plan.policy is policy:
+        label, params, serialized = plan.label, plan.params, plan.serialized
+        fast = fast_signature(signature_text)
+        if fast is not None and fast[0] == label:
+            signature = fast[1]
+        else:
+            signatures = parse_signature(signature_text)
+            if len(signatures) != 1 or label not in signatures:
+                raise InvalidSignature("Signature-Input and Signature labels differ")
+            signature = signatures[label]
+        if (
+            plan.conditional
+            and isinstance(message, HttpRequest)
+            and _uncovered_conditionals(message, policy, params.whole)
+        ):
+            _check_coverage(message, params, policy, with_signature_key)  # raises
+        sk_header: SignatureKeyHeader | None = None
     else:
-        if with_signature_key:
-            sk_header = SignatureKeyHeader.parse(key_text)
-        label = _select_label(inputs, policy, sk_header.labels if sk_header else None)
-    params, serialized = inputs[label]
-    _check_coverage(message, params, policy, with_signature_key)
+        inputs = parse_signature_input_shared(input_text)
+        signatures = parse_signature(signature_text)
+        if len(inputs) != len(signatures) or not inputs.keys() <= signatures.keys():
+            raise InvalidSignature("Signature-Input and Signature labels differ")
+        if not inputs:
+            raise InvalidSignature("Signature-Input has no signature")
+        sk_header = None
+        single = len(inputs) == 1 and policy.label is None and policy.tag is None
+        if single:
+            (label,) = inputs
+        else:
+            if with_signature_key:
+                sk_header = SignatureKeyHeader.parse(key_text)
+            label = _select_label(inputs, policy, sk_header.labels if sk_header else None)
+        params, serialized = inputs[label]
+        signature = signatures[label]
+        _check_coverage(message, params, policy, with_signature_key)
+        _check_required_params(params, policy)
+        if single:
+            _plans.put(plan_key, _plan(policy, params, label, serialized))
     now = policy.clock()
-    _check_times(params, policy, now)
+    _check_window(params, policy, now)
     if not with_signature_key:
-        return _Pending(message, policy, label, params, serialized, signatures[label], None, None)
+        return _Pending(message, policy, label, params, serialized, signature, None, None)
     cache_key = (key_text, label, policy.allow_legacy_keys)
     resolved = _hwk_cache.get(cache_key)
     if resolved is not None:
@@ -252,7 +311,7 @@ def _prepare(
             raise
         if resolved is not None and isinstance(member, Hwk):
             _hwk_cache.put(cache_key, resolved)
-    return _Pending(message, policy, label, params, serialized, signatures[label], member, resolved)
+    return _Pending(message, policy, label, params, serialized, signature, member, resolved)
 
 
 def _finish(
