@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from typing import NamedTuple, Union
+from functools import lru_cache
+from typing import NamedTuple, Union, overload
 from urllib.parse import urlsplit
 
 from .errors import InvalidRequest
@@ -110,6 +110,25 @@ def split_target(target_uri: str) -> TargetURI:
     return TargetURI(scheme, authority, parts.path or "/", query)
 
 
+class _SplitTarget:
+    """``HttpRequest.target``: the split, normalised target URI, computed on first use and
+    then a plain instance attribute (every derived component reads it; no lock, no call)."""
+
+    @overload
+    def __get__(self, request: None, owner: type) -> _SplitTarget: ...
+
+    @overload
+    def __get__(self, request: HttpRequest, owner: type | None = None) -> TargetURI: ...
+
+    def __get__(
+        self, request: HttpRequest | None, owner: type | None = None
+    ) -> TargetURI | _SplitTarget:
+        if request is None:
+            return self
+        target = request.__dict__["target"] = split_target(request.target_uri)
+        return target
+
+
 @dataclass(frozen=True)
 class HttpRequest:
     """A request as the signer sends it or the verifier receives it.
@@ -135,11 +154,7 @@ class HttpRequest:
         object.__setattr__(self, "headers", Fields(headers))
         object.__setattr__(self, "body", body)
 
-    @cached_property
-    def target(self) -> TargetURI:
-        """The split, normalised target URI, computed on first use (then a plain attribute:
-        every derived component reads it)."""
-        return split_target(self.target_uri)
+    target = _SplitTarget()  # not a field (unannotated): split on first use
 
     def with_headers(self, extra: Mapping[str, str]) -> HttpRequest:
         """A copy with ``extra`` set (replacing fields of the same name)."""

@@ -194,14 +194,17 @@ def _check_window(params: SignatureParams, policy: VerificationPolicy, now: floa
 class _Plan(NamedTuple):
     """What one policy concluded about one single-signature ``Signature-Input`` text: every
     check that depends on nothing else passed. ``policy`` is held, so the id in the memo key
-    cannot be reused by another policy while the entry lives. ``conditional``: whether some
-    requirement still depends on the request (fields present, a query, a body)."""
+    cannot be reused by another policy while the entry lives. What still depends on the
+    request: ``when_present`` (fields that must not be sent, being uncovered), ``query``
+    and ``body`` (an uncovered ``@query``/``content-digest`` the policy would require)."""
 
     policy: VerificationPolicy
     label: str
     params: SignatureParams
     serialized: str
-    conditional: bool
+    when_present: tuple[str, ...]
+    query: bool
+    body: bool
 
 
 _plans: BoundedCache[tuple[int, str, bool], _Plan] = BoundedCache(1024)
@@ -213,12 +216,26 @@ def _plan(
     policy: VerificationPolicy, params: SignatureParams, label: str, serialized: str
 ) -> _Plan:
     covered = params.whole
-    conditional = (
-        any(name not in covered for name in policy.covered_when_present)
-        or (policy.require_query and "@query" not in covered)
-        or (policy.require_content_digest and "content-digest" not in covered)
+    return _Plan(
+        policy,
+        label,
+        params,
+        serialized,
+        tuple(name for name in policy.covered_when_present if name not in covered),
+        policy.require_query and "@query" not in covered,
+        policy.require_content_digest and "content-digest" not in covered,
     )
-    return _Plan(policy, label, params, serialized, conditional)
+
+
+def _violates(plan: _Plan, message: HttpRequest | HttpResponse) -> bool:
+    """Whether ``message`` carries something ``plan``'s signature should have covered."""
+    if not isinstance(message, HttpRequest):
+        return False
+    headers = message.headers
+    for name in plan.when_present:
+        if headers.get_all(name):
+            return True
+    return (plan.query and bool(message.target.query)) or (plan.body and bool(message.body))
 
 
 def _prepare(
@@ -254,11 +271,7 @@ def _prepare(
             if len(signatures) != 1 or label not in signatures:
                 raise InvalidSignature("Signature-Input and Signature labels differ")
             signature = signatures[label]
-        if (
-            plan.conditional
-            and isinstance(message, HttpRequest)
-            and _uncovered_conditionals(message, policy, params.whole)
-        ):
+        if _violates(plan, message):
             _check_coverage(message, params, policy, with_signature_key)  # raises
         sk_header: SignatureKeyHeader | None = None
     else:
