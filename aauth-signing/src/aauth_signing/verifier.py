@@ -9,7 +9,6 @@ awaiting), and :func:`_finish` checks the key and the signature.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ._cache import BoundedCache
@@ -42,13 +41,13 @@ from .signature_key import (
 __all__ = ["VerifiedSignature", "averify_request", "verify", "verify_request"]
 
 
-@dataclass(frozen=True, slots=True)
-class VerifiedSignature:
-    """A signature that verified, and what it covered.
+class VerifiedSignature(NamedTuple):
+    """A signature that verified, and what it covered (immutable).
 
     ``signature_key`` is set when the key came from ``Signature-Key``: its scheme, the JWK
     thumbprint, the signer identity and any JWT claims are there. ``signature`` is the raw
-    signature value (replay guards key on it).
+    signature value (replay guards key on it). A named tuple: one is built per verified
+    request, and a tuple costs less than half of a frozen dataclass to build.
     """
 
     label: str
