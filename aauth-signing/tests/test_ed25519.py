@@ -127,6 +127,7 @@ ENCODED_IDENTITY = _le(1)
 NON_CANONICAL_IDENTITY = _le(P + 1)  # y = p + 1, which is 1 once reduced: the identity again
 ORDER_2 = _encode(_point(P - 1))
 ORDER_4 = _encode(_point(0))
+ORDER_8 = _encode(_mul(L, _point(3)))  # the torsion part of a point: here of order 8
 
 
 def _message_with_h_multiple_of(public: bytes, order: int) -> bytes:
@@ -159,6 +160,7 @@ EDGE_CASES: dict[str, tuple[bytes, bytes, bytes]] = {
     "small-order A: identity": _small_order_key(ENCODED_IDENTITY, 1),
     "small-order A: order 2": _small_order_key(ORDER_2, 2),
     "small-order A: order 4": _small_order_key(ORDER_4, 4),
+    "small-order A: order 8": _small_order_key(ORDER_8, 8),
     "small-order R: identity": _with_r(ENCODED_IDENTITY),
     "non-canonical S: S + L": (PUBLIC, MESSAGE, _good()[:32] + _le(_s(_good()) + L)),
     "non-canonical R: y = p + 1": _with_r(NON_CANONICAL_IDENTITY),
@@ -205,6 +207,10 @@ def test_rfc8032_vector_fails_once_changed(rfc8032: list[dict[str, Any]], index:
 def test_the_construction_is_sound() -> None:
     """The helper's honest signature verifies everywhere, so the cases below are meaningful."""
     assert _equation_holds(PUBLIC, MESSAGE, _good())
+    order_8 = _decode_leniently(ORDER_8)
+    assert order_8 is not None
+    assert _equal(_mul(8, order_8), IDENTITY)
+    assert not _equal(_mul(4, order_8), IDENTITY)
     _verifying_key(PUBLIC).verify(_good(), MESSAGE)
 
 
