@@ -22,7 +22,7 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 class Fields:
-    """Ordered, case-insensitive HTTP field lines (headers)."""
+    """Ordered, case-insensitive HTTP field lines (headers); never changed once built."""
 
     __slots__ = ("_index", "_lines")
     _lines: list[tuple[str, str]]
@@ -30,9 +30,10 @@ class Fields:
 
     def __init__(self, lines: HeadersInput = ()) -> None:
         pairs: list[tuple[str, str]]
-        if isinstance(lines, Fields):
-            pairs = lines.items()
-        elif isinstance(lines, Mapping):
+        if isinstance(lines, Fields):  # never changed once built, so it can be shared
+            self._lines, self._index = lines._lines, lines._index
+            return
+        if isinstance(lines, Mapping):
             pairs = [(str(k), str(v)) for k, v in lines.items()]
         else:
             pairs = [(str(k), str(v)) for k, v in lines]

@@ -181,7 +181,7 @@ class RequestVerifier:
         mission: MissionRef | None,
     ) -> None:
         """An auth token with every required scope, or an ``auth-token`` challenge (AG-13)."""
-        if auth is not None and set(policy.required_scopes) <= set(auth.scope):
+        if auth is not None and policy.required_scope_set.issubset(auth.scope):
             return
         issuer = self.token_issuer
         if issuer is None:
