@@ -30,6 +30,7 @@ from .policy import VerificationPolicy
 from .signature_key import (
     AsyncKeyResolver,
     Hwk,
+    JktJwt,
     KeyResolver,
     ResolvedKey,
     SignatureKeyHeader,
@@ -92,13 +93,12 @@ class _Pending(NamedTuple):
     resolved: ResolvedKey | None
 
 
-_members: BoundedCache[tuple[str, str], SignatureKeyMember] = BoundedCache(1024)
-"""Parsed ``Signature-Key`` members by (header text, label): an agent presents the same token
-on every request, and parsing a long JWT string is the costliest part of a warm check."""
-
-_hwk_cache: BoundedCache[tuple[str, str, bool], ResolvedKey] = BoundedCache(1024)
-"""Resolved ``hwk`` members by (header text, label, legacy flag): the same client sends the
-same ``Signature-Key`` on every request, and resolving it is a pure function of that text."""
+_signature_keys: BoundedCache[tuple[str, str, bool], ResolvedKey | SignatureKeyMember] = (
+    BoundedCache(1024)
+)
+"""``Signature-Key`` members by (header text, label, legacy flag): an ``hwk`` member resolved
+(a pure function of the text), any other the parsed member. A client presents the same
+header on every request, and parsing a long JWT string is the costliest part of a warm check."""
 
 
 def _add_accept_lists(exc: SignatureError, policy: VerificationPolicy) -> None:
@@ -299,30 +299,35 @@ def _prepare(
     if not with_signature_key:
         return _Pending(message, policy, label, params, serialized, signature, None, None)
     cache_key = (key_text, label, policy.allow_legacy_keys)
-    resolved = _hwk_cache.get(cache_key)
-    if resolved is not None:
-        member: SignatureKeyMember = resolved.member
-        if member.scheme not in policy.accepted_schemes:
-            require_supported(member, policy.accepted_schemes)
-    else:
-        try:
-            member_key = (key_text, label)
-            cached_member = _members.get(member_key)
-            if cached_member is None:
-                header = sk_header or SignatureKeyHeader.parse(key_text)
-                member = header.member(label, policy.accepted_schemes)
-                _members.put(member_key, member)
-            else:
-                member = cached_member
+    entry = _signature_keys.get(cache_key)
+    member: SignatureKeyMember
+    resolved: ResolvedKey | None
+    try:
+        if entry is None:
+            header = sk_header or SignatureKeyHeader.parse(key_text)
+            member = header.member(label, policy.accepted_schemes)
             require_supported(member, policy.accepted_schemes)
             resolved = resolve_locally(
                 member, allow_legacy=policy.allow_legacy_keys, now=now, leeway=policy.jwt_leeway
             )
-        except SignatureError as exc:
-            _add_accept_lists(exc, policy)
-            raise
-        if resolved is not None and isinstance(member, Hwk):
-            _hwk_cache.put(cache_key, resolved)
+            if isinstance(member, Hwk) and resolved is not None:
+                _signature_keys.put(cache_key, resolved)
+            else:
+                _signature_keys.put(cache_key, member)
+        else:
+            if isinstance(entry, ResolvedKey):
+                member, resolved = entry.member, entry
+            else:
+                member, resolved = entry, None
+            if member.scheme not in policy.accepted_schemes:
+                require_supported(member, policy.accepted_schemes)
+            if isinstance(member, JktJwt):  # its times are checked on every request
+                resolved = resolve_locally(
+                    member, allow_legacy=policy.allow_legacy_keys, now=now, leeway=policy.jwt_leeway
+                )
+    except SignatureError as exc:
+        _add_accept_lists(exc, policy)
+        raise
     return _Pending(message, policy, label, params, serialized, signature, member, resolved)
 
 
