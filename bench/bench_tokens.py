@@ -21,7 +21,7 @@ import time
 from aauth_signing import HttpRequest, VerificationPolicy, verify_request
 from aauth_signing._rfc9421.base import signature_base
 from aauth_signing._rfc9421.fields import parse_signature_input
-from timing import RawEd25519, alternating, report
+from timing import RawEd25519, alternating, report_floors
 
 from aauth import (
     AgentSigner,
@@ -118,7 +118,7 @@ def main() -> int:
         micros, openssl_us, sodium_us = alternating(
             [library, openssl, sodium], OPERATIONS, repeats=REPEATS
         )
-        line, miss = report(name, micros, openssl_us, sodium_us, target, len(floor))
+        line, miss = report_floors(name, micros, openssl_us, sodium_us, target, len(floor))
         missed |= miss
         print(line)
     return 1 if missed else 0

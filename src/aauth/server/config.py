@@ -77,11 +77,13 @@ class ResourceServerConfig:
     ``access_server`` is trusted implicitly; with neither, no auth token is). Agent tokens are
     accepted from any agent provider. ``canonical_authorities`` default to the identifier's
     host; ``public_origin`` is set behind a proxy. ``key_file`` keeps the signing keys across
-    restarts (created on first start).
+    restarts (created on first start). ``store`` keeps the replay guard (and any other state)
+    past a restart and across instances: a SQLite file or a ``redis://`` URL (default: memory).
     """
 
     identifier: str
     key_file: str | None = None
+    store: str = ":memory:"
     canonical_authorities: tuple[str, ...] = ()
     trusted_issuers: tuple[str, ...] = ()
     access_server: str | None = None
