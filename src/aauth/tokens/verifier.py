@@ -23,6 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -244,10 +245,8 @@ class TokenVerifier:
             with self._lock:
                 cache.pop(cache_key, None)
             return None
-        try:
+        with suppress(KeyError):  # evicted between the two calls
             cache.move_to_end(cache_key)
-        except KeyError:  # evicted between the two calls
-            pass
         return claims
 
     def _cache_put(self, cache_key: tuple[str, str], claims: Any, valid_until: float) -> None:
