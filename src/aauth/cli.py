@@ -16,7 +16,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .agent.poller import Clarification, ClarificationCallback
 
 __all__ = ["main"]
 
@@ -140,6 +143,33 @@ def _decode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _answerer(answers: Sequence[str]) -> ClarificationCallback | None:
+    """``aauth fetch``'s answers to questions asked during consent (phase 8): the
+    ``--answer`` values in order, then the terminal when stdin is one (an empty line
+    withdraws the request). None when there is no way to answer: the agent then does not
+    claim the ``clarification`` capability, so the person server asks nothing."""
+    if not answers and not sys.stdin.isatty():
+        return None
+    queued = list(answers)
+
+    def answer(question: Clarification) -> str | None:
+        print(f"\nThe person asks: {question.question}", file=sys.stderr)
+        if queued:
+            reply = queued.pop(0)
+            print(f"Answering: {reply}", file=sys.stderr)
+            return reply
+        if not sys.stdin.isatty():
+            print("No answer left (--answer) and stdin is not a terminal.", file=sys.stderr)
+            return None
+        try:
+            reply = input("Your answer (empty to withdraw the request): ")
+        except EOFError:
+            return None
+        return reply.strip() or None
+
+    return answer
+
+
 def _fetch(args: argparse.Namespace) -> int:
     import httpx
     from aauth_signing import SignatureError
@@ -160,7 +190,9 @@ def _fetch(args: argparse.Namespace) -> int:
     try:
         auth = AgentAuth(
             signer,
-            callbacks=DeferredCallbacks(on_interaction=prompt),
+            callbacks=DeferredCallbacks(
+                on_interaction=prompt, on_clarification=_answerer(args.answer)
+            ),
             justification=args.justification,
             allow_loopback_http=args.allow_loopback,
             event_hooks=hooks,  # -v shows the exchange with the person server too
@@ -243,6 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--key", required=True, help="the agent's private JWK or PEM file")
     fetch.add_argument("--agent-token", required=True, help="agent token (or @file)")
     fetch.add_argument("--justification", help="shown to the person at consent")
+    fetch.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        help="answer to a question the person asks during consent (repeat for more); "
+        "without it, questions are asked on the terminal",
+    )
     fetch.add_argument("-v", "--verbose", action="store_true", help="print the exchange")
     fetch.add_argument("--allow-loopback", action="store_true", help="development only")
     _request_arguments(fetch)
