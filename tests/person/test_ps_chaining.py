@@ -271,3 +271,34 @@ def test_an_intermediary_already_in_the_chain_is_refused(world: World) -> None:
     refused = run(scenario())
     assert refused.status_code == 403
     assert "already appears" in refused.json()["detail"]
+
+
+def test_a_subagent_of_the_intermediary_gets_the_whole_chain(world: World) -> None:
+    """-10 "Parent-Mediated Authorization": when the parent holds an upstream token, the
+    sub-agent's token names the parent in ``act`` with the upstream chain nested inside."""
+    agent, docs = world.agent(), intermediary(world)
+    key = generate_key()
+    child_sub = "aauth:docs+w1@docs.example"
+    child_token = issue_agent_token(
+        world.resource_keys,
+        iss=RESOURCE,
+        sub=child_sub,
+        cnf_jwk=key.public_key(),
+        ps=PS,
+        parent_agent=docs.sub,
+    )
+    child = Agent(child_sub, RESOURCE, key, child_token, AgentSigner(key, child_token))
+
+    async def scenario() -> httpx.Response:
+        app = world.app(auto_approve=(*RULES, auto("mail.read", agent=docs.sub, resource="*")))
+        async with client(app) as http:
+            upstream = await upstream_for(world, http, agent)
+            token = world.resource_token(child, "mail.read", resource=OTHER_RESOURCE)
+            return await request_token(
+                http, docs, token, upstream_token=upstream, subagent_token=child.token
+            )
+
+    downstream = claims(run(scenario()))
+    assert downstream.agent == child_sub
+    assert downstream.jkt == child.signer.thumbprint
+    assert downstream.act.chain == (docs.sub, AGENT)
