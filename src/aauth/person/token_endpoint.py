@@ -6,6 +6,9 @@ are turned away (PS-06), as are agents whose token names another person server (
 (PS-03, PS-04, PS-05). Then the decision: a configured rule or an earlier consent grants at
 once (phase 3); otherwise the person must decide, which needs an agent that can send them to
 the interaction page (else ``user_unreachable``, PS-14) and yields a pending request (phase 4).
+A resource token naming a mission must name an active mission of this agent (else
+``mission_terminated``, PS-21); what that mission approved is granted at once, anything
+beyond it goes to the person like any other request (phase 5).
 
 The answer to a request that needs the person is never held back for ``Prefer: wait``: it
 carries the code the person must see, so delaying it would only delay the consent.
@@ -42,6 +45,7 @@ from .config import PersonServerConfig
 from .consents import Consents
 from .grant import Grant
 from .issuance import AuthTokenMinter
+from .missions import Mission, Missions
 from .persons import Person, PersonDirectory
 from .request_body import TokenRequestBody
 
@@ -70,8 +74,10 @@ class TokenEndpoint:
         consents: Consents,
         pending: PendingRequests,
         discovery: Discovery | None = None,
+        missions: Missions | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._missions = missions
         self._config = config
         self._tokens = tokens
         self._minter = minter
@@ -94,6 +100,7 @@ class TokenEndpoint:
             )
         body = TokenRequestBody.parse(raw_body)
         resource = await self._resource_token(body.resource_token, agent, signer_jkt)
+        mission = self._mission(resource, agent)
         grant = Grant(
             agent_iss=agent.iss,
             agent=agent.sub,
@@ -106,9 +113,16 @@ class TokenEndpoint:
             device=body.device,
             platform=body.platform,
             fresh_login="login" in body.prompt,
+            mission=None if mission is None else mission.ref.to_claim(),
         )
         bound = self._bindings.person_for(agent.iss, agent.sub)
         person = None if bound is None else self._people.get(bound)
+        if mission is not None:
+            within = mission.covers(grant.resource, grant.scope)
+            decision = "within the mission" if within else "outside the mission"
+            self._log(mission, "token requested", grant, decision=decision)
+            if within and "consent" not in body.prompt:
+                return self._minter.mint(grant, self._people.get(mission.person))
         if "consent" not in body.prompt and self._pre_approved(grant, person):
             return self._minter.mint(grant, person)
         if "none" in body.prompt:
@@ -131,6 +145,25 @@ class TokenEndpoint:
             requirement="interaction",
             with_code=True,
             lifetime=lifetime,
+        )
+
+    def _mission(self, resource: ResourceTokenClaims, agent: AgentTokenClaims) -> Mission | None:
+        """The active mission the resource token names, for this very agent (PS-05, PS-21)."""
+        if resource.mission is None:
+            return None
+        if self._missions is None:
+            raise MissionTerminated("this mission is not active")
+        return self._missions.active_for(resource.mission, agent.iss, agent.sub)
+
+    def _log(self, mission: Mission, event: str, grant: Grant, **details: str) -> None:
+        assert self._missions is not None
+        self._missions.log(
+            mission.s256,
+            event,
+            resource=grant.resource,
+            scope=" ".join(grant.scope),
+            justification=grant.justification,
+            **details,
         )
 
     def _pre_approved(self, grant: Grant, person: Person | None) -> bool:
@@ -178,8 +211,6 @@ class TokenEndpoint:
             )
         except InvalidToken as exc:
             raise InvalidResourceToken(exc.description) from None
-        if claims.mission is not None:
-            raise MissionTerminated("this PS has approved no such mission")
         if claims.interaction is not None:
             raise InvalidResourceToken(
                 "resource-initiated interaction is not supported by this PS yet"

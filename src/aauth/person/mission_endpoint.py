@@ -1,0 +1,145 @@
+"""What agents ask of missions (§F.8 ``mission_endpoint``, §F.6 ``interaction_endpoint``).
+
+A proposal is approved at once (200) when a configured rule covers every resource and scope
+it names and the agent is bound to a person; otherwise the person reviews it: a pending
+request with an interaction code (202), like a consent. Completion (-10: an
+``interaction_endpoint`` request of ``type`` ``completion``) waits for the person to accept it
+on the mission page (202, ``requirement=approval``); any other interaction type has no relay
+channel here and answers ``424 interaction_unavailable`` (PS-23).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import (
+    ExpiredAgentToken,
+    InteractionUnavailable,
+    InvalidAgentToken,
+    InvalidRequest,
+    InvalidToken,
+    UserUnreachable,
+)
+from ..headers.mission import MissionRef
+from ..missions import MAX_DESCRIPTION, MissionProposal
+from ..pending import PendingRequest, PendingRequests
+from ..tokens import AgentTokenClaims
+from .bindings import AgentBindings
+from .config import PersonServerConfig
+from .missions import Mission, Missions
+
+__all__ = ["COMPLETION", "PROPOSAL", "MissionEndpoint"]
+
+PROPOSAL = "mission"
+COMPLETION = "completion"
+"""The ``kind`` of a pending request's payload: a mission proposal, a completion."""
+
+INTERACTION_TYPES = frozenset({"interaction", "payment", "question", "completion"})
+
+
+class MissionEndpoint:
+    """Mission proposals and completions from verified agents."""
+
+    def __init__(
+        self,
+        config: PersonServerConfig,
+        missions: Missions,
+        pending: PendingRequests,
+        bindings: AgentBindings,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._config = config
+        self._missions = missions
+        self._pending = pending
+        self._bindings = bindings
+        self._clock = clock
+
+    def _check_agent(self, agent: AgentTokenClaims) -> float:
+        """The seconds a pending request of this agent may live."""
+        if agent.parent_agent is not None:
+            raise InvalidRequest("sub-agents cannot call the PS; their parent asks (PS-06)")
+        if agent.ps != self._config.identifier:
+            raise InvalidAgentToken(
+                f"the agent token names {agent.ps!r} as the agent's person server, not this PS"
+            )
+        lifetime = min(self._config.pending_lifetime, agent.exp - self._clock())
+        if lifetime <= 0:
+            raise ExpiredAgentToken("the agent token expires before anyone could approve")
+        return lifetime
+
+    def propose(self, agent: AgentTokenClaims, raw_body: bytes) -> Mission | PendingRequest:
+        """POST mission_endpoint: the approved mission at once, or the person's review."""
+        lifetime = self._check_agent(agent)
+        proposal = MissionProposal.parse(
+            raw_body, now=self._clock(), allow_loopback_http=self._config.allow_loopback_http
+        )
+        person = self._bindings.person_for(agent.iss, agent.sub)
+        if person is not None and self._auto_approved(agent.sub, proposal):
+            return self._missions.approve(proposal, agent.iss, agent.sub, person)
+        if not self._bindings.reachable(agent.iss, agent.sub):
+            raise UserUnreachable("no person of this PS may approve missions of this agent")
+        payload = {
+            "kind": PROPOSAL,
+            "agent_iss": agent.iss,
+            "agent": agent.sub,
+            "proposal": proposal.to_json(),
+        }
+        return self._pending.create(
+            agent.iss,
+            agent.sub,
+            payload,
+            requirement="interaction",
+            with_code=True,
+            lifetime=lifetime,
+        )
+
+    def _auto_approved(self, agent: str, proposal: MissionProposal) -> bool:
+        """A rule names this agent, and rules cover every resource and scope proposed."""
+        rules = [r for r in self._config.auto_approve_missions if r.covers(agent, r.resource, ())]
+        return bool(rules) and all(
+            any(rule.covers(agent, resource, scopes) for rule in rules)
+            for resource, scopes in proposal.resources.items()
+        )
+
+    def interaction(self, agent: AgentTokenClaims, raw_body: bytes) -> PendingRequest:
+        """POST interaction_endpoint: a completion proposal waits for the person (202)."""
+        lifetime = self._check_agent(agent)
+        body = _object(raw_body)
+        kind = body.get("type")
+        if kind not in INTERACTION_TYPES:
+            raise InvalidRequest(f"'type' must be one of {sorted(INTERACTION_TYPES)} (PS-23)")
+        if kind != COMPLETION:
+            raise InteractionUnavailable(f"this PS has no channel to relay a {kind!r} to anyone")
+        try:
+            ref = MissionRef.from_claim(
+                body.get("mission"), allow_loopback_http=self._config.allow_loopback_http
+            )
+        except InvalidToken:
+            raise InvalidRequest("a completion needs 'mission': {approver, s256}") from None
+        summary = body.get("summary")
+        if not isinstance(summary, str) or not summary.strip() or len(summary) > MAX_DESCRIPTION:
+            raise InvalidRequest(f"'summary' must be a string of at most {MAX_DESCRIPTION} chars")
+        if any(not (ch.isprintable() or ch in "\n\r\t") for ch in summary):
+            raise InvalidRequest("'summary' must not contain control characters")
+        mission = self._missions.active_for(ref, agent.iss, agent.sub)
+        payload = {"kind": COMPLETION, "s256": mission.s256, "summary": summary}
+        request = self._pending.create(
+            agent.iss, agent.sub, payload, requirement="approval", lifetime=lifetime
+        )
+        self._missions.change(mission.s256, completion=request.id, summary=summary)
+        self._missions.log(mission.s256, "completion proposed", summary=summary)
+        return request
+
+
+def _object(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict):
+        raise InvalidRequest("the request body must be a JSON object")
+    return body
