@@ -77,7 +77,7 @@ class ResourceServerConfig:
     ``access_server`` is trusted implicitly; with neither, no auth token is). Agent tokens are
     accepted from any agent provider. ``canonical_authorities`` default to the identifier's
     host; ``public_origin`` is set behind a proxy. ``key_file`` keeps the signing keys across
-    restarts (created on first start).
+    restarts (created on first start); ``db`` is the SQLite file of revoked auth tokens.
     """
 
     identifier: str
@@ -89,6 +89,7 @@ class ResourceServerConfig:
     signature_window: int = 60
     public_origin: str | None = None
     name: str | None = None
+    db: str = ":memory:"
     allow_loopback_http: bool = False
 
     def __post_init__(self) -> None:
