@@ -6,6 +6,10 @@ aauth keygen --out agent.jwk
 aauth sign --key agent.jwk GET https://api.example/items
 aauth decode eyJhbGciOi...
 aauth fetch -v --key agent.jwk --agent-token "$TOKEN" https://api.example/data
+aauth mission propose --key agent.jwk --agent-token "$TOKEN" --description "…" \
+    --resource https://api.example=data.read --out mission.json
+aauth fetch --key agent.jwk --agent-token "$TOKEN" --mission mission.json https://api.example/data
+aauth mission complete --key agent.jwk --agent-token "$TOKEN" --mission mission.json --summary "…"
 """
 
 from __future__ import annotations
@@ -132,31 +136,51 @@ def _decode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fetch(args: argparse.Namespace) -> int:
-    import httpx
-    from aauth_signing import SignatureError
-
+def _agent_auth(args: argparse.Namespace, mission: Any = None) -> tuple[Any, dict[str, Any]]:
+    """The AgentAuth the agent commands share and its event hooks (-v prints every exchange,
+    the person server's too)."""
     from .agent.auth import AgentAuth
     from .agent.poller import DeferredCallbacks, InteractionPrompt
     from .agent.signer import AgentSigner
     from .demo.printer import Printer
-    from .errors import AAuthError
-
-    printer = Printer(sys.stderr)
 
     def prompt(interaction: InteractionPrompt) -> None:
         print(f"\nOpen {interaction.link} (code {interaction.code}) to approve.\n", file=sys.stderr)
 
     signer = AgentSigner(_load_key(args.key), _token(args.agent_token))
-    hooks: dict[str, list[Any]] = {"response": [printer.exchange]} if args.verbose else {}
+    hooks = {"response": [Printer(sys.stderr).exchange]} if args.verbose else {}
+    auth = AgentAuth(
+        signer,
+        callbacks=DeferredCallbacks(on_interaction=prompt),
+        justification=getattr(args, "justification", None),
+        allow_loopback_http=args.allow_loopback,
+        event_hooks=hooks,
+        mission=mission,
+    )
+    return auth, hooks
+
+
+def _mission_file(args: argparse.Namespace) -> Any:
+    from .errors import InvalidRequest
+    from .missions import ApprovedMission
+
+    if args.mission is None:
+        return None
     try:
-        auth = AgentAuth(
-            signer,
-            callbacks=DeferredCallbacks(on_interaction=prompt),
-            justification=args.justification,
-            allow_loopback_http=args.allow_loopback,
-            event_hooks=hooks,  # -v shows the exchange with the person server too
-        )
+        document = json.loads(Path(args.mission).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidRequest(f"cannot read the mission file {args.mission}: {exc}") from None
+    return ApprovedMission.from_json(document, allow_loopback_http=args.allow_loopback)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    import httpx
+    from aauth_signing import SignatureError
+
+    from .errors import AAuthError
+
+    try:
+        auth, hooks = _agent_auth(args, _mission_file(args))
         with httpx.Client(auth=auth, event_hooks=hooks, timeout=60) as client:
             response = client.request(
                 args.method, args.url, headers=_headers(args.header), content=_body(args.data)
@@ -169,6 +193,53 @@ def _fetch(args: argparse.Namespace) -> int:
         return 1
     print(response.text)
     return 0 if response.is_success else 1
+
+
+def _resources(values: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    resources: dict[str, tuple[str, ...]] = {}
+    for value in values:
+        resource, _, scopes = value.partition("=")
+        resources[resource] = tuple(s for s in scopes.replace(",", " ").split() if s)
+    return resources
+
+
+def _mission(args: argparse.Namespace) -> int:
+    import time
+
+    import httpx
+    from aauth_signing import SignatureError
+
+    from .errors import AAuthError
+    from .missions import MissionProposal
+
+    try:
+        if args.action == "propose":
+            proposal = MissionProposal.parse(
+                MissionProposal(
+                    args.description,
+                    resources=_resources(args.resource),
+                    expires_at=time.time() + args.expires_in if args.expires_in else None,
+                ).body(),
+                now=time.time(),
+                allow_loopback_http=args.allow_loopback,
+            )
+            mission = _agent_auth(args)[0].propose_mission(proposal)
+            text = json.dumps(mission.to_json(), indent=2) + "\n"
+            if args.out:
+                Path(args.out).write_text(text, encoding="utf-8")
+            print(text, end="")
+            return 0
+        if _mission_file(args) is None:
+            raise SystemExit("aauth mission complete: --mission FILE is required")
+        answer = _agent_auth(args, _mission_file(args))[0].complete_mission(args.summary)
+    except (AAuthError, SignatureError) as exc:
+        print(f"aauth mission: {exc.code}: {exc.description}", file=sys.stderr)
+        return 1
+    except httpx.HTTPError as exc:
+        print(f"aauth mission: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(answer))
+    return 0
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -231,8 +302,25 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--justification", help="shown to the person at consent")
     fetch.add_argument("-v", "--verbose", action="store_true", help="print the exchange")
     fetch.add_argument("--allow-loopback", action="store_true", help="development only")
+    fetch.add_argument("--mission", help="act under the mission in this file (mission propose)")
     _request_arguments(fetch)
     fetch.set_defaults(func=_fetch)
+
+    mission = commands.add_parser("mission", help="propose a mission, or report it complete")
+    mission.add_argument("action", choices=["propose", "complete"])
+    mission.add_argument("--key", required=True, help="the agent's private JWK or PEM file")
+    mission.add_argument("--agent-token", required=True, help="agent token (or @file)")
+    mission.add_argument("--description", default="", help="propose: what the agent will do")
+    mission.add_argument(
+        "--resource", action="append", default=[], help="propose: URL=scope1,scope2 (repeat)"
+    )
+    mission.add_argument("--expires-in", type=int, help="propose: seconds until it ends")
+    mission.add_argument("--out", help="propose: write the approved mission here")
+    mission.add_argument("--mission", help="complete: the mission file")
+    mission.add_argument("--summary", default="", help="complete: what was accomplished")
+    mission.add_argument("-v", "--verbose", action="store_true", help="print the exchange")
+    mission.add_argument("--allow-loopback", action="store_true", help="development only")
+    mission.set_defaults(func=_mission)
     return parser
 
 

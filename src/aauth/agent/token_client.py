@@ -20,10 +20,12 @@ from ..errors import (
     ExpiredAgentToken,
     ExpiredResourceToken,
     Forbidden,
+    InteractionUnavailable,
     InvalidAgentToken,
     InvalidRequest,
     InvalidResourceToken,
     InvalidToken,
+    MissionTerminated,
     ServerError,
     UserUnreachable,
 )
@@ -33,7 +35,7 @@ from .flow import Flow
 from .poller import DeferredCallbacks, PollSettings, follow_deferred
 from .signer import AgentSigner
 
-__all__ = ["TokenRequest", "decode_agent_id", "request_auth_token"]
+__all__ = ["TokenRequest", "decode_agent_id", "problem_of", "request_auth_token"]
 
 _ERRORS: dict[str, type[AAuthError]] = {
     cls.code: cls
@@ -44,6 +46,8 @@ _ERRORS: dict[str, type[AAuthError]] = {
         InvalidResourceToken,
         ExpiredResourceToken,
         UserUnreachable,
+        MissionTerminated,
+        InteractionUnavailable,
         ServerError,
     )
 }
@@ -70,8 +74,8 @@ class TokenRequest:
         return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
-def _problem(response: httpx.Response) -> AAuthError:
-    """The error a non-success token response stands for (by its ``error`` member)."""
+def problem_of(response: httpx.Response) -> AAuthError:
+    """The error a non-success PS response stands for (by its ``error`` member)."""
     try:
         body = response.json()
     except ValueError:
@@ -119,7 +123,7 @@ def request_auth_token(
 
         response = yield from follow_deferred(response, sign, settings, callbacks)
     if response.status_code != 200:
-        raise _problem(response)
+        raise problem_of(response)
     try:
         token = response.json()["auth_token"]
     except (ValueError, KeyError, TypeError):
