@@ -1,0 +1,102 @@
+"""Phase 12: the mission lifecycle. A mission is proposed and approved, tokens are issued
+under it, the agent reports it done, the person accepts on the mission page and the mission
+is terminated: any later use gets ``403 mission_terminated``. A second mission is revoked
+by the person instead: the person server tells the resource that the auth token issued
+under it is revoked (its ``revocation_endpoint``, §F.11), so the agent's next call with that
+token is challenged and its person server answers ``mission_terminated``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import httpx
+
+from ..agent.auth import AgentAuth
+from ..errors import MissionTerminated
+from .consent import agent_client, person_server_factory
+from .person import Person
+from .phase1 import expect
+from .phase5 import PersonAtHand, proposal_for
+from .printer import Printer
+from .world import World, running_world
+
+__all__ = ["run"]
+
+
+def _wait_for_completion(person: Person, url: str) -> httpx.Response:
+    """The person opens the mission page until the agent's completion report is there."""
+    deadline = time.monotonic() + 30
+    while "id=accept" not in person.open(url).text:
+        if time.monotonic() > deadline:
+            raise AssertionError("the completion never reached the mission page")
+        time.sleep(0.05)
+    return person.press(url, "accept")
+
+
+def _terminated(printer: Printer, world: World, auth: AgentAuth) -> None:
+    """An agent that still holds the mission (a fresh auth, no cached token) asks again."""
+    stale, stale_auth = agent_client(world)
+    with stale:
+        stale_auth.mission = auth.mission
+        try:
+            stale.get(f"{world.resource}/data")
+        except MissionTerminated as exc:
+            printer.note(f"the person server answered mission_terminated: {exc.description}")
+        else:
+            raise AssertionError("a terminated mission was still honoured")
+
+
+def run(printer: Printer, manual: bool = False) -> None:
+    printer.title("Phase 12 — mission lifecycle (completion, termination, revocation)")
+    with running_world(printer, person_server=person_server_factory()) as world:
+        person = PersonAtHand(printer, world, manual)
+        client, auth = agent_client(world, person.callbacks())
+        ps = world.person_server
+        with client:
+            mission = auth.propose_mission(proposal_for(world))
+            person.check()
+            page = f"{ps}/missions/{mission.ref.s256}"
+            response = client.get(f"{world.resource}/data")
+            expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
+            printer.note("the agent reports the mission done; the person accepts on its page")
+            if manual:
+                printer.note(f"open {page}, sign in and accept the completion")
+            else:
+                person.in_background(lambda browser: _wait_for_completion(browser, page))
+            answer = auth.complete_mission("Summarised Q3: revenue up 4%.")
+            person.check()
+            printer.note(f"completion accepted: {answer}")
+            try:
+                client.get(f"{world.resource}/data")
+            except MissionTerminated:
+                printer.note("the agent stops acting on the ended mission (AG-33)")
+            else:
+                raise AssertionError("the agent went on after its mission ended")
+            _terminated(printer, world, auth)
+
+            printer.note("a second mission, which the person revokes while its token is live")
+            auth.poll = replace(auth.poll, deadline=60)
+            second = auth.propose_mission(proposal_for(world, "Q4"))
+            person.check()
+            response = client.get(f"{world.resource}/data")
+            expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
+            page = f"{ps}/missions/{second.ref.s256}"
+            if manual:
+                printer.note(f"open {page}, sign in and revoke the mission; then press Enter")
+                input()
+            else:
+                browser = person.browser()
+                with browser.client:
+                    outcome = browser.press(page, "revoke")
+                    expect(outcome.status_code == 200, f"revoking answered {outcome.status_code}")
+                    log = browser.open(page).text
+                expect("token revoked" in log and "outcome=<code>revoked" in log, "no revocation")
+                printer.note("the person revoked it; the resource was told the token is revoked")
+            try:
+                client.get(f"{world.resource}/data")
+            except MissionTerminated as exc:
+                printer.note(f"the resource refused the revoked token; the PS said: {exc.code}")
+            else:
+                raise AssertionError("a revoked mission's token still worked")
