@@ -11,6 +11,7 @@ from .poller import (
     PollTimeout,
     follow_deferred,
 )
+from .missions import complete_mission, propose_mission
 from .signer import AgentSigner
 from .token_client import TokenRequest, request_auth_token
 
@@ -26,7 +27,9 @@ __all__ = [
     "PollTimeout",
     "TokenRequest",
     "arequest_agent_token",
+    "complete_mission",
     "follow_deferred",
+    "propose_mission",
     "request_agent_token",
     "request_auth_token",
 ]
