@@ -3,6 +3,7 @@
 
 from .auth import AgentAuth, AuthTokenCache
 from .enrollment import AgentTokenRefused, arequest_agent_token, request_agent_token
+from .missions import complete_mission, propose_mission
 from .poller import (
     Clarification,
     DeferredCallbacks,
@@ -11,7 +12,6 @@ from .poller import (
     PollTimeout,
     follow_deferred,
 )
-from .missions import complete_mission, propose_mission
 from .signer import AgentSigner
 from .token_client import TokenRequest, request_auth_token
 

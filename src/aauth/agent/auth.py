@@ -167,9 +167,7 @@ class AgentAuth(httpx.Auth):
         if self.mission is not None:
             ref = build_mission(self.mission.ref, allow_loopback_http=self._loopback)
             headers = {k: v for k, v in headers.items() if k.lower() != "aauth-mission"}
-            headers[MISSION_HEADER] = ref
-            if "aauth-mission" not in extra:
-                extra = (*extra, "aauth-mission")
+            headers[MISSION_HEADER] = ref  # the signer covers it (AG-28)
         body = request.content or None
         headers.update(
             self.signer.sign(
