@@ -20,9 +20,12 @@ __all__ = ["PERSON", "agent_client", "person_server_factory"]
 PERSON = "alice"
 
 
-def person_server_factory(auto_approve_scopes: Sequence[str] = ()) -> Any:
+def person_server_factory(
+    auto_approve_scopes: Sequence[str] = (), auto_approve_missions: Sequence[str] = ()
+) -> Any:
     """A PS factory for :func:`running_world`: one person, with a fresh password kept on the
-    world, and optionally an auto-approval rule (phase 3)."""
+    world, and optionally auto-approval rules for tokens (phase 3) and for missions that ask
+    for no more than ``auto_approve_missions`` at any resource (phase 5)."""
 
     def build(world: World, url: str) -> Any:
         password = secrets.token_urlsafe(12)
@@ -38,6 +41,11 @@ def person_server_factory(auto_approve_scopes: Sequence[str] = ()) -> Any:
                 "name": "Demo person server",
                 "people": [{"id": PERSON, "name": "Alice", "password": password}],
                 "auto_approve": rules,
+                "auto_approve_missions": [
+                    {"agent": "*", "resource": "*", "scopes": list(auto_approve_missions)}
+                ]
+                if auto_approve_missions
+                else [],
                 "poll_interval": 0,  # Retry-After: 0 — the agent long-polls right away
                 "allow_loopback_http": True,
             }
