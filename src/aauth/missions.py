@@ -33,6 +33,7 @@ __all__ = [
     "Tool",
     "build_blob",
     "iso8601",
+    "markdown_text",
     "mission_s256",
     "parse_approval",
 ]
@@ -68,8 +69,9 @@ def _parse_time(value: object, name: str) -> float:
     return moment.timestamp()
 
 
-def _markdown(value: object, name: str, limit: int) -> str:
-    """Untrusted Markdown: a non-empty string, capped, no control characters but line breaks."""
+def markdown_text(value: object, name: str, limit: int = MAX_DESCRIPTION) -> str:
+    """Untrusted Markdown (§H.6): a non-empty string of at most ``limit`` characters with no
+    control characters but line breaks and tabs; InvalidRequest naming ``name`` otherwise."""
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise InvalidRequest(f"'{name}' must be a non-empty string of at most {limit} characters")
     if any(not (ch.isprintable() or ch in "\n\r\t") for ch in value):
@@ -97,8 +99,9 @@ def _tools(value: object) -> tuple[Tool, ...]:
     for item in value:
         if not isinstance(item, dict):
             raise InvalidRequest("each tool must be an object with 'name' and 'description'")
-        name = _markdown(item.get("name"), "tools[].name", MAX_NAME)
-        tools.append(Tool(name, _markdown(item.get("description"), "tools[].description", 1000)))
+        name = markdown_text(item.get("name"), "tools[].name", MAX_NAME)
+        description = markdown_text(item.get("description"), "tools[].description", 1000)
+        tools.append(Tool(name, description))
     return tuple(tools)
 
 
@@ -171,7 +174,7 @@ class MissionProposal:
             if expires_at <= now:
                 raise InvalidRequest("'expires_at' is in the past")
         return cls(
-            description=_markdown(body.get("description"), "description", MAX_DESCRIPTION),
+            description=markdown_text(body.get("description"), "description", MAX_DESCRIPTION),
             tools=_tools(body.get("tools")),
             resources=_resources(body.get("resources"), allow_loopback_http),
             expires_at=expires_at,

@@ -24,7 +24,7 @@ from ..errors import (
     UserUnreachable,
 )
 from ..headers.mission import MissionRef
-from ..missions import MAX_DESCRIPTION, MissionProposal
+from ..missions import MissionProposal, markdown_text
 from ..pending import PendingRequest, PendingRequests
 from ..tokens import AgentTokenClaims
 from .bindings import AgentBindings
@@ -120,11 +120,7 @@ class MissionEndpoint:
             )
         except InvalidToken:
             raise InvalidRequest("a completion needs 'mission': {approver, s256}") from None
-        summary = body.get("summary")
-        if not isinstance(summary, str) or not summary.strip() or len(summary) > MAX_DESCRIPTION:
-            raise InvalidRequest(f"'summary' must be a string of at most {MAX_DESCRIPTION} chars")
-        if any(not (ch.isprintable() or ch in "\n\r\t") for ch in summary):
-            raise InvalidRequest("'summary' must not contain control characters")
+        summary = markdown_text(body.get("summary"), "summary")
         mission = self._missions.active_for(ref, agent.iss, agent.sub)
         payload = {"kind": COMPLETION, "s256": mission.s256, "summary": summary}
         request = self._pending.create(

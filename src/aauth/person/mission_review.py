@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import Forbidden, InvalidCode, InvalidRequest, NotFound
-from ..missions import MAX_DESCRIPTION, MissionProposal
+from ..missions import MissionProposal, markdown_text
 from ..pending import PendingRequest, PendingRequests, PendingState
 from .bindings import AgentBindings
 from .mission_endpoint import COMPLETION, PROPOSAL
@@ -107,9 +107,7 @@ class MissionReview:
             return None
         proposal = MissionProposal.from_json(payload["proposal"])
         if description is not None:
-            text = description.replace("\r\n", "\n")
-            if not text.strip() or len(text) > MAX_DESCRIPTION:
-                raise InvalidRequest("the description must not be empty or over-long")
+            text = markdown_text(description.replace("\r\n", "\n"), "description")
             proposal = replace(proposal, description=text)
         if resources is not None:
             kept = {r: s for r, s in proposal.resources.items() if r in resources}
