@@ -6,13 +6,16 @@ mission, a token of another mission, and use after termination or revocation."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 
 import httpx
 import pytest
 
+from aauth.agent.auth import AgentAuth
 from aauth.agent.poller import DeferredCallbacks, PollTimeout
 from aauth.demo.consent import PERSON, agent_client
 from aauth.demo.person import Person
@@ -135,13 +138,22 @@ def accept_when_reported(world: World, mission: ApprovedMission) -> threading.Th
     return thread
 
 
-def test_phase12_use_after_termination_is_mission_terminated(consenting: World) -> None:
-    world = consenting
-    mission, person = approve_mission(world)
-    client, auth = agent_client(world, person.callbacks)
+@contextlib.contextmanager
+def working_under(
+    world: World, mission: ApprovedMission
+) -> Iterator[tuple[httpx.Client, AgentAuth]]:
+    """The agent's client under ``mission``, after one successful read."""
+    client, auth = agent_client(world)
     auth.mission = mission
     with client:
         assert client.get(f"{world.resource}/data").status_code == 200
+        yield client, auth
+
+
+def test_phase12_use_after_termination_is_mission_terminated(consenting: World) -> None:
+    world = consenting
+    mission, _ = approve_mission(world)
+    with working_under(world, mission) as (client, auth):
         accepting = accept_when_reported(world, mission)
         assert auth.complete_mission("Q3 summarised") == {"mission_status": "terminated"}
         accepting.join(timeout=30)
@@ -161,11 +173,8 @@ def test_phase12_use_after_termination_is_mission_terminated(consenting: World) 
 
 def test_phase12_use_after_revocation(consenting: World) -> None:
     world = consenting
-    mission, person = approve_mission(world)
-    client, auth = agent_client(world, person.callbacks)
-    auth.mission = mission
-    with client:
-        assert client.get(f"{world.resource}/data").status_code == 200
+    mission, _ = approve_mission(world)
+    with working_under(world, mission) as (client, auth):
         token = auth.cache.get(world.resource)
         assert token is not None
         browser = person_browser(world)

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import ALICE_PASSWORD, interaction_of, live_servers
+from .conftest import ALICE_PASSWORD, Agent, interaction_of, live_servers
 
 pytestmark = pytest.mark.browser
 
@@ -81,6 +81,42 @@ def shown(browser: Any, element_id: str, by: str = "id") -> Any:
     return WebDriverWait(browser, 15).until(lambda d: d.find_element(by, element_id))
 
 
+def deferred(http: httpx.Client, agent: Agent, url: str, body: bytes) -> tuple[str, str, str]:
+    """POST ``body`` to ``url`` as the agent; the 202's ``(pending URL, url, code)``."""
+    first = http.post(url, content=body, headers=agent.headers("POST", url, body))
+    assert first.status_code == 202, first.text
+    return (first.headers["location"], *interaction_of(first))
+
+
+def wait_for_decision(
+    http: httpx.Client, agent: Agent, location: str, outcome: list[httpx.Response]
+) -> threading.Thread:
+    """The agent long-polls ``location`` on a thread; the final answer lands in ``outcome``."""
+
+    def poll() -> None:
+        for _ in range(20):
+            headers = agent.headers("GET", location, prefer="wait=30")
+            answer = http.get(location, headers=headers)
+            if answer.status_code != 202:
+                outcome.append(answer)
+                return
+
+    waiting = threading.Thread(target=poll)
+    waiting.start()
+    return waiting
+
+
+def sign_in_at(browser: Any, url: str, code: str) -> None:
+    """Open the agent's link and sign in as Alice on the login page it leads to."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{url}?code={code}")
+    shown(browser, "username", By.NAME).send_keys("alice")
+    assert "/login" in browser.current_url
+    browser.find_element(By.NAME, "password").send_keys(ALICE_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
 @pytest.mark.timeout(1200)  # the first run may install Chromium
 def test_consent_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
@@ -97,27 +133,9 @@ def test_consent_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None
     token_url = f"{world.ps}/token"
     outcome: list[httpx.Response] = []
     with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
-        first = http.post(token_url, content=body, headers=agent.headers("POST", token_url, body))
-        assert first.status_code == 202, first.text
-        location = first.headers["location"]
-        url, code = interaction_of(first)
-
-        def poll() -> None:
-            for _ in range(20):
-                headers = agent.headers("GET", location, prefer="wait=30")
-                answer = http.get(location, headers=headers)
-                if answer.status_code != 202:
-                    outcome.append(answer)
-                    return
-
-        waiting = threading.Thread(target=poll)
-        waiting.start()
-
-        browser.get(f"{url}?code={code}")
-        shown(browser, "username", By.NAME).send_keys("alice")
-        assert "/login" in browser.current_url
-        browser.find_element(By.NAME, "password").send_keys(ALICE_PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        location, url, code = deferred(http, agent, token_url, body)
+        waiting = wait_for_decision(http, agent, location, outcome)
+        sign_in_at(browser, url, code)
 
         assert shown(browser, "code").text == code  # the code the agent shows
         page = browser.find_element(By.TAG_NAME, "body").text
@@ -151,28 +169,9 @@ def test_mission_pages_in_headless_chromium(browser: Any, tmp_path: Path) -> Non
                 "resources": [{"resource": world.resources[0], "scopes": ["docs.read"]}],
             }
         ).encode()
-        first = http.post(
-            mission_url, content=body, headers=agent.headers("POST", mission_url, body)
-        )
-        assert first.status_code == 202, first.text
-        location = first.headers["location"]
-        url, code = interaction_of(first)
-
-        def poll() -> None:
-            for _ in range(20):
-                headers = agent.headers("GET", location, prefer="wait=30")
-                answer = http.get(location, headers=headers)
-                if answer.status_code != 202:
-                    outcome.append(answer)
-                    return
-
-        waiting = threading.Thread(target=poll)
-        waiting.start()
-
-        browser.get(f"{url}?code={code}")
-        shown(browser, "username", By.NAME).send_keys("alice")
-        browser.find_element(By.NAME, "password").send_keys(ALICE_PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        location, url, code = deferred(http, agent, mission_url, body)
+        waiting = wait_for_decision(http, agent, location, outcome)
+        sign_in_at(browser, url, code)
         assert shown(browser, "code").text == code
         assert "<img src=x onerror=alert(1)>" in browser.find_element(By.ID, "proposed").text
         description = browser.find_element(By.ID, "description")

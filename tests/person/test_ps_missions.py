@@ -4,7 +4,6 @@ approval (PS-19, PS-20), token requests under the mission, completion, revocatio
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -37,6 +36,7 @@ from .conftest import (
     sign_in,
     signed,
 )
+from .test_ps_token_endpoint import problem, run
 
 PROPOSAL = {
     "description": "# Q3 report\n\nRead <script>alert(1)</script> the Q3 documents.",
@@ -46,18 +46,6 @@ PROPOSAL = {
         {"resource": OTHER_RESOURCE, "scopes": ["mail.send"]},
     ],
 }
-
-
-def run(coroutine: Any) -> Any:
-    return asyncio.run(coroutine)
-
-
-def problem(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["error"] == error
-    return body
 
 
 async def propose(
@@ -70,6 +58,17 @@ async def propose(
 
 async def poll(http: httpx.AsyncClient, agent: Agent, location: str) -> httpx.Response:
     return await signed(http, agent, "GET", location)
+
+
+async def under_review(
+    http: httpx.AsyncClient, person: httpx.AsyncClient, agent: Agent
+) -> tuple[httpx.Response, httpx.Response, str]:
+    """Propose; Alice signs in and opens the review page: ``(202, page, code)``."""
+    proposed = await propose(http, agent)
+    assert proposed.status_code == 202, proposed.text
+    url, code = interaction_of(proposed)
+    await sign_in(person, "alice", ALICE_PASSWORD)
+    return proposed, await open_consent(person, url, code), code
 
 
 async def approved(
@@ -155,10 +154,7 @@ def test_the_person_edits_the_description_and_drops_a_resource(world: World) -> 
 
     async def scenario() -> None:
         async with client(app) as http, client(app) as alice:
-            proposed = await propose(http, agent)
-            url, code = interaction_of(proposed)
-            await sign_in(alice, "alice", ALICE_PASSWORD)
-            page = await open_consent(alice, url, code)
+            proposed, page, code = await under_review(http, alice, agent)
             form = {
                 "csrf": csrf_of(page.text),
                 "code": code,
@@ -180,10 +176,7 @@ def test_the_person_denies_the_mission(world: World) -> None:
 
     async def scenario() -> None:
         async with client(app) as http, client(app) as alice:
-            proposed = await propose(http, agent)
-            url, code = interaction_of(proposed)
-            await sign_in(alice, "alice", ALICE_PASSWORD)
-            page = await open_consent(alice, url, code)
+            proposed, page, _ = await under_review(http, alice, agent)
             assert (await decide(alice, page, "deny")).status_code == 200
             problem(await poll(http, agent, proposed.headers["location"]), 403, "denied")
 

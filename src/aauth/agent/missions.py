@@ -23,9 +23,9 @@ from ..metadata import PersonServerMetadata, well_known_url
 from ..missions import ApprovedMission, MissionProposal, parse_approval
 from ..tokens.wire import PERSON_DWK
 from .flow import Flow
-from .poller import DeferredCallbacks, PollSettings, follow_deferred
+from .poller import DeferredCallbacks, PollSettings
 from .signer import AgentSigner
-from .token_client import decode_agent_id, problem_of
+from .token_client import decode_agent_id, post_deferred
 
 __all__ = ["complete_mission", "person_server_metadata", "propose_mission"]
 
@@ -47,31 +47,6 @@ def person_server_metadata(
     )
 
 
-def _post(
-    endpoint: str,
-    payload: bytes,
-    signer: AgentSigner,
-    settings: PollSettings,
-    callbacks: DeferredCallbacks | None,
-) -> Flow[httpx.Response]:
-    """A signed JSON POST; a 202 is followed to its end (AG-19)."""
-    headers = {"content-type": "application/json", "prefer": f"wait={settings.prefer_wait}"}
-    headers.update(signer.sign("POST", endpoint, headers, payload))
-    response = yield httpx.Request("POST", endpoint, headers=headers, content=payload)
-    assert response is not None
-    if response.status_code == 202:
-
-        def sign(
-            method: str, url: str, headers: dict[str, str], body: bytes | None
-        ) -> dict[str, str]:
-            return signer.sign(method, url, headers, body)
-
-        response = yield from follow_deferred(response, sign, settings, callbacks)
-    if response.status_code != 200:
-        raise problem_of(response)
-    return response
-
-
 def propose_mission(
     person_server: str,
     proposal: MissionProposal,
@@ -91,7 +66,7 @@ def propose_mission(
     )
     if metadata.mission_endpoint is None:
         raise ServerError(f"{person_server} publishes no mission_endpoint")
-    response = yield from _post(
+    response = yield from post_deferred(
         metadata.mission_endpoint, proposal.body(), signer, settings, callbacks
     )
     header = response.headers.get("aauth-mission")
@@ -124,7 +99,7 @@ def complete_mission(
         raise ServerError(f"{mission.ref.approver} publishes no interaction_endpoint")
     body = {"type": "completion", "summary": summary, "mission": mission.ref.to_claim()}
     payload = json.dumps(body).encode("utf-8")
-    response = yield from _post(
+    response = yield from post_deferred(
         metadata.interaction_endpoint, payload, signer, settings, callbacks
     )
     try:

@@ -35,17 +35,23 @@ def _wait_for_completion(person: Person, url: str) -> httpx.Response:
     return person.press(url, "accept")
 
 
+def _refused(printer: Printer, client: httpx.Client, url: str, note: str) -> None:
+    """``GET url`` must end with MissionTerminated; ``note`` (with ``{exc}``) is printed."""
+    try:
+        client.get(url)
+    except MissionTerminated as exc:
+        printer.note(note.format(exc=exc))
+    else:
+        raise AssertionError(f"GET {url} went on under an ended mission")
+
+
 def _terminated(printer: Printer, world: World, auth: AgentAuth) -> None:
     """An agent that still holds the mission (a fresh auth, no cached token) asks again."""
     stale, stale_auth = agent_client(world)
     with stale:
         stale_auth.mission = auth.mission
-        try:
-            stale.get(f"{world.resource}/data")
-        except MissionTerminated as exc:
-            printer.note(f"the person server answered mission_terminated: {exc.description}")
-        else:
-            raise AssertionError("a terminated mission was still honoured")
+        note = "the person server answered mission_terminated: {exc.description}"
+        _refused(printer, stale, f"{world.resource}/data", note)
 
 
 def run(printer: Printer, manual: bool = False) -> None:
@@ -68,12 +74,8 @@ def run(printer: Printer, manual: bool = False) -> None:
             answer = auth.complete_mission("Summarised Q3: revenue up 4%.")
             person.check()
             printer.note(f"completion accepted: {answer}")
-            try:
-                client.get(f"{world.resource}/data")
-            except MissionTerminated:
-                printer.note("the agent stops acting on the ended mission (AG-33)")
-            else:
-                raise AssertionError("the agent went on after its mission ended")
+            note = "the agent stops acting on the ended mission (AG-33)"
+            _refused(printer, client, f"{world.resource}/data", note)
             _terminated(printer, world, auth)
 
             printer.note("a second mission, which the person revokes while its token is live")
@@ -94,9 +96,5 @@ def run(printer: Printer, manual: bool = False) -> None:
                     log = browser.open(page).text
                 expect("token revoked" in log and "outcome=<code>revoked" in log, "no revocation")
                 printer.note("the person revoked it; the resource was told the token is revoked")
-            try:
-                client.get(f"{world.resource}/data")
-            except MissionTerminated as exc:
-                printer.note(f"the resource refused the revoked token; the PS said: {exc.code}")
-            else:
-                raise AssertionError("a revoked mission's token still worked")
+            note = "the resource refused the revoked token; the PS said: {exc.code}"
+            _refused(printer, client, f"{world.resource}/data", note)
