@@ -18,7 +18,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -173,26 +173,35 @@ def _mission_file(args: argparse.Namespace) -> Any:
     return ApprovedMission.from_json(document, allow_loopback_http=args.allow_loopback)
 
 
-def _fetch(args: argparse.Namespace) -> int:
+def _reporting(command: str, action: Callable[[], int]) -> int:
+    """Run an agent command: a protocol or transport error is one line on stderr, status 1."""
     import httpx
     from aauth_signing import SignatureError
 
     from .errors import AAuthError
 
     try:
+        return action()
+    except (AAuthError, SignatureError) as exc:
+        print(f"aauth {command}: {exc.code}: {exc.description}", file=sys.stderr)
+    except httpx.HTTPError as exc:
+        print(f"aauth {command}: {exc}", file=sys.stderr)
+    return 1
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    import httpx
+
+    def fetch() -> int:
         auth, hooks = _agent_auth(args, _mission_file(args))
         with httpx.Client(auth=auth, event_hooks=hooks, timeout=60) as client:
             response = client.request(
                 args.method, args.url, headers=_headers(args.header), content=_body(args.data)
             )
-    except (AAuthError, SignatureError) as exc:
-        print(f"aauth fetch: {exc.code}: {exc.description}", file=sys.stderr)
-        return 1
-    except httpx.HTTPError as exc:
-        print(f"aauth fetch: {exc}", file=sys.stderr)
-        return 1
-    print(response.text)
-    return 0 if response.is_success else 1
+        print(response.text)
+        return 0 if response.is_success else 1
+
+    return _reporting("fetch", fetch)
 
 
 def _resources(values: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -206,40 +215,32 @@ def _resources(values: Sequence[str]) -> dict[str, tuple[str, ...]]:
 def _mission(args: argparse.Namespace) -> int:
     import time
 
-    import httpx
-    from aauth_signing import SignatureError
-
-    from .errors import AAuthError
     from .missions import MissionProposal
 
-    try:
-        if args.action == "propose":
-            proposal = MissionProposal.parse(
-                MissionProposal(
-                    args.description,
-                    resources=_resources(args.resource),
-                    expires_at=time.time() + args.expires_in if args.expires_in else None,
-                ).body(),
-                now=time.time(),
-                allow_loopback_http=args.allow_loopback,
-            )
-            mission = _agent_auth(args)[0].propose_mission(proposal)
-            text = json.dumps(mission.to_json(), indent=2) + "\n"
-            if args.out:
-                Path(args.out).write_text(text, encoding="utf-8")
-            print(text, end="")
-            return 0
-        if _mission_file(args) is None:
+    def propose() -> int:
+        draft = MissionProposal(
+            args.description,
+            resources=_resources(args.resource),
+            expires_at=time.time() + args.expires_in if args.expires_in else None,
+        )
+        proposal = MissionProposal.parse(  # the same checks the person server applies
+            draft.body(), now=time.time(), allow_loopback_http=args.allow_loopback
+        )
+        mission = _agent_auth(args)[0].propose_mission(proposal)
+        text = json.dumps(mission.to_json(), indent=2) + "\n"
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+        print(text, end="")
+        return 0
+
+    def complete() -> int:
+        mission = _mission_file(args)
+        if mission is None:
             raise SystemExit("aauth mission complete: --mission FILE is required")
-        answer = _agent_auth(args, _mission_file(args))[0].complete_mission(args.summary)
-    except (AAuthError, SignatureError) as exc:
-        print(f"aauth mission: {exc.code}: {exc.description}", file=sys.stderr)
-        return 1
-    except httpx.HTTPError as exc:
-        print(f"aauth mission: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(answer))
-    return 0
+        print(json.dumps(_agent_auth(args, mission)[0].complete_mission(args.summary)))
+        return 0
+
+    return _reporting("mission", propose if args.action == "propose" else complete)
 
 
 # -- parser --------------------------------------------------------------------------------------
