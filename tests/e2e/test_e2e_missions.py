@@ -51,6 +51,8 @@ def approve_mission(world: World, quarter: str = "Q3") -> tuple[ApprovedMission,
 def test_phase5_the_agent_works_under_its_approved_mission(
     consenting: World, open_agent: AgentFactory
 ) -> None:
+    """AG-28, AG-29: every resource request carries the approval's ``AAuth-Mission``
+    verbatim; RS-08: the resource token copies it; the PS grants within the mission."""
     world, log = consenting, recorder(consenting)
     mission, person = approve_mission(world)
     assert len(person.prompts) == 1  # the proposal
@@ -151,6 +153,7 @@ def working_under(
 
 
 def test_phase12_use_after_termination_is_mission_terminated(consenting: World) -> None:
+    """PS-21 after completion; AG-33: the agent stops acting on the mission."""
     world = consenting
     mission, _ = approve_mission(world)
     with working_under(world, mission) as (client, auth):
@@ -172,6 +175,8 @@ def test_phase12_use_after_termination_is_mission_terminated(consenting: World) 
 
 
 def test_phase12_use_after_revocation(consenting: World) -> None:
+    """§F.11: the PS revokes the mission's tokens at the resource (V-44); the resource
+    refuses the token, the PS answers mission_terminated (PS-21)."""
     world = consenting
     mission, _ = approve_mission(world)
     with working_under(world, mission) as (client, auth):

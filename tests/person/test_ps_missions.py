@@ -215,6 +215,8 @@ def test_an_unbound_agent_is_not_auto_approved(world: World) -> None:
 def test_tokens_under_the_mission_carry_it_and_beyond_it_the_person_is_asked(
     world: World,
 ) -> None:
+    """Within the mission: granted at once, ``mission`` in the auth token (§D.3); beyond it:
+    the person decides. The person reads both in the mission log (PS-32)."""
     agent, app = world.agent(), world.app()
 
     async def scenario() -> None:
@@ -227,6 +229,10 @@ def test_tokens_under_the_mission_carry_it_and_beyond_it_the_person_is_asked(
             claims = claims_of(granted.json()["auth_token"], jwks, agent, RESOURCE)
             assert claims.mission == ref
             assert claims.sub is not None  # the approving person's directed id
+            beyond = world.resource_token(agent, "docs.read docs.write", mission=ref)
+            refused = await request_token(http, agent, beyond, capabilities=[])
+            body = problem(refused, 403, "user_unreachable")
+            assert "beyond the approved mission" in body["detail"]
             beyond = world.resource_token(agent, "docs.read docs.write", mission=ref)
             asked = await request_token(http, agent, beyond)
             assert asked.status_code == 202, asked.text
@@ -342,6 +348,8 @@ def test_the_person_revokes_the_mission(world: World) -> None:
 
 
 def test_mission_pages_need_the_signed_in_owner_and_csrf(world: World) -> None:
+    """PS-27: decisions need the signed-in person and the session's CSRF token; a person sees
+    only their own missions."""
     agent, app = world.agent(), world.app(bind_on_first_approval=True)
 
     async def scenario() -> None:

@@ -128,9 +128,10 @@ class TokenEndpoint:
         if "none" in body.prompt:
             raise UserUnreachable("prompt=none, but this request needs the person's consent")
         if "interaction" not in body.capabilities:
+            beyond = " (it goes beyond the approved mission)" if mission is not None else ""
             raise UserUnreachable(
-                "the person must approve this request and the agent cannot send them to the "
-                "interaction page (no 'interaction' capability)"
+                f"the person must approve this request{beyond} and the agent cannot send them "
+                "to the interaction page (no 'interaction' capability)"
             )
         if not self._bindings.reachable(agent.iss, agent.sub):
             raise UserUnreachable("no person of this PS may approve requests of this agent")
