@@ -301,6 +301,27 @@ def test_completion_accepted_terminates_the_mission(world: World) -> None:
     run(scenario())
 
 
+def test_a_newer_completion_report_supersedes_an_unanswered_one(world: World) -> None:
+    agent, app = world.agent(), world.app()
+
+    async def scenario() -> None:
+        async with client(app) as http, client(app) as alice:
+            ref = await approved(http, alice, agent)
+            url, waiting = f"{PS}/interaction", []
+            for summary in ("Done", "Done, with the appendix"):
+                body = json.dumps(
+                    {"type": "completion", "summary": summary, "mission": ref.to_claim()}
+                ).encode()
+                sent = await http.post(url, content=body, headers=agent.headers("POST", url, body))
+                waiting.append(sent.headers["location"])
+            problem(await poll(http, agent, waiting[0]), 403, "denied")
+            assert "with the appendix" in (await alice.get(f"/missions/{ref.s256}")).text
+            await act(alice, ref.s256, "accept")
+            assert (await poll(http, agent, waiting[1])).json() == {"mission_status": "terminated"}
+
+    run(scenario())
+
+
 def test_completion_declined_keeps_the_mission_active(world: World) -> None:
     agent, app = world.agent(), world.app()
 

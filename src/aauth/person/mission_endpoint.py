@@ -10,34 +10,56 @@ channel here and answers ``424 interaction_unavailable`` (PS-23).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ..errors import (
     ExpiredAgentToken,
     InteractionUnavailable,
     InvalidAgentToken,
+    InvalidCode,
     InvalidRequest,
     InvalidToken,
     UserUnreachable,
 )
 from ..headers.mission import MissionRef
 from ..missions import MissionProposal, markdown_text
-from ..pending import PendingRequest, PendingRequests
+from ..pending import PendingRequest, PendingRequests, PendingState
 from ..tokens import AgentTokenClaims
 from .bindings import AgentBindings
 from .config import PersonServerConfig
 from .missions import Mission, Missions
 
-__all__ = ["COMPLETION", "PROPOSAL", "MissionEndpoint"]
+__all__ = ["COMPLETION", "PROPOSAL", "MissionEndpoint", "finish_pending"]
 
 PROPOSAL = "mission"
 COMPLETION = "completion"
 """The ``kind`` of a pending request's payload: a mission proposal, a completion."""
 
 INTERACTION_TYPES = frozenset({"interaction", "payment", "question", "completion"})
+
+
+def finish_pending(
+    pending: PendingRequests,
+    request_id: str,
+    state: PendingState,
+    by: str | None,
+    result: dict[str, Any] | None,
+) -> None:
+    """Move a pending request to its terminal ``state`` once (decided ``by`` a person id, or
+    None); InvalidCode if it had ended."""
+
+    def finish(current: PendingRequest) -> PendingRequest | None:
+        if current.state.terminal:
+            return None
+        return replace(current, state=state, decided_by=by, result=result)
+
+    if pending.update(request_id, finish) is None:
+        raise InvalidCode("this request has already been decided")
 
 
 class MissionEndpoint:
@@ -122,6 +144,9 @@ class MissionEndpoint:
             raise InvalidRequest("a completion needs 'mission': {approver, s256}") from None
         summary = markdown_text(body.get("summary"), "summary")
         mission = self._missions.active_for(ref, agent.iss, agent.sub)
+        if mission.completion is not None:  # a newer report supersedes an unanswered one
+            with contextlib.suppress(InvalidCode):
+                finish_pending(self._pending, mission.completion, PendingState.DENIED, None, None)
         payload = {"kind": COMPLETION, "s256": mission.s256, "summary": summary}
         request = self._pending.create(
             agent.iss, agent.sub, payload, requirement="approval", lifetime=lifetime

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from typing import Any
 
-from ..errors import Forbidden, InvalidCode, InvalidRequest, NotFound
+from ..errors import Forbidden, InvalidRequest, NotFound
 from ..missions import MissionProposal, markdown_text
 from ..pending import PendingRequest, PendingRequests, PendingState
 from .bindings import AgentBindings
-from .mission_endpoint import COMPLETION, PROPOSAL
+from .mission_endpoint import COMPLETION, PROPOSAL, finish_pending
 from .missions import ACTIVE, Mission, Missions
 from .persons import Person
 
@@ -32,24 +31,6 @@ class ProposalView:
     agent: str
     proposal: MissionProposal
     code: str
-
-
-def finish_pending(
-    pending: PendingRequests,
-    request_id: str,
-    state: PendingState,
-    person: str,
-    result: dict[str, Any] | None,
-) -> None:
-    """Move a pending request to its terminal ``state`` once; InvalidCode if it had ended."""
-
-    def finish(current: PendingRequest) -> PendingRequest | None:
-        if current.state.terminal:
-            return None
-        return replace(current, state=state, decided_by=person, result=result)
-
-    if pending.update(request_id, finish) is None:
-        raise InvalidCode("this request has already been decided")
 
 
 class MissionReview:
