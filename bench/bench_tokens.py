@@ -4,6 +4,8 @@
   second Ed25519 verify, so ~2x is the floor); target <= 2.1.
 - the same request warm: the verified token comes from the cache; target <= 1.15.
 - a full RequestVerifier check of a request carrying an auth token, warm; target <= 1.2.
+- the same with a revocation list in SQLite (one indexed read per request, §F.11); target
+  <= 1.3.
 
 Run: .venv/bin/python bench/bench_tokens.py
 """
@@ -27,6 +29,8 @@ from aauth import (
     issue_agent_token,
     issue_auth_token,
 )
+from aauth.resource import RevokedTokens
+from aauth.store import SQLiteStore
 from aauth.token_keys import TokenKeyResolver
 
 AP, PS, API = "https://agent.example", "https://ps.example", "https://api.example"
@@ -64,6 +68,8 @@ def main() -> int:
         required_scopes=("data.read",),
     )
     verifier = RequestVerifier(policy, keys)
+    revoked = RevokedTokens(SQLiteStore())
+    revocation_aware = RequestVerifier(policy, keys, revoked=revoked)
     signature_policy = VerificationPolicy.aauth()
     tokens = TokenVerifier(keys)
 
@@ -84,6 +90,10 @@ def main() -> int:
         for _ in range(OPERATIONS):
             verifier.verify(with_auth_token)
 
+    def full_check_with_revocations() -> None:
+        for _ in range(OPERATIONS):
+            revocation_aware.verify(with_auth_token)
+
     public = agent_key.public_key()
     base = b'"@method": GET\n' + b"x" * 600  # about the size of a jwt-scheme signature base
     raw_signature = agent_key.sign(base)
@@ -93,10 +103,12 @@ def main() -> int:
             public.verify(raw_signature, base)
 
     full_check_warm()  # prime the caches
+    full_check_with_revocations()
     cases = [
         ("agent token, cold", agent_token_cold, 2.1),
         ("agent token, warm", agent_token_warm, 1.15),
         ("RequestVerifier + auth token, warm", full_check_warm, 1.2),
+        ("... + revocation list (SQLite)", full_check_with_revocations, 1.3),
     ]
     missed = False
     for name, library, target in cases:
