@@ -530,3 +530,31 @@ def test_the_proposal_bytes_survive_unchanged_in_the_store(world: World) -> None
             )
 
     run(scenario())
+
+
+def test_bad_input_on_mission_routes_is_a_clear_4xx(world: World) -> None:
+    agent, app = world.agent(), world.app()
+
+    async def scenario() -> None:
+        async with client(app) as http, client(app) as alice:
+            url = f"{PS}/interaction"
+            for raw in (b"not json", b"[1]", b'{"type": "completion", "summary": "\\u0007"}'):
+                sent = await http.post(url, content=raw, headers=agent.headers("POST", url, raw))
+                problem(sent, 400, "invalid_request")
+            proposed, page, code = await under_review(http, alice, agent)
+            target = page.url.path
+            as_json = await alice.post(target, json={"decision": "approve"})
+            assert as_json.status_code == 400
+            form = {"csrf": csrf_of(page.text), "code": code, "decision": "approve"}
+            huge = await alice.post(target, data={**form, "description": "x" * 9000})
+            assert huge.status_code == 400
+            blank = await alice.post(target, data={**form, "description": "   "})
+            assert blank.status_code == 400
+            assert (await alice.post(target, data={**form, "decision": "maybe"})).status_code == 400
+            assert (await alice.get("/missions/proposal/nothing?code=AAAA-AAAA")).status_code == 404
+            assert (await alice.get(f"{target}?code=WRNG-CODE")).status_code == 410
+            # The proposal is still there to decide after all that.
+            assert (await decide(alice, page)).status_code == 200
+            assert (await poll(http, agent, proposed.headers["location"])).status_code == 200
+
+    run(scenario())
