@@ -10,16 +10,20 @@ from typing import Any
 
 import httpx
 import pytest
+from aauth_signing import JwksUri
 
+from aauth.agent.signer import AgentSigner
 from aauth.headers import MissionRef, parse_mission, parse_requirement
 from aauth.keysource import StaticKeySource
 from aauth.missions import MissionProposal, mission_s256, parse_approval
 from aauth.server.person_server import create_person_server
 from aauth.store import SQLiteStore
-from aauth.tokens import AuthTokenClaims, TokenVerifier
+from aauth.tokens import AuthTokenClaims, TokenVerifier, decode_unverified
+from aauth.tokens.verifier import AGENT_TOKEN
 
 from .conftest import (
     ALICE_PASSWORD,
+    AP,
     BOB_PASSWORD,
     OTHER_RESOURCE,
     PS,
@@ -556,5 +560,68 @@ def test_bad_input_on_mission_routes_is_a_clear_4xx(world: World) -> None:
             # The proposal is still there to decide after all that.
             assert (await decide(alice, page)).status_code == 200
             assert (await poll(http, agent, proposed.headers["location"])).status_code == 200
+
+    run(scenario())
+
+
+def ap_signed_revocation(
+    world: World, body: dict[str, Any], issuer: str = AP
+) -> tuple[bytes, dict[str, str]]:
+    """A revocation as the agent provider sends it: signed as itself (``jwks_uri``)."""
+    raw = json.dumps(body).encode()
+    identity = JwksUri(issuer, "aauth-agent.json", world.ap_keys.current_kid)
+    signer = AgentSigner(world.ap_keys.current, identity=identity)
+    headers = {"content-type": "application/json"}
+    headers.update(signer.sign("POST", f"{PS}/revoke", headers, raw, scheme="jwks_uri"))
+    return raw, headers
+
+
+def test_ps24_v44_an_agent_provider_revokes_an_agent_token(world: World) -> None:
+    """§F.11: the PS refuses every later request presenting the revoked agent token."""
+    agent, app = world.agent(), world.app(trusted_agent_providers=(AP,))
+    jti = decode_unverified(AGENT_TOKEN, agent.token).jti
+
+    async def scenario() -> None:
+        async with client(app) as http:
+            metadata = (await http.get("/.well-known/aauth-person.json")).json()
+            assert metadata["revocation_endpoint"] == f"{PS}/revoke"
+            proposed = await propose(http, agent)
+            assert proposed.status_code == 202
+            raw, headers = ap_signed_revocation(world, {"iss": AP, "jti": jti})
+            assert (await http.post("/revoke", content=raw, headers=headers)).status_code == 200
+            again = {**PROPOSAL, "description": "Another mission"}
+            body = problem(await propose(http, agent, again), 400, "invalid_agent_token")
+            assert "revoked" in body["detail"]
+            token = world.resource_token(agent)
+            problem(await request_token(http, agent, token), 400, "invalid_agent_token")
+            polled = await poll(http, agent, proposed.headers["location"])
+            problem(polled, 400, "invalid_agent_token")
+            assert (await propose(http, world.agent("fresh"))).status_code == 202  # others live
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("body", "issuer", "status"),
+    [
+        ({"iss": AP}, AP, 400),
+        ({"iss": AP, "jti": ""}, AP, 400),
+        ({"iss": PS, "jti": "x"}, AP, 403),  # not the token's issuer
+    ],
+)
+def test_v45_revocation_requests_that_are_refused(
+    world: World, body: dict[str, Any], issuer: str, status: int
+) -> None:
+    app = world.app()
+
+    async def scenario() -> None:
+        async with client(app) as http:
+            raw, headers = ap_signed_revocation(world, body, issuer)
+            assert (await http.post("/revoke", content=raw, headers=headers)).status_code == status
+            agent = world.agent()
+            signed_as_agent = await http.post(
+                "/revoke", content=raw, headers=agent.headers("POST", f"{PS}/revoke", raw)
+            )
+            assert signed_as_agent.status_code == 401  # agents sign with jwt; refused here
 
     run(scenario())

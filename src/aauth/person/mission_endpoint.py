@@ -34,7 +34,7 @@ from .bindings import AgentBindings
 from .config import PersonServerConfig
 from .missions import Mission, Missions
 
-__all__ = ["COMPLETION", "PROPOSAL", "MissionEndpoint", "finish_pending"]
+__all__ = ["COMPLETION", "PROPOSAL", "MissionEndpoint", "finish_pending", "json_object"]
 
 PROPOSAL = "mission"
 COMPLETION = "completion"
@@ -130,7 +130,7 @@ class MissionEndpoint:
     def interaction(self, agent: AgentTokenClaims, raw_body: bytes) -> PendingRequest:
         """POST interaction_endpoint: a completion proposal waits for the person (202)."""
         lifetime = self._check_agent(agent)
-        body = _object(raw_body)
+        body = json_object(raw_body)
         kind = body.get("type")
         if kind not in INTERACTION_TYPES:
             raise InvalidRequest(f"'type' must be one of {sorted(INTERACTION_TYPES)} (PS-23)")
@@ -156,7 +156,8 @@ class MissionEndpoint:
         return request
 
 
-def _object(raw: bytes) -> dict[str, Any]:
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object request body; InvalidRequest for anything else."""
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):

@@ -20,9 +20,10 @@ from ..metadata import PersonServerMetadata
 from ..pending import PendingRequests
 from ..ratelimit import FailureLimiter
 from ..replay import StoreReplayGuard
-from ..resource import RequestVerifier, ResourcePolicy
+from ..resource import RequestVerifier, ResourcePolicy, RevokedTokens
 from ..store.base import Store
 from ..tokens import TokenVerifier
+from ..tokens.agent import MAX_AGENT_TOKEN_LIFETIME
 from .bindings import AgentBindings
 from .config import PersonServerConfig
 from .consent import ConsentFlow
@@ -80,6 +81,10 @@ class PersonService:
         self.verifier = RequestVerifier(
             policy, keys, replay_guard=StoreReplayGuard(store, clock=clock), clock=clock
         )
+        self.revoked_agent_tokens = RevokedTokens(
+            store, keep_for=MAX_AGENT_TOKEN_LIFETIME, namespace="revoked-agent-token", clock=clock
+        )
+        """Agent tokens their provider revoked (§F.11): refused on every endpoint (PS-24)."""
         self.people = PersonDirectory(
             config.people, store, session_lifetime=config.session_lifetime, clock=clock
         )
@@ -156,6 +161,7 @@ class PersonService:
             token_endpoint=f"{identifier}/token",
             mission_endpoint=f"{identifier}/mission",
             interaction_endpoint=f"{identifier}/interaction",
+            revocation_endpoint=f"{identifier}/revoke",
             scopes_supported=self.config.scopes_supported,
             claims_supported=("sub", "name"),
         )

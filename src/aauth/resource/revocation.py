@@ -25,19 +25,30 @@ MAX_MEMBER = 512
 
 
 class RevokedTokens:
-    """Revoked ``(iss, jti)`` pairs in ``store``, each until no such token can be alive."""
+    """Revoked ``(iss, jti)`` pairs in ``store``, each kept ``keep_for`` seconds: until no such
+    token can be alive (auth tokens by default; a PS keeps agent tokens' 24 h)."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        keep_for: float = MAX_AUTH_TOKEN_LIFETIME,
+        namespace: str = _NS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._store = store
+        self._keep_for = keep_for
+        self._ns = namespace
         self._clock = clock
 
     def is_revoked(self, iss: str, jti: str) -> bool:
-        return self._store.get(_NS, f"{iss}\x00{jti}") is not None
+        return self._store.get(self._ns, f"{iss}\x00{jti}") is not None
 
     def revoke(
-        self, caller: VerifiedCaller, body: Mapping[str, Any], trusted: Collection[str]
+        self, caller: VerifiedCaller, body: Mapping[str, Any], trusted: Collection[str] | None
     ) -> None:
-        """Record a revocation request from ``caller`` (verified), if it may make it."""
+        """Record a revocation request from ``caller`` (verified), if it may make it: it signed
+        as the token's issuer, one of ``trusted`` (None: any issuer whose keys were found)."""
         iss, jti = body.get("iss"), body.get("jti")
         if not (
             isinstance(iss, str)
@@ -47,7 +58,6 @@ class RevokedTokens:
         ):
             raise InvalidRequest("a revocation needs string 'iss' and 'jti' (V-45)")
         signer = caller.signature.signer
-        if signer != iss or iss not in trusted:
+        if signer != iss or (trusted is not None and iss not in trusted):
             raise Forbidden("only the token's issuer, trusted here, may revoke it (V-44)")
-        until = self._clock() + MAX_AUTH_TOKEN_LIFETIME
-        self._store.create(_NS, f"{iss}\x00{jti}", {}, until)
+        self._store.create(self._ns, f"{iss}\x00{jti}", {}, self._clock() + self._keep_for)

@@ -44,6 +44,7 @@ from ..errors import (
 from ..keysource import KeySource
 from ..pending import PendingRequest
 from ..person import PersonServerConfig, PersonService, Reply, prefer_wait, token_response
+from ..person.mission_endpoint import json_object
 from ..person.polling import mission_approval
 from ..store import SQLiteStore
 from ..store.base import Store
@@ -106,9 +107,12 @@ class _Api:
     async def _agent(self, request: Request, body: bytes | None) -> tuple[AgentTokenClaims, str]:
         """The verified signer's agent token and key thumbprint (V-32 on pending URLs)."""
         caller = await self.service.verifier.averify(request_from_scope(request.scope, body))
-        if caller.agent_token is None:
+        agent = caller.agent_token
+        if agent is None:
             raise InvalidAgentToken("sign with an agent token (scheme=jwt)")
-        return caller.agent_token, caller.thumbprint
+        if self.service.revoked_agent_tokens.is_revoked(agent.iss, agent.jti):
+            raise InvalidAgentToken("this agent token was revoked by its agent provider (PS-24)")
+        return agent, caller.thumbprint
 
     async def _requester(self, request: Request, body: bytes) -> tuple[AgentTokenClaims, str]:
         """:meth:`_agent` for PS endpoints: an agent token that fails, or whose issuer keys
@@ -148,6 +152,17 @@ class _Api:
         agent, _ = await self._requester(request, body)
         pending = self.service.mission_endpoint.interaction(agent, body)
         return _reply(self.service.pending_endpoint.waiting(pending, waited=False))
+
+    async def revoke(self, request: Request) -> Response:
+        """POST /revoke (§F.11): an agent provider, signing as itself (``jwks_uri``), revokes
+        one of its agent tokens (V-44, V-45)."""
+        body = await read_body(request.receive)
+        verifier = self.service.verifier
+        policy = verifier.policy.with_(accepted_schemes=("jwks_uri",), require_identity=False)
+        caller = await verifier.averify(request_from_scope(request.scope, body), policy)
+        trusted = self.service.config.trusted_agent_providers
+        self.service.revoked_agent_tokens.revoke(caller, json_object(body), trusted)
+        return JSONResponse({}, headers={"Cache-Control": "no-store"})
 
     async def pending(self, request: Request) -> Response:
         """GET, POST and DELETE on a pending URL (§F.4)."""
@@ -232,6 +247,7 @@ def create_person_server(
         Route("/token", _api(api.token), methods=["POST"]),
         Route("/mission", _api(api.mission), methods=["POST"]),
         Route("/interaction", _api(api.interaction), methods=["POST"]),
+        Route("/revoke", _api(api.revoke), methods=["POST"]),
         Route("/pending/{request_id}", _api(api.pending), methods=["GET", "POST", "DELETE"]),
         *web.routes(),
         *MissionWeb(web).routes(),
