@@ -66,7 +66,15 @@ def _token(value: str | None) -> str | None:
 def _serve(args: argparse.Namespace) -> int:
     from .server.roles import serve_role
 
-    return serve_role(args.role, config=args.config, host=args.host, port=args.port, db=args.db)
+    return serve_role(
+        args.role,
+        config=args.config,
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        store=args.store,
+        workers=args.workers,
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -259,7 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("role", choices=["person", "resource", "agent-provider"])
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--db", help="SQLite state file (person server)")
+    serve.add_argument("--db", help="SQLite state file")
+    serve.add_argument(
+        "--store",
+        help="where state lives: redis://HOST:PORT/DB (shared by instances) or a SQLite file; "
+        "default: $AAUTH_STORE, else the configuration's store/db",
+    )
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     serve.add_argument("--config", help="JSON configuration file")
     serve.set_defaults(func=_serve)
 

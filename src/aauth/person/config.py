@@ -96,6 +96,7 @@ class PersonServerConfig:
     max_wait: int = 60
     poll_interval: int = 5
     db: str = ":memory:"
+    store: str | None = None
     key_file: str | None = None
     allow_loopback_http: bool = False
 
@@ -132,6 +133,15 @@ class PersonServerConfig:
         """This configuration with its state in the SQLite file ``db`` (``aauth serve --db``)."""
         return replace(self, db=db)
 
+    def with_store(self, store: str) -> PersonServerConfig:
+        """This configuration with its state at ``store`` (``--store``, ``AAUTH_STORE``)."""
+        return replace(self, store=store)
+
+    @property
+    def store_location(self) -> str:
+        """Where the state lives: ``store`` when set, else the SQLite file ``db``."""
+        return self.store or self.db
+
     @property
     def loopback(self) -> bool:
         """Whether this is a development server on plain loopback http (no Secure cookies)."""
@@ -157,9 +167,10 @@ class PersonServerConfig:
                 values[name] = tuple(_strings(values, name))
         if "bindings" in values and not _is_string_map(values["bindings"]):
             raise ConfigError("bindings must map agent identifiers to person ids")
-        for name in ("db", "key_file"):
-            if isinstance(values.get(name), str) and values[name] != ":memory:":
-                values[name] = str(Path(base_dir) / values[name])
+        for name in ("db", "key_file", "store"):
+            value = values.get(name)
+            if isinstance(value, str) and value != ":memory:" and "://" not in value:
+                values[name] = str(Path(base_dir) / value)
         if "identifier" not in values:
             raise ConfigError("the configuration needs an 'identifier'")
         return cls(**values)

@@ -77,11 +77,14 @@ class ResourceServerConfig:
     ``access_server`` is trusted implicitly; with neither, no auth token is). Agent tokens are
     accepted from any agent provider. ``canonical_authorities`` default to the identifier's
     host; ``public_origin`` is set behind a proxy. ``key_file`` keeps the signing keys across
-    restarts (created on first start); ``db`` is the SQLite file of revoked auth tokens.
+    restarts (created on first start). ``store`` keeps the replay guard and the revoked auth
+    tokens past a restart and across instances: a SQLite file or a ``redis://`` URL (default:
+    memory).
     """
 
     identifier: str
     key_file: str | None = None
+    store: str = ":memory:"
     canonical_authorities: tuple[str, ...] = ()
     trusted_issuers: tuple[str, ...] = ()
     access_server: str | None = None
@@ -89,7 +92,6 @@ class ResourceServerConfig:
     signature_window: int = 60
     public_origin: str | None = None
     name: str | None = None
-    db: str = ":memory:"
     allow_loopback_http: bool = False
 
     def __post_init__(self) -> None:

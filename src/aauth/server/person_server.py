@@ -46,7 +46,7 @@ from ..pending import PendingRequest
 from ..person import PersonServerConfig, PersonService, Reply, prefer_wait, token_response
 from ..person.mission_endpoint import json_object
 from ..person.polling import mission_approval
-from ..store import SQLiteStore
+from ..store import StoreUnavailable, open_store
 from ..store.base import Store
 from ..tokens import AgentTokenClaims
 from .config import run_main, serve_app
@@ -123,6 +123,8 @@ class _Api:
             raise ExpiredAgentToken(f"agent token: {exc.description}") from None
         except (InvalidJWT, UnknownKey, IssuerMissing, IssuerMismatch) as exc:
             raise InvalidAgentToken(f"agent token: {exc.description}") from None
+        except (SignatureError, StoreUnavailable, InvalidAgentToken):
+            raise  # a signature failure stays one; a store outage is 503, not the agent's fault
         except AAuthError as exc:
             raise InvalidAgentToken(f"cannot verify the agent token: {exc.description}") from None
 
@@ -199,6 +201,12 @@ def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+def _store_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StoreUnavailable)
+    log.warning("%s %s: %s", request.method, request.url.path, exc.description)
+    return _problem(exc)
+
+
 def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error answering %s %s", request.method, request.url.path)
     return _problem(ServerError("the person server failed to answer this request"))
@@ -211,18 +219,19 @@ def create_person_server(
     key_source: KeySource | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """The person server for ``config``: state in ``store`` (default: SQLite at ``config.db``,
-    WAL), signing keys in ``config.key_file``. ``key_source`` replaces key discovery (tests
-    pin keys with a StaticKeySource)."""
+    """The person server for ``config``: state in ``store`` (default: ``config.store``, a Redis
+    URL or SQLite file, else SQLite at ``config.db``), signing keys in ``config.key_file``.
+    ``key_source`` replaces key discovery (tests pin keys with a StaticKeySource)."""
     owned = store is None
-    state = store if store is not None else SQLiteStore(config.db, clock=clock)
+    state = store if store is not None else open_store(config.store_location, clock=clock)
     service = PersonService(config, state, key_source=key_source, clock=clock)
     api = _Api(service, clock)
     web = PersonWeb(service)
 
     async def purge() -> None:
         while True:
-            state.purge_expired()
+            with contextlib.suppress(StoreUnavailable):
+                state.purge_expired()
             await asyncio.sleep(PURGE_INTERVAL)
 
     @asynccontextmanager
@@ -254,6 +263,7 @@ def create_person_server(
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         HTTPException: _http_error,
+        StoreUnavailable: _store_unavailable,
         Exception: _server_error,
     }
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)

@@ -34,6 +34,7 @@ from ..egress import EgressPolicy
 from ..keys import KeySet
 from ..keysource import KeySource
 from ..metadata import ResourceMetadata, well_known_url
+from ..replay import StoreReplayGuard
 from ..resource import (
     EXCEPTION_HANDLERS,
     AAuthMiddleware,
@@ -47,7 +48,7 @@ from ..resource import (
     require_scopes,
     verified_caller,
 )
-from ..store import SQLiteStore
+from ..store import open_store
 from ..tokens.wire import RESOURCE_DWK
 from .config import (
     READ_SCOPE,
@@ -104,6 +105,7 @@ def create_resource_server(
     """The resource as a Starlette app; ``key_source`` replaces HTTP discovery (tests)."""
     loop = config.allow_loopback_http
     keys = KeySet.load_or_generate(config.key_file)
+    store = open_store(config.store)
     discovery = Discovery(EgressPolicy(allow_loopback_http=loop)) if key_source is None else None
     issuer = ResourceTokenIssuer(
         config.identifier,
@@ -121,10 +123,13 @@ def create_resource_server(
         signature_window=config.signature_window,
         allow_loopback_http=loop,
     )
-    store = SQLiteStore(config.db)
     revoked = RevokedTokens(store)
     verifier = RequestVerifier(
-        identified, key_source or discovery, token_issuer=issuer, revoked=revoked
+        identified,
+        key_source or discovery,
+        token_issuer=issuer,
+        replay_guard=StoreReplayGuard(store),
+        revoked=revoked,
     )
     granted = identified.with_(require_auth_token=True)
     rules = [
@@ -187,10 +192,10 @@ def create_resource_server(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        store.close()
         if discovery is not None:
             await discovery.aclose()
             discovery.close()
+        store.close()
 
     well_known = f"/.well-known/{RESOURCE_DWK}"
     return Starlette(
