@@ -20,7 +20,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .agent.poller import Clarification, ClarificationCallback
 
 __all__ = ["main"]
 
@@ -144,6 +147,33 @@ def _decode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _answerer(answers: Sequence[str]) -> ClarificationCallback | None:
+    """``aauth fetch``'s answers to questions asked during consent (phase 8): the
+    ``--answer`` values in order, then the terminal when stdin is one (an empty line
+    withdraws the request). None when there is no way to answer: the agent then does not
+    claim the ``clarification`` capability, so the person server asks nothing."""
+    if not answers and not sys.stdin.isatty():
+        return None
+    queued = list(answers)
+
+    def answer(question: Clarification) -> str | None:
+        print(f"\nThe person asks: {question.question}", file=sys.stderr)
+        if queued:
+            reply = queued.pop(0)
+            print(f"Answering: {reply}", file=sys.stderr)
+            return reply
+        if not sys.stdin.isatty():
+            print("No answer left (--answer) and stdin is not a terminal.", file=sys.stderr)
+            return None
+        try:
+            reply = input("Your answer (empty to withdraw the request): ")
+        except EOFError:
+            return None
+        return reply.strip() or None
+
+    return answer
+
+
 def _agent_auth(args: argparse.Namespace, mission: Any = None) -> tuple[Any, dict[str, Any]]:
     """The AgentAuth the agent commands share and its event hooks (-v prints every exchange,
     the person server's too)."""
@@ -159,7 +189,9 @@ def _agent_auth(args: argparse.Namespace, mission: Any = None) -> tuple[Any, dic
     hooks = {"response": [Printer(sys.stderr).exchange]} if args.verbose else {}
     auth = AgentAuth(
         signer,
-        callbacks=DeferredCallbacks(on_interaction=prompt),
+        callbacks=DeferredCallbacks(
+            on_interaction=prompt, on_clarification=_answerer(getattr(args, "answer", []))
+        ),
         justification=getattr(args, "justification", None),
         allow_loopback_http=args.allow_loopback,
         event_hooks=hooks,
@@ -315,6 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--key", required=True, help="the agent's private JWK or PEM file")
     fetch.add_argument("--agent-token", required=True, help="agent token (or @file)")
     fetch.add_argument("--justification", help="shown to the person at consent")
+    fetch.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        help="answer to a question the person asks during consent (repeat for more); "
+        "without it, questions are asked on the terminal",
+    )
     fetch.add_argument("-v", "--verbose", action="store_true", help="print the exchange")
     fetch.add_argument("--allow-loopback", action="store_true", help="development only")
     fetch.add_argument("--mission", help="act under the mission in this file (mission propose)")

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from .errors import InvalidCode, PendingExpired
+from .errors import Gone, InvalidCode, PendingExpired
 from .interaction_code import generate_code, normalize_code
 from .store.base import Store
 
@@ -220,6 +220,8 @@ class PendingRequests:
             raise InvalidCode("unknown interaction code")
         if request.state is PendingState.EXPIRED:
             raise PendingExpired("the request this code belongs to has expired")
+        if request.state is PendingState.CANCELLED:
+            raise Gone("the agent withdrew this request")
         if request.state.terminal:
             raise InvalidCode("the code has already been used")
         return request

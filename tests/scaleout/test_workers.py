@@ -23,10 +23,10 @@ from ..person.conftest import (
     open_consent,
     request_token,
     sign_in,
-    signed,
 )
 from ..person.test_ps_restart import free_port
 from .test_failures import serve_process
+from .test_person_server_instances import poll_until_decided
 
 
 def test_two_workers_on_redis_complete_a_long_polled_consent(
@@ -64,18 +64,12 @@ def test_two_workers_on_redis_complete_a_long_polled_consent(
                     first = await request_token(http, agent, world.resource_token(agent))
                     assert first.status_code == 202, first.text
                     location = first.headers["location"]
-                    poll = asyncio.create_task(
-                        signed(poller, agent, "GET", location, prefer="wait=25")
-                    )
+                    poll = asyncio.create_task(poll_until_decided(poller, agent, location))
                     url, code = interaction_of(first)
                     await sign_in(http, "alice", ALICE_PASSWORD)
                     decision = await decide(http, await open_consent(http, url, code))
                     assert decision.status_code == 200, decision.text
-                    answer = await asyncio.wait_for(poll, 10)  # woken, not timed out
-                    if answer.status_code == 202:  # woken by the page opening (interacting)
-                        again = signed(poller, agent, "GET", location, prefer="wait=25")
-                        answer = await asyncio.wait_for(again, 10)
-                    return answer
+                    return await asyncio.wait_for(poll, 10)  # woken, not timed out
 
             granted = asyncio.run(scenario())
             assert granted.status_code == 200, granted.text

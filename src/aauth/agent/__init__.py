@@ -2,7 +2,12 @@
 ``httpx.Auth`` that walks challenge → token → retry by itself."""
 
 from .auth import AgentAuth, AuthTokenCache
-from .enrollment import AgentTokenRefused, arequest_agent_token, request_agent_token
+from .enrollment import (
+    AgentTokenRefused,
+    arequest_agent_token,
+    request_agent_token,
+    request_subagent_token,
+)
 from .missions import complete_mission, propose_mission
 from .poller import (
     Clarification,
@@ -10,6 +15,7 @@ from .poller import (
     InteractionPrompt,
     PollSettings,
     PollTimeout,
+    UpdatedRequest,
     follow_deferred,
 )
 from .signer import AgentSigner
@@ -26,10 +32,12 @@ __all__ = [
     "PollSettings",
     "PollTimeout",
     "TokenRequest",
+    "UpdatedRequest",
     "arequest_agent_token",
     "complete_mission",
     "follow_deferred",
     "propose_mission",
     "request_agent_token",
     "request_auth_token",
+    "request_subagent_token",
 ]

@@ -21,11 +21,14 @@ PERSON = "alice"
 
 
 def person_server_factory(
-    auto_approve_scopes: Sequence[str] = (), auto_approve_missions: Sequence[str] = ()
+    auto_approve_scopes: Sequence[str] = (),
+    auto_approve_missions: Sequence[str] = (),
+    **settings: Any,
 ) -> Any:
     """A PS factory for :func:`running_world`: one person, with a fresh password kept on the
     world, and optionally auto-approval rules for tokens (phase 3) and for missions that ask
-    for no more than ``auto_approve_missions`` at any resource (phase 5)."""
+    for no more than ``auto_approve_missions`` at any resource (phase 5); ``settings`` are
+    further configuration members (e.g. ``clarification_rounds``)."""
 
     def build(world: World, url: str) -> Any:
         password = secrets.token_urlsafe(12)
@@ -48,6 +51,7 @@ def person_server_factory(
                 else [],
                 "poll_interval": 0,  # Retry-After: 0 — the agent long-polls right away
                 "allow_loopback_http": True,
+                **settings,
             }
         )
         return create_person_server(config)

@@ -8,6 +8,7 @@ token is challenged and its person server answers ``mission_terminated``.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 
@@ -15,24 +16,29 @@ import httpx
 
 from ..agent.auth import AgentAuth
 from ..errors import MissionTerminated
-from .consent import agent_client, person_server_factory
+from .consent import PERSON, agent_client, person_server_factory
 from .person import Person
 from .phase1 import expect
-from .phase5 import PersonAtHand, proposal_for
+from .phase5 import approving_person, person_callbacks, proposal_for
 from .printer import Printer
 from .world import World, running_world
 
 __all__ = ["run"]
 
 
-def _wait_for_completion(person: Person, url: str) -> httpx.Response:
-    """The person opens the mission page until the agent's completion report is there."""
-    deadline = time.monotonic() + 30
-    while "id=accept" not in person.open(url).text:
-        if time.monotonic() > deadline:
-            raise AssertionError("the completion never reached the mission page")
-        time.sleep(0.05)
-    return person.press(url, "accept")
+def _accept_when_reported(browser: Person, url: str, failures: list[BaseException]) -> None:
+    """The person opens the mission page until the agent's completion report is there, then
+    accepts it (on their own thread: the agent is long-polling meanwhile)."""
+    try:
+        with browser.client:
+            deadline = time.monotonic() + 30
+            while "id=accept" not in browser.visit(url).text:
+                if time.monotonic() > deadline:
+                    raise AssertionError("the completion never reached the mission page")
+                time.sleep(0.05)
+            browser.click(url, "accept")
+    except BaseException as exc:  # re-raised on the demo's thread
+        failures.append(exc)
 
 
 def _refused(printer: Printer, client: httpx.Client, url: str, note: str) -> None:
@@ -57,9 +63,9 @@ def _terminated(printer: Printer, world: World, auth: AgentAuth) -> None:
 def run(printer: Printer, manual: bool = False) -> None:
     printer.title("Phase 12 — mission lifecycle (completion, termination, revocation)")
     with running_world(printer, person_server=person_server_factory()) as world:
-        person = PersonAtHand(printer, world, manual)
-        client, auth = agent_client(world, person.callbacks())
-        ps = world.person_server
+        person = approving_person(printer, world, manual)
+        client, auth = agent_client(world, person_callbacks(printer, person, []))
+        ps, password = world.person_server, str(world.extras["password"])
         with client:
             mission = auth.propose_mission(proposal_for(world))
             person.check()
@@ -67,12 +73,18 @@ def run(printer: Printer, manual: bool = False) -> None:
             response = client.get(f"{world.resource}/data")
             expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
             printer.note("the agent reports the mission done; the person accepts on its page")
+            failures: list[BaseException] = []
             if manual:
                 printer.note(f"open {page}, sign in and accept the completion")
             else:
-                person.in_background(lambda browser: _wait_for_completion(browser, page))
+                browser = Person(PERSON, password, httpx.Client(timeout=30))
+                accepting = threading.Thread(
+                    target=_accept_when_reported, args=(browser, page, failures), daemon=True
+                )
+                accepting.start()
             answer = auth.complete_mission("Summarised Q3: revenue up 4%.")
-            person.check()
+            if failures:
+                raise failures[0]
             printer.note(f"completion accepted: {answer}")
             note = "the agent stops acting on the ended mission (AG-33)"
             _refused(printer, client, f"{world.resource}/data", note)
@@ -89,11 +101,11 @@ def run(printer: Printer, manual: bool = False) -> None:
                 printer.note(f"open {page}, sign in and revoke the mission; then press Enter")
                 input()
             else:
-                browser = person.browser()
+                browser = Person(PERSON, password, httpx.Client(timeout=30))
                 with browser.client:
-                    outcome = browser.press(page, "revoke")
+                    outcome = browser.click(page, "revoke")
                     expect(outcome.status_code == 200, f"revoking answered {outcome.status_code}")
-                    log = browser.open(page).text
+                    log = browser.visit(page).text
                 expect("token revoked" in log and "outcome=<code>revoked" in log, "no revocation")
                 printer.note("the person revoked it; the resource was told the token is revoked")
             note = "the resource refused the revoked token; the PS said: {exc.code}"

@@ -25,6 +25,7 @@ from ..store.base import Store
 from ..tokens import TokenVerifier
 from ..tokens.agent import MAX_AGENT_TOKEN_LIFETIME
 from .bindings import AgentBindings
+from .clarification import ClarificationChat
 from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
@@ -109,6 +110,7 @@ class PersonService:
             missions=self.missions,
             clock=clock,
         )
+        self.chat = ClarificationChat(self.pending, config.clarification_limits, clock=clock)
         self.token_endpoint = TokenEndpoint(
             config,
             tokens=TokenVerifier(keys, allow_loopback_http=loop, clock=clock),
@@ -119,6 +121,7 @@ class PersonService:
             pending=self.pending,
             discovery=self.discovery,
             missions=self.missions,
+            chat=self.chat,
             clock=clock,
         )
         self.mission_endpoint = MissionEndpoint(
@@ -133,10 +136,12 @@ class PersonService:
             identifier=config.identifier,
             interaction_url=self.interaction_url,
             poll_interval=config.poll_interval,
+            chat=self.chat,
+            updater=self.token_endpoint.updated,
             allow_loopback_http=loop,
             clock=clock,
         )
-        self.consent = ConsentFlow(self.pending, bindings, consents, minter)
+        self.consent = ConsentFlow(self.pending, bindings, consents, minter, chat=self.chat)
         self.login_failures = FailureLimiter(
             store, "login", limit=LOGIN_FAILURES, window=FAILURE_WINDOW, clock=clock
         )

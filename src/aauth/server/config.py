@@ -135,7 +135,9 @@ class AgentProviderConfig:
          "agents": {"assistant": {"enrollment_jkt": "<thumbprint>", "ps": "https://ps.example"}}}
 
     ``token_lifetime`` is at most 24 h; ``key_rotation_interval`` (seconds) rotates the
-    signing key on a schedule. The agents are checked when the provider is built.
+    signing key on a schedule. ``db`` is the SQLite file where delegates are recorded
+    (default: in memory); ``store`` names a Redis server or SQLite file instead (see
+    docs/deploy.md). The agents are checked when the provider is built.
     """
 
     identifier: str
@@ -147,6 +149,8 @@ class AgentProviderConfig:
     key_rotation_interval: int | None = None
     canonical_authorities: tuple[str, ...] = ()
     public_origin: str | None = None
+    db: str = ":memory:"
+    store: str | None = None
     allow_loopback_http: bool = False
 
     def __post_init__(self) -> None:

@@ -176,7 +176,7 @@ class _Api:
             endpoint.cancel(request_id, agent)
             return Response(status_code=204, headers={"Cache-Control": "no-store"})
         if request.method == "POST":
-            endpoint.answer(request_id, agent, body)
+            await endpoint.answer(request_id, agent, body)
         wait = prefer_wait(request.headers.get("prefer"), self.service.config.max_wait)
         response = _reply(await endpoint.poll(request_id, agent, wait or 0))
         if wait is not None:
