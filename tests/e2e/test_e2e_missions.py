@@ -130,10 +130,10 @@ def accept_when_reported(world: World, mission: ApprovedMission) -> threading.Th
         browser = person_browser(world)
         with browser.client:
             deadline = time.monotonic() + 30
-            while "id=accept" not in browser.open(mission_page(world, mission)).text:
+            while "id=accept" not in browser.visit(mission_page(world, mission)).text:
                 assert time.monotonic() < deadline, "no completion on the mission page"
                 time.sleep(0.05)
-            assert browser.press(mission_page(world, mission), "accept").status_code == 200
+            assert browser.click(mission_page(world, mission), "accept").status_code == 200
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -169,7 +169,7 @@ def test_phase12_use_after_termination_is_mission_terminated(consenting: World) 
     assert refused.value.status == 403
     browser = person_browser(world)
     with browser.client:
-        page = browser.open(mission_page(world, mission))
+        page = browser.visit(mission_page(world, mission))
     assert "terminated (completed)" in page.text
     assert "Q3 summarised" in page.text
 
@@ -184,8 +184,8 @@ def test_phase12_use_after_revocation(consenting: World) -> None:
         assert token is not None
         browser = person_browser(world)
         with browser.client:
-            assert browser.press(mission_page(world, mission), "revoke").status_code == 200
-            page = browser.open(mission_page(world, mission)).text
+            assert browser.click(mission_page(world, mission), "revoke").status_code == 200
+            page = browser.visit(mission_page(world, mission)).text
         assert "terminated (revoked)" in page
         assert "outcome=<code>revoked</code>" in page  # the resource was told (§F.11)
         url = f"{world.resource}/data"
