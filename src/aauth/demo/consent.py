@@ -13,9 +13,11 @@ from ..agent.auth import AgentAuth
 from ..agent.poller import DeferredCallbacks, PollSettings
 from ..person.config import PersonServerConfig
 from ..server.person_server import create_person_server
+from .person import PersonAtHand
+from .printer import Printer
 from .world import World
 
-__all__ = ["PERSON", "agent_client", "person_server_factory"]
+__all__ = ["PERSON", "agent_client", "approving_person", "person_server_factory"]
 
 PERSON = "alice"
 
@@ -73,3 +75,16 @@ def agent_client(
         event_hooks=hooks,
     )
     return httpx.Client(auth=auth, event_hooks=hooks, timeout=60), auth
+
+
+def approving_person(printer: Printer, world: World, manual: bool) -> PersonAtHand:
+    """The world's person, approving whatever the agent shows them (proposals, consents)."""
+    return PersonAtHand(
+        printer,
+        PERSON,
+        str(world.extras["password"]),
+        lambda someone, prompt: someone.decide(prompt),
+        task="approve",
+        did="approved",
+        manual=manual,
+    )

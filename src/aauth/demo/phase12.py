@@ -16,10 +16,10 @@ import httpx
 
 from ..agent.auth import AgentAuth
 from ..errors import MissionTerminated
-from .consent import PERSON, agent_client, person_server_factory
+from .consent import PERSON, agent_client, approving_person, person_server_factory
 from .person import Person
 from .phase1 import expect
-from .phase5 import approving_person, person_callbacks, proposal_for
+from .phase5 import person_callbacks, proposal_for
 from .printer import Printer
 from .world import World, running_world
 

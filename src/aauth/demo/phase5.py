@@ -14,26 +14,13 @@ from __future__ import annotations
 
 from ..agent.poller import DeferredCallbacks, InteractionPrompt
 from ..missions import MissionProposal, Tool
-from .consent import PERSON, agent_client, person_server_factory
+from .consent import agent_client, approving_person, person_server_factory
 from .person import PersonAtHand
 from .phase1 import expect
 from .printer import Printer
 from .world import World, running_world
 
-__all__ = ["approving_person", "person_callbacks", "proposal_for", "run"]
-
-
-def approving_person(printer: Printer, world: World, manual: bool) -> PersonAtHand:
-    """The world's person, approving whatever the agent shows them (proposals, consents)."""
-    return PersonAtHand(
-        printer,
-        PERSON,
-        str(world.extras["password"]),
-        lambda someone, prompt: someone.decide(prompt),
-        task="approve",
-        did="approved",
-        manual=manual,
-    )
+__all__ = ["person_callbacks", "proposal_for", "run"]
 
 
 def person_callbacks(
