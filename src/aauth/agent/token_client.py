@@ -22,17 +22,17 @@ from ..errors import (
     ExpiredAgentToken,
     ExpiredResourceToken,
     Forbidden,
+    InteractionUnavailable,
     InvalidAgentToken,
     InvalidRequest,
     InvalidResourceToken,
     InvalidToken,
+    MissionTerminated,
     ServerError,
     UserUnreachable,
 )
-from ..metadata import PersonServerMetadata, well_known_url
 from ..tokens import AuthTokenClaims, check_auth_receipt, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN, AUTH_TOKEN
-from ..tokens.wire import PERSON_DWK
 from .flow import Flow
 from .poller import DeferredCallbacks, PollSettings, follow_deferred
 from .signer import AgentSigner
@@ -40,11 +40,11 @@ from .signer import AgentSigner
 __all__ = [
     "TokenRequest",
     "decode_agent_id",
-    "discover_token_endpoint",
-    "post_token_request",
+    "post_deferred",
+    "post_signed",
+    "problem_of",
     "received_auth_token",
     "request_auth_token",
-    "token_problem",
 ]
 
 _ERRORS: dict[str, type[AAuthError]] = {
@@ -56,6 +56,8 @@ _ERRORS: dict[str, type[AAuthError]] = {
         InvalidResourceToken,
         ExpiredResourceToken,
         UserUnreachable,
+        MissionTerminated,
+        InteractionUnavailable,
         ServerError,
     )
 }
@@ -85,8 +87,8 @@ class TokenRequest:
         return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
-def token_problem(response: httpx.Response) -> AAuthError:
-    """The error a non-success token response stands for (by its ``error`` member)."""
+def problem_of(response: httpx.Response) -> AAuthError:
+    """The error a non-success PS response stands for (by its ``error`` member)."""
     try:
         body = response.json()
     except ValueError:
@@ -103,33 +105,39 @@ def token_problem(response: httpx.Response) -> AAuthError:
     return error_cls(detail or f"token endpoint answered HTTP {response.status_code}")
 
 
-def discover_token_endpoint(ps: str, *, allow_loopback_http: bool = False) -> Flow[str]:
-    """The ``token_endpoint`` that ``ps`` publishes in its ``aauth-person.json``."""
-    response = yield httpx.Request("GET", well_known_url(ps, PERSON_DWK))
-    assert response is not None
-    if response.status_code != 200:
-        raise ServerError(f"cannot read {ps} metadata (HTTP {response.status_code})")
-    try:
-        document = json.loads(response.content)
-    except ValueError:
-        raise ServerError(f"{ps} metadata is not JSON") from None
-    metadata = PersonServerMetadata.from_json(
-        document, ps, allow_loopback_http=allow_loopback_http
-    )
-    return metadata.token_endpoint
-
-
-def post_token_request(
-    token_endpoint: str, request: TokenRequest, signer: AgentSigner, *, prefer_wait: int | None
+def post_signed(
+    endpoint: str, payload: bytes, signer: AgentSigner, *, prefer_wait: int | None
 ) -> Flow[httpx.Response]:
-    """POST ``request`` to ``token_endpoint`` signed with the agent token; the raw answer."""
-    body = request.body()
+    """A signed JSON POST to a person-server endpoint; the raw answer (a 202 not followed)."""
     headers = {"content-type": "application/json"}
     if prefer_wait is not None:
         headers["prefer"] = f"wait={prefer_wait}"
-    headers.update(signer.sign("POST", token_endpoint, headers, body))
-    response = yield httpx.Request("POST", token_endpoint, headers=headers, content=body)
+    headers.update(signer.sign("POST", endpoint, headers, payload))
+    response = yield httpx.Request("POST", endpoint, headers=headers, content=payload)
     assert response is not None
+    return response
+
+
+def post_deferred(
+    endpoint: str,
+    payload: bytes,
+    signer: AgentSigner,
+    settings: PollSettings,
+    callbacks: DeferredCallbacks | None,
+) -> Flow[httpx.Response]:
+    """A signed JSON POST to a person-server endpoint, with ``Prefer: wait``; a 202 is
+    followed to its end (AG-19). The final 200, or the error the PS answered with."""
+    response = yield from post_signed(endpoint, payload, signer, prefer_wait=settings.prefer_wait)
+    if response.status_code == 202:
+
+        def sign(
+            method: str, url: str, headers: dict[str, str], body: bytes | None
+        ) -> dict[str, str]:
+            return signer.sign(method, url, headers, body)
+
+        response = yield from follow_deferred(response, sign, settings, callbacks)
+    if response.status_code != 200:
+        raise problem_of(response)
     return response
 
 
@@ -147,7 +155,7 @@ def received_auth_token(
     is who must be named in ``act`` (the caller of a chained request, the parent of a
     sub-agent), None for a direct one."""
     if response.status_code != 200:
-        raise token_problem(response)
+        raise problem_of(response)
     try:
         token = response.json()["auth_token"]
     except (ValueError, KeyError, TypeError):
@@ -188,17 +196,9 @@ def request_auth_token(
     InvalidToken when the token it returned is not for this resource, agent and key.
     """
     settings = settings or PollSettings(allow_loopback_http=allow_loopback_http)
-    response = yield from post_token_request(
-        token_endpoint, request, signer, prefer_wait=settings.prefer_wait
+    response = yield from post_deferred(
+        token_endpoint, request.body(), signer, settings, callbacks
     )
-    if response.status_code == 202:
-
-        def sign(
-            method: str, url: str, headers: dict[str, str], body: bytes | None
-        ) -> dict[str, str]:
-            return signer.sign(method, url, headers, body)
-
-        response = yield from follow_deferred(response, sign, settings, callbacks)
     upstream = None
     if subagent is not None and signer.agent_token is not None:
         upstream = decode_agent_id(signer.agent_token, allow_loopback_http)

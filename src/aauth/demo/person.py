@@ -20,6 +20,7 @@ from .printer import Printer
 __all__ = ["Person", "PersonAtHand"]
 
 _FORM = re.compile(r"<form method=post action='([^']+)'")
+_FORMS = re.compile(r"<form method=post action='([^']+)'>(.*?)</form>", re.S)
 _HIDDEN = re.compile(r"<input type=hidden name='?(\w+)'? value='([^']*)'>")
 _CONTINUE = re.compile(r"<a id=continue href='([^']+)'>")
 
@@ -40,24 +41,48 @@ class Person:
         self.password = password
         self.client = client
 
-    def open(self, prompt: InteractionPrompt, callback: str | None = None) -> httpx.Response:
-        """Open the agent's link (with the agent's ``callback``, if it gives one), sign in when
-        asked, check the code: the consent page."""
-        link = prompt.link
-        if callback is not None:
-            link += f"&{httpx.QueryParams({'callback': callback})}"
-        page = self.client.get(link, follow_redirects=True)
-        expected = prompt.code
-        onward = _CONTINUE.search(page.text)
-        if onward is not None:  # a resource's page before its person server's
-            if prompt.code not in page.text:
-                raise AssertionError("the resource's page does not show the agent's code")
-            page = self.client.get(unescape(onward.group(1)), follow_redirects=True)
-            expected = ""  # the person server shows the code of its own request
+    def visit(self, url: str) -> httpx.Response:
+        """Open a page of the person server, signing in when it asks."""
+        return self._signed_in(self.client.get(url, follow_redirects=True))
+
+    def _signed_in(self, page: httpx.Response) -> httpx.Response:
+        """``page``, or where signing in on it leads when it is the login form."""
         if "name=password" in page.text:
             action, fields = _form(page)
             fields.update(username=self.username, password=self.password)
             page = self.client.post(str(page.url.join(action)), data=fields, follow_redirects=True)
+        return page
+
+    def click(self, url: str, button: str) -> httpx.Response:
+        """Open ``url`` and press the button with id ``button`` (its form's hidden fields and
+        the button's own name and value are sent, as a browser does)."""
+        page = self.visit(url)
+        for action, block in _FORMS.findall(page.text):
+            found = re.search(rf"<button type=submit name=(\w+) value=(\w+) id={button}>", block)
+            if found is not None:
+                fields = {name: unescape(value) for name, value in _HIDDEN.findall(block)}
+                fields[found.group(1)] = found.group(2)
+                target = str(page.url.join(unescape(action)))
+                return self.client.post(target, data=fields, follow_redirects=True)
+        raise AssertionError(f"no button {button!r} on {page.url} (HTTP {page.status_code})")
+
+    def open(self, prompt: InteractionPrompt, callback: str | None = None) -> httpx.Response:
+        """Open the agent's link (with the agent's ``callback``, if it gives one), sign in when
+        asked, check the code: the consent page. A resource that chains the interaction
+        (phase 9) shows the code first and links on to its person server, whose page shows
+        the code of its own request."""
+        link = prompt.link
+        if callback is not None:
+            link += f"&{httpx.QueryParams({'callback': callback})}"
+        page = self.client.get(link, follow_redirects=True)
+        onward = _CONTINUE.search(page.text)
+        expected = prompt.code
+        if onward is not None:
+            if prompt.code not in page.text:
+                raise AssertionError("the resource's page does not show the agent's code")
+            page = self.client.get(unescape(onward.group(1)), follow_redirects=True)
+            expected = ""
+        page = self._signed_in(page)
         if expected not in page.text:
             raise AssertionError("the consent page does not show the agent's code")
         return page

@@ -13,8 +13,7 @@ the URL and code are printed for a person to complete in a browser.
 from __future__ import annotations
 
 from ..agent.poller import DeferredCallbacks
-from .consent import PERSON, agent_client, person_server_factory
-from .person import PersonAtHand
+from .consent import agent_client, approving_person, person_server_factory
 from .phase1 import expect
 from .printer import Printer
 from .world import running_world
@@ -25,15 +24,7 @@ def run(printer: Printer, manual: bool = False) -> None:
     factory = person_server_factory(auto_approve_scopes=["data.read"])
     with running_world(printer, person_server=factory, chained=1, show_downstream=True) as world:
         [intermediary] = world.intermediaries
-        person = PersonAtHand(
-            printer,
-            PERSON,
-            str(world.extras["password"]),
-            lambda someone, prompt: someone.decide(prompt),
-            task="approve (at the intermediary, then at the person server)",
-            did="approved",
-            manual=manual,
-        )
+        person = approving_person(printer, world, manual)
         client, auth = agent_client(world, DeferredCallbacks(on_interaction=person.on_interaction))
         with client:
             printer.note(

@@ -22,6 +22,7 @@ from .dependency import (
 from .interaction_chain import ChainedRequests
 from .middleware import AAuthMiddleware, RouteRule, caller_from_scope
 from .policy import ResourcePolicy
+from .revocation import RevokedTokens
 from .verifier import RequestVerifier
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "ResourceAgent",
     "ResourcePolicy",
     "ResourceTokenIssuer",
+    "RevokedTokens",
     "RouteRule",
     "VerifiedCaller",
     "caller_from_scope",

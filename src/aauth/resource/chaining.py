@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..agent.flow import Flow
+from ..agent.missions import person_server_metadata
 from ..agent.poller import is_deferred, pending_location, terminal_error
 from ..agent.token_client import (
     TokenRequest,
-    discover_token_endpoint,
-    post_token_request,
+    post_signed,
     received_auth_token,
 )
 from ..errors import AAuthError, ServerError
@@ -141,8 +141,8 @@ class ChainingClient:
     def _token_endpoint(self, ps: str) -> Flow[str]:
         endpoint = self._token_endpoints.get(ps)
         if endpoint is None:
-            endpoint = yield from discover_token_endpoint(ps, allow_loopback_http=self._loopback)
-            self._token_endpoints[ps] = endpoint
+            metadata = yield from person_server_metadata(ps, allow_loopback_http=self._loopback)
+            endpoint = self._token_endpoints[ps] = metadata.token_endpoint
         return endpoint
 
     def call(
@@ -182,7 +182,7 @@ class ChainingClient:
             capabilities=("interaction",) if interaction else (),
             upstream_token=upstream_token,
         )
-        answer = yield from post_token_request(endpoint, request, signer, prefer_wait=None)
+        answer = yield from post_signed(endpoint, request.body(), signer, prefer_wait=None)
         if answer.status_code == 202:
             try:
                 found = find_requirement(
