@@ -15,7 +15,7 @@ from ..discovery import Discovery
 from ..egress import EgressPolicy
 from ..identifiers import server_host
 from ..keys import KeySet
-from ..keysource import KeySource
+from ..keysource import KeySource, StaticKeySource
 from ..metadata import PersonServerMetadata
 from ..pending import PendingRequests
 from ..ratelimit import FailureLimiter
@@ -25,6 +25,7 @@ from ..store.base import Store
 from ..tokens import TokenVerifier
 from ..tokens.agent import MAX_AGENT_TOKEN_LIFETIME
 from .bindings import AgentBindings
+from .chaining import UpstreamTokens
 from .clarification import ClarificationChat
 from .config import PersonServerConfig
 from .consent import ConsentFlow
@@ -100,11 +101,12 @@ class PersonService:
             lifetime=config.consent_lifetime,
             clock=clock,
         )
+        subjects = PairwiseSubjects(store)
         self.missions = Missions(store, config.identifier, clock=clock)
         minter = AuthTokenMinter(
             config.identifier,
             self.keys,
-            PairwiseSubjects(store),
+            subjects,
             lifetime=config.auth_token_lifetime,
             allow_loopback_http=loop,
             missions=self.missions,
@@ -120,6 +122,15 @@ class PersonService:
             consents=consents,
             pending=self.pending,
             discovery=self.discovery,
+            upstream=UpstreamTokens(
+                config.identifier,
+                StaticKeySource({config.identifier: self.keys.jwks()}),
+                subjects,
+                config.people,
+                max_depth=config.max_chain_depth,
+                allow_loopback_http=loop,
+                clock=clock,
+            ),
             missions=self.missions,
             chat=self.chat,
             clock=clock,
