@@ -31,7 +31,7 @@ from ..identifiers import is_agent_identifier, is_server_identifier
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
 from .persons import Person, hash_password
 
-__all__ = ["ANY", "AutoApproval", "ConfigError", "PersonServerConfig"]
+__all__ = ["ANY", "AutoApproval", "ConfigError", "PersonServerConfig", "parse_person"]
 
 ANY = "*"
 """In an auto-approval rule: any agent, or any resource."""
@@ -143,7 +143,7 @@ class PersonServerConfig:
             raise ConfigError(f"unknown configuration members {unknown}")
         values = dict(document)
         if "people" in values:
-            values["people"] = tuple(_person(entry) for entry in _list(values, "people"))
+            values["people"] = tuple(parse_person(entry) for entry in _list(values, "people"))
         if "auto_approve" in values:
             values["auto_approve"] = tuple(_rule(entry) for entry in _list(values, "auto_approve"))
         for name in ("trusted_agent_providers", "scopes_supported"):
@@ -188,7 +188,7 @@ def _is_string_map(value: object) -> bool:
     )
 
 
-def _person(entry: Any) -> Person:
+def parse_person(entry: Any) -> Person:
     """A person from ``{"id", "name", "password" | "password_hash"}``."""
     if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str) or not entry["id"]:
         raise ConfigError("people: each person needs a string 'id'")
