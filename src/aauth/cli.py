@@ -184,10 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run a participant as an HTTP service")
-    serve.add_argument("role", choices=["person", "resource", "agent-provider"])
+    serve.add_argument("role", choices=["person", "access", "resource", "agent-provider"])
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--db", help="SQLite state file (person server)")
+    serve.add_argument("--db", help="SQLite state file (person or access server)")
     serve.add_argument("--config", help="JSON configuration file")
     serve.set_defaults(func=_serve)
 

@@ -18,6 +18,7 @@ __all__ = [
     "consent_page",
     "login_page",
     "message_page",
+    "payment_page",
     "page_headers",
 ]
 
@@ -130,3 +131,17 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
 
 def message_page(title: str, message: str) -> str:
     return _page(title, f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>")
+
+
+def payment_page(action: str, code: str, amount: str, person_server: str) -> str:
+    """The simulated payment step of an access server (no money moves)."""
+    return _page(
+        "Settle billing",
+        "<h1>Billing required</h1><div class=box>"
+        f"<p>Person server: <code>{escape(person_server)}</code></p>"
+        f"<p>Amount: <strong>{escape(amount)}</strong> (simulated: no money moves)</p>"
+        f"<p>Code <code id=code>{escape(code)}</code> — check it matches what your agent shows."
+        f"</p></div><form method=post action='{escape(action)}'>"
+        f"<input type=hidden name=code value='{escape(code)}'>"
+        "<button type=submit name=decision value=approve id=pay>Pay</button></form>",
+    )

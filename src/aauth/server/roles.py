@@ -51,10 +51,23 @@ def _person(config: str | None, host: str, port: int, db: str | None) -> None:
     serve(loaded, host, port)
 
 
+def _access(config: str | None, host: str, port: int, db: str | None) -> None:
+    from ..access.config import AccessServerConfig
+    from .access_server import serve
+
+    if config is None:
+        raise ValueError("the access server needs a --config naming its resources and trust list")
+    loaded = AccessServerConfig.load(config)
+    if db is not None:
+        loaded = loaded.with_db(db)
+    serve(loaded, host, port)
+
+
 ROLES: dict[str, Callable[[str | None, str, int, str | None], None]] = {
     "resource": _resource,
     "agent-provider": _agent_provider,
     "person": _person,
+    "access": _access,
 }
 
 
