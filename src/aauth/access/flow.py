@@ -29,7 +29,6 @@ from ..errors import (
     InvalidRequest,
     NotFound,
     PendingExpired,
-    ServerError,
 )
 from ..headers import (
     ClaimsRequirement,
@@ -39,8 +38,7 @@ from ..headers import (
 )
 from ..interaction_code import generate_code, normalize_code
 from ..pending import PendingRequest, PendingRequests, PendingState
-from ..person.issuance import token_response
-from ..person.polling import _OUTCOMES, Reply
+from ..person.polling import Reply, report_outcome
 from ..store.base import Store
 from .config import AccessServerConfig
 from .issuance import AccessTokenMinter
@@ -184,14 +182,7 @@ class AccessFlow:
                 break
         if not request.state.terminal:
             return self.waiting(request, waited=wait > 0)
-        reported = self._pending.report(request.id)
-        if reported is None:
-            raise Gone("this pending request has already ended")
-        if reported.state is PendingState.COMPLETED and reported.result is not None:
-            body = token_response(str(reported.result["auth_token"]), self._clock())
-            return Reply(200, body, {"Cache-Control": "no-store"})
-        error, detail = _OUTCOMES.get(reported.state, (ServerError, "the request failed"))
-        raise error(detail)
+        return report_outcome(self._pending, request.id, self._clock())
 
     def answer(self, request_id: str, ps: str, raw_body: bytes) -> None:
         """POST: the PS's claims (no ``action``, §I.28) or its clarification answer."""

@@ -24,7 +24,9 @@ class Grant:
     ``resource``/``scope``/``account`` from the resource token. The rest is shown at consent:
     the agent's own words and, when its metadata could be fetched, names and descriptions.
     ``callback_endpoint``/``localhost_callback_allowed`` (from the agent provider's metadata)
-    decide where the person may be sent back to (§H.5).
+    decide where the person may be sent back to (§H.5). ``access_server`` is set when the
+    resource token is addressed to an AS (4-party): the PS then federates, forwarding
+    ``agent_token`` and ``resource_token`` (the tokens' text) to it.
     """
 
     agent_iss: str
@@ -43,6 +45,9 @@ class Grant:
     scope_descriptions: Mapping[str, str] = field(default_factory=dict)
     callback_endpoint: str | None = None
     localhost_callback_allowed: bool = False
+    access_server: str | None = None
+    agent_token: str | None = None
+    resource_token: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -34,7 +34,7 @@ from ..pending import PendingRequest, PendingRequests, PendingState
 from ..tokens import AgentTokenClaims
 from .issuance import token_response
 
-__all__ = ["PendingEndpoint", "Reply", "prefer_wait"]
+__all__ = ["PendingEndpoint", "Reply", "prefer_wait", "report_outcome"]
 
 _WAIT = re.compile(r'wait\s*=\s*"?([0-9]{1,6})"?')
 _ACTIONS = frozenset({"clarification_response", "updated_request"})
@@ -62,6 +62,19 @@ class Reply:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def report_outcome(pending: PendingRequests, request_id: str, now: float) -> Reply:
+    """The terminal outcome of a request, handed over exactly once (V-33): 200 with the auth
+    token, or the problem for denied/abandoned/expired/invalid code; 410 once reported."""
+    reported = pending.report(request_id)
+    if reported is None:
+        raise Gone("this pending request has already ended")
+    if reported.state is PendingState.COMPLETED and reported.result is not None:
+        body = token_response(str(reported.result["auth_token"]), now)
+        return Reply(200, body, {"Cache-Control": "no-store"})
+    error, detail = _OUTCOMES.get(reported.state, (ServerError, "the request failed"))
+    raise error(detail)
 
 
 class PendingEndpoint:
@@ -100,7 +113,8 @@ class PendingEndpoint:
         interacting = request.state is PendingState.INTERACTING
         return Reply(202, {"status": "interacting" if interacting else "pending"}, headers)
 
-    def _owned(self, request_id: str, agent: AgentTokenClaims) -> PendingRequest:
+    def owned(self, request_id: str, agent: AgentTokenClaims) -> PendingRequest:
+        """The request, when ``agent`` made it; 404 otherwise, like an unknown id (V-32)."""
         request = self._pending.get(request_id)
         if request is None or not request.owned_by(agent.iss, agent.sub):
             raise NotFound("no such pending request")
@@ -109,7 +123,7 @@ class PendingEndpoint:
     async def poll(self, request_id: str, agent: AgentTokenClaims, wait: int) -> Reply:
         """GET: the current answer, held up to ``wait`` seconds until the state changes (the
         person opens the page, or decides)."""
-        request = self._owned(request_id, agent)
+        request = self.owned(request_id, agent)
         seen, deadline = request.state, self._clock() + wait
         while request.state is seen and not seen.terminal and deadline > self._clock():
             changed = await self._pending.wait_for_change(request, deadline - self._clock())
@@ -121,18 +135,11 @@ class PendingEndpoint:
         return self._report(request)
 
     def _report(self, request: PendingRequest) -> Reply:
-        reported = self._pending.report(request.id)
-        if reported is None:
-            raise Gone("this pending request has already ended")
-        if reported.state is PendingState.COMPLETED and reported.result is not None:
-            body = token_response(str(reported.result["auth_token"]), self._clock())
-            return Reply(200, body, {"Cache-Control": "no-store"})
-        error, detail = _OUTCOMES.get(reported.state, (ServerError, "the request failed"))
-        raise error(detail)
+        return report_outcome(self._pending, request.id, self._clock())
 
     def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:
         """DELETE: end the request; from now on its URL answers 410."""
-        self._owned(request_id, agent)
+        self.owned(request_id, agent)
 
         def cancel(current: PendingRequest) -> PendingRequest | None:
             if current.reported:
@@ -145,7 +152,7 @@ class PendingEndpoint:
     def answer(self, request_id: str, agent: AgentTokenClaims, raw_body: bytes) -> NoReturn:
         """POST: an answer to a clarification (V-34). This PS asks none yet, so every POST is
         refused: 400 without a recognised ``action``, 400 with one (nothing to answer)."""
-        if self._owned(request_id, agent).reported:
+        if self.owned(request_id, agent).reported:
             raise Gone("this pending request has already ended")
         try:
             body = json.loads(raw_body)

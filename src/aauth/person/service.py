@@ -26,6 +26,7 @@ from .bindings import AgentBindings
 from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
+from .federation import AccessServerClient, Federation
 from .issuance import AuthTokenMinter
 from .persons import PersonDirectory
 from .polling import PendingEndpoint
@@ -89,31 +90,51 @@ class PersonService:
             lifetime=config.consent_lifetime,
             clock=clock,
         )
+        subjects = PairwiseSubjects(store)
         minter = AuthTokenMinter(
             config.identifier,
             self.keys,
-            PairwiseSubjects(store),
+            subjects,
             lifetime=config.auth_token_lifetime,
             allow_loopback_http=loop,
             clock=clock,
         )
-        self.token_endpoint = TokenEndpoint(
-            config,
-            tokens=TokenVerifier(keys, allow_loopback_http=loop, clock=clock),
-            minter=minter,
-            people=self.people,
-            bindings=bindings,
-            consents=consents,
-            pending=self.pending,
-            discovery=self.discovery,
-            clock=clock,
-        )
+        tokens = TokenVerifier(keys, allow_loopback_http=loop, clock=clock)
         self.pending_endpoint = PendingEndpoint(
             self.pending,
             identifier=config.identifier,
             interaction_url=self.interaction_url,
             poll_interval=config.poll_interval,
             allow_loopback_http=loop,
+            clock=clock,
+        )
+        self.federation: Federation | None = None
+        if self.discovery is not None:
+            client = AccessServerClient(
+                config.identifier, self.keys, self.discovery, allow_loopback_http=loop
+            )
+            self.federation = Federation(
+                client,
+                tokens=tokens,
+                pending=self.pending,
+                endpoint=self.pending_endpoint,
+                people=self.people,
+                subjects=subjects,
+                store=store,
+                poll_interval=config.poll_interval,
+                allow_loopback_http=loop,
+                clock=clock,
+            )
+        self.token_endpoint = TokenEndpoint(
+            config,
+            tokens=tokens,
+            minter=minter,
+            people=self.people,
+            bindings=bindings,
+            consents=consents,
+            pending=self.pending,
+            discovery=self.discovery,
+            federation=self.federation,
             clock=clock,
         )
         self.consent = ConsentFlow(self.pending, bindings, consents, minter)

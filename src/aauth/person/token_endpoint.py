@@ -6,6 +6,8 @@ are turned away (PS-06), as are agents whose token names another person server (
 (PS-03, PS-04, PS-05). Then the decision: a configured rule or an earlier consent grants at
 once (phase 3); otherwise the person must decide, which needs an agent that can send them to
 the interaction page (else ``user_unreachable``, PS-14) and yields a pending request (phase 4).
+A resource token addressed to an access server is federated once approved (phase 7,
+:mod:`aauth.person.federation`).
 
 The answer to a request that needs the person is never held back for ``Prefer: wait``: it
 carries the code the person must see, so delaying it would only delay the consent.
@@ -40,6 +42,7 @@ from ..tokens.verifier import RESOURCE_TOKEN
 from .bindings import AgentBindings
 from .config import PersonServerConfig
 from .consents import Consents
+from .federation import Federation
 from .grant import Grant
 from .issuance import AuthTokenMinter
 from .persons import Person, PersonDirectory
@@ -70,6 +73,7 @@ class TokenEndpoint:
         consents: Consents,
         pending: PendingRequests,
         discovery: Discovery | None = None,
+        federation: Federation | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._config = config
@@ -80,12 +84,21 @@ class TokenEndpoint:
         self._consents = consents
         self._pending = pending
         self._discovery = discovery
+        self._federation = federation
         self._clock = clock
 
     async def request(
-        self, agent: AgentTokenClaims, signer_jkt: str, raw_body: bytes
+        self,
+        agent: AgentTokenClaims,
+        signer_jkt: str,
+        raw_body: bytes,
+        *,
+        agent_token: str | None = None,
     ) -> str | PendingRequest:
-        """The auth token granted at once, or the pending request a person must decide."""
+        """The auth token granted at once, or the pending request a person must decide.
+
+        ``agent_token`` (the presented token's text) is forwarded when the PS federates.
+        """
         if agent.parent_agent is not None:
             raise InvalidRequest("sub-agents cannot call the PS; their parent asks (PS-06)")
         if agent.ps != self._config.identifier:
@@ -93,7 +106,7 @@ class TokenEndpoint:
                 f"the agent token names {agent.ps!r} as the agent's person server, not this PS"
             )
         body = TokenRequestBody.parse(raw_body)
-        resource = await self._resource_token(body.resource_token, agent, signer_jkt)
+        resource = await self._resource_token(body.resource_token, agent, signer_jkt, agent_token)
         grant = Grant(
             agent_iss=agent.iss,
             agent=agent.sub,
@@ -107,9 +120,18 @@ class TokenEndpoint:
             platform=body.platform,
             fresh_login="login" in body.prompt,
         )
+        if resource.aud != self._config.identifier:
+            grant = replace(
+                grant,
+                access_server=resource.aud,
+                agent_token=agent_token,
+                resource_token=body.resource_token,
+            )
         bound = self._bindings.person_for(agent.iss, agent.sub)
         person = None if bound is None else self._people.get(bound)
         if "consent" not in body.prompt and self._pre_approved(grant, person):
+            if self._federation is not None and grant.access_server is not None:
+                return await self._federation.begin(grant, person)
             return self._minter.mint(grant, person)
         if "none" in body.prompt:
             raise UserUnreachable("prompt=none, but this request needs the person's consent")
@@ -148,10 +170,11 @@ class TokenEndpoint:
         )
 
     async def _resource_token(
-        self, token: str, agent: AgentTokenClaims, signer_jkt: str
+        self, token: str, agent: AgentTokenClaims, signer_jkt: str, agent_token: str | None
     ) -> ResourceTokenClaims:
         """PS-03 … PS-05, with every failure as ``invalid_resource_token`` or
-        ``expired_resource_token``."""
+        ``expired_resource_token``; ``aud`` is this PS or an access server to federate with
+        (PS-08)."""
         identifier = self._config.identifier
         try:
             claims = await self._tokens.averify(RESOURCE_TOKEN, token)
@@ -163,15 +186,15 @@ class TokenEndpoint:
             raise InvalidResourceToken(
                 f"cannot fetch the resource's keys to verify the resource token: {exc.description}"
             ) from None
-        if claims.aud != identifier:
+        if claims.aud != identifier and (self._federation is None or agent_token is None):
             raise InvalidResourceToken(
-                f"the resource token is for {claims.aud!r}, not this PS: federation with "
-                "access servers is not supported by this PS yet"
+                f"the resource token is for {claims.aud!r}, not this PS, and this PS cannot "
+                "federate with access servers"
             )
         try:
             check_resource_binding(
                 claims,
-                audience=identifier,
+                audience=claims.aud,
                 agent=agent.sub,
                 agent_jkt=signer_jkt,
                 approver=identifier,

@@ -22,6 +22,7 @@ from aauth_signing import (
     InvalidJWT,
     IssuerMismatch,
     IssuerMissing,
+    Jwt,
     SignatureError,
     UnknownKey,
 )
@@ -42,6 +43,7 @@ from ..errors import (
     error_response,
 )
 from ..keysource import KeySource
+from ..pending import PendingRequest
 from ..person import PersonServerConfig, PersonService, Reply, prefer_wait, token_response
 from ..store import SQLiteStore
 from ..store.base import Store
@@ -98,44 +100,69 @@ class _Api:
         headers = {"Cache-Control": "public, max-age=300"}
         return JSONResponse(self.service.keys.jwks(), headers=headers)
 
-    async def _agent(self, request: Request, body: bytes | None) -> tuple[AgentTokenClaims, str]:
-        """The verified signer's agent token and key thumbprint (V-32 on pending URLs)."""
+    async def _agent(
+        self, request: Request, body: bytes | None
+    ) -> tuple[AgentTokenClaims, str, str | None]:
+        """The verified signer's agent token, key thumbprint (V-32 on pending URLs) and the
+        agent token's text (forwarded when federating)."""
         caller = await self.service.verifier.averify(request_from_scope(request.scope, body))
         if caller.agent_token is None:
             raise InvalidAgentToken("sign with an agent token (scheme=jwt)")
-        return caller.agent_token, caller.thumbprint
+        resolved = caller.signature.signature_key
+        member = None if resolved is None else resolved.member
+        text = member.jwt if isinstance(member, Jwt) else None
+        return caller.agent_token, caller.thumbprint, text
+
+    def _waiting(self, outcome: PendingRequest) -> Reply:
+        federation = self.service.federation
+        if federation is not None and federation.handles(outcome):
+            return federation.waiting(outcome, waited=False)
+        return self.service.pending_endpoint.waiting(outcome, waited=False)
 
     async def token(self, request: Request) -> Response:
         """POST /token (§F.3). An agent token that fails, or whose issuer keys cannot be found,
         is 400 here, not a signature error (PS-02)."""
         body = await read_body(request.receive)
         try:
-            agent, jkt = await self._agent(request, body)
+            agent, jkt, text = await self._agent(request, body)
         except ExpiredJWT as exc:
             raise ExpiredAgentToken(f"agent token: {exc.description}") from None
         except (InvalidJWT, UnknownKey, IssuerMissing, IssuerMismatch) as exc:
             raise InvalidAgentToken(f"agent token: {exc.description}") from None
         except AAuthError as exc:
             raise InvalidAgentToken(f"cannot verify the agent token: {exc.description}") from None
-        outcome = await self.service.token_endpoint.request(agent, jkt, body)
+        outcome = await self.service.token_endpoint.request(agent, jkt, body, agent_token=text)
         if isinstance(outcome, str):
             granted = token_response(outcome, self.clock())
             return JSONResponse(granted, headers={"Cache-Control": "no-store"})
-        return _reply(self.service.pending_endpoint.waiting(outcome, waited=False))
+        return _reply(self._waiting(outcome))
 
     async def pending(self, request: Request) -> Response:
         """GET, POST and DELETE on a pending URL (§F.4)."""
         request_id = request.path_params["request_id"]
         endpoint = self.service.pending_endpoint
         body = await read_body(request.receive)
-        agent, _ = await self._agent(request, body)
+        agent, _, _ = await self._agent(request, body)
+        federation = self.service.federation
+        federated = federation is not None and federation.handles(endpoint.owned(request_id, agent))
         if request.method == "DELETE":
-            endpoint.cancel(request_id, agent)
+            if federation is not None and federated:
+                await federation.cancel(request_id, agent)
+            else:
+                endpoint.cancel(request_id, agent)
             return Response(status_code=204, headers={"Cache-Control": "no-store"})
-        if request.method == "POST":
+        if request.method == "POST" and not (
+            federation is not None
+            and federated
+            and await federation.answer(request_id, agent, body)
+        ):
             endpoint.answer(request_id, agent, body)
         wait = prefer_wait(request.headers.get("prefer"), self.service.config.max_wait)
-        response = _reply(await endpoint.poll(request_id, agent, wait or 0))
+        if federation is not None and federated:
+            reply = await federation.poll(request_id, agent, wait or 0)
+        else:
+            reply = await endpoint.poll(request_id, agent, wait or 0)
+        response = _reply(reply)
         if wait is not None:
             response.headers["Preference-Applied"] = f"wait={wait}"
         return response

@@ -1,0 +1,455 @@
+"""Federating with an access server (protocol-10 §F.7, phase 7): the person server's side.
+
+When a resource token is addressed to an access server, the PS (once its own policy or its
+person has approved) discovers ``{aud}/.well-known/aauth-access.json`` (PS-08) and POSTs
+``resource_token`` and ``agent_token`` to its ``token_endpoint``, signed as itself with the
+``jwks_uri`` scheme (PS-30). What the AS answers is carried on: claims are supplied at once,
+with a directed ``sub`` for the resource (PS-15); an interaction, a payment (402) or a
+clarification is passed down to the agent as the PS's own 202, on the PS's own pending URL;
+the agent's clarification answer is forwarded. An auth token is verified before the agent
+gets it (PS-12).
+
+Nothing runs in the background: the agent's polls drive the exchange. Each poll of the PS
+pending URL polls the AS pending URL once (long-polling it too), and the step reached is
+kept in the store, so either server may restart between polls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from aauth_signing import JwksUri, RequestSigner, SignatureError
+
+from ..discovery import Discovery
+from ..egress import AsyncEgressClient, EgressPolicy
+from ..errors import (
+    AAuthError,
+    ExpiredAgentToken,
+    ExpiredResourceToken,
+    InsufficientTrust,
+    InvalidAgentToken,
+    InvalidCode,
+    InvalidRequest,
+    InvalidResourceToken,
+    InvalidToken,
+    PendingAbandoned,
+    PendingDenied,
+    PendingExpired,
+    ServerError,
+)
+from ..headers import (
+    ApprovalRequirement,
+    BuildableRequirement,
+    ClaimsRequirement,
+    ClarificationRequirement,
+    HeaderError,
+    InteractionRequirement,
+    build_challenge,
+    find_requirement,
+)
+from ..keys import KeySet, thumbprint
+from ..metadata import AccessServerMetadata
+from ..pending import PendingRequest, PendingRequests, PendingState
+from ..store.base import Store
+from ..tokens import AgentTokenClaims, TokenVerifier, check_auth_receipt
+from ..tokens.verifier import AUTH_TOKEN
+from ..tokens.wire import PERSON_DWK
+from .grant import Grant
+from .persons import Person, PersonDirectory
+from .polling import PendingEndpoint, Reply, report_outcome
+from .subjects import PairwiseSubjects
+
+__all__ = ["AccessServerClient", "Federation"]
+
+_NS = "federation"
+MAX_CLAIM_ROUNDS = 4
+MAX_RESPONSE = 256 * 1024
+_ERRORS: dict[str, type[AAuthError]] = {
+    cls.code: cls
+    for cls in (
+        PendingDenied,
+        PendingAbandoned,
+        PendingExpired,
+        InvalidCode,
+        InsufficientTrust,
+        InvalidAgentToken,
+        ExpiredAgentToken,
+        InvalidResourceToken,
+        ExpiredResourceToken,
+        InvalidRequest,
+    )
+}
+_STATES: dict[type[AAuthError], PendingState] = {
+    PendingDenied: PendingState.DENIED,
+    PendingAbandoned: PendingState.ABANDONED,
+    PendingExpired: PendingState.EXPIRED,
+    InvalidCode: PendingState.INVALID_CODE,
+}
+
+
+class AccessServerClient:
+    """Signed requests from this person server to access servers, under egress rules."""
+
+    def __init__(
+        self,
+        identifier: str,
+        keys: KeySet,
+        discovery: Discovery,
+        *,
+        max_wait: int = 20,
+        allow_loopback_http: bool = False,
+    ) -> None:
+        self._identifier = identifier
+        self._keys = keys
+        self._discovery = discovery
+        self.max_wait = max_wait
+        timeout = float(max_wait + 10)
+        self._policy = EgressPolicy(
+            allow_loopback_http=allow_loopback_http,
+            read_timeout=timeout,
+            total_timeout=timeout,
+            max_bytes=MAX_RESPONSE,
+        )
+
+    async def token_endpoint(self, access_server: str) -> str:
+        """The AS's ``token_endpoint``, from its verified metadata (PS-08)."""
+        metadata = await self._discovery.aget_document(access_server, AccessServerMetadata)
+        return metadata.token_endpoint
+
+    async def send(
+        self, method: str, url: str, body: Mapping[str, Any] | None = None, wait: int = 0
+    ) -> httpx.Response:
+        """``method url`` signed as this PS (``jwks_uri`` scheme, PS-30), read whole."""
+        member = JwksUri(self._identifier, PERSON_DWK, self._keys.current_kid)
+        content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = {"content-type": "application/json"} if content is not None else {}
+        if wait > 0:
+            headers["prefer"] = f"wait={min(wait, self.max_wait)}"
+        headers.update(
+            RequestSigner(self._keys.current, member).sign(method, url, headers, content)
+        )
+        async with AsyncEgressClient(self._policy) as client:
+            try:
+                response = await client.send(
+                    httpx.Request(method, url, headers=headers, content=content)
+                )
+            except httpx.HTTPError as exc:
+                raise ServerError(
+                    f"the access server could not be reached ({type(exc).__name__})"
+                ) from None
+        if len(response.content) > MAX_RESPONSE:
+            raise ServerError("the access server's answer is too large")
+        return response
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What the AS last asked for, kept per PS pending request: its pending URL and what to
+    pass down to the agent (or the terminal error it answered)."""
+
+    location: str | None = None
+    requirement: str | None = None
+    url: str | None = None
+    code: str | None = None
+    body: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    detail: str | None = None
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        value = json.loads(response.content or b"{}")
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _failure(response: httpx.Response) -> AAuthError:
+    """The error an AS answer that is neither 200, 202 nor 402 stands for."""
+    body = _json(response)
+    code, detail = str(body.get("error", "")), str(body.get("detail") or body.get("error", ""))
+    if response.status_code == 401 and "signature-error" in response.headers:
+        return ServerError(
+            f"the access server refused this PS's signature: {response.headers['signature-error']}"
+        )
+    error = _ERRORS.get(code)
+    if error is None:
+        return ServerError(f"the access server answered HTTP {response.status_code}: {detail}")
+    return error(f"access server: {detail}")
+
+
+class Federation:
+    """Runs token requests whose resource token is addressed to an access server."""
+
+    def __init__(
+        self,
+        client: AccessServerClient,
+        *,
+        tokens: TokenVerifier,
+        pending: PendingRequests,
+        endpoint: PendingEndpoint,
+        people: PersonDirectory,
+        subjects: PairwiseSubjects,
+        store: Store,
+        poll_interval: int,
+        allow_loopback_http: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._tokens = tokens
+        self._pending = pending
+        self._endpoint = endpoint
+        self._people = people
+        self._subjects = subjects
+        self._store = store
+        self._interval = poll_interval
+        self._loopback = allow_loopback_http
+        self._clock = clock
+
+    @staticmethod
+    def handles(request: PendingRequest) -> bool:
+        """Whether ``request`` is a federated one (its resource token names an AS)."""
+        return request.payload.get("access_server") is not None
+
+    # -- talking to the access server ----------------------------------------------------------
+
+    async def _exchange(
+        self, grant: Grant, person: Person | None, location: str | None, wait: int = 0
+    ) -> _Step | str:
+        """Ask the AS (its token endpoint, or poll ``location``) and settle what can be settled
+        here: claims are supplied at once. The auth token, or the step now awaited."""
+        assert grant.access_server is not None
+        try:
+            if location is None:
+                endpoint = await self._client.token_endpoint(grant.access_server)
+                body = {"resource_token": grant.resource_token, "agent_token": grant.agent_token}
+                response = await self._client.send("POST", endpoint, body)
+            else:
+                response = await self._client.send("GET", location, wait=wait)
+            for _ in range(MAX_CLAIM_ROUNDS):
+                if response.status_code == 200:
+                    return await self._verified(grant, response)
+                if response.status_code not in (202, 402):
+                    raise _failure(response)
+                step = self._step(response)
+                if step.requirement != ClaimsRequirement.name:
+                    return step
+                assert step.location is not None
+                response = await self._client.send(
+                    "POST", step.location, self._claims(grant, person, step.body)
+                )
+            raise ServerError("the access server keeps asking for claims")
+        except (AAuthError, SignatureError) as exc:
+            return _Step(error=exc.code, detail=exc.description)
+
+    def _step(self, response: httpx.Response) -> _Step:
+        raw = response.headers.get("location")
+        here = str(response.request.url)
+        location = urljoin(here, raw) if raw else None
+        if location is None or urlsplit(location)[:2] != urlsplit(here)[:2]:
+            raise ServerError("the access server's deferred answer has no same-origin Location")
+        try:
+            requirement = find_requirement(
+                response.headers.multi_items(), allow_loopback_http=self._loopback
+            )
+        except HeaderError as exc:
+            raise ServerError(
+                f"the access server's AAuth-Requirement is malformed: {exc}"
+            ) from None
+        body = _json(response)
+        passed: dict[str, Any] = {
+            k: body[k]
+            for k in ("status", "clarification", "required_claims", "amount")
+            if k in body
+        }
+        if response.status_code == 402:
+            passed["payment"] = True
+        if isinstance(requirement, InteractionRequirement) and requirement.url is not None:
+            return _Step(location, "interaction", requirement.url, requirement.code, passed)
+        name = None if requirement is None else requirement.name
+        return _Step(location, name, body=passed)
+
+    def _claims(
+        self, grant: Grant, person: Person | None, asked: Mapping[str, Any]
+    ) -> dict[str, str]:
+        """PS-15: the claims the AS asked for that this PS holds, always with a directed
+        ``sub`` for the resource; only for a person who approved (or is bound)."""
+        if person is None:
+            raise PendingDenied("the access server needs a person's claims and none approved")
+        claims = {"sub": self._subjects.subject(person.id, grant.resource)}
+        if "name" in asked.get("required_claims", ()):
+            claims["name"] = person.name
+        return claims
+
+    async def _verified(self, grant: Grant, response: httpx.Response) -> str:
+        """PS-12: the AS's token is for this resource, agent and key, from that AS, and no
+        broader than the resource token."""
+        token = _json(response).get("auth_token")
+        if not isinstance(token, str):
+            raise ServerError("the access server's 200 carries no auth_token")
+        try:
+            claims = await self._tokens.averify(AUTH_TOKEN, token)
+            check_auth_receipt(
+                claims,
+                resource=grant.resource,
+                agent=grant.agent,
+                agent_jkt=thumbprint(grant.cnf_jwk),
+                issuer=grant.access_server,
+                resource_scope=grant.scope,
+            )
+        except (InvalidToken, SignatureError) as exc:
+            raise ServerError(
+                f"the access server's auth token is not acceptable: {exc.description}"
+            ) from None
+        return token
+
+    # -- the PS side ---------------------------------------------------------------------------
+
+    async def begin(self, grant: Grant, person: Person | None) -> str | PendingRequest:
+        """A pre-approved request: the AS's token at once, or a pending request that follows
+        what the AS asks for. A refusal the AS answers at once is the agent's answer too."""
+        outcome = await self._exchange(grant, person, None)
+        if isinstance(outcome, str):
+            return outcome
+        if outcome.error is not None:
+            raise _ERRORS.get(outcome.error, ServerError)(outcome.detail or outcome.error)
+        lifetime = grant.agent_exp - self._clock()
+        if lifetime <= 0:
+            raise ExpiredAgentToken("the agent token has expired")
+        request = self._pending.create(
+            grant.agent_iss,
+            grant.agent,
+            grant.to_json(),
+            requirement="federation",
+            lifetime=lifetime,
+        )
+        request = (
+            self._pending.update(
+                request.id, lambda r: replace(r, decided_by=None if person is None else person.id)
+            )
+            or request
+        )
+        self._save(request, outcome)
+        return request
+
+    def _save(self, request: PendingRequest, step: _Step) -> None:
+        record = self._store.get(_NS, request.id)
+        value, keep = asdict(step), request.expires_at + 24 * 3600
+        if record is None:
+            self._store.create(_NS, request.id, value, keep)
+        else:
+            self._store.replace(_NS, request.id, value, record.version, keep)
+
+    def _load(self, request_id: str) -> _Step | None:
+        record = self._store.get(_NS, request_id)
+        return None if record is None else _Step(**record.value)
+
+    def waiting(self, request: PendingRequest, *, waited: bool) -> Reply:
+        """The PS's own 202 for a federated request: the AS's interaction, payment page or
+        question passed down, on this PS's pending URL."""
+        step = self._load(request.id)
+        if step is None or request.decided_by is None:
+            return self._endpoint.waiting(request, waited=waited)
+        requirement: BuildableRequirement = ApprovalRequirement()
+        if step.requirement == "interaction" and step.url and step.code:
+            requirement = InteractionRequirement(step.url, step.code)
+        elif step.requirement == ClarificationRequirement.name:
+            requirement = ClarificationRequirement()
+        headers = build_challenge(
+            requirement,
+            location=self._endpoint.location(request.id),
+            retry_after=0 if waited else self._interval,
+            allow_loopback_http=self._loopback,
+        )
+        body: dict[str, Any] = {"status": str(step.body.get("status", "pending"))}
+        if "clarification" in step.body:
+            body["clarification"] = str(step.body["clarification"])
+        if step.body.get("payment"):
+            body["payment"] = {"amount": str(step.body.get("amount", ""))}
+        return Reply(202, body, headers)
+
+    async def poll(self, request_id: str, agent: AgentTokenClaims, wait: int) -> Reply:
+        """GET on a federated request's PS pending URL: until the PS's person approved, the
+        usual consent wait; then one exchange with the AS per poll."""
+        request = self._endpoint.owned(request_id, agent)
+        if request.decided_by is None or request.state.terminal:
+            if request.state.terminal:
+                return self._report(request)
+            return await self._endpoint.poll(request_id, agent, wait)
+        step = self._load(request_id)
+        person = self._people.get(request.decided_by)
+        location = None if step is None else step.location
+        outcome = await self._exchange(Grant.from_json(request.payload), person, location, wait)
+        request = self._settle(request, outcome)
+        if request.state.terminal:
+            return self._report(request)
+        return self.waiting(request, waited=wait > 0)
+
+    def _settle(self, request: PendingRequest, outcome: _Step | str) -> PendingRequest:
+        if isinstance(outcome, str):
+            result = {"auth_token": outcome}
+
+            def done(current: PendingRequest) -> PendingRequest | None:
+                if current.state.terminal:
+                    return None
+                return replace(current, state=PendingState.COMPLETED, result=result)
+
+            return (
+                self._pending.update(request.id, done) or self._pending.get(request.id) or request
+            )
+        self._save(request, outcome)
+        if outcome.error is None:
+            return request
+        state = _STATES.get(_ERRORS.get(outcome.error, ServerError), PendingState.FAILED)
+
+        def failed(current: PendingRequest) -> PendingRequest | None:
+            return None if current.state.terminal else replace(current, state=state)
+
+        return self._pending.update(request.id, failed) or self._pending.get(request.id) or request
+
+    def _report(self, request: PendingRequest) -> Reply:
+        step = self._load(request.id)
+        if step is None or step.error is None or request.reported:
+            return report_outcome(self._pending, request.id, self._clock())
+        self._pending.report(request.id)
+        raise _ERRORS.get(step.error, ServerError)(step.detail or step.error)
+
+    async def answer(self, request_id: str, agent: AgentTokenClaims, raw_body: bytes) -> bool:
+        """POST from the agent: a clarification answer, forwarded to the AS. False when no
+        AS question is outstanding (the PS's own rules then apply)."""
+        request = self._endpoint.owned(request_id, agent)
+        step = self._load(request_id)
+        if (
+            step is None
+            or step.requirement != ClarificationRequirement.name
+            or step.location is None
+        ):
+            return False
+        try:
+            body = json.loads(raw_body)
+        except (ValueError, RecursionError):
+            body = None
+        answer = body.get("clarification_response") if isinstance(body, dict) else None
+        if not isinstance(answer, str) or body.get("action") != "clarification_response":
+            raise InvalidRequest("answer with action 'clarification_response' (V-34)")
+        forwarded = {"action": "clarification_response", "clarification_response": answer}
+        response = await self._client.send("POST", step.location, forwarded)
+        if response.status_code not in (200, 202, 402):
+            error = _failure(response)
+            self._settle(request, _Step(error=error.code, detail=error.description))
+        return True
+
+    async def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:
+        """DELETE: end the PS request, and the AS request behind it (best effort)."""
+        self._endpoint.cancel(request_id, agent)
+        step = self._load(request_id)
+        if step is not None and step.location is not None and step.error is None:
+            with contextlib.suppress(AAuthError):
+                await self._client.send("DELETE", step.location)
