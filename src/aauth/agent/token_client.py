@@ -20,6 +20,7 @@ from ..errors import (
     ExpiredAgentToken,
     ExpiredResourceToken,
     Forbidden,
+    InsufficientTrust,
     InvalidAgentToken,
     InvalidRequest,
     InvalidResourceToken,
@@ -39,6 +40,7 @@ _ERRORS: dict[str, type[AAuthError]] = {
     cls.code: cls
     for cls in (
         InvalidRequest,
+        InsufficientTrust,
         InvalidAgentToken,
         ExpiredAgentToken,
         InvalidResourceToken,

@@ -441,7 +441,9 @@ class Federation:
             raise InvalidRequest("answer with action 'clarification_response' (V-34)")
         forwarded = {"action": "clarification_response", "clarification_response": answer}
         response = await self._client.send("POST", step.location, forwarded)
-        if response.status_code not in (200, 202, 402):
+        if response.status_code in (200, 202, 402):
+            self._save(request, _Step(location=step.location))
+        else:
             error = _failure(response)
             self._settle(request, _Step(error=error.code, detail=error.description))
         return True

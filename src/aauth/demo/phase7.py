@@ -1,0 +1,91 @@
+"""Phase 7: PS–AS federation. The resource chose an access server, so its resource token is
+addressed to that AS. The agent still asks only its person server; the PS asks its person,
+then calls the AS's token endpoint signed as itself. The AS asks for payment (402, settled on
+a simulated payment page), a person's approval on its own page, an answer to a question and
+identity claims; the PS passes each step down to the agent on its own pending URL, supplies
+the claims itself, verifies the AS's auth token and hands it to the agent.
+
+Call chaining (``upstream_token``) is not part of this demo: it is built separately.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import httpx
+
+from ..agent.auth import AgentAuth
+from ..agent.poller import Clarification, DeferredCallbacks, InteractionPrompt, PollSettings
+from .consent import PERSON
+from .federation import FederatedWorld, federated_world
+from .person import Person
+from .phase1 import expect
+from .printer import Printer
+
+STEPS = {
+    "payment": "0.10 USD",
+    "interaction": True,
+    "clarification": "Which report will the agent write with this data?",
+    "required_claims": ["sub", "name"],
+}
+
+
+def federated_client(
+    world: FederatedWorld, ps: str, callbacks: DeferredCallbacks | None
+) -> tuple[httpx.Client, AgentAuth]:
+    """The agent of ``ps``, printing its exchanges with the resource and its PS."""
+    hooks = {"response": [world.printer.exchange]}
+    auth = AgentAuth(
+        world.agents[ps],
+        callbacks=callbacks,
+        justification="Summarise this quarter's data for Alice's report.",
+        poll=PollSettings(allow_loopback_http=True, deadline=600),
+        allow_loopback_http=True,
+        event_hooks=hooks,
+    )
+    return httpx.Client(auth=auth, event_hooks=hooks, timeout=60), auth
+
+
+def run(printer: Printer, manual: bool = False) -> None:
+    printer.title("Phase 7 — PS–AS federation (402 payment, AS interaction, clarification, claims)")
+    with federated_world(printer, steps=STEPS) as world:
+        failures: list[BaseException] = []
+
+        def complete(prompt: InteractionPrompt) -> None:
+            try:
+                with httpx.Client() as browser:
+                    page = Person(PERSON, world.password, browser).decide(prompt)
+                printer.note(f"{PERSON} completed {prompt.url} (HTTP {page.status_code})")
+            except BaseException as exc:  # reported by the main thread
+                failures.append(exc)
+
+        def on_interaction(prompt: InteractionPrompt) -> None:
+            printer.note(f"the agent shows its person: open {prompt.url}  code {prompt.code}")
+            if manual:
+                print(
+                    f"\n  Open {prompt.link}, sign in as '{PERSON}' with password "
+                    f"'{world.password}' when asked, and approve (or pay).\n",
+                    file=sys.stderr,
+                )
+                return
+            threading.Thread(target=complete, args=(prompt,), daemon=True).start()
+
+        def on_clarification(question: Clarification) -> str:
+            printer.note(f"the access server asks (through the PS): {question.question}")
+            return "The Q3 summary for Alice's quarterly review."
+
+        client, auth = federated_client(
+            world,
+            world.trusted_ps,
+            DeferredCallbacks(on_interaction=on_interaction, on_clarification=on_clarification),
+        )
+        with client:
+            response = client.get(f"{world.resource}/data")
+        if failures:
+            raise failures[0]
+        expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
+        token = auth.cache.get(world.resource)
+        assert token is not None
+        printer.token("auth token (issued by the access server)", token)
+        printer.note(f"the resource answered {response.json()}")
