@@ -81,6 +81,7 @@ def _person_server(url: str, password: str, directory: Path, auto_approve: bool)
             "auto_approve": rules,
             "poll_interval": 0,
             "db": str(directory / f"ps-{url.rsplit(':', 1)[1]}.db"),
+            "key_file": str(directory / f"ps-{url.rsplit(':', 1)[1]}-keys.json"),
             "allow_loopback_http": True,
         }
     )
@@ -128,6 +129,7 @@ def federated_world(
         resource_config = {
             "identifier": resource.url,
             "access_server": access.url,
+            "key_file": str(world.directory / "resource-keys.json"),
             "name": "Demo data API",
             "allow_loopback_http": True,
         }

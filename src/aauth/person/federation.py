@@ -66,7 +66,7 @@ from .persons import Person, PersonDirectory
 from .polling import PendingEndpoint, Reply, report_outcome
 from .subjects import PairwiseSubjects
 
-__all__ = ["AccessServerClient", "Federation"]
+__all__ = ["AccessServerClient", "AccessServerUnavailable", "Federation"]
 
 _NS = "federation"
 MAX_CLAIM_ROUNDS = 4
@@ -92,6 +92,12 @@ _STATES: dict[type[AAuthError], PendingState] = {
     PendingExpired: PendingState.EXPIRED,
     InvalidCode: PendingState.INVALID_CODE,
 }
+
+
+class AccessServerUnavailable(ServerError):
+    """The access server could not be reached; its state is durable, so try again later."""
+
+    code, status = "temporarily_unavailable", 503
 
 
 class AccessServerClient:
@@ -141,7 +147,7 @@ class AccessServerClient:
                     httpx.Request(method, url, headers=headers, content=content)
                 )
             except httpx.HTTPError as exc:
-                raise ServerError(
+                raise AccessServerUnavailable(
                     f"the access server could not be reached ({type(exc).__name__})"
                 ) from None
         if len(response.content) > MAX_RESPONSE:
@@ -222,9 +228,10 @@ class Federation:
 
     async def _exchange(
         self, grant: Grant, person: Person | None, location: str | None, wait: int = 0
-    ) -> _Step | str:
+    ) -> _Step | str | None:
         """Ask the AS (its token endpoint, or poll ``location``) and settle what can be settled
-        here: claims are supplied at once. The auth token, or the step now awaited."""
+        here: claims are supplied at once. The auth token, the step now awaited, or None when
+        the AS could not be reached while polling (nothing changed)."""
         assert grant.access_server is not None
         try:
             if location is None:
@@ -246,6 +253,10 @@ class Federation:
                     "POST", step.location, self._claims(grant, person, step.body)
                 )
             raise ServerError("the access server keeps asking for claims")
+        except AccessServerUnavailable:
+            if location is None:
+                raise
+            return None
         except (AAuthError, SignatureError) as exc:
             return _Step(error=exc.code, detail=exc.description)
 
@@ -316,6 +327,7 @@ class Federation:
         """A pre-approved request: the AS's token at once, or a pending request that follows
         what the AS asks for. A refusal the AS answers at once is the agent's answer too."""
         outcome = await self._exchange(grant, person, None)
+        assert outcome is not None
         if isinstance(outcome, str):
             return outcome
         if outcome.error is not None:
@@ -355,7 +367,7 @@ class Federation:
         """The PS's own 202 for a federated request: the AS's interaction, payment page or
         question passed down, on this PS's pending URL."""
         step = self._load(request.id)
-        if step is None or request.decided_by is None:
+        if step is None:
             return self._endpoint.waiting(request, waited=waited)
         requirement: BuildableRequirement = ApprovalRequirement()
         if step.requirement == "interaction" and step.url and step.code:
@@ -379,15 +391,17 @@ class Federation:
         """GET on a federated request's PS pending URL: until the PS's person approved, the
         usual consent wait; then one exchange with the AS per poll."""
         request = self._endpoint.owned(request_id, agent)
-        if request.decided_by is None or request.state.terminal:
-            if request.state.terminal:
-                return self._report(request)
-            return await self._endpoint.poll(request_id, agent, wait)
+        if request.state.terminal:
+            return self._report(request)
         step = self._load(request_id)
-        person = self._people.get(request.decided_by)
+        if step is None and request.decided_by is None:
+            return await self._endpoint.poll(request_id, agent, wait)
+        person = None if request.decided_by is None else self._people.get(request.decided_by)
         location = None if step is None else step.location
-        outcome = await self._exchange(Grant.from_json(request.payload), person, location, wait)
-        request = self._settle(request, outcome)
+        grant = Grant.from_json(request.payload)
+        outcome = await self._exchange(grant, person, location, wait)
+        if outcome is not None:
+            request = self._settle(request, outcome)
         if request.state.terminal:
             return self._report(request)
         return self.waiting(request, waited=wait > 0)
