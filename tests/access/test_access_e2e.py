@@ -113,7 +113,8 @@ def test_phase7_every_step_then_an_as_token(steps_world: FederatedWorld) -> None
     assert token is not None
     claims = decode_unverified(AUTH_TOKEN, token, allow_loopback_http=True)
     assert (claims.iss, claims.raw["dwk"], claims.aud) == (as_, ACCESS_DWK, steps_world.resource)
-    assert claims.sub is not None and claims.raw["name"] == "Alice"
+    assert claims.sub is not None
+    assert claims.raw["name"] == "Alice"
     assert claims.exp - claims.iat <= 3600
     assert response.json()["subject"] == claims.sub
 

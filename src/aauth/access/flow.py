@@ -175,6 +175,8 @@ class AccessFlow:
     async def poll(self, request_id: str, ps: str, wait: int) -> Reply:
         """GET: the current answer, held up to ``wait`` seconds until the request changes."""
         request = self._owned(request_id, ps)
+        if AccessRequest.from_json(request.payload).step in (CLAIMS, CLARIFICATION):
+            wait = 0  # the step awaits the caller itself: holding the poll would stall it
         seen, deadline = request.version, self._clock() + wait
         while not request.state.terminal and deadline > self._clock():
             request = await self._pending.wait_for_change(request, deadline - self._clock())
