@@ -55,6 +55,7 @@ __all__ = ["AccessFlow"]
 
 _CODE_NS = "access-code"
 _BILLING_NS = "access-billing"
+_TOLD_NS = "access-told"
 MAX_CLAIM = 256
 MAX_ANSWER = 4000
 
@@ -173,18 +174,44 @@ class AccessFlow:
         return request
 
     async def poll(self, request_id: str, ps: str, wait: int) -> Reply:
-        """GET: the current answer, held up to ``wait`` seconds until the request changes."""
+        """GET: the current answer, held up to ``wait`` seconds until the request changes.
+
+        A poll is held only while the PS already knows the current step (the last answer
+        it got named it) and that step awaits someone else: a step the PS has not seen yet,
+        or one that awaits the PS itself (claims, clarification), is answered at once.
+        """
         request = self._owned(request_id, ps)
+        if self._told(request) != self._seen(request_id):
+            wait = 0
         if AccessRequest.from_json(request.payload).step in (CLAIMS, CLARIFICATION):
-            wait = 0  # the step awaits the caller itself: holding the poll would stall it
+            wait = 0
         seen, deadline = request.version, self._clock() + wait
         while not request.state.terminal and deadline > self._clock():
             request = await self._pending.wait_for_change(request, deadline - self._clock())
             if request.version != seen:
                 break
         if not request.state.terminal:
+            self._remember_told(request)
             return self.waiting(request, waited=wait > 0)
         return report_outcome(self._pending, request.id, self._clock())
+
+    @staticmethod
+    def _told(request: PendingRequest) -> str:
+        access = AccessRequest.from_json(request.payload)
+        return f"{access.step}:{access.code}:{request.state.value}"
+
+    def _seen(self, request_id: str) -> str | None:
+        record = self._store.get(_TOLD_NS, request_id)
+        return None if record is None else str(record.value["told"])
+
+    def _remember_told(self, request: PendingRequest) -> None:
+        """Note what the PS was last told about ``request`` (see :meth:`poll`)."""
+        told = {"told": self._told(request)}
+        record = self._store.get(_TOLD_NS, request.id)
+        if record is None:
+            self._store.create(_TOLD_NS, request.id, told, request.expires_at)
+        elif record.value != told:
+            self._store.replace(_TOLD_NS, request.id, told, record.version, request.expires_at)
 
     def answer(self, request_id: str, ps: str, raw_body: bytes) -> None:
         """POST: the PS's claims (no ``action``, §I.28) or its clarification answer."""

@@ -395,7 +395,11 @@ class Federation:
             return self._report(request)
         step = self._load(request_id)
         if step is None and request.decided_by is None:
-            return await self._endpoint.poll(request_id, agent, wait)
+            request = await self._consented(request, wait)
+            if request.state.terminal:
+                return self._report(request)
+            if request.decided_by is None:
+                return self._endpoint.waiting(request, waited=wait > 0)
         person = None if request.decided_by is None else self._people.get(request.decided_by)
         location = None if step is None else step.location
         grant = Grant.from_json(request.payload)
@@ -405,6 +409,15 @@ class Federation:
         if request.state.terminal:
             return self._report(request)
         return self.waiting(request, waited=wait > 0)
+
+    async def _consented(self, request: PendingRequest, wait: int) -> PendingRequest:
+        """Hold the poll up to ``wait`` s until the PS's person opens the page or decides."""
+        state, deadline = request.state, self._clock() + wait
+        while deadline > self._clock():
+            request = await self._pending.wait_for_change(request, deadline - self._clock())
+            if request.state is not state or request.decided_by is not None:
+                break
+        return request
 
     def _settle(self, request: PendingRequest, outcome: _Step | str) -> PendingRequest:
         if isinstance(outcome, str):

@@ -84,7 +84,7 @@ class _Api:
         if isinstance(outcome, str):
             granted = token_response(outcome, self.clock())
             return JSONResponse(granted, headers={"Cache-Control": "no-store"})
-        return _reply(self.service.flow.waiting(outcome, waited=False))
+        return _reply(await self.service.flow.poll(outcome.id, ps, 0))
 
     async def pending(self, request: Request) -> Response:
         """GET (poll), POST (claims, clarification answer) and DELETE on a pending URL."""
