@@ -11,13 +11,10 @@ decides nothing) and ``/pay`` (the simulated payment). Run one with :func:`serve
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,8 +35,9 @@ from ..store import SQLiteStore
 from ..store.base import Store
 from .config import run_main, serve_app
 from .pages import consent_page, login_page, message_page, page_headers, payment_page
-from .person_server import PURGE_INTERVAL, _api, _problem, _reply
-from .person_web import _form, _next
+from .person_server import _api, _problem, _reply
+from .person_web import _form, _next, sign_in
+from .upkeep import upkeep
 
 __all__ = ["SESSION_COOKIE", "create_access_server", "main", "serve"]
 
@@ -126,34 +124,15 @@ class _Web:
         return _html(login_page("/login", hidden={"next": target}))
 
     async def login(self, request: Request) -> Response:
-        form = await _form(request)
-        username, password = form.get("username", ""), form.get("password", "")
-        target = _next(form.get("next"))
-        client = request.client.host if request.client else "unknown"
-        keys = (f"client:{client}", f"user:{username}")
-        limiter = self.service.login_failures
-        if any(limiter.blocked(key) for key in keys):
-            return _html(login_page("/login", error="Too many attempts; try again later."), 429)
-        person = await asyncio.to_thread(self.people.authenticate, username, password)
-        if person is None:
-            for key in keys:
-                limiter.fail(key)
-            page = login_page(
-                "/login", error="Wrong username or password.", hidden={"next": target}
-            )
-            return _html(page, 401)
-        session = self.people.open_session(person)
-        response = RedirectResponse(target, 303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            session.id,
-            max_age=self.service.config.session_lifetime,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=not self.service.config.loopback,
+        config = self.service.config
+        return await sign_in(
+            request,
+            self.people,
+            self.service.login_failures,
+            cookie=SESSION_COOKIE,
+            lifetime=config.session_lifetime,
+            secure=not config.loopback,
         )
-        return response
 
     async def review(self, request: Request) -> Response:
         """GET /interact?code=…: sign in, then the request to approve (PS sees interacting)."""
@@ -270,26 +249,6 @@ def create_access_server(
     service = AccessService(config, state, key_source=key_source, clock=clock)
     api, web = _Api(service, clock), _Web(service)
 
-    async def purge() -> None:
-        while True:
-            state.purge_expired()
-            await asyncio.sleep(PURGE_INTERVAL)
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        purging = asyncio.create_task(purge())
-        try:
-            yield
-        finally:
-            purging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purging
-            if service.discovery is not None:
-                await service.discovery.aclose()
-                service.discovery.close()
-            if owned:
-                state.close()
-
     routes = [
         Route("/.well-known/aauth-access.json", api.metadata, methods=["GET"]),
         Route("/.well-known/aauth-access", api.metadata, methods=["GET"]),
@@ -307,6 +266,7 @@ def create_access_server(
         HTTPException: _http_error,
         Exception: _server_error,
     }
+    lifespan = upkeep(state, service.discovery, close_store=owned)
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
 
 

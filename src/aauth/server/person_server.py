@@ -9,12 +9,9 @@ pages are in :mod:`aauth.server.person_web`. Run one with :func:`serve`, or from
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aauth_signing import (
@@ -51,14 +48,11 @@ from ..tokens import AgentTokenClaims
 from .config import run_main, serve_app
 from .pages import message_page, page_headers
 from .person_web import PERSON_FACING, PersonWeb
+from .upkeep import upkeep
 
 __all__ = ["create_person_server", "main", "serve"]
 
 log = logging.getLogger(__name__)
-
-PURGE_INTERVAL = 600.0
-"""Expired records (sessions, failure counts, replay entries, old requests) are removed this
-often, so the store stays bounded however many requests arrive."""
 
 _Handler = Callable[[Request], Awaitable[Response]]
 
@@ -207,26 +201,6 @@ def create_person_server(
     service = PersonService(config, state, key_source=key_source, clock=clock)
     api = _Api(service, clock)
 
-    async def purge() -> None:
-        while True:
-            state.purge_expired()
-            await asyncio.sleep(PURGE_INTERVAL)
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        purging = asyncio.create_task(purge())
-        try:
-            yield
-        finally:
-            purging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purging
-            if service.discovery is not None:
-                await service.discovery.aclose()
-                service.discovery.close()
-            if owned:
-                state.close()
-
     routes = [
         Route("/.well-known/aauth-person.json", api.metadata, methods=["GET"]),
         Route("/.well-known/aauth-person", api.metadata, methods=["GET"]),
@@ -239,6 +213,7 @@ def create_person_server(
         HTTPException: _http_error,
         Exception: _server_error,
     }
+    lifespan = upkeep(state, service.discovery, close_store=owned)
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
 
 
