@@ -13,9 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -30,42 +27,15 @@ from aauth.server.running import RunningServer
 from aauth.tokens import decode_unverified
 from aauth.tokens.verifier import AUTH_TOKEN
 
-from ..person.conftest import wait_until
-from ..person.test_ps_restart import free_port
+from ..person.test_ps_restart import PersonServerProcess, free_port
 from .conftest import fetch, quiet
 
 
-class AccessServerProcess:
-    def __init__(self, config: Path, port: int, log: Path) -> None:
-        self.config, self.port, self.log = config, port, log
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen[bytes] | None = None
+class AccessServerProcess(PersonServerProcess):
+    """``python -m aauth.server.access_server``, startable again."""
 
-    def start(self) -> None:
-        command = [sys.executable, "-m", "aauth.server.access_server"]
-        command += ["--config", str(self.config), "--port", str(self.port)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=log)
-        wait_until(self._ready, timeout=30)
-
-    def _ready(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f"access server exited: {self.log.read_text()}")
-        try:
-            return httpx.get(f"{self.url}/.well-known/aauth-access.json", timeout=1).is_success
-        except httpx.TransportError:
-            return False
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+    module = "aauth.server.access_server"
+    document = "aauth-access.json"
 
 
 def test_kill_9_of_the_as_mid_federated_consent_loses_nothing(tmp_path: Path) -> None:

@@ -47,13 +47,16 @@ def free_port() -> int:
 class PersonServerProcess:
     """``python -m aauth.server.person_server`` for one config file, startable again."""
 
+    module = "aauth.server.person_server"
+    document = "aauth-person.json"
+
     def __init__(self, config: Path, port: int, log: Path) -> None:
         self.config, self.port, self.log = config, port, log
         self.url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "aauth.server.person_server"]
+        command = [sys.executable, "-m", self.module]
         command += ["--config", str(self.config), "--port", str(self.port)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log)
@@ -62,9 +65,9 @@ class PersonServerProcess:
     def _ready(self) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:
-            raise RuntimeError(f"person server exited: {self.log.read_text()}")
+            raise RuntimeError(f"{self.module} exited: {self.log.read_text()}")
         try:
-            metadata = f"{self.url}/.well-known/aauth-person.json"
+            metadata = f"{self.url}/.well-known/{self.document}"
             return httpx.get(metadata, timeout=1).status_code == 200
         except httpx.TransportError:
             return False

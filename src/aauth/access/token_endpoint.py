@@ -16,22 +16,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aauth_signing import SignatureError
-
 from .. import jwt
 from ..errors import (
-    AAuthError,
     ExpiredAgentToken,
     ExpiredResourceToken,
     InvalidAgentToken,
     InvalidRequest,
     InvalidResourceToken,
     InvalidToken,
-    TokenExpired,
 )
 from ..pending import PendingRequest
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
-from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
+from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN, averify_presented
 from .config import AccessServerConfig
 from .flow import AccessFlow
 from .request import AccessRequest
@@ -86,14 +82,14 @@ class AccessTokenEndpoint:
         return self._flow.start(request)
 
     async def _agent_token(self, token: str, ps: str) -> AgentTokenClaims:
-        try:
-            agent = await self._tokens.averify(AGENT_TOKEN, token)
-        except TokenExpired as exc:
-            raise ExpiredAgentToken(f"agent token: {exc.description}") from None
-        except (InvalidToken, SignatureError) as exc:
-            raise InvalidAgentToken(f"agent token: {exc.description}") from None
-        except AAuthError as exc:
-            raise InvalidAgentToken(f"cannot verify the agent token: {exc.description}") from None
+        agent = await averify_presented(
+            self._tokens,
+            AGENT_TOKEN,
+            token,
+            what="agent token",
+            invalid=InvalidAgentToken,
+            expired=ExpiredAgentToken,
+        )
         if agent.parent_agent is not None:
             raise InvalidRequest("a sub-agent's token needs its parent's agent_token (AS-04)")
         if agent.ps is not None and agent.ps != ps:
@@ -110,16 +106,14 @@ class AccessTokenEndpoint:
             raise InvalidResourceToken(f"resource token: {exc.description}") from None
         if issuer not in self._config.resources:
             raise InvalidResourceToken(f"resource {str(issuer)[:100]!r} does not use this AS")
-        try:
-            claims = await self._tokens.averify(RESOURCE_TOKEN, token)
-        except TokenExpired as exc:
-            raise ExpiredResourceToken(f"resource token: {exc.description}") from None
-        except (InvalidToken, SignatureError) as exc:
-            raise InvalidResourceToken(f"resource token: {exc.description}") from None
-        except AAuthError as exc:
-            raise InvalidResourceToken(
-                f"cannot fetch the resource's keys to verify the resource token: {exc.description}"
-            ) from None
+        claims = await averify_presented(
+            self._tokens,
+            RESOURCE_TOKEN,
+            token,
+            what="resource token",
+            invalid=InvalidResourceToken,
+            expired=ExpiredResourceToken,
+        )
         try:
             check_resource_binding(
                 claims,

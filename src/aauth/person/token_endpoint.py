@@ -32,13 +32,12 @@ from ..errors import (
     InvalidResourceToken,
     InvalidToken,
     MissionTerminated,
-    TokenExpired,
     UserUnreachable,
 )
 from ..metadata import AgentProviderMetadata, MetadataDocument, ResourceMetadata
 from ..pending import PendingRequest, PendingRequests
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
-from ..tokens.verifier import RESOURCE_TOKEN
+from ..tokens.verifier import RESOURCE_TOKEN, averify_presented
 from .bindings import AgentBindings
 from .config import PersonServerConfig
 from .consents import Consents
@@ -176,16 +175,14 @@ class TokenEndpoint:
         ``expired_resource_token``; ``aud`` is this PS or an access server to federate with
         (PS-08)."""
         identifier = self._config.identifier
-        try:
-            claims = await self._tokens.averify(RESOURCE_TOKEN, token)
-        except TokenExpired as exc:
-            raise ExpiredResourceToken(f"resource token: {exc.description}") from None
-        except (InvalidToken, SignatureError) as exc:
-            raise InvalidResourceToken(f"resource token: {exc.description}") from None
-        except AAuthError as exc:
-            raise InvalidResourceToken(
-                f"cannot fetch the resource's keys to verify the resource token: {exc.description}"
-            ) from None
+        claims = await averify_presented(
+            self._tokens,
+            RESOURCE_TOKEN,
+            token,
+            what="resource token",
+            invalid=InvalidResourceToken,
+            expired=ExpiredResourceToken,
+        )
         if claims.aud != identifier and (self._federation is None or agent_token is None):
             raise InvalidResourceToken(
                 f"the resource token is for {claims.aud!r}, not this PS, and this PS cannot "
