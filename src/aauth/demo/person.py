@@ -4,13 +4,17 @@ through the same login and consent pages a person uses in a browser."""
 from __future__ import annotations
 
 import re
+import sys
+import threading
+from collections.abc import Callable
 from html import unescape
 
 import httpx
 
 from ..agent.poller import InteractionPrompt
+from .printer import Printer
 
-__all__ = ["Person"]
+__all__ = ["Person", "PersonAtTheScreen"]
 
 _FORM = re.compile(r"<form method=post action='([^']+)'")
 _HIDDEN = re.compile(r"<input type=hidden name='?(\w+)'? value='([^']*)'>")
@@ -44,3 +48,47 @@ class Person:
         action, fields = _form(page)
         fields["decision"] = decision
         return self.client.post(str(page.url.join(action)), data=fields, follow_redirects=True)
+
+
+class PersonAtTheScreen:
+    """The ``on_interaction`` callback of a demo agent: the agent shows the page and code, and
+    a simulated person completes it on their own thread while the agent long-polls (with
+    ``manual``, the link and ``hint`` are printed for a person with a browser instead).
+    ``done`` says what completing a page means; failures are re-raised by :meth:`check`."""
+
+    def __init__(
+        self,
+        printer: Printer,
+        username: str,
+        password: str,
+        *,
+        manual: bool,
+        hint: str,
+        done: Callable[[InteractionPrompt], str],
+    ) -> None:
+        self.printer = printer
+        self.username, self.password = username, password
+        self.manual, self.hint, self.done = manual, hint, done
+        self.completed: list[int] = []
+        self.failures: list[BaseException] = []
+
+    def __call__(self, prompt: InteractionPrompt) -> None:
+        self.printer.note(f"the agent shows its person: open {prompt.url}  code {prompt.code}")
+        if self.manual:
+            print(f"\n  Open {prompt.link} in a browser; {self.hint}\n", file=sys.stderr)
+            return
+        threading.Thread(target=self._complete, args=(prompt,), daemon=True).start()
+
+    def _complete(self, prompt: InteractionPrompt) -> None:
+        try:
+            with httpx.Client() as browser:
+                outcome = Person(self.username, self.password, browser).decide(prompt)
+            self.completed.append(outcome.status_code)
+            self.printer.note(f"{self.username} {self.done(prompt)} (HTTP {outcome.status_code})")
+        except BaseException as exc:  # reported by the main thread
+            self.failures.append(exc)
+
+    def check(self) -> None:
+        """Re-raise the first failure of the simulated person."""
+        if self.failures:
+            raise self.failures[0]

@@ -10,16 +10,13 @@ Call chaining (``upstream_token``) is not part of this demo: it is built separat
 
 from __future__ import annotations
 
-import sys
-import threading
-
 import httpx
 
 from ..agent.auth import AgentAuth
-from ..agent.poller import Clarification, DeferredCallbacks, InteractionPrompt, PollSettings
-from .consent import PERSON
+from ..agent.poller import Clarification, DeferredCallbacks
+from .consent import PERSON, signed_client
 from .federation import FederatedWorld, federated_world
-from .person import Person
+from .person import PersonAtTheScreen
 from .phase1 import expect
 from .printer import Printer
 
@@ -35,41 +32,21 @@ def federated_client(
     world: FederatedWorld, ps: str, callbacks: DeferredCallbacks | None
 ) -> tuple[httpx.Client, AgentAuth]:
     """The agent of ``ps``, printing its exchanges with the resource and its PS."""
-    hooks = {"response": [world.printer.exchange]}
-    auth = AgentAuth(
-        world.agents[ps],
-        callbacks=callbacks,
-        justification="Summarise this quarter's data for Alice's report.",
-        poll=PollSettings(allow_loopback_http=True, deadline=600),
-        allow_loopback_http=True,
-        event_hooks=hooks,
-    )
-    return httpx.Client(auth=auth, event_hooks=hooks, timeout=60), auth
+    return signed_client(world.agents[ps], world.printer, callbacks)
 
 
 def run(printer: Printer, manual: bool = False) -> None:
     printer.title("Phase 7 — PS–AS federation (402 payment, AS interaction, clarification, claims)")
     with federated_world(printer, steps=STEPS) as world:
-        failures: list[BaseException] = []
-
-        def complete(prompt: InteractionPrompt) -> None:
-            try:
-                with httpx.Client() as browser:
-                    page = Person(PERSON, world.password, browser).decide(prompt)
-                printer.note(f"{PERSON} completed {prompt.url} (HTTP {page.status_code})")
-            except BaseException as exc:  # reported by the main thread
-                failures.append(exc)
-
-        def on_interaction(prompt: InteractionPrompt) -> None:
-            printer.note(f"the agent shows its person: open {prompt.url}  code {prompt.code}")
-            if manual:
-                print(
-                    f"\n  Open {prompt.link}, sign in as '{PERSON}' with password "
-                    f"'{world.password}' when asked, and approve (or pay).\n",
-                    file=sys.stderr,
-                )
-                return
-            threading.Thread(target=complete, args=(prompt,), daemon=True).start()
+        person = PersonAtTheScreen(
+            printer,
+            PERSON,
+            world.password,
+            manual=manual,
+            hint=f"sign in as '{PERSON}' with password '{world.password}' when asked, "
+            "and approve (or pay).",
+            done=lambda prompt: f"completed {prompt.url}",
+        )
 
         def on_clarification(question: Clarification) -> str:
             printer.note(f"the access server asks (through the PS): {question.question}")
@@ -78,12 +55,11 @@ def run(printer: Printer, manual: bool = False) -> None:
         client, auth = federated_client(
             world,
             world.trusted_ps,
-            DeferredCallbacks(on_interaction=on_interaction, on_clarification=on_clarification),
+            DeferredCallbacks(on_interaction=person, on_clarification=on_clarification),
         )
         with client:
             response = client.get(f"{world.resource}/data")
-        if failures:
-            raise failures[0]
+        person.check()
         expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
         token = auth.cache.get(world.resource)
         assert token is not None
