@@ -23,12 +23,11 @@ member at load, not at the first request.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
-from ..config_files import check_member_types, read_config
+from ..config_files import check_member_types, read_config, server_config_values
 from ..identifiers import is_server_identifier
 from ..person.config import ConfigError, parse_person
 from ..person.persons import Person
@@ -113,23 +112,16 @@ class AccessServerConfig:
     @classmethod
     def from_json(cls, document: Any, *, base_dir: str | os.PathLike[str] = ".") -> Self:
         """The configuration in a parsed JSON document; paths resolve against ``base_dir``."""
-        if not isinstance(document, Mapping):
-            raise ConfigError("the configuration must be a JSON object")
-        unknown = sorted(set(document) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ConfigError(f"unknown configuration members {unknown}")
-        values = dict(document)
+        try:
+            values = server_config_values(cls, document, base_dir)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         for name in ("resources", "trusted_person_servers", "required_claims", "people"):
             if name in values:
                 if not isinstance(values[name], list):
                     raise ConfigError(f"{name} must be an array")
                 values[name] = tuple(values[name])
         values["people"] = tuple(parse_person(entry) for entry in values.get("people", ()))
-        for name in ("db", "key_file"):
-            if isinstance(values.get(name), str) and values[name] != ":memory:":
-                values[name] = str(Path(base_dir) / values[name])
-        if "identifier" not in values:
-            raise ConfigError("the configuration needs an 'identifier'")
         return cls(**values)
 
     @classmethod

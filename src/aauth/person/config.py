@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Self
 
-from ..config_files import check_member_types, read_config
+from ..config_files import check_member_types, read_config, server_config_values
 from ..identifiers import is_agent_identifier, is_server_identifier
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
 from .persons import Person, hash_password
@@ -135,13 +135,10 @@ class PersonServerConfig:
     @classmethod
     def from_json(cls, document: Any, *, base_dir: str | os.PathLike[str] = ".") -> Self:
         """The configuration in a parsed JSON document; paths resolve against ``base_dir``."""
-        if not isinstance(document, Mapping):
-            raise ConfigError("the configuration must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(document) - known)
-        if unknown:
-            raise ConfigError(f"unknown configuration members {unknown}")
-        values = dict(document)
+        try:
+            values = server_config_values(cls, document, base_dir)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         if "people" in values:
             values["people"] = tuple(parse_person(entry) for entry in _list(values, "people"))
         if "auto_approve" in values:
@@ -151,11 +148,6 @@ class PersonServerConfig:
                 values[name] = tuple(_strings(values, name))
         if "bindings" in values and not _is_string_map(values["bindings"]):
             raise ConfigError("bindings must map agent identifiers to person ids")
-        for name in ("db", "key_file"):
-            if isinstance(values.get(name), str) and values[name] != ":memory:":
-                values[name] = str(Path(base_dir) / values[name])
-        if "identifier" not in values:
-            raise ConfigError("the configuration needs an 'identifier'")
         return cls(**values)
 
     @classmethod
