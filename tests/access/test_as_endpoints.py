@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from aauth_signing import Hwk, JwksUri, RequestSigner, SigningKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aauth.access import AccessServerConfig
 from aauth.keys import KeySet, generate_key, thumbprint
@@ -331,3 +333,42 @@ def test_v38_wrong_codes_are_rate_limited(world: World) -> None:
     statuses = [run(call(app, "GET", "/pay?code=AAAA-AAAA")).status_code for _ in range(11)]
     assert statuses[:10] == [410] * 10
     assert statuses[10] == 429
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=15), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+_BODIES = st.one_of(
+    st.binary(max_size=64),
+    _JSON.map(lambda value: json.dumps(value).encode()),
+    st.dictionaries(
+        st.sampled_from(["resource_token", "agent_token", "upstream_token", "sub", "action"]),
+        _JSON,
+        max_size=4,
+    ).map(lambda value: json.dumps(value).encode()),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=_BODIES)
+def test_any_token_request_body_gets_a_4xx_never_a_500(world: World, raw: bytes) -> None:
+    response = run(call(world.app(), "POST", "/token", raw=raw, signer=as_ps(world)))
+    assert 400 <= response.status_code < 500, response.text
+    assert isinstance(response.json()["error"], str)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=_BODIES)
+def test_any_answer_on_a_pending_url_gets_a_4xx_or_moves_on(world: World, raw: bytes) -> None:
+    app = world.app(required_claims=["sub"])
+    path = _pending(world, app)
+    response = run(call(app, "POST", path, raw=raw, signer=as_ps(world)))
+    assert response.status_code in (200, 400), response.text
