@@ -200,11 +200,45 @@ def test_malformed_bodies(world: World, raw: bytes, words: str) -> None:
     assert words in problem(response, 400, "invalid_request")["detail"]
 
 
-@pytest.mark.parametrize("member", ["upstream_token", "subagent_token"])
-def test_unsupported_members_are_refused_plainly(world: World, member: str) -> None:
-    body = world.body(**{member: "eyJ.e30.c2ln"})
+def test_upstream_token_is_refused_plainly(world: World) -> None:
+    body = world.body(upstream_token="eyJ.e30.c2ln")
     response = run(call(world.app(), "POST", "/token", body, signer=as_ps(world)))
-    assert member in problem(response, 400, "invalid_request")["detail"]
+    assert "upstream_token" in problem(response, 400, "invalid_request")["detail"]
+
+
+SUBAGENT = "aauth:bot+search@ap.example"
+
+
+def test_as04_a_sub_agent_through_its_parent(world: World) -> None:
+    """AS-04: the token is the sub-agent's, bound to its key, with the parent in ``act``."""
+    child_key = generate_key()
+    child = world.agent_token(sub=SUBAGENT, cnf_jwk=child_key.public_key(), parent_agent=AGENT)
+    child_jkt = thumbprint(child_key.public_key())
+    token = world.resource_token(agent=SUBAGENT, agent_jkt=child_jkt)
+    body = world.body(resource_token=token, subagent_token=child)
+    granted = run(call(world.app(), "POST", "/token", body, signer=as_ps(world)))
+    assert granted.status_code == 200, granted.text
+    claims = decode_unverified(AUTH_TOKEN, granted.json()["auth_token"])
+    assert (claims.agent, claims.jkt) == (SUBAGENT, child_jkt)
+    assert claims.act is not None
+    assert claims.act.agent == AGENT
+    bound_to_parent = world.body(
+        resource_token=world.resource_token(agent=SUBAGENT), subagent_token=child
+    )
+    response = run(call(world.app(), "POST", "/token", bound_to_parent, signer=as_ps(world)))
+    assert "agent_jkt" in problem(response, 400, "invalid_resource_token")["detail"]
+
+
+def test_as04_a_sub_agent_of_another_parent_is_refused(world: World) -> None:
+    stranger = world.agent_token(
+        sub="aauth:other+x@ap.example", parent_agent="aauth:other@ap.example"
+    )
+    body = world.body(subagent_token=stranger)
+    response = run(call(world.app(), "POST", "/token", body, signer=as_ps(world)))
+    assert "AS-04" in problem(response, 400, "invalid_agent_token")["detail"]
+    parent_as_sub = world.body(agent_token=world.agent_token(sub=SUBAGENT, parent_agent=AGENT))
+    response = run(call(world.app(), "POST", "/token", parent_as_sub, signer=as_ps(world)))
+    problem(response, 400, "invalid_request")
 
 
 def test_agent_token_checks(world: World) -> None:

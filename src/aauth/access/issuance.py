@@ -4,7 +4,8 @@
 its key come from the agent token, whose ``exp`` caps the token's (at most 1 h). ``sub`` is
 this AS's own directed identifier for the person the PS vouched for: derived from the PS and
 the PS's ``sub``, never copied, so two person servers can never collide on one ``sub``
-(§H.4). Identity claims the AS asked for travel with it.
+(§H.4). Identity claims the AS asked for travel with it. A sub-agent's token names its parent
+in ``act`` (AS-04).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from ..headers import MissionRef
 from ..keys import KeySet
 from ..person.subjects import PairwiseSubjects
-from ..tokens import issue_auth_token
+from ..tokens import Actor, issue_auth_token
 from ..tokens.wire import ACCESS_DWK
 from .request import AccessRequest
 
@@ -66,6 +67,7 @@ class AccessTokenMinter:
             sub=sub,
             account=request.account,
             mission=None if mission is None else MissionRef(mission["approver"], mission["s256"]),
+            act=None if request.parent_agent is None else Actor(request.parent_agent),
             lifetime=self._lifetime,
             now=self._clock(),
             extra_claims=claims or None,

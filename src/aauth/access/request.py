@@ -39,9 +39,10 @@ class AccessRequest:
 
     ``ps`` is the person server that asked; ``agent_iss``/``agent``/``cnf_jwk``/``agent_exp``
     come from the agent token, ``resource``/``scope``/``account``/``mission`` from the resource
-    token. ``steps`` are the steps still to complete, the first being the current one;
-    ``code`` is the single-use code of the current person-facing step. What the steps yield
-    accumulates in ``claims``, ``clarification_answer`` and ``approved_by``.
+    token. ``parent_agent`` is set for a sub-agent, whose parent's token was presented too
+    (it goes into ``act``, AS-04). ``steps`` are the steps still to complete, the first being
+    the current one; ``code`` is the single-use code of the current person-facing step. What
+    the steps yield accumulates in ``claims``, ``clarification_answer`` and ``approved_by``.
     """
 
     ps: str
@@ -53,6 +54,7 @@ class AccessRequest:
     scope: tuple[str, ...]
     account: str | None = None
     mission: Mapping[str, str] | None = None
+    parent_agent: str | None = None
     steps: tuple[str, ...] = ()
     code: str | None = None
     claims: Mapping[str, str] = field(default_factory=dict)

@@ -7,8 +7,10 @@ it; the ``resource_token`` must come from a resource that chose this AS — chec
 of its keys are fetched — and be addressed to this AS, for that agent and the agent token's
 key (AS-03). The request then runs its steps (:class:`~aauth.access.flow.AccessFlow`).
 
-``subagent_token`` and ``upstream_token`` are refused with a clear ``invalid_request``: this
-access server does not broker sub-agent or chained requests yet.
+With a ``subagent_token`` the request is for that sub-agent: its ``parent_agent`` must be the
+agent token's agent, the resource token must bind the sub-agent's key, and the token issued
+names the parent in ``act`` (AS-04). ``upstream_token`` is refused with a clear
+``invalid_request``: this access server does not broker chained requests yet.
 """
 
 from __future__ import annotations
@@ -47,9 +49,10 @@ def _body(raw: bytes) -> dict[str, Any]:
     for name in ("resource_token", "agent_token"):
         if not isinstance(body.get(name), str) or not body[name]:
             raise InvalidRequest(f"the request needs a string {name!r} (PS-30)")
-    for name in ("subagent_token", "upstream_token"):
-        if body.get(name) is not None:
-            raise InvalidRequest(f"this access server does not accept {name!r} yet")
+    if body.get("upstream_token") is not None:
+        raise InvalidRequest("this access server does not accept 'upstream_token' yet")
+    if body.get("subagent_token") is not None and not isinstance(body["subagent_token"], str):
+        raise InvalidRequest("'subagent_token' must be a string")
     return {k: v for k, v in body.items() if k in _MEMBERS}
 
 
@@ -66,14 +69,17 @@ class AccessTokenEndpoint:
     async def request(self, ps: str, raw_body: bytes) -> str | PendingRequest:
         """The auth token granted at once, or the pending request whose steps must run."""
         body = _body(raw_body)
-        agent = await self._agent_token(body["agent_token"], ps)
+        parent = agent = await self._agent_token(body["agent_token"], ps)
+        if body.get("subagent_token"):
+            agent = await self._subagent_token(body["subagent_token"], parent)
         resource = await self._resource_token(body["resource_token"], agent, ps)
         request = AccessRequest(
             ps=ps,
             agent_iss=agent.iss,
             agent=agent.sub,
             cnf_jwk=dict(agent.cnf_jwk),
-            agent_exp=agent.exp,
+            agent_exp=min(agent.exp, parent.exp),
+            parent_agent=None if agent is parent else parent.sub,
             resource=resource.iss,
             scope=resource.scope,
             account=resource.account,
@@ -95,6 +101,23 @@ class AccessTokenEndpoint:
         if agent.ps is not None and agent.ps != ps:
             raise InvalidAgentToken(f"the agent token names {agent.ps!r} as its person server")
         return agent
+
+    async def _subagent_token(self, token: str, parent: AgentTokenClaims) -> AgentTokenClaims:
+        """AS-04: a sub-agent of the agent whose token came with it, from the same provider."""
+        subagent = await averify_presented(
+            self._tokens,
+            AGENT_TOKEN,
+            token,
+            what="subagent token",
+            invalid=InvalidAgentToken,
+            expired=ExpiredAgentToken,
+        )
+        if subagent.parent_agent != parent.sub or subagent.iss != parent.iss:
+            raise InvalidAgentToken(
+                f"the subagent token's parent_agent {subagent.parent_agent!r} is not the agent "
+                f"token's agent {parent.sub!r} (AS-04)"
+            )
+        return subagent
 
     async def _resource_token(
         self, token: str, agent: AgentTokenClaims, ps: str
