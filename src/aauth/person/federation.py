@@ -16,6 +16,7 @@ kept in the store, so either server may restart between polls.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -141,18 +142,25 @@ class AccessServerClient:
         headers.update(
             RequestSigner(self._keys.current, member).sign(method, url, headers, content)
         )
-        async with AsyncEgressClient(self._policy) as client:
-            try:
-                response = await client.send(
-                    httpx.Request(method, url, headers=headers, content=content)
-                )
-            except httpx.HTTPError as exc:
-                raise AccessServerUnavailable(
-                    f"the access server could not be reached ({type(exc).__name__})"
-                ) from None
-        if len(response.content) > MAX_RESPONSE:
-            raise ServerError("the access server's answer is too large")
-        return response
+        request = httpx.Request(method, url, headers=headers, content=content)
+        try:
+            async with asyncio.timeout(self._policy.total_timeout):
+                async with AsyncEgressClient(self._policy) as client:
+                    response = await client.send(request, stream=True)
+                    received = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        received += chunk
+                        if len(received) > MAX_RESPONSE:
+                            await response.aclose()
+                            raise ServerError("the access server's answer is too large")
+                    await response.aclose()
+        except (httpx.HTTPError, TimeoutError) as exc:
+            raise AccessServerUnavailable(
+                f"the access server could not be reached ({type(exc).__name__})"
+            ) from None
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=bytes(received), request=request
+        )
 
 
 @dataclass(frozen=True)
@@ -205,10 +213,12 @@ class Federation:
         subjects: PairwiseSubjects,
         store: Store,
         poll_interval: int,
+        pending_lifetime: float,
         allow_loopback_http: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
+        self._pending_lifetime = pending_lifetime
         self._tokens = tokens
         self._pending = pending
         self._endpoint = endpoint
@@ -332,7 +342,7 @@ class Federation:
             return outcome
         if outcome.error is not None:
             raise _ERRORS.get(outcome.error, ServerError)(outcome.detail or outcome.error)
-        lifetime = grant.agent_exp - self._clock()
+        lifetime = min(self._pending_lifetime, grant.agent_exp - self._clock())
         if lifetime <= 0:
             raise ExpiredAgentToken("the agent token has expired")
         request = self._pending.create(

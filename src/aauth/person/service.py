@@ -122,6 +122,7 @@ class PersonService:
                 subjects=subjects,
                 store=store,
                 poll_interval=config.poll_interval,
+                pending_lifetime=config.pending_lifetime,
                 allow_loopback_http=loop,
                 clock=clock,
             )
