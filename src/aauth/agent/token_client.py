@@ -25,6 +25,7 @@ from ..errors import (
     InvalidRequest,
     InvalidResourceToken,
     InvalidToken,
+    PendingDenied,
     ServerError,
     UserUnreachable,
 )
@@ -41,6 +42,7 @@ _ERRORS: dict[str, type[AAuthError]] = {
     for cls in (
         InvalidRequest,
         InsufficientTrust,
+        PendingDenied,
         InvalidAgentToken,
         ExpiredAgentToken,
         InvalidResourceToken,
