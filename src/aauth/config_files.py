@@ -68,8 +68,9 @@ def server_config_values(
     cls: type[Any], document: Any, base_dir: str | os.PathLike[str]
 ) -> dict[str, Any]:
     """The members of a stateful server's configuration ``document`` for ``cls``: a JSON
-    object of known members with an ``identifier``, its ``db`` and ``key_file`` paths made
-    relative to ``base_dir`` (``:memory:`` stays as it is)."""
+    object of known members with an ``identifier``, its ``db``, ``key_file`` and ``store``
+    paths made relative to ``base_dir`` (``:memory:`` and URLs such as ``redis://…`` stay as
+    they are)."""
     if not isinstance(document, Mapping):
         raise ValueError("the configuration must be a JSON object")
     unknown = sorted(set(document) - {member.name for member in fields(cls)})
@@ -78,7 +79,8 @@ def server_config_values(
     if "identifier" not in document:
         raise ValueError("the configuration needs an 'identifier'")
     values = dict(document)
-    for name in ("db", "key_file"):
-        if isinstance(values.get(name), str) and values[name] != ":memory:":
-            values[name] = str(Path(base_dir) / values[name])
+    for name in ("db", "key_file", "store"):
+        value = values.get(name)
+        if isinstance(value, str) and value != ":memory:" and "://" not in value:
+            values[name] = str(Path(base_dir) / value)
     return values

@@ -31,17 +31,16 @@ from ..person.test_ps_restart import PersonServerProcess, free_port
 from .conftest import fetch, quiet
 
 
-class AccessServerProcess(PersonServerProcess):
-    """``python -m aauth.server.access_server``, startable again."""
-
-    module = "aauth.server.access_server"
-    document = "aauth-access.json"
-
-
 def test_kill_9_of_the_as_mid_federated_consent_loses_nothing(tmp_path: Path) -> None:
     world = FederatedWorld(quiet(), tmp_path, "pw-" + os.urandom(6).hex())
     as_port = free_port()
-    access = AccessServerProcess(tmp_path / "as.json", as_port, tmp_path / "as.log")
+    access = PersonServerProcess(
+        tmp_path / "as.json",
+        as_port,
+        tmp_path / "as.log",
+        module="aauth.server.access_server",
+        document="aauth-access.json",
+    )
     world.access_server = access.url
     with (
         RunningServer.with_own_url(

@@ -62,6 +62,7 @@ class AccessServerConfig:
     poll_interval: int = 5
     signature_window: int = 60
     db: str = ":memory:"
+    store: str | None = None
     key_file: str | None = None
     allow_loopback_http: bool = False
 
@@ -100,9 +101,16 @@ class AccessServerConfig:
         if self.poll_interval < 0:
             raise ConfigError("poll_interval must not be negative")
 
-    def with_db(self, db: str) -> AccessServerConfig:
-        """This configuration with its state in the SQLite file ``db`` (``aauth serve --db``)."""
-        return replace(self, db=db)
+    def with_store(self, store: str) -> AccessServerConfig:
+        """This configuration with its state at ``store`` (``--store``, ``AAUTH_STORE``,
+        ``--db``)."""
+        return replace(self, store=store)
+
+    @property
+    def store_location(self) -> str:
+        """Where the state lives: ``store`` when set (a SQLite file or a ``redis://`` URL),
+        else the SQLite file ``db``."""
+        return self.store or self.db
 
     @property
     def loopback(self) -> bool:

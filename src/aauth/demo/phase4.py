@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..agent.poller import DeferredCallbacks
 from .consent import PERSON, agent_client, person_server_factory
-from .person import PersonAtTheScreen
+from .person import PersonAtHand
 from .phase1 import expect
 from .printer import Printer
 from .world import running_world
@@ -20,20 +20,19 @@ from .world import running_world
 def run(printer: Printer, manual: bool = False) -> None:
     printer.title("Phase 4 — user delegation (202, interaction code, long poll, consent)")
     with running_world(printer, person_server=person_server_factory()) as world:
-        password = str(world.extras["password"])
-        person = PersonAtTheScreen(
+        person = PersonAtHand(
             printer,
             PERSON,
-            password,
+            str(world.extras["password"]),
+            lambda someone, prompt: someone.decide(prompt),
+            task="approve",
+            did="approved",
             manual=manual,
-            hint=f"sign in as '{PERSON}' with password '{password}', check the code and approve.",
-            done=lambda prompt: "approved on the consent page",
         )
-
         client, auth = agent_client(
             world,
             DeferredCallbacks(
-                on_interaction=person,
+                on_interaction=person.on_interaction,
                 on_status=lambda status: printer.note(f"pending request status: {status}"),
             ),
         )
@@ -41,7 +40,7 @@ def run(printer: Printer, manual: bool = False) -> None:
             response = client.get(f"{world.resource}/data")
         person.check()
         expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
-        expect(manual or bool(person.completed), "nobody approved, yet the agent got a token")
+        expect(manual or bool(person.outcomes), "nobody approved, yet the agent got a token")
         token = auth.cache.get(world.resource)
         assert token is not None
         printer.token("auth token", token)

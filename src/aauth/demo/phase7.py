@@ -16,7 +16,7 @@ from ..agent.auth import AgentAuth
 from ..agent.poller import Clarification, DeferredCallbacks
 from .consent import PERSON, signed_client
 from .federation import FederatedWorld, federated_world
-from .person import PersonAtTheScreen
+from .person import PersonAtHand
 from .phase1 import expect
 from .printer import Printer
 
@@ -38,14 +38,14 @@ def federated_client(
 def run(printer: Printer, manual: bool = False) -> None:
     printer.title("Phase 7 — PS–AS federation (402 payment, AS interaction, clarification, claims)")
     with federated_world(printer, steps=STEPS) as world:
-        person = PersonAtTheScreen(
+        person = PersonAtHand(
             printer,
             PERSON,
             world.password,
+            lambda someone, prompt: someone.decide(prompt),
+            task="approve (or pay)",
+            did="approved (or paid)",
             manual=manual,
-            hint=f"sign in as '{PERSON}' with password '{world.password}' when asked, "
-            "and approve (or pay).",
-            done=lambda prompt: f"completed {prompt.url}",
         )
 
         def on_clarification(question: Clarification) -> str:
@@ -55,7 +55,9 @@ def run(printer: Printer, manual: bool = False) -> None:
         client, auth = federated_client(
             world,
             world.trusted_ps,
-            DeferredCallbacks(on_interaction=person, on_clarification=on_clarification),
+            DeferredCallbacks(
+                on_interaction=person.on_interaction, on_clarification=on_clarification
+            ),
         )
         with client:
             response = client.get(f"{world.resource}/data")

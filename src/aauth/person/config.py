@@ -11,7 +11,9 @@ things live, where state and keys are kept, and which agent providers are truste
       "bindings": {"aauth:assistant@ap.example": "alice"},
       "auto_approve": [{"agent": "*", "resource": "https://docs.example",
                         "scopes": ["docs.read"]}],
-      "trusted_agent_providers": ["https://ap.example"]
+      "trusted_agent_providers": ["https://ap.example"],
+      "clarify": [{"agent": "*", "resource": "*", "scopes": ["docs.write"],
+                   "question": "Why do you need to change my documents?"}]
     }
 
 Relative ``db`` and ``key_file`` paths are relative to the file. Mistakes raise ConfigError
@@ -29,6 +31,7 @@ from typing import Any, Self
 from ..config_files import check_member_types, read_config, server_config_values
 from ..identifiers import is_agent_identifier, is_server_identifier
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
+from .clarification import ClarificationLimits, ClarificationRule
 from .persons import Person, hash_password
 
 __all__ = ["ANY", "AutoApproval", "ConfigError", "PersonServerConfig", "parse_person"]
@@ -72,6 +75,8 @@ class PersonServerConfig:
     unbound agent becomes bound to the first person who approves one of its requests.
     ``trusted_agent_providers`` None accepts agent tokens from any agent provider reachable
     under egress rules; a tuple accepts only those issuers. Lifetimes are seconds.
+    ``clarify`` rules ask agents a question before the person decides; the
+    ``clarification_*`` members cap each request's conversation (PS-29).
     ``allow_loopback_http`` admits ``http://127.0.0.1:PORT`` identifiers, for development.
     """
 
@@ -91,8 +96,13 @@ class PersonServerConfig:
     max_wait: int = 60
     poll_interval: int = 5
     db: str = ":memory:"
+    store: str | None = None
     key_file: str | None = None
     allow_loopback_http: bool = False
+    clarify: tuple[ClarificationRule, ...] = ()
+    clarification_rounds: int = 5
+    clarification_max_length: int = 2000
+    clarification_timeout: int = 120
 
     def __post_init__(self) -> None:
         try:
@@ -122,10 +132,30 @@ class PersonServerConfig:
                 raise ConfigError(f"{name} must be positive")
         if self.poll_interval < 0:
             raise ConfigError("poll_interval must not be negative")
+        try:
+            self.clarification_limits  # noqa: B018 (checks the three limits)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+    @property
+    def clarification_limits(self) -> ClarificationLimits:
+        """The caps on each request's clarification chat (PS-29)."""
+        return ClarificationLimits(
+            self.clarification_rounds, self.clarification_max_length, self.clarification_timeout
+        )
 
     def with_db(self, db: str) -> PersonServerConfig:
         """This configuration with its state in the SQLite file ``db`` (``aauth serve --db``)."""
         return replace(self, db=db)
+
+    def with_store(self, store: str) -> PersonServerConfig:
+        """This configuration with its state at ``store`` (``--store``, ``AAUTH_STORE``)."""
+        return replace(self, store=store)
+
+    @property
+    def store_location(self) -> str:
+        """Where the state lives: ``store`` when set, else the SQLite file ``db``."""
+        return self.store or self.db
 
     @property
     def loopback(self) -> bool:
@@ -143,6 +173,8 @@ class PersonServerConfig:
             values["people"] = tuple(parse_person(entry) for entry in _list(values, "people"))
         if "auto_approve" in values:
             values["auto_approve"] = tuple(_rule(entry) for entry in _list(values, "auto_approve"))
+        if "clarify" in values:
+            values["clarify"] = tuple(_question(entry) for entry in _list(values, "clarify"))
         for name in ("trusted_agent_providers", "scopes_supported"):
             if values.get(name) is not None:
                 values[name] = tuple(_strings(values, name))
@@ -197,12 +229,23 @@ def parse_person(entry: Any) -> Person:
     return Person(entry["id"], name, hashed)
 
 
-def _rule(entry: Any) -> AutoApproval:
+def _question(entry: Any) -> ClarificationRule:
+    """A ``clarify`` rule: shaped like an auto-approval rule, plus the ``question``."""
     if not isinstance(entry, Mapping):
-        raise ConfigError("auto_approve: each rule must be an object")
+        raise ConfigError("clarify: each rule must be an object")
+    rule = _rule({k: v for k, v in entry.items() if k != "question"}, "clarify")
+    question = entry.get("question")
+    if not isinstance(question, str) or not question.strip() or len(question) > 2000:
+        raise ConfigError("clarify: each rule needs a 'question' (at most 2000 characters)")
+    return ClarificationRule(rule.agent, rule.resource, rule.scopes, question)
+
+
+def _rule(entry: Any, member: str = "auto_approve") -> AutoApproval:
+    if not isinstance(entry, Mapping):
+        raise ConfigError(f"{member}: each rule must be an object")
     agent, resource = entry.get("agent", ANY), entry.get("resource", ANY)
     if not isinstance(agent, str) or not isinstance(resource, str):
-        raise ConfigError("auto_approve: 'agent' and 'resource' must be strings")
+        raise ConfigError(f"{member}: 'agent' and 'resource' must be strings")
     if not isinstance(entry.get("scopes"), list):
-        raise ConfigError("auto_approve: each rule needs a 'scopes' array")
+        raise ConfigError(f"{member}: each rule needs a 'scopes' array")
     return AutoApproval(agent, resource, frozenset(_strings(entry, "scopes")))

@@ -247,6 +247,8 @@ class Federation:
             if location is None:
                 endpoint = await self._client.token_endpoint(grant.access_server)
                 body = {"resource_token": grant.resource_token, "agent_token": grant.agent_token}
+                if grant.subagent_token is not None:
+                    body["subagent_token"] = grant.subagent_token
                 response = await self._client.send("POST", endpoint, body)
             else:
                 response = await self._client.send("GET", location, wait=wait)
@@ -311,7 +313,7 @@ class Federation:
 
     async def _verified(self, grant: Grant, response: httpx.Response) -> str:
         """PS-12: the AS's token is for this resource, agent and key, from that AS, and no
-        broader than the resource token."""
+        broader than the resource token; a sub-agent's names its parent in ``act``."""
         token = _json(response).get("auth_token")
         if not isinstance(token, str):
             raise ServerError("the access server's 200 carries no auth_token")
@@ -320,9 +322,10 @@ class Federation:
             check_auth_receipt(
                 claims,
                 resource=grant.resource,
-                agent=grant.agent,
+                agent=grant.subagent or grant.agent,
                 agent_jkt=thumbprint(grant.cnf_jwk),
                 issuer=grant.access_server,
+                upstream_agent=grant.agent if grant.subagent else None,
                 resource_scope=grant.scope,
             )
         except (InvalidToken, SignatureError) as exc:

@@ -24,9 +24,15 @@ class Grant:
     ``resource``/``scope``/``account`` from the resource token. The rest is shown at consent:
     the agent's own words and, when its metadata could be fetched, names and descriptions.
     ``callback_endpoint``/``localhost_callback_allowed`` (from the agent provider's metadata)
-    decide where the person may be sent back to (§H.5). ``access_server`` is set when the
-    resource token is addressed to an AS (4-party): the PS then federates, forwarding
-    ``agent_token`` and ``resource_token`` (the tokens' text) to it.
+    decide where the person may be sent back to (§H.5).
+
+    For a parent-mediated sub-agent request (§F.3 ``subagent_token``), ``agent`` is still the
+    parent that asked (consent, rules and bindings are the parent's), ``subagent`` names the
+    sub-agent the token is for, and ``cnf_jwk``/``agent_exp`` come from the sub-agent's token.
+    ``can_clarify`` records that the agent declared the ``clarification`` capability.
+    ``access_server`` is set when the resource token is addressed to an AS (4-party): the PS
+    then federates, forwarding ``agent_token``, ``resource_token`` and ``subagent_token`` (the
+    tokens' text) to it.
     """
 
     agent_iss: str
@@ -45,9 +51,12 @@ class Grant:
     scope_descriptions: Mapping[str, str] = field(default_factory=dict)
     callback_endpoint: str | None = None
     localhost_callback_allowed: bool = False
+    subagent: str | None = None
+    can_clarify: bool = False
     access_server: str | None = None
     agent_token: str | None = None
     resource_token: str | None = None
+    subagent_token: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

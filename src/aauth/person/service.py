@@ -23,6 +23,7 @@ from ..resource import RequestVerifier, ResourcePolicy
 from ..store.base import Store
 from ..tokens import TokenVerifier
 from .bindings import AgentBindings
+from .clarification import ClarificationChat
 from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
@@ -100,11 +101,26 @@ class PersonService:
             clock=clock,
         )
         tokens = TokenVerifier(keys, allow_loopback_http=loop, clock=clock)
+        self.chat = ClarificationChat(self.pending, config.clarification_limits, clock=clock)
+        self.token_endpoint = TokenEndpoint(
+            config,
+            tokens=tokens,
+            minter=minter,
+            people=self.people,
+            bindings=bindings,
+            consents=consents,
+            pending=self.pending,
+            discovery=self.discovery,
+            chat=self.chat,
+            clock=clock,
+        )
         self.pending_endpoint = PendingEndpoint(
             self.pending,
             identifier=config.identifier,
             interaction_url=self.interaction_url,
             poll_interval=config.poll_interval,
+            chat=self.chat,
+            updater=self.token_endpoint.updated,
             allow_loopback_http=loop,
             clock=clock,
         )
@@ -126,19 +142,8 @@ class PersonService:
                 allow_loopback_http=loop,
                 clock=clock,
             )
-        self.token_endpoint = TokenEndpoint(
-            config,
-            tokens=tokens,
-            minter=minter,
-            people=self.people,
-            bindings=bindings,
-            consents=consents,
-            pending=self.pending,
-            discovery=self.discovery,
-            federation=self.federation,
-            clock=clock,
-        )
-        self.consent = ConsentFlow(self.pending, bindings, consents, minter)
+            self.token_endpoint.federation = self.federation
+        self.consent = ConsentFlow(self.pending, bindings, consents, minter, chat=self.chat)
         self.login_failures = FailureLimiter(
             store, "login", limit=LOGIN_FAILURES, window=FAILURE_WINDOW, clock=clock
         )

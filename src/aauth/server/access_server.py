@@ -31,11 +31,11 @@ from ..keysource import KeySource
 from ..person import prefer_wait, token_response
 from ..person.consent import ConsentView
 from ..person.persons import Person, Session
-from ..store import SQLiteStore
+from ..store import StoreUnavailable, open_store
 from ..store.base import Store
 from .config import run_main, serve_app
 from .pages import consent_page, login_page, message_page, page_headers, payment_page
-from .person_server import _api, _problem, _reply
+from .person_server import _api, _problem, _reply, _store_unavailable
 from .person_web import _form, _next, sign_in
 from .upkeep import upkeep
 
@@ -242,10 +242,11 @@ def create_access_server(
     key_source: KeySource | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """The access server for ``config``: state in ``store`` (default: SQLite at ``config.db``),
-    signing keys in ``config.key_file``. ``key_source`` replaces key discovery (tests)."""
+    """The access server for ``config``: state in ``store`` (default: ``config.store``, a Redis
+    URL or SQLite file, else SQLite at ``config.db``), signing keys in ``config.key_file``.
+    ``key_source`` replaces key discovery (tests)."""
     owned = store is None
-    state = store if store is not None else SQLiteStore(config.db, clock=clock)
+    state = store if store is not None else open_store(config.store_location, clock=clock)
     service = AccessService(config, state, key_source=key_source, clock=clock)
     api, web = _Api(service, clock), _Web(service)
 
@@ -264,6 +265,7 @@ def create_access_server(
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         HTTPException: _http_error,
+        StoreUnavailable: _store_unavailable,
         Exception: _server_error,
     }
     lifespan = upkeep(state, service.discovery, close_store=owned)

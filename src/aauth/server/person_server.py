@@ -42,7 +42,7 @@ from ..errors import (
 from ..keysource import KeySource
 from ..pending import PendingRequest
 from ..person import PersonServerConfig, PersonService, Reply, prefer_wait, token_response
-from ..store import SQLiteStore
+from ..store import StoreUnavailable, open_store
 from ..store.base import Store
 from ..tokens import AgentTokenClaims
 from .config import run_main, serve_app
@@ -123,6 +123,8 @@ class _Api:
             raise ExpiredAgentToken(f"agent token: {exc.description}") from None
         except (InvalidJWT, UnknownKey, IssuerMissing, IssuerMismatch) as exc:
             raise InvalidAgentToken(f"agent token: {exc.description}") from None
+        except (SignatureError, StoreUnavailable):
+            raise  # a signature failure stays one; a store outage is 503, not the agent's fault
         except AAuthError as exc:
             raise InvalidAgentToken(f"cannot verify the agent token: {exc.description}") from None
         outcome = await self.service.token_endpoint.request(agent, jkt, body, agent_token=text)
@@ -152,7 +154,7 @@ class _Api:
             ):
                 owned = endpoint.owned(request_id, agent)
                 return _reply(federation.waiting(owned, waited=True))
-            endpoint.answer(request_id, agent, body)
+            await endpoint.answer(request_id, agent, body)
         wait = prefer_wait(request.headers.get("prefer"), self.service.config.max_wait)
         if federation is not None and federated:
             reply = await federation.poll(request_id, agent, wait or 0)
@@ -181,6 +183,12 @@ def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+def _store_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StoreUnavailable)
+    log.warning("%s %s: %s", request.method, request.url.path, exc.description)
+    return _problem(exc)
+
+
 def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error answering %s %s", request.method, request.url.path)
     return _problem(ServerError("the person server failed to answer this request"))
@@ -193,11 +201,11 @@ def create_person_server(
     key_source: KeySource | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """The person server for ``config``: state in ``store`` (default: SQLite at ``config.db``,
-    WAL), signing keys in ``config.key_file``. ``key_source`` replaces key discovery (tests
-    pin keys with a StaticKeySource)."""
+    """The person server for ``config``: state in ``store`` (default: ``config.store``, a Redis
+    URL or SQLite file, else SQLite at ``config.db``), signing keys in ``config.key_file``.
+    ``key_source`` replaces key discovery (tests pin keys with a StaticKeySource)."""
     owned = store is None
-    state = store if store is not None else SQLiteStore(config.db, clock=clock)
+    state = store if store is not None else open_store(config.store_location, clock=clock)
     service = PersonService(config, state, key_source=key_source, clock=clock)
     api = _Api(service, clock)
 
@@ -211,6 +219,7 @@ def create_person_server(
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         HTTPException: _http_error,
+        StoreUnavailable: _store_unavailable,
         Exception: _server_error,
     }
     lifespan = upkeep(state, service.discovery, close_store=owned)

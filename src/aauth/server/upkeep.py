@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from starlette.applications import Starlette
 
 from ..discovery import Discovery
-from ..store.base import Store
+from ..store.base import Store, StoreUnavailable
 
 __all__ = ["PURGE_INTERVAL", "upkeep"]
 
@@ -23,12 +23,14 @@ often, so the store stays bounded however many requests arrive."""
 def upkeep(
     store: Store, discovery: Discovery | None, *, close_store: bool
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """A Starlette ``lifespan``: purge ``store`` every :data:`PURGE_INTERVAL` while running;
-    on shutdown close ``discovery`` and, with ``close_store``, the store."""
+    """A Starlette ``lifespan``: purge ``store`` every :data:`PURGE_INTERVAL` while running (a
+    store that is briefly unavailable is purged next time); on shutdown close ``discovery``
+    and, with ``close_store``, the store."""
 
     async def purge() -> None:
         while True:
-            store.purge_expired()
+            with contextlib.suppress(StoreUnavailable):
+                store.purge_expired()
             await asyncio.sleep(PURGE_INTERVAL)
 
     @asynccontextmanager

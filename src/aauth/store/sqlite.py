@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import Record
+from .signal import LocalSignal
 
 __all__ = ["SQLiteStore"]
 
@@ -43,6 +44,7 @@ class SQLiteStore:
         self, path: str | Path = ":memory:", *, clock: Callable[[], float] = time.time
     ) -> None:
         self._clock = clock
+        self.signal = LocalSignal()
         self._lock = threading.Lock()
         self._db = sqlite3.connect(
             str(path), check_same_thread=False, isolation_level=None, timeout=10.0
