@@ -10,6 +10,7 @@ a 402 never paid and an interaction code used twice.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ import httpx
 import pytest
 from aauth_signing import JwksUri, RequestSigner
 
+from aauth.agent.poller import Clarification, DeferredCallbacks, InteractionPrompt
+from aauth.demo.consent import PERSON
 from aauth.demo.federation import FederatedWorld, federated_world
+from aauth.demo.person import Person
 from aauth.errors import AAuthError
 from aauth.keys import KeySet, generate_key, thumbprint
 from aauth.metadata import well_known_url
@@ -219,3 +223,27 @@ def test_config_refuses_unknown_claims(tmp_path: Path) -> None:
         )
     with pytest.raises(ConfigError, match="resources"):
         AccessServerConfig.from_json({"identifier": "https://as.example"})
+
+
+def test_phase7_with_phase8_the_ps_person_asks_before_federating() -> None:
+    """The PS's person asks the agent a question on the consent page (phase 8), reads the
+    answer and approves; only then does the PS federate, and the AS's own question follows."""
+    steps = {"clarification": "Which report?"}
+    with federated_world(quiet(), steps=steps) as world:
+        asked: list[str] = []
+
+        def answer(question: Clarification) -> str:
+            asked.append(question.question)
+            return "The Q3 report."
+
+        def converse(prompt: InteractionPrompt) -> None:
+            def act() -> None:
+                with httpx.Client(timeout=30) as browser:
+                    Person(PERSON, world.password, browser).converse(prompt, ("Why?",))
+
+            threading.Thread(target=act, daemon=True).start()
+
+        callbacks = DeferredCallbacks(on_interaction=converse, on_clarification=answer)
+        response, _ = fetch(world, world.trusted_ps, callbacks)
+    assert response.status_code == 200, response.text
+    assert asked == ["Why?", "Which report?"]

@@ -62,6 +62,7 @@ from ..store.base import Store
 from ..tokens import AgentTokenClaims, TokenVerifier, check_auth_receipt
 from ..tokens.verifier import AUTH_TOKEN
 from ..tokens.wire import PERSON_DWK
+from .clarification import open_question
 from .grant import Grant
 from .persons import Person, PersonDirectory
 from .polling import PendingEndpoint, Reply, report_outcome
@@ -237,11 +238,17 @@ class Federation:
     # -- talking to the access server ----------------------------------------------------------
 
     async def _exchange(
-        self, grant: Grant, person: Person | None, location: str | None, wait: int = 0
+        self,
+        grant: Grant,
+        person: Person | None,
+        location: str | None,
+        wait: int = 0,
+        answer: Mapping[str, Any] | None = None,
     ) -> _Step | str | None:
-        """Ask the AS (its token endpoint, or poll ``location``) and settle what can be settled
-        here: claims are supplied at once. The auth token, the step now awaited, or None when
-        the AS could not be reached while polling (nothing changed)."""
+        """Ask the AS (its token endpoint; or poll ``location``, or POST ``answer`` to it) and
+        settle what can be settled here: claims are supplied at once. The auth token, the step
+        now awaited, or None when the AS could not be reached at its pending URL (nothing
+        changed there)."""
         assert grant.access_server is not None
         try:
             if location is None:
@@ -250,6 +257,8 @@ class Federation:
                 if grant.subagent_token is not None:
                     body["subagent_token"] = grant.subagent_token
                 response = await self._client.send("POST", endpoint, body)
+            elif answer is not None:
+                response = await self._client.send("POST", location, answer)
             else:
                 response = await self._client.send("GET", location, wait=wait)
             for _ in range(MAX_CLAIM_ROUNDS):
@@ -424,9 +433,10 @@ class Federation:
         return self.waiting(request, waited=wait > 0)
 
     async def _consented(self, request: PendingRequest, wait: int) -> PendingRequest:
-        """Hold the poll up to ``wait`` s until the PS's person opens the page or decides."""
+        """Hold the poll up to ``wait`` s until the PS's person opens the page, asks the agent
+        a question, or decides."""
         state, deadline = request.state, self._clock() + wait
-        while deadline > self._clock():
+        while open_question(request) is None and deadline > self._clock():
             request = await self._pending.wait_for_change(request, deadline - self._clock())
             if request.state is not state or request.decided_by is not None:
                 break
@@ -462,8 +472,9 @@ class Federation:
         raise _ERRORS.get(step.error, ServerError)(step.detail or step.error)
 
     async def answer(self, request_id: str, agent: AgentTokenClaims, raw_body: bytes) -> bool:
-        """POST from the agent: a clarification answer, forwarded to the AS. False when no
-        AS question is outstanding (the PS's own rules then apply)."""
+        """POST from the agent: a clarification answer, forwarded to the AS; what the AS
+        answers is settled like a poll's answer. False when no AS question is outstanding (the
+        PS's own rules then apply)."""
         request = self._endpoint.owned(request_id, agent)
         step = self._load(request_id)
         if (
@@ -480,12 +491,11 @@ class Federation:
         if not isinstance(answer, str) or body.get("action") != "clarification_response":
             raise InvalidRequest("answer with action 'clarification_response' (V-34)")
         forwarded = {"action": "clarification_response", "clarification_response": answer}
-        response = await self._client.send("POST", step.location, forwarded)
-        if response.status_code in (200, 202, 402):
-            self._save(request, _Step(location=step.location))
-        else:
-            error = _failure(response)
-            self._settle(request, _Step(error=error.code, detail=error.description))
+        grant = Grant.from_json(request.payload)
+        person = None if request.decided_by is None else self._people.get(request.decided_by)
+        outcome = await self._exchange(grant, person, step.location, answer=forwarded)
+        if outcome is not None:
+            self._settle(request, outcome)
         return True
 
     async def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:

@@ -147,13 +147,11 @@ class _Api:
             else:
                 endpoint.cancel(request_id, agent)
             return Response(status_code=204, headers={"Cache-Control": "no-store"})
-        if request.method == "POST":
-            answered = federation is not None and federated
-            if federation is not None and answered and await federation.answer(
-                request_id, agent, body
-            ):
-                owned = endpoint.owned(request_id, agent)
-                return _reply(federation.waiting(owned, waited=True))
+        if request.method == "POST" and not (
+            federation is not None
+            and federated
+            and await federation.answer(request_id, agent, body)
+        ):
             await endpoint.answer(request_id, agent, body)
         wait = prefer_wait(request.headers.get("prefer"), self.service.config.max_wait)
         if federation is not None and federated:
