@@ -19,7 +19,10 @@ import httpx
 import pytest
 from aauth_signing import JwksUri, RequestSigner
 
-from aauth.agent.poller import Clarification, DeferredCallbacks, InteractionPrompt
+from aauth.agent.auth import AgentAuth
+from aauth.agent.enrollment import request_subagent_token
+from aauth.agent.poller import Clarification, DeferredCallbacks, InteractionPrompt, PollSettings
+from aauth.agent.signer import AgentSigner
 from aauth.demo.consent import PERSON
 from aauth.demo.federation import FederatedWorld, federated_world
 from aauth.demo.person import Person
@@ -247,3 +250,36 @@ def test_phase7_with_phase8_the_ps_person_asks_before_federating() -> None:
         response, _ = fetch(world, world.trusted_ps, callbacks)
     assert response.status_code == 200, response.text
     assert asked == ["Why?", "Which report?"]
+
+
+def test_as04_a_sub_agent_through_its_parent_and_both_servers(plain_world: FederatedWorld) -> None:
+    """AS-04 end to end: the parent asks its PS for its sub-agent (``subagent_token``), the PS
+    forwards it to the AS, and the sub-agent reads with a token naming the parent in ``act``."""
+    parent = plain_world.agents[plain_world.trusted_ps]
+    child_key = generate_key()
+    with httpx.Client() as client:
+        child_token = request_subagent_token(
+            plain_world.agent_provider,
+            parent.key,
+            child_key,
+            "search1",
+            client,
+            allow_loopback_http=True,
+        )
+    auth = AgentAuth(
+        AgentSigner(child_key, child_token),
+        parent=parent,
+        poll=PollSettings(allow_loopback_http=True, deadline=60),
+        allow_loopback_http=True,
+    )
+    with httpx.Client(auth=auth, timeout=60) as agent:
+        response = agent.get(f"{plain_world.resource}/data")
+    assert response.status_code == 200, response.text
+    token = auth.cache.get(plain_world.resource)
+    assert token is not None
+    claims = decode_unverified(AUTH_TOKEN, token, allow_loopback_http=True)
+    parent_id = decode_unverified_agent(parent.agent_token or "")["sub"]
+    assert claims.iss == plain_world.access_server
+    assert claims.agent == parent_id.replace("@", "+search1@")
+    assert claims.act is not None
+    assert claims.act.agent == parent_id
