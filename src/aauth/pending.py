@@ -198,6 +198,18 @@ class PendingRequests:
 
         return seen[-1] if self.update(request_id, mark) is not None else None
 
+    def cancel(self, request_id: str) -> None:
+        """End the request at its owner's DELETE; from now on its URL answers 410 (Gone is
+        raised when it had already ended and been reported)."""
+
+        def cancel(current: PendingRequest) -> PendingRequest | None:
+            if current.reported:
+                return None
+            return replace(current, state=PendingState.CANCELLED, reported=True, result=None)
+
+        if self.update(request_id, cancel) is None:
+            raise Gone("this pending request has already ended")
+
     def by_interaction(self, interaction_id: str) -> PendingRequest | None:
         record = self._store.get(_INTERACTION_NS, interaction_id)
         return self.get(str(record.value["id"])) if record else None

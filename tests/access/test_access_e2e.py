@@ -237,7 +237,8 @@ def test_phase7_with_phase8_the_ps_person_asks_before_federating() -> None:
 
         def answer(question: Clarification) -> str:
             asked.append(question.question)
-            return "The Q3 report."
+            return f"Answer {len(asked)}: the Q3 report."  # two equal answers in one second
+            # would be one signature twice, which the replay guard refuses
 
         def converse(prompt: InteractionPrompt) -> None:
             def act() -> None:

@@ -23,13 +23,12 @@ member at load, not at the first request.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Self
 
-from ..config_files import check_member_types, read_config, server_config_values
+from ..config_files import check_member_types, server_config_values
 from ..identifiers import is_server_identifier
-from ..person.config import ConfigError, parse_person
+from ..person.config import ConfigError, StatefulServerConfig, parse_person
 from ..person.persons import Person
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
 
@@ -43,7 +42,7 @@ MAX_TEXT = 1000
 
 
 @dataclass(frozen=True, kw_only=True)
-class AccessServerConfig:
+class AccessServerConfig(StatefulServerConfig):
     """An access server's settings; see the module docstring for the JSON form."""
 
     identifier: str
@@ -101,22 +100,6 @@ class AccessServerConfig:
         if self.poll_interval < 0:
             raise ConfigError("poll_interval must not be negative")
 
-    def with_store(self, store: str) -> AccessServerConfig:
-        """This configuration with its state at ``store`` (``--store``, ``AAUTH_STORE``,
-        ``--db``)."""
-        return replace(self, store=store)
-
-    @property
-    def store_location(self) -> str:
-        """Where the state lives: ``store`` when set (a SQLite file or a ``redis://`` URL),
-        else the SQLite file ``db``."""
-        return self.store or self.db
-
-    @property
-    def loopback(self) -> bool:
-        """Whether this is a development server on plain loopback http (no Secure cookies)."""
-        return self.identifier.startswith("http://")
-
     @classmethod
     def from_json(cls, document: Any, *, base_dir: str | os.PathLike[str] = ".") -> Self:
         """The configuration in a parsed JSON document; paths resolve against ``base_dir``."""
@@ -132,11 +115,3 @@ class AccessServerConfig:
         values["people"] = tuple(parse_person(entry) for entry in values.get("people", ()))
         return cls(**values)
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Self:
-        """Read the JSON configuration file at ``path``."""
-        try:
-            document = read_config(path)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        return cls.from_json(document, base_dir=Path(path).resolve().parent)

@@ -248,14 +248,7 @@ class AccessFlow:
     def cancel(self, request_id: str, ps: str) -> None:
         """DELETE: end the request; its URL answers 410 from now on."""
         self._owned(request_id, ps)
-
-        def cancel(current: PendingRequest) -> PendingRequest | None:
-            if current.reported:
-                return None
-            return replace(current, state=PendingState.CANCELLED, reported=True, result=None)
-
-        if self._pending.update(request_id, cancel) is None:
-            raise Gone("this pending request has already ended")
+        self._pending.cancel(request_id)
 
     # -- the steps people complete -------------------------------------------------------------
 

@@ -26,7 +26,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from ..config_files import check_member_types, read_config, server_config_values
 from ..identifiers import is_agent_identifier, is_server_identifier
@@ -34,7 +34,14 @@ from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
 from .clarification import ClarificationLimits, ClarificationRule
 from .persons import Person, hash_password
 
-__all__ = ["ANY", "AutoApproval", "ConfigError", "PersonServerConfig", "parse_person"]
+__all__ = [
+    "ANY",
+    "AutoApproval",
+    "ConfigError",
+    "PersonServerConfig",
+    "StatefulServerConfig",
+    "parse_person",
+]
 
 ANY = "*"
 """In an auto-approval rule: any agent, or any resource."""
@@ -66,8 +73,46 @@ class AutoApproval:
         )
 
 
+class StatefulServerConfig:
+    """What the person and access server configurations share (both are frozen dataclasses
+    with ``identifier``, ``db`` and ``store``): where their state lives, whether they are
+    loopback development servers, and reading their JSON file."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    identifier: str
+    db: str
+    store: str | None
+
+    def with_store(self, store: str) -> Self:
+        """This configuration with its state at ``store`` (``--store``, ``AAUTH_STORE``)."""
+        return replace(self, store=store)
+
+    @property
+    def store_location(self) -> str:
+        """Where the state lives: ``store`` when set, else the SQLite file ``db``."""
+        return self.store or self.db
+
+    @property
+    def loopback(self) -> bool:
+        """Whether this is a development server on plain loopback http (no Secure cookies)."""
+        return self.identifier.startswith("http://")
+
+    @classmethod
+    def from_json(cls, document: Any, *, base_dir: str | os.PathLike[str] = ".") -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Self:
+        """Read the JSON configuration file at ``path``."""
+        try:
+            document = read_config(path)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return cls.from_json(document, base_dir=Path(path).resolve().parent)
+
+
 @dataclass(frozen=True, kw_only=True)
-class PersonServerConfig:
+class PersonServerConfig(StatefulServerConfig):
     """A person server's settings; see the module docstring for the JSON form.
 
     ``bindings`` maps an agent identifier (agent token ``sub``, whose domain pins its agent
@@ -148,20 +193,6 @@ class PersonServerConfig:
         """This configuration with its state in the SQLite file ``db`` (``aauth serve --db``)."""
         return replace(self, db=db)
 
-    def with_store(self, store: str) -> PersonServerConfig:
-        """This configuration with its state at ``store`` (``--store``, ``AAUTH_STORE``)."""
-        return replace(self, store=store)
-
-    @property
-    def store_location(self) -> str:
-        """Where the state lives: ``store`` when set, else the SQLite file ``db``."""
-        return self.store or self.db
-
-    @property
-    def loopback(self) -> bool:
-        """Whether this is a development server on plain loopback http (no Secure cookies)."""
-        return self.identifier.startswith("http://")
-
     @classmethod
     def from_json(cls, document: Any, *, base_dir: str | os.PathLike[str] = ".") -> Self:
         """The configuration in a parsed JSON document; paths resolve against ``base_dir``."""
@@ -182,14 +213,6 @@ class PersonServerConfig:
             raise ConfigError("bindings must map agent identifiers to person ids")
         return cls(**values)
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Self:
-        """Read the JSON configuration file at ``path``."""
-        try:
-            document = read_config(path)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        return cls.from_json(document, base_dir=Path(path).resolve().parent)
 
 
 def _list(values: Mapping[str, Any], name: str) -> list[Any]:

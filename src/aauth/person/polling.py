@@ -18,7 +18,7 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import (
@@ -166,14 +166,7 @@ class PendingEndpoint:
     def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:
         """DELETE: end the request; from now on its URL answers 410."""
         self.owned(request_id, agent)
-
-        def cancel(current: PendingRequest) -> PendingRequest | None:
-            if current.reported:
-                return None
-            return replace(current, state=PendingState.CANCELLED, reported=True, result=None)
-
-        if self._pending.update(request_id, cancel) is None:
-            raise Gone("this pending request has already ended")
+        self._pending.cancel(request_id)
 
     async def answer(self, request_id: str, agent: AgentTokenClaims, raw_body: bytes) -> None:
         """POST: the agent's answer to the open question (V-34, PS-29). 400 without a
