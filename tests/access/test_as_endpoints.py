@@ -406,3 +406,17 @@ def test_any_answer_on_a_pending_url_gets_a_4xx_or_moves_on(world: World, raw: b
     path = _pending(world, app)
     response = run(call(app, "POST", path, raw=raw, signer=as_ps(world)))
     assert response.status_code in (200, 400), response.text
+
+
+def test_v38_wrong_codes_posted_count_too(world: World) -> None:
+    app = world.app(payment="1 USD")
+
+    async def post_wrong_codes() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=AS) as client:
+            form = {"code": "AAAA-AAAA"}
+            return [(await client.post("/pay", data=form)).status_code for _ in range(11)]
+
+    statuses = run(post_wrong_codes())
+    assert statuses[:10] == [410] * 10
+    assert statuses[10] == 429

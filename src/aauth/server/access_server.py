@@ -15,7 +15,7 @@ import hmac
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
@@ -42,6 +42,7 @@ from .upkeep import upkeep
 __all__ = ["SESSION_COOKIE", "create_access_server", "main", "serve"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SESSION_COOKIE = "aauth_as_session"
 PERSON_FACING = ("/login", "/interact", "/pay")
@@ -119,6 +120,18 @@ class _Web:
             return _message("Too many attempts", "Too many wrong codes; try again later.", 429)
         return None
 
+    def _counted(self, key: str, step: Callable[[], T]) -> T:
+        """``step()``, counting a refused code against ``key`` (V-38)."""
+        try:
+            return step()
+        except AAuthError:
+            self.service.code_failures.fail(key)
+            raise
+
+    @staticmethod
+    def _client(request: Request) -> str:
+        return f"client:{request.client.host if request.client else 'unknown'}"
+
     async def login_form(self, request: Request) -> Response:
         target = _next(request.query_params.get("next"))
         return _html(login_page("/login", hidden={"next": target}))
@@ -145,11 +158,7 @@ class _Web:
         if blocked is not None:
             return blocked
         code = request.query_params.get("code", "")
-        try:
-            access = self.service.flow.review(code)
-        except AAuthError:
-            self.service.code_failures.fail(session.id)
-            raise
+        access = self._counted(session.id, lambda: self.service.flow.review(code))
         view = ConsentView(
             agent_id=access.agent,
             agent_name=None,
@@ -174,30 +183,36 @@ class _Web:
         if decision not in ("approve", "deny"):
             raise InvalidRequest("choose approve or deny")
         approve = decision == "approve"
-        self.service.flow.decide(form.get("code", ""), person.id, approve=approve)
+        blocked = self._code_blocked(session.id)
+        if blocked is not None:
+            return blocked
+        code = form.get("code", "")
+        self._counted(
+            session.id, lambda: self.service.flow.decide(code, person.id, approve=approve)
+        )
         if approve:
             return _message("Access approved", "The person server will be told.")
         return _message("Request denied", "The person server will be told.")
 
     async def payment(self, request: Request) -> Response:
         """GET /pay?code=…: what is to be paid, and by which person server."""
-        client = request.client.host if request.client else "unknown"
-        blocked = self._code_blocked(f"client:{client}")
+        client = self._client(request)
+        blocked = self._code_blocked(client)
         if blocked is not None:
             return blocked
         code = request.query_params.get("code", "")
-        try:
-            _, access = self.service.flow.find(code, PAYMENT)
-        except AAuthError:
-            self.service.code_failures.fail(f"client:{client}")
-            raise
+        _, access = self._counted(client, lambda: self.service.flow.find(code, PAYMENT))
         amount = self.service.config.payment or ""
         return _html(payment_page("/pay", code, amount, access.ps))
 
     async def pay(self, request: Request) -> Response:
         """POST /pay: the (simulated) payment is made; the request moves on."""
-        form = await _form(request)
-        access = self.service.flow.pay(form.get("code", ""))
+        client = self._client(request)
+        blocked = self._code_blocked(client)
+        if blocked is not None:
+            return blocked
+        code = (await _form(request)).get("code", "")
+        access = self._counted(client, lambda: self.service.flow.pay(code))
         return _message("Payment received", f"Billing for {access.ps} is settled.")
 
 
