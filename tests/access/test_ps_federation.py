@@ -28,6 +28,7 @@ from aauth.server.running import RunningServer
 from aauth.tokens import issue_auth_token
 from aauth.tokens.wire import ACCESS_DWK
 
+from ..person.test_ps_restart import free_port
 from .conftest import fetch, quiet
 
 Answer = Callable[[str, dict[str, Any]], Response]
@@ -175,3 +176,35 @@ def test_ps15_claims_need_a_person_who_approved(tmp_path: Path) -> None:
         fetch(world, world.trusted_ps, None)
     assert denied.value.code == "denied"
     assert "claims" in denied.value.description
+
+
+def test_an_access_server_that_cannot_be_reached(tmp_path: Path) -> None:
+    """PS-08: the AS's metadata cannot be fetched: the agent is told, the PS does not hang."""
+    world = FederatedWorld(quiet(), tmp_path, "pw-" + os.urandom(6).hex())
+    world.access_server = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with contextlib.ExitStack() as stack:
+        ps = stack.enter_context(
+            RunningServer.with_own_url(
+                lambda url: _person_server(url, world.password, tmp_path, True)
+            )
+        )
+        world.person_servers.append(ps.url)
+        resource = stack.enter_context(
+            RunningServer.with_own_url(
+                lambda url: create_resource_server(
+                    ResourceServerConfig.load(
+                        {
+                            "identifier": url,
+                            "access_server": world.access_server,
+                            "allow_loopback_http": True,
+                        }
+                    )
+                )
+            )
+        )
+        world.resource = resource.url
+        world.agent_provider = _agents(stack, world)
+        with pytest.raises(AAuthError) as refused:
+            fetch(world, world.trusted_ps, None)
+    assert refused.value.code == "server_error"
+    assert world.access_server in refused.value.description
