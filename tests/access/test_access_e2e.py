@@ -237,8 +237,7 @@ def test_phase7_with_phase8_the_ps_person_asks_before_federating() -> None:
 
         def answer(question: Clarification) -> str:
             asked.append(question.question)
-            return f"Answer {len(asked)}: the Q3 report."  # two equal answers in one second
-            # would be one signature twice, which the replay guard refuses
+            return "The Q3 report."  # twice the same answer: each POST has its own nonce
 
         def converse(prompt: InteractionPrompt) -> None:
             def act() -> None:

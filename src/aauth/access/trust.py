@@ -25,6 +25,7 @@ from aauth_signing import (
     averify_request,
     jwk_thumbprint,
 )
+from aauth_signing.signer import NONCE_EXEMPT_METHODS
 
 from ..errors import AAuthError, InsufficientTrust
 from ..identifiers import server_host
@@ -99,14 +100,7 @@ class PersonServerVerifier:
         resolved = verified.signature_key
         if resolved is None or resolved.signer is None:
             raise InvalidSignature("the signature names no person server")
-        if request.method.upper() not in ("GET", "HEAD"):
-            key = replay_key(
-                resolved.thumbprint,
-                verified.created or 0,
-                request.method,
-                target.authority,
-                target.path,
-                verified.signature,
-            )
+        if request.method.upper() not in NONCE_EXEMPT_METHODS:
+            key = replay_key(resolved.thumbprint, verified.base_digest)
             await self._replay.acheck_and_store(key, self._clock() + 2 * self._window)
         return resolved.signer
