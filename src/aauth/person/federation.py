@@ -16,7 +16,6 @@ kept in the store, so either server may restart between polls.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -26,19 +25,13 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from aauth_signing import JwksUri, RequestSigner, SignatureError
+from aauth_signing import SignatureError
 
-from ..discovery import Discovery
-from ..egress import AsyncEgressClient, EgressPolicy
 from ..errors import (
     AAuthError,
     ExpiredAgentToken,
-    ExpiredResourceToken,
-    InsufficientTrust,
-    InvalidAgentToken,
     InvalidCode,
     InvalidRequest,
-    InvalidResourceToken,
     InvalidToken,
     PendingAbandoned,
     PendingDenied,
@@ -55,113 +48,28 @@ from ..headers import (
     build_challenge,
     find_requirement,
 )
-from ..keys import KeySet, thumbprint
-from ..metadata import AccessServerMetadata
+from ..keys import thumbprint
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..store.base import Store
 from ..tokens import AgentTokenClaims, TokenVerifier, check_auth_receipt
 from ..tokens.verifier import AUTH_TOKEN
-from ..tokens.wire import PERSON_DWK
+from .access_client import ERRORS, AccessServerClient, AccessServerUnavailable, failure, json_body
 from .clarification import open_question
 from .grant import Grant
 from .persons import Person, PersonDirectory
 from .polling import PendingEndpoint, Reply, report_outcome
 from .subjects import PairwiseSubjects
 
-__all__ = ["AccessServerClient", "AccessServerUnavailable", "Federation"]
+__all__ = ["Federation"]
 
 _NS = "federation"
 MAX_CLAIM_ROUNDS = 4
-MAX_RESPONSE = 256 * 1024
-_ERRORS: dict[str, type[AAuthError]] = {
-    cls.code: cls
-    for cls in (
-        PendingDenied,
-        PendingAbandoned,
-        PendingExpired,
-        InvalidCode,
-        InsufficientTrust,
-        InvalidAgentToken,
-        ExpiredAgentToken,
-        InvalidResourceToken,
-        ExpiredResourceToken,
-        InvalidRequest,
-    )
-}
 _STATES: dict[type[AAuthError], PendingState] = {
     PendingDenied: PendingState.DENIED,
     PendingAbandoned: PendingState.ABANDONED,
     PendingExpired: PendingState.EXPIRED,
     InvalidCode: PendingState.INVALID_CODE,
 }
-
-
-class AccessServerUnavailable(ServerError):
-    """The access server could not be reached; its state is durable, so try again later."""
-
-    code, status = "temporarily_unavailable", 503
-
-
-class AccessServerClient:
-    """Signed requests from this person server to access servers, under egress rules."""
-
-    def __init__(
-        self,
-        identifier: str,
-        keys: KeySet,
-        discovery: Discovery,
-        *,
-        max_wait: int = 20,
-        allow_loopback_http: bool = False,
-    ) -> None:
-        self._identifier = identifier
-        self._keys = keys
-        self._discovery = discovery
-        self.max_wait = max_wait
-        timeout = float(max_wait + 10)
-        self._policy = EgressPolicy(
-            allow_loopback_http=allow_loopback_http,
-            read_timeout=timeout,
-            total_timeout=timeout,
-            max_bytes=MAX_RESPONSE,
-        )
-
-    async def token_endpoint(self, access_server: str) -> str:
-        """The AS's ``token_endpoint``, from its verified metadata (PS-08)."""
-        metadata = await self._discovery.aget_document(access_server, AccessServerMetadata)
-        return metadata.token_endpoint
-
-    async def send(
-        self, method: str, url: str, body: Mapping[str, Any] | None = None, wait: int = 0
-    ) -> httpx.Response:
-        """``method url`` signed as this PS (``jwks_uri`` scheme, PS-30), read whole."""
-        member = JwksUri(self._identifier, PERSON_DWK, self._keys.current_kid)
-        content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        headers = {"content-type": "application/json"} if content is not None else {}
-        if wait > 0:
-            headers["prefer"] = f"wait={min(wait, self.max_wait)}"
-        headers.update(
-            RequestSigner(self._keys.current, member).sign(method, url, headers, content)
-        )
-        request = httpx.Request(method, url, headers=headers, content=content)
-        try:
-            async with asyncio.timeout(self._policy.total_timeout):
-                async with AsyncEgressClient(self._policy) as client:
-                    response = await client.send(request, stream=True)
-                    received = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        received += chunk
-                        if len(received) > MAX_RESPONSE:
-                            await response.aclose()
-                            raise ServerError("the access server's answer is too large")
-                    await response.aclose()
-        except (httpx.HTTPError, TimeoutError) as exc:
-            raise AccessServerUnavailable(
-                f"the access server could not be reached ({type(exc).__name__})"
-            ) from None
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=bytes(received), request=request
-        )
 
 
 @dataclass(frozen=True)
@@ -176,28 +84,6 @@ class _Step:
     body: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
     detail: str | None = None
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        value = json.loads(response.content or b"{}")
-    except (ValueError, RecursionError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _failure(response: httpx.Response) -> AAuthError:
-    """The error an AS answer that is neither 200, 202 nor 402 stands for."""
-    body = _json(response)
-    code, detail = str(body.get("error", "")), str(body.get("detail") or body.get("error", ""))
-    if response.status_code == 401 and "signature-error" in response.headers:
-        return ServerError(
-            f"the access server refused this PS's signature: {response.headers['signature-error']}"
-        )
-    error = _ERRORS.get(code)
-    if error is None:
-        return ServerError(f"the access server answered HTTP {response.status_code}: {detail}")
-    return error(f"access server: {detail}")
 
 
 class Federation:
@@ -265,7 +151,7 @@ class Federation:
                 if response.status_code == 200:
                     return await self._verified(grant, response)
                 if response.status_code not in (202, 402):
-                    raise _failure(response)
+                    raise failure(response)
                 step = self._step(response)
                 if step.requirement != ClaimsRequirement.name:
                     return step
@@ -295,7 +181,7 @@ class Federation:
             raise ServerError(
                 f"the access server's AAuth-Requirement is malformed: {exc}"
             ) from None
-        body = _json(response)
+        body = json_body(response)
         passed: dict[str, Any] = {
             k: body[k]
             for k in ("status", "clarification", "required_claims", "amount")
@@ -323,7 +209,7 @@ class Federation:
     async def _verified(self, grant: Grant, response: httpx.Response) -> str:
         """PS-12: the AS's token is for this resource, agent and key, from that AS, and no
         broader than the resource token; a sub-agent's names its parent in ``act``."""
-        token = _json(response).get("auth_token")
+        token = json_body(response).get("auth_token")
         if not isinstance(token, str):
             raise ServerError("the access server's 200 carries no auth_token")
         try:
@@ -353,7 +239,7 @@ class Federation:
         if isinstance(outcome, str):
             return outcome
         if outcome.error is not None:
-            raise _ERRORS.get(outcome.error, ServerError)(outcome.detail or outcome.error)
+            raise ERRORS.get(outcome.error, ServerError)(outcome.detail or outcome.error)
         lifetime = min(self._pending_lifetime, grant.agent_exp - self._clock())
         if lifetime <= 0:
             raise ExpiredAgentToken("the agent token has expired")
@@ -457,7 +343,7 @@ class Federation:
         self._save(request, outcome)
         if outcome.error is None:
             return request
-        state = _STATES.get(_ERRORS.get(outcome.error, ServerError), PendingState.FAILED)
+        state = _STATES.get(ERRORS.get(outcome.error, ServerError), PendingState.FAILED)
 
         def failed(current: PendingRequest) -> PendingRequest | None:
             return None if current.state.terminal else replace(current, state=state)
@@ -469,7 +355,7 @@ class Federation:
         if step is None or step.error is None or request.reported:
             return report_outcome(self._pending, request.id, self._clock())
         self._pending.report(request.id)
-        raise _ERRORS.get(step.error, ServerError)(step.detail or step.error)
+        raise ERRORS.get(step.error, ServerError)(step.detail or step.error)
 
     async def answer(self, request_id: str, agent: AgentTokenClaims, raw_body: bytes) -> bool:
         """POST from the agent: a clarification answer, forwarded to the AS; what the AS

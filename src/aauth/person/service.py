@@ -22,12 +22,13 @@ from ..replay import StoreReplayGuard
 from ..resource import RequestVerifier, ResourcePolicy
 from ..store.base import Store
 from ..tokens import TokenVerifier
+from .access_client import AccessServerClient
 from .bindings import AgentBindings
 from .clarification import ClarificationChat
 from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
-from .federation import AccessServerClient, Federation
+from .federation import Federation
 from .issuance import AuthTokenMinter
 from .persons import PersonDirectory
 from .polling import PendingEndpoint
