@@ -64,12 +64,19 @@ def scripted_access_server(url: str, keys: KeySet, answer: Answer) -> Starlette:
 @contextlib.contextmanager
 def world_with(answer: Answer, tmp_path: Path, keys: KeySet) -> Iterator[FederatedWorld]:
     """The real participants around a scripted AS signing with ``keys``."""
+    with (
+        RunningServer.with_own_url(lambda url: scripted_access_server(url, keys, answer)) as access,
+        world_around(access.url, tmp_path) as world,
+    ):
+        yield world
+
+
+@contextlib.contextmanager
+def world_around(access_server: str, tmp_path: Path) -> Iterator[FederatedWorld]:
+    """A PS that pre-approves, an agent, and a resource that chose ``access_server``."""
     world = FederatedWorld(quiet(), tmp_path, "pw-" + os.urandom(6).hex())
+    world.access_server = access_server
     with contextlib.ExitStack() as stack:
-        access = stack.enter_context(
-            RunningServer.with_own_url(lambda url: scripted_access_server(url, keys, answer))
-        )
-        world.access_server = access.url
         ps = stack.enter_context(
             RunningServer.with_own_url(
                 lambda url: _person_server(url, world.password, tmp_path, True)
@@ -82,7 +89,7 @@ def world_with(answer: Answer, tmp_path: Path, keys: KeySet) -> Iterator[Federat
                     ResourceServerConfig.load(
                         {
                             "identifier": url,
-                            "access_server": access.url,
+                            "access_server": access_server,
                             "allow_loopback_http": True,
                         }
                     )
@@ -180,31 +187,8 @@ def test_ps15_claims_need_a_person_who_approved(tmp_path: Path) -> None:
 
 def test_an_access_server_that_cannot_be_reached(tmp_path: Path) -> None:
     """PS-08: the AS's metadata cannot be fetched: the agent is told, the PS does not hang."""
-    world = FederatedWorld(quiet(), tmp_path, "pw-" + os.urandom(6).hex())
-    world.access_server = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    with contextlib.ExitStack() as stack:
-        ps = stack.enter_context(
-            RunningServer.with_own_url(
-                lambda url: _person_server(url, world.password, tmp_path, True)
-            )
-        )
-        world.person_servers.append(ps.url)
-        resource = stack.enter_context(
-            RunningServer.with_own_url(
-                lambda url: create_resource_server(
-                    ResourceServerConfig.load(
-                        {
-                            "identifier": url,
-                            "access_server": world.access_server,
-                            "allow_loopback_http": True,
-                        }
-                    )
-                )
-            )
-        )
-        world.resource = resource.url
-        world.agent_provider = _agents(stack, world)
-        with pytest.raises(AAuthError) as refused:
-            fetch(world, world.trusted_ps, None)
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with world_around(nowhere, tmp_path) as world, pytest.raises(AAuthError) as refused:
+        fetch(world, world.trusted_ps, None)
     assert refused.value.code == "server_error"
-    assert world.access_server in refused.value.description
+    assert nowhere in refused.value.description
