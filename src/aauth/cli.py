@@ -1,6 +1,7 @@
 """The ``aauth`` command line: run participants and demos, and inspect or make signatures.
 
 aauth serve person --port 8443 --db ps.db --config ps.json
+aauth serve access --port 8444 --db as.db --config as.json
 aauth demo all
 aauth keygen --out agent.jwk
 aauth sign --key agent.jwk GET https://api.example/items
