@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aauth.access import AccessServerConfig
+from aauth.headers import InteractionRequirement, parse_requirement
 from aauth.keys import KeySet, generate_key, thumbprint
 from aauth.keysource import StaticKeySource
 from aauth.server.access_server import create_access_server
@@ -47,7 +48,7 @@ class World:
     agent_key: SigningKey = field(default_factory=generate_key)
     store: SQLiteStore = field(default_factory=SQLiteStore)
 
-    def app(self, **config: Any) -> Any:
+    def app(self, clock: Callable[[], float] = time.time, **config: Any) -> Any:
         settings = {"identifier": AS, "resources": [RESOURCE], "trusted_person_servers": [PS]}
         keys = StaticKeySource(
             {
@@ -58,7 +59,10 @@ class World:
             }
         )
         return create_access_server(
-            AccessServerConfig.from_json({**settings, **config}), self.store, key_source=keys
+            AccessServerConfig.from_json({**settings, **config}),
+            self.store,
+            key_source=keys,
+            clock=clock,
         )
 
     def agent_token(self, **changes: Any) -> str:
@@ -420,3 +424,15 @@ def test_v38_wrong_codes_posted_count_too(world: World) -> None:
     statuses = run(post_wrong_codes())
     assert statuses[:10] == [410] * 10
     assert statuses[10] == 429
+
+
+def test_v39_a_code_after_its_request_expired(world: World) -> None:
+    now = [time.time()]
+    app = world.app(clock=lambda: now[0], payment="1 USD", pending_lifetime=60)
+    first = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
+    requirement = parse_requirement(first.headers["aauth-requirement"], allow_loopback_http=True)
+    assert isinstance(requirement, InteractionRequirement)
+    now[0] += 61
+    page = run(call(app, "GET", f"/pay?code={requirement.code}"))
+    assert page.status_code == 408
+    assert "expired" in page.text
