@@ -25,6 +25,7 @@ __all__ = [
     "Gone",
     "InsufficientScope",
     "InsufficientTrust",
+    "InteractionUnavailable",
     "InvalidAgentToken",
     "InvalidAuthToken",
     "InvalidCode",
@@ -120,6 +121,12 @@ class InsufficientTrust(Forbidden):
     -10 names no code for it, so this one is ours)."""
 
     code = "insufficient_trust"
+
+
+class InteractionUnavailable(AAuthError):
+    """424: the PS cannot relay this interaction; the agent directs the person itself (§F.6)."""
+
+    code, status = "interaction_unavailable", 424
 
 
 class MissionTerminated(AAuthError):

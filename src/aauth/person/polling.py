@@ -32,14 +32,22 @@ from ..errors import (
     PendingExpired,
     ServerError,
 )
-from ..headers import ClarificationRequirement, InteractionRequirement, build_challenge
+from ..headers import (
+    MISSION_HEADER,
+    ApprovalRequirement,
+    ClarificationRequirement,
+    InteractionRequirement,
+    MissionRef,
+    build_challenge,
+    build_mission,
+)
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..tokens import AgentTokenClaims
 from .clarification import ANSWER_ACTIONS, ClarificationChat, checked_text, open_question
 from .grant import Grant
 from .issuance import token_response
 
-__all__ = ["PendingEndpoint", "Reply", "prefer_wait", "report_outcome"]
+__all__ = ["PendingEndpoint", "Reply", "mission_approval", "prefer_wait", "report_outcome"]
 
 _WAIT = re.compile(r'wait\s*=\s*"?([0-9]{1,6})"?')
 Updater = Callable[[Grant, str, str | None], Awaitable[Grant]]
@@ -63,21 +71,41 @@ def prefer_wait(header: str | None, cap: int) -> int | None:
 
 @dataclass(frozen=True)
 class Reply:
-    """A successful answer: status, JSON body and headers."""
+    """A successful answer: status, JSON body and headers; ``content``, when set, is the
+    exact body to send instead of ``body`` serialised (a mission blob, §F.8)."""
 
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
 
 
-def report_outcome(pending: PendingRequests, request_id: str, now: float) -> Reply:
+def mission_approval(blob: str, approver: str, s256: str, loopback: bool) -> Reply:
+    """The 200 that approves a mission: ``AAuth-Mission`` and the blob's exact bytes
+    (PS-19, PS-20)."""
+    header = build_mission(MissionRef(approver, s256), allow_loopback_http=loopback)
+    headers = {MISSION_HEADER: header, "Cache-Control": "no-store"}
+    return Reply(200, {}, headers, content=blob.encode("utf-8"))
+
+
+def report_outcome(
+    pending: PendingRequests, request_id: str, now: float, loopback: bool = False
+) -> Reply:
     """The terminal outcome of a request, handed over exactly once (V-33): 200 with the auth
-    token, or the problem for denied/abandoned/expired/invalid code; 410 once reported."""
+    token (or a mission approval, or another endpoint's body), or the problem for
+    denied/abandoned/expired/invalid code; 410 once reported."""
     reported = pending.report(request_id)
     if reported is None:
         raise Gone("this pending request has already ended")
-    if reported.state is PendingState.COMPLETED and reported.result is not None:
-        body = token_response(str(reported.result["auth_token"]), now)
+    result = reported.result
+    if reported.state is PendingState.COMPLETED and result is not None:
+        if "mission_blob" in result:
+            return mission_approval(
+                result["mission_blob"], result["approver"], result["s256"], loopback
+            )
+        if "auth_token" not in result:
+            return Reply(200, dict(result), {"Cache-Control": "no-store"})
+        body = token_response(str(result["auth_token"]), now)
         return Reply(200, body, {"Cache-Control": "no-store"})
     error, detail = _OUTCOMES.get(reported.state, (ServerError, "the request failed"))
     raise error(detail)
@@ -113,14 +141,16 @@ class PendingEndpoint:
     def waiting(self, request: PendingRequest, *, waited: bool) -> Reply:
         """The 202 for a request a person has yet to decide (V-31); after a long poll the
         agent may poll again at once. An open question is sent instead of the interaction,
-        with the seconds left to answer it."""
-        assert request.code is not None
+        with the seconds left to answer it. Without an interaction code the person is reached
+        here, on their own pages: ``requirement=approval``."""
         question = open_question(request)
-        requirement = (
-            InteractionRequirement(self._interaction_url, request.code)
-            if question is None
-            else ClarificationRequirement()
-        )
+        requirement: ApprovalRequirement | ClarificationRequirement | InteractionRequirement
+        if question is not None:
+            requirement = ClarificationRequirement()
+        elif request.code is None:
+            requirement = ApprovalRequirement()
+        else:
+            requirement = InteractionRequirement(self._interaction_url, request.code)
         headers = build_challenge(
             requirement,
             location=self.location(request.id),
@@ -161,7 +191,7 @@ class PendingEndpoint:
         return self._report(request)
 
     def _report(self, request: PendingRequest) -> Reply:
-        return report_outcome(self._pending, request.id, self._clock())
+        return report_outcome(self._pending, request.id, self._clock(), self._loopback)
 
     def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:
         """DELETE: end the request; from now on its URL answers 410."""
