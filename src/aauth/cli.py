@@ -149,7 +149,8 @@ def _decode(args: argparse.Namespace) -> int:
 
 
 def _answerer(answers: Sequence[str]) -> ClarificationCallback | None:
-    """``aauth fetch``'s answers to questions asked during consent (phase 8): the
+    """``aauth fetch``'s and ``aauth mission propose``'s answers to questions asked during
+    consent (phase 8) or a mission review (phase 12): the
     ``--answer`` values in order, then the terminal when stdin is one (an empty line
     withdraws the request). None when there is no way to answer: the agent then does not
     claim the ``clarification`` capability, so the person server asks nothing."""
@@ -371,6 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mission.add_argument("--expires-in", type=int, help="propose: seconds until it ends")
     mission.add_argument("--out", help="propose: write the approved mission here")
+    mission.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        help="propose: answer to a question the person asks while reviewing (repeat for "
+        "more); without it, questions are asked on the terminal",
+    )
     mission.add_argument("--mission", help="complete: the mission file")
     mission.add_argument("--summary", default="", help="complete: what was accomplished")
     mission.add_argument("-v", "--verbose", action="store_true", help="print the exchange")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -180,8 +180,9 @@ class MissionProposal:
             expires_at=expires_at,
         )
 
-    def body(self) -> bytes:
-        """The request body that proposes this mission."""
+    def body(self, capabilities: Sequence[str] = ()) -> bytes:
+        """The request body that proposes this mission, declaring the agent's
+        ``capabilities`` (§E.4: the body parameter on PS endpoints)."""
         document: dict[str, Any] = {"description": self.description}
         if self.tools:
             document["tools"] = [tool.to_json() for tool in self.tools]
@@ -191,6 +192,8 @@ class MissionProposal:
             ]
         if self.expires_at is not None:
             document["expires_at"] = iso8601(self.expires_at)
+        if capabilities:
+            document["capabilities"] = list(capabilities)
         return json.dumps(document, separators=(",", ":")).encode("utf-8")
 
     def to_json(self) -> dict[str, Any]:

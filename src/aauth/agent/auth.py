@@ -50,6 +50,7 @@ from .poller import (
     ClarificationCallback,
     DeferredCallbacks,
     PollSettings,
+    callback_capabilities,
     follow_deferred,
     is_deferred,
 )
@@ -163,7 +164,7 @@ class AgentAuth(httpx.Auth):
         self.poll = poll or PollSettings(allow_loopback_http=allow_loopback_http)
         self.justification = justification
         if capabilities is None:
-            capabilities = _capabilities_of(self.callbacks)
+            capabilities = callback_capabilities(self.callbacks)
         self.capabilities = tuple(capabilities)
         self._capabilities_header = build_capabilities(capabilities) if capabilities else None
         self.cache = cache or AuthTokenCache()
@@ -360,6 +361,7 @@ class AgentAuth(httpx.Auth):
             self.signer,
             settings=self.poll,
             callbacks=self.callbacks,
+            capabilities=self.capabilities,
             allow_loopback_http=self._loopback,
         )
 
@@ -476,16 +478,6 @@ class AgentAuth(httpx.Auth):
                             failure = exc
             except StopIteration:
                 return
-
-
-def _capabilities_of(callbacks: DeferredCallbacks) -> tuple[Capability, ...]:
-    """What the agent can really do for a person: only what a callback is there to do."""
-    found: list[Capability] = []
-    if callbacks.on_interaction is not None:
-        found.append("interaction")
-    if callbacks.on_clarification is not None:
-        found.append("clarification")
-    return tuple(found)
 
 
 _SIGNATURE_FIELDS = frozenset({"signature", "signature-input", "signature-key", "content-digest"})

@@ -1,7 +1,8 @@
 """The agent's side of missions (protocol-10 §F.8, §F.6), as flows.
 
 :func:`propose_mission` POSTs a proposal to the PS's ``mission_endpoint``, follows the 202
-while the person reviews it, and checks the approval: the ``AAuth-Mission`` header's ``s256``
+while the person reviews it (answering their questions through ``on_clarification``), and
+checks the approval: the ``AAuth-Mission`` header's ``s256``
 must be the SHA-256 of the exact body bytes, kept as received (AG-29, AG-30).
 :func:`complete_mission` proposes completion (``interaction_endpoint``, ``type``
 ``completion``) and waits for the person to accept. A ``403 mission_terminated`` raises
@@ -13,6 +14,7 @@ must be the SHA-256 of the exact body bytes, kept as received (AG-29, AG-30).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -23,7 +25,7 @@ from ..metadata import PersonServerMetadata, well_known_url
 from ..missions import ApprovedMission, MissionProposal, parse_approval
 from ..tokens.wire import PERSON_DWK
 from .flow import Flow
-from .poller import DeferredCallbacks, PollSettings
+from .poller import DeferredCallbacks, PollSettings, callback_capabilities
 from .signer import AgentSigner
 from .token_client import decode_agent_id, post_deferred
 
@@ -54,10 +56,15 @@ def propose_mission(
     *,
     settings: PollSettings | None = None,
     callbacks: DeferredCallbacks | None = None,
+    capabilities: Sequence[str] | None = None,
     allow_loopback_http: bool = False,
 ) -> Flow[ApprovedMission]:
     """Propose ``proposal`` to ``person_server``; the approved mission once the person (or a
-    policy) approves. PendingDenied when the person denies it."""
+    policy) approves. PendingDenied when the person denies it.
+
+    ``capabilities`` (the body parameter, §E.4; by default what ``callbacks`` can do) tells
+    the PS whether the person may ask questions while reviewing: ``callbacks.on_clarification``
+    answers them (phase 12), returning the answer text or None to withdraw the proposal."""
     if signer.agent_token is None:
         raise ValueError("proposing a mission needs a signer with an agent token")
     settings = settings or PollSettings(allow_loopback_http=allow_loopback_http)
@@ -66,8 +73,10 @@ def propose_mission(
     )
     if metadata.mission_endpoint is None:
         raise ServerError(f"{person_server} publishes no mission_endpoint")
+    if capabilities is None:
+        capabilities = callback_capabilities(callbacks or DeferredCallbacks())
     response = yield from post_deferred(
-        metadata.mission_endpoint, proposal.body(), signer, settings, callbacks
+        metadata.mission_endpoint, proposal.body(capabilities), signer, settings, callbacks
     )
     header = response.headers.get("aauth-mission")
     if header is None:

@@ -33,7 +33,13 @@ from ..errors import (
     PendingExpired,
     ServerError,
 )
-from ..headers import HeaderError, InteractionRequirement, Requirement, find_requirement
+from ..headers import (
+    Capability,
+    HeaderError,
+    InteractionRequirement,
+    Requirement,
+    find_requirement,
+)
 from .flow import Ask, Flow, Sleep
 
 __all__ = [
@@ -46,6 +52,7 @@ __all__ = [
     "PollTimeout",
     "RequestSigner",
     "UpdatedRequest",
+    "callback_capabilities",
     "follow_deferred",
     "is_deferred",
     "pending_location",
@@ -131,6 +138,16 @@ class DeferredCallbacks:
     on_interaction: Callable[[InteractionPrompt], None] | None = None
     on_clarification: ClarificationCallback | None = None
     on_status: Callable[[str], None] | None = None
+
+
+def callback_capabilities(callbacks: DeferredCallbacks) -> tuple[Capability, ...]:
+    """What the agent can really do for a person: only what a callback is there to do."""
+    found: list[Capability] = []
+    if callbacks.on_interaction is not None:
+        found.append("interaction")
+    if callbacks.on_clarification is not None:
+        found.append("clarification")
+    return tuple(found)
 
 
 _TERMINAL: dict[int, type[AAuthError]] = {

@@ -2,10 +2,12 @@
 
 A proposal is approved at once (200) when a configured rule covers every resource and scope
 it names and the agent is bound to a person; otherwise the person reviews it: a pending
-request with an interaction code (202), like a consent. Completion (-10: an
-``interaction_endpoint`` request of ``type`` ``completion``) waits for the person to accept it
-on the mission page (202, ``requirement=approval``); any other interaction type has no relay
-channel here and answers ``424 interaction_unavailable`` (PS-23).
+request with an interaction code (202), like a consent, on whose pending URL the person may
+ask questions when the proposal's ``capabilities`` name ``clarification`` (phase 12).
+Completion (-10: an ``interaction_endpoint`` request of ``type`` ``completion``) waits for the
+person to accept it on the mission page (202, ``requirement=approval``); any other
+interaction type has no relay channel here and answers ``424 interaction_unavailable``
+(PS-23).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ..tokens import AgentTokenClaims
 from .bindings import AgentBindings
 from .config import PersonServerConfig
 from .missions import Mission, Missions
+from .request_body import capabilities_member
 
 __all__ = ["COMPLETION", "PROPOSAL", "MissionEndpoint", "finish_pending", "json_object"]
 
@@ -109,6 +112,7 @@ class MissionEndpoint:
             "agent_iss": agent.iss,
             "agent": agent.sub,
             "proposal": proposal.to_json(),
+            "can_clarify": "clarification" in capabilities_member(json_object(raw_body)),
         }
         return self._pending.create(
             agent.iss,

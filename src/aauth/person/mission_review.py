@@ -1,4 +1,5 @@
-"""A person deciding on missions (phases 5 and 12): review a proposal, approve (perhaps
+"""A person deciding on missions (phases 5 and 12): review a proposal, ask the agent about it
+(the clarification chat of consent, when the agent declared it can answer), approve (perhaps
 edited), deny; accept or decline a completion; revoke.
 
 As with consent, the interaction code only finds the proposal: deciding needs the signed-in
@@ -9,13 +10,14 @@ mission answers like one that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from ..errors import Forbidden, InvalidRequest, NotFound
 from ..missions import MissionProposal, markdown_text
 from ..pending import PendingRequest, PendingRequests, PendingState
 from .bindings import AgentBindings
+from .clarification import ClarificationChat, Round, conversation, open_question
 from .mission_endpoint import COMPLETION, PROPOSAL, finish_pending
 from .missions import ACTIVE, Mission, Missions
 from .persons import Person
@@ -31,15 +33,29 @@ class ProposalView:
     agent: str
     proposal: MissionProposal
     code: str
+    conversation: Sequence[Round] = ()
+    questions_left: int = 0
+    awaiting_answer: bool = False
+
+    @property
+    def can_ask(self) -> bool:
+        """A question may be put now: the agent can answer, none is open, rounds are left."""
+        return self.questions_left > 0 and not self.awaiting_answer
 
 
 class MissionReview:
     """The person's side of missions."""
 
     def __init__(
-        self, pending: PendingRequests, bindings: AgentBindings, missions: Missions
+        self,
+        pending: PendingRequests,
+        bindings: AgentBindings,
+        missions: Missions,
+        *,
+        chat: ClarificationChat | None = None,
     ) -> None:
         self._pending = pending
+        self._chat = chat
         self._bindings = bindings
         self._missions = missions
 
@@ -62,9 +78,30 @@ class MissionReview:
                 return None
             return replace(current, state=PendingState.INTERACTING)
 
-        self._pending.update(request.id, interacting)
-        proposal = MissionProposal.from_json(request.payload["proposal"])
-        return ProposalView(request, request.payload["agent"], proposal, request.code or code)
+        current = self._pending.update(request.id, interacting) or request
+        proposal = MissionProposal.from_json(current.payload["proposal"])
+        return ProposalView(
+            current,
+            current.payload["agent"],
+            proposal,
+            current.code or code,
+            conversation=conversation(current),
+            questions_left=self._questions_left(current),
+            awaiting_answer=open_question(current) is not None,
+        )
+
+    def _questions_left(self, request: PendingRequest) -> int:
+        if self._chat is None or not request.payload.get("can_clarify"):
+            return 0
+        return self._chat.questions_left(request)
+
+    def ask(self, interaction_id: str, code: str, person: Person, question: str) -> None:
+        """Put ``person``'s question about the proposal to the agent (its next poll gets
+        ``requirement=clarification``), within the caps of every conversation (PS-29)."""
+        request = self._redeem(interaction_id, code, person)
+        if self._chat is None or not request.payload.get("can_clarify"):
+            raise InvalidRequest("this agent cannot answer questions (no 'clarification')")
+        self._chat.ask(request.id, question, person.id)
 
     def decide(
         self,

@@ -7,7 +7,8 @@ interaction requirement, ``Location``, ``Retry-After`` and ``Cache-Control: no-s
 decides or asks a question. While a question is open, polls get 202 with
 ``requirement=clarification`` and the question, and the agent answers with a POST carrying
 an ``action`` (V-34): ``clarification_response``, or ``updated_request`` with a resource
-token for a narrower scope (:mod:`aauth.person.clarification`). A POST is answered like a
+token for a narrower scope (:mod:`aauth.person.clarification`); a mission proposal's
+questions take ``clarification_response`` only. A POST is answered like a
 poll. A terminal outcome is reported exactly once (200 with the auth token, or the problem
 for denied/expired/invalid code); afterwards, and after DELETE, the URL answers 410 (V-33).
 """
@@ -40,6 +41,7 @@ from ..tokens import AgentTokenClaims
 from .clarification import ANSWER_ACTIONS, ClarificationChat, checked_text, open_question
 from .grant import Grant
 from .issuance import token_response
+from .mission_endpoint import PROPOSAL
 
 __all__ = ["PendingEndpoint", "Reply", "mission_approval", "prefer_wait", "report_outcome"]
 
@@ -207,6 +209,8 @@ class PendingEndpoint:
             text = checked_text(body.get("clarification_response"), "clarification_response", limit)
             self._chat.answer(request, "clarification_response", text)
             return
+        if request.payload.get("kind") == PROPOSAL:
+            raise InvalidRequest("a mission proposal is answered with 'clarification_response'")
         token = body.get("resource_token")
         if not isinstance(token, str) or not token:
             raise InvalidRequest("an updated_request needs a 'resource_token'")

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InvalidRequest
 
-__all__ = ["PLATFORMS", "PROMPTS", "TokenRequestBody"]
+__all__ = ["PLATFORMS", "PROMPTS", "TokenRequestBody", "capabilities_member"]
 
 PLATFORMS = frozenset({"web", "mobile", "desktop", "workload", "self-hosted"})
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
@@ -46,7 +46,8 @@ def _prompt(body: dict[str, Any]) -> frozenset[str]:
     return frozenset(values)
 
 
-def _capabilities(body: dict[str, Any]) -> frozenset[str]:
+def capabilities_member(body: dict[str, Any]) -> frozenset[str]:
+    """The ``capabilities`` body parameter of a PS endpoint (§E.4); unknown names kept."""
     value = body.get("capabilities")
     if value is None:
         return frozenset()
@@ -105,7 +106,7 @@ class TokenRequestBody:
             prompt=_prompt(body),
             platform=platform,
             device=_text(body, "device", MAX_DEVICE),
-            capabilities=_capabilities(body),
+            capabilities=capabilities_member(body),
             upstream_token=upstream,
             subagent_token=subagent,
         )

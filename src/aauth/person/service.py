@@ -141,7 +141,7 @@ class PersonService:
         self.mission_endpoint = MissionEndpoint(
             config, self.missions, self.pending, bindings, clock=clock
         )
-        self.mission_review = MissionReview(self.pending, bindings, self.missions)
+        self.mission_review = MissionReview(self.pending, bindings, self.missions, chat=self.chat)
         self.revoker = TokenRevoker(
             config.identifier, self.keys, self.discovery, EgressPolicy(allow_loopback_http=loop)
         )

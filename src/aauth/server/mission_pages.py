@@ -1,6 +1,7 @@
-"""The HTML of the mission pages: a proposal to review, the person's missions, one mission
-with its log. Agent text (descriptions, summaries, justifications, tool names) is untrusted
-Markdown shown as escaped text (V-42); forms carry the session's CSRF token."""
+"""The HTML of the mission pages: a proposal to review (with the consent page's questions to
+the agent), the person's missions, one mission with its log. Agent text (descriptions,
+summaries, justifications, tool names, answers) is untrusted Markdown shown as escaped text
+(V-42); forms carry the session's CSRF token."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from ..missions import iso8601
 from ..person.mission_review import ProposalView
 from ..person.missions import ACTIVE, Mission
-from .pages import _page, _text
+from .pages import ANSWER_REFRESH, _page, _text, conversation_box
 
 __all__ = ["mission_list_page", "mission_page", "proposal_page"]
 
@@ -38,7 +39,8 @@ def _resources(resources: Any, *, checkboxes: bool = False) -> str:
 
 
 def proposal_page(view: ProposalView, action: str, csrf: str, person_name: str) -> str:
-    """Approve (after editing the description or dropping resources) or deny a proposal."""
+    """Approve (after editing the description or dropping resources) or deny a proposal, or
+    ask the agent about it first."""
     proposal = view.proposal
     tools = "".join(
         f"<li><code>{escape(t.name)}</code>{_text(t.description)}</li>" for t in proposal.tools
@@ -62,7 +64,9 @@ def proposal_page(view: ProposalView, action: str, csrf: str, person_name: str) 
         f"<p>Resources and scopes the mission may use without asking again:</p>"
         f"{_resources(proposal.resources, checkboxes=True)}"
         "<button type=submit name=decision value=approve id=approve>Approve</button>"
-        "<button type=submit name=decision value=deny id=deny>Deny</button></form>",
+        "<button type=submit name=decision value=deny id=deny>Deny</button></form>"
+        f"{conversation_box(view, action, csrf, person_name)}",
+        refresh=ANSWER_REFRESH if view.awaiting_answer else None,
     )
 
 

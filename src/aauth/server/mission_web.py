@@ -9,10 +9,10 @@ revokes, at their resources, the auth tokens issued under the mission (§F.11).
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..asgi import read_body
@@ -79,7 +79,8 @@ class MissionWeb:
         return _html(proposal_page(view, action, session.csrf, person.name))
 
     async def decide(self, request: Request) -> Response:
-        """POST: approve (with the edited description and the resources left ticked) or deny."""
+        """POST: approve (with the edited description and the resources left ticked), deny, or
+        ask the agent a question (back to the page, which shows it)."""
         signed_in = self.web._signed_in(request)
         if signed_in is None:
             return _message("Sign in first", "Only a signed-in person can decide.", 401)
@@ -89,10 +90,17 @@ class MissionWeb:
         if not self.web._csrf_ok(session, form):
             return _message("Not allowed", "This form has expired; reload the page.", 403)
         decision = form.get("decision")
-        if decision not in ("approve", "deny"):
+        if decision not in ("approve", "deny", "ask"):
             raise InvalidRequest("choose approve or deny")
+        interaction_id = request.path_params["interaction_id"]
+        if decision == "ask":
+            code = form.get("code", "")
+            review = self.service.mission_review
+            review.ask(interaction_id, code, person, form.get("question", ""))
+            page = f"/missions/proposal/{quote(interaction_id)}?{urlencode({'code': code})}"
+            return RedirectResponse(page, 303)
         mission = self.service.mission_review.decide(
-            request.path_params["interaction_id"],
+            interaction_id,
             form.get("code", ""),
             person,
             approve=decision == "approve",

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from html import escape
+from typing import Protocol
 
 from ..person.clarification import POLICY, Round
 from ..person.consent import ConsentView
 
 __all__ = [
     "PAGE_HEADERS",
+    "Conversing",
     "code_page",
     "consent_page",
+    "conversation_box",
     "interstitial_page",
     "login_page",
     "message_page",
@@ -124,7 +127,23 @@ def _turn(number: int, turn: Round, person_name: str) -> str:
     return html
 
 
-def _conversation(view: ConsentView, action: str, csrf: str, person_name: str) -> str:
+class Conversing(Protocol):
+    """A pending request the person may ask about: a consent, a mission proposal."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def conversation(self) -> Sequence[Round]: ...
+    @property
+    def questions_left(self) -> int: ...
+    @property
+    def awaiting_answer(self) -> bool: ...
+    @property
+    def can_ask(self) -> bool: ...
+
+
+def conversation_box(view: Conversing, action: str, csrf: str, person_name: str) -> str:
+    """The questions so far, their answers, and the Ask box (empty when there is none)."""
     turns = "".join(_turn(n, t, person_name) for n, t in enumerate(view.conversation, 1))
     waiting = (
         "<p id=waiting>Waiting for the agent's answer… (this page reloads by itself)</p>"
@@ -181,7 +200,7 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
         f"<input type=hidden name=code value='{escape(view.code)}'>"
         "<button type=submit name=decision value=approve id=approve>Approve</button>"
         "<button type=submit name=decision value=deny id=deny>Deny</button></form>"
-        f"{_conversation(view, action, csrf, person_name)}",
+        f"{conversation_box(view, action, csrf, person_name)}",
         refresh=ANSWER_REFRESH if view.awaiting_answer else None,
     )
 
