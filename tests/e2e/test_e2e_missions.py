@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from aauth.agent.auth import AgentAuth
-from aauth.agent.poller import DeferredCallbacks, PollTimeout
+from aauth.agent.poller import Clarification, DeferredCallbacks, PollTimeout
 from aauth.demo.consent import PERSON, agent_client
 from aauth.demo.person import Person
 from aauth.demo.phase5 import proposal_for
@@ -210,3 +210,32 @@ def test_async_propose_and_complete(consenting: World) -> None:
         assert auth.mission_ended
 
     asyncio.run(scenario())
+
+
+def test_phase12_proposal_question_answer_approval_token_under_the_mission(
+    consenting: World,
+) -> None:
+    """Proposal → clarification → approval → a token under the mission, on real servers:
+    the person asks on the proposal page, the agent's ``on_clarification`` answers on the
+    pending URL (V-34, PS-29), the person approves, and the auth token names the mission."""
+    world = consenting
+    question = "Which quarter, and will you change anything?"
+    person = PersonAtHand(world, questions=(question,))
+    asked: list[str] = []
+
+    def on_clarification(clarification: Clarification) -> str:
+        asked.append(clarification.question)
+        return "Only Q3, read-only: <i>nothing</i> changes."
+
+    callbacks = replace(person.callbacks, on_clarification=on_clarification)
+    client, auth = agent_client(world, callbacks)
+    with client:
+        mission = auth.propose_mission(proposal_for(world))
+        person.done()
+        assert client.get(f"{world.resource}/data").status_code == 200
+    assert asked == [question]
+    assert person.answers[-1].status_code == 200
+    assert "Mission approved" in person.answers[-1].text
+    token = auth.cache.get(world.resource)
+    assert token is not None
+    assert decode_unverified(AUTH_TOKEN, token, allow_loopback_http=True).mission == mission.ref

@@ -1,4 +1,6 @@
-"""Phase 12: the mission lifecycle. A mission is proposed and approved, tokens are issued
+"""Phase 12: the mission lifecycle. A mission is proposed; before approving it the person asks
+the agent a question on the proposal page, which the agent answers on its pending URL
+(clarification, as in phase 8); the mission is approved, tokens are issued
 under it, the agent reports it done, the person accepts on the mission page and the mission
 is terminated: any later use gets ``403 mission_terminated``. A second mission is revoked
 by the person instead: the person server tells the resource that the auth token issued
@@ -15,15 +17,19 @@ from dataclasses import replace
 import httpx
 
 from ..agent.auth import AgentAuth
+from ..agent.poller import Clarification
 from ..errors import MissionTerminated
-from .consent import PERSON, agent_client, approving_person, person_server_factory
-from .person import Person
+from .consent import PERSON, agent_client, person_server_factory
+from .person import Person, PersonAtHand
 from .phase1 import expect
 from .phase5 import person_callbacks, proposal_for
 from .printer import Printer
 from .world import World, running_world
 
 __all__ = ["run"]
+
+QUESTION = "Will you change anything, or only read?"
+ANSWER = "Only read: the Q3 data, to write the summary you asked for."
 
 
 def _accept_when_reported(browser: Person, url: str, failures: list[BaseException]) -> None:
@@ -63,12 +69,31 @@ def _terminated(printer: Printer, world: World, auth: AgentAuth) -> None:
 def run(printer: Printer, manual: bool = False) -> None:
     printer.title("Phase 12 — mission lifecycle (completion, termination, revocation)")
     with running_world(printer, person_server=person_server_factory()) as world:
-        person = approving_person(printer, world, manual)
-        client, auth = agent_client(world, person_callbacks(printer, person, []))
+        person = PersonAtHand(
+            printer,
+            PERSON,
+            str(world.extras["password"]),
+            lambda someone, prompt: someone.converse(prompt, (QUESTION,)),
+            task="ask the agent a question about the mission, then approve",
+            did="asked, read the answer and approved",
+            manual=manual,
+        )
+        asked: list[str] = []
+
+        def on_clarification(question: Clarification) -> str:
+            asked.append(question.question)
+            printer.note(f"the person asks: {question.question!r} → the agent: {ANSWER!r}")
+            return ANSWER
+
+        callbacks = replace(
+            person_callbacks(printer, person, []), on_clarification=on_clarification
+        )
+        client, auth = agent_client(world, callbacks)
         ps, password = world.person_server, str(world.extras["password"])
         with client:
             mission = auth.propose_mission(proposal_for(world))
             person.check()
+            expect(manual or asked == [QUESTION], f"the agent was asked {asked}")
             page = f"{ps}/missions/{mission.ref.s256}"
             response = client.get(f"{world.resource}/data")
             expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
