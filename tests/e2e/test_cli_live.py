@@ -211,6 +211,42 @@ def test_fetch_answers_the_persons_question(tmp_path: Path) -> None:
         assert "The person asks: What for?" in shown + err
 
 
+def test_mission_propose_answers_the_persons_question(tmp_path: Path) -> None:
+    """Phase 12 from the command line: ``aauth mission propose --answer`` replies to the
+    question the person asks on the proposal page, then the person approves."""
+    with running_world(Recorder(), person_server=person_server_factory()) as world:
+        signer = world.signer
+        assert signer.agent_token is not None
+        key = tmp_path / "agent.jwk"
+        key.write_text(json.dumps(private_jwk(signer.key)))
+        command = [sys.executable, "-m", "aauth.cli", "mission", "propose", "--key", str(key)]
+        command += ["--agent-token", signer.agent_token, "--allow-loopback"]
+        command += ["--description", "Read Q3 data", "--resource", f"{world.resource}=data.read"]
+        command += ["--answer", "Only to read, <b>never</b> to write."]
+        pipe = subprocess.PIPE
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True
+        )
+        assert process.stderr is not None
+        shown = ""
+        while "Open " not in shown:
+            line = process.stderr.readline()
+            assert line, f"aauth mission propose ended early: {shown}"
+            shown += line
+        found = re.search(r"Open (\S+) \(code (\S+)\)", shown)
+        assert found is not None
+        prompt = InteractionPrompt(found.group(1).split("?")[0], found.group(2), "")
+        with httpx.Client(timeout=30) as browser:
+            person = Person(PERSON, str(world.extras["password"]), browser)
+            page = person.await_answer(person.ask(person.open(prompt), "Will you write?"))
+            assert "Only to read, &lt;b&gt;never&lt;/b&gt; to write." in page.text
+            assert person.press(page, "approve").status_code == 200
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        assert json.loads(out)["approver"] == world.person_server
+        assert "The person asks: Will you write?" in shown + err
+
+
 def test_mission_propose_fetch_and_complete(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
