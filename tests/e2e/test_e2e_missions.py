@@ -1,7 +1,8 @@
 """Phases 5 and 12 over real HTTP: the demo's resource, agent provider and person server on
 loopback ports, the agent's ``AgentAuth`` (blocking and async clients), and the person on the
-real pages. The negative side: a digest that matches no approved bytes, a request beyond the
-mission, a token of another mission, and use after termination or revocation."""
+real pages, including a question about the proposal before approval. The negative side: a
+digest that matches no approved bytes, a request beyond the mission, a token of another
+mission, and use after termination or revocation."""
 
 from __future__ import annotations
 

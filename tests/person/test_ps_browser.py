@@ -154,6 +154,43 @@ def test_consent_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None
 
 
 @pytest.mark.timeout(1200)  # the first run may install Chromium
+def answering_agent(
+    http: httpx.Client,
+    agent: Agent,
+    location: str,
+    answer: str,
+    page_waits: threading.Event,
+    questions: list[str],
+    outcome: list[httpx.Response],
+) -> threading.Thread:
+    """The agent long-polling ``location``: each question it gets is recorded in
+    ``questions`` and, once ``page_waits`` is set, answered with ``answer``; the final
+    answer lands in ``outcome``."""
+
+    def agent_loop() -> None:
+        try:
+            for _ in range(40):
+                headers = agent.headers("GET", location, prefer="wait=30")
+                polled = http.get(location, headers=headers)
+                if polled.status_code != 202:
+                    outcome.append(polled)
+                    return
+                if "clarification" in polled.json():
+                    questions.append(polled.json()["clarification"])
+                    page_waits.wait(30)
+                    reply = json.dumps(
+                        {"action": "clarification_response", "clarification_response": answer}
+                    ).encode()
+                    signed = agent.headers("POST", location, reply)
+                    http.post(location, content=reply, headers=signed)
+        except httpx.HTTPError:
+            return  # the test failed and closed the client; its assertion says why
+
+    waiting = threading.Thread(target=agent_loop, daemon=True)
+    waiting.start()
+    return waiting
+
+
 def test_clarification_conversation_in_headless_chromium(browser: Any, tmp_path: Path) -> None:
     """Phase 8 in a real browser: the person asks on the consent page, the page waits for the
     agent's answer (it reloads itself, no scripts), shows it as text, and the person
@@ -179,28 +216,7 @@ def test_clarification_conversation_in_headless_chromium(browser: Any, tmp_path:
         url, code = interaction_of(first)
 
         page_waits = threading.Event()  # the agent answers once the page shows it waiting
-
-        def agent_loop() -> None:
-            try:
-                for _ in range(40):
-                    headers = agent.headers("GET", location, prefer="wait=30")
-                    polled = http.get(location, headers=headers)
-                    if polled.status_code != 202:
-                        outcome.append(polled)
-                        return
-                    if "clarification" in polled.json():
-                        questions.append(polled.json()["clarification"])
-                        page_waits.wait(30)
-                        reply = json.dumps(
-                            {"action": "clarification_response", "clarification_response": answer}
-                        ).encode()
-                        signed = agent.headers("POST", location, reply)
-                        http.post(location, content=reply, headers=signed)
-            except httpx.HTTPError:
-                return  # the test failed and closed the client; its assertion says why
-
-        waiting = threading.Thread(target=agent_loop, daemon=True)
-        waiting.start()
+        waiting = answering_agent(http, agent, location, answer, page_waits, questions, outcome)
 
         browser.get(f"{url}?code={code}")
         shown(browser, "username", By.NAME).send_keys("alice")
@@ -271,3 +287,44 @@ def test_mission_pages_in_headless_chromium(browser: Any, tmp_path: Path) -> Non
         browser.get(f"{world.ps}/missions/{s256}")
         assert shown(browser, "state").text == "terminated (revoked)"
         browser.save_screenshot(str(tmp_path / "mission-revoked.png"))
+
+
+def test_question_about_a_mission_proposal_in_headless_chromium(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Phase 12 in a real browser: the person asks on the proposal page, the page waits for
+    the agent's answer, shows it as text (PS-29, V-42), and the person approves."""
+    from selenium.webdriver.common.by import By
+
+    world, neighbour_server, ps_server = live_servers()
+    agent = world.agent()
+    questions: list[str] = []
+    outcome: list[httpx.Response] = []
+    answer = "Read-only <script>alert(3)</script>"
+    with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
+        body = json.dumps(
+            {
+                "description": "Summarise Q3",
+                "resources": [{"resource": world.resources[0], "scopes": ["docs.read"]}],
+                "capabilities": ["interaction", "clarification"],
+            }
+        ).encode()
+        location, url, code = deferred(http, agent, f"{world.ps}/mission", body)
+        page_waits = threading.Event()
+        waiting = answering_agent(http, agent, location, answer, page_waits, questions, outcome)
+        sign_in_at(browser, url, code)
+        assert shown(browser, "code").text == code
+        shown(browser, "question").send_keys("Will you <i>write</i>?")
+        browser.find_element(By.ID, "ask").click()
+        assert "Waiting for the agent" in shown(browser, "waiting").text
+        page_waits.set()
+        assert shown(browser, "answer-1").text == answer  # after the page reloaded itself
+        browser.save_screenshot(str(tmp_path / "mission-question.png"))
+        browser.find_element(By.ID, "approve").click()
+        assert shown(browser, "outcome").text == "You can return to your agent."
+
+        waiting.join(timeout=60)
+        assert questions == ["Will you <i>write</i>?"]
+        assert outcome, "the waiting agent got no answer"
+        assert outcome[0].status_code == 200, outcome[0].text
+        assert "aauth-mission" in outcome[0].headers
