@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 
 import httpx
@@ -174,77 +175,62 @@ def test_fetch_with_the_token_inline(
     assert json.loads(capsys.readouterr().out)["scope"] == ["data.read"]
 
 
+def asked_and_approved(
+    world: World, tmp_path: Path, arguments: list[str], question: str, answer: str
+) -> tuple[str, str]:
+    """Run ``aauth ARGUMENTS`` as the world's agent with ``--answer ANSWER``; the person opens
+    the link it prints, asks ``question``, sees the answer (escaped) and approves. The
+    command's stdout and everything it wrote to stderr."""
+    signer = world.signer
+    assert signer.agent_token is not None
+    key = tmp_path / "agent.jwk"
+    key.write_text(json.dumps(private_jwk(signer.key)))
+    command = [sys.executable, "-m", "aauth.cli", *arguments, "--key", str(key)]
+    command += ["--agent-token", signer.agent_token, "--allow-loopback", "--answer", answer]
+    pipe = subprocess.PIPE
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True
+    )
+    assert process.stderr is not None
+    shown = ""
+    while "Open " not in shown:
+        line = process.stderr.readline()
+        assert line, f"aauth {arguments[0]} ended early: {shown}"
+        shown += line
+    found = re.search(r"Open (\S+) \(code (\S+)\)", shown)
+    assert found is not None
+    prompt = InteractionPrompt(found.group(1).split("?")[0], found.group(2), "")
+    with httpx.Client(timeout=30) as browser:
+        person = Person(PERSON, str(world.extras["password"]), browser)
+        page = person.await_answer(person.ask(person.open(prompt), question))
+        assert escape(answer, quote=False) in page.text
+        assert person.press(page, "approve").status_code == 200
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert f"The person asks: {question}" in shown + err
+    return out, shown + err
+
+
 def test_fetch_answers_the_persons_question(tmp_path: Path) -> None:
     """Phase 8 from the command line: ``aauth fetch --answer`` replies to the question the
     person asks on the consent page, then the person approves."""
-    factory = person_server_factory()
-    with running_world(Recorder(), person_server=factory) as world:
-        signer = world.signer
-        assert signer.agent_token is not None
-        key = tmp_path / "agent.jwk"
-        key.write_text(json.dumps(private_jwk(signer.key)))
-        url = f"{world.resource}/data"
-        command = [sys.executable, "-m", "aauth.cli", "fetch", "--key", str(key)]
-        command += ["--agent-token", signer.agent_token, "--allow-loopback"]
-        command += ["--answer", "For your quarterly report.", url]
-        pipe = subprocess.PIPE
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True
+    with running_world(Recorder(), person_server=person_server_factory()) as world:
+        fetch = ["fetch", f"{world.resource}/data"]
+        out, _ = asked_and_approved(
+            world, tmp_path, fetch, "What for?", "For your quarterly report."
         )
-        assert process.stderr is not None
-        shown = ""
-        while "Open " not in shown:
-            line = process.stderr.readline()
-            assert line, f"aauth fetch ended early: {shown}"
-            shown += line
-        found = re.search(r"Open (\S+) \(code (\S+)\)", shown)
-        assert found is not None
-        prompt = InteractionPrompt(found.group(1).split("?")[0], found.group(2), "")
-        with httpx.Client(timeout=30) as browser:
-            person = Person(PERSON, str(world.extras["password"]), browser)
-            page = person.await_answer(person.ask(person.open(prompt), "What for?"))
-            assert "For your quarterly report." in page.text
-            assert person.press(page, "approve").status_code == 200
-        out, err = process.communicate(timeout=60)
-        assert process.returncode == 0, err
         assert json.loads(out)["scope"] == ["data.read"]
-        assert "The person asks: What for?" in shown + err
 
 
 def test_mission_propose_answers_the_persons_question(tmp_path: Path) -> None:
     """Phase 12 from the command line: ``aauth mission propose --answer`` replies to the
     question the person asks on the proposal page, then the person approves."""
     with running_world(Recorder(), person_server=person_server_factory()) as world:
-        signer = world.signer
-        assert signer.agent_token is not None
-        key = tmp_path / "agent.jwk"
-        key.write_text(json.dumps(private_jwk(signer.key)))
-        command = [sys.executable, "-m", "aauth.cli", "mission", "propose", "--key", str(key)]
-        command += ["--agent-token", signer.agent_token, "--allow-loopback"]
-        command += ["--description", "Read Q3 data", "--resource", f"{world.resource}=data.read"]
-        command += ["--answer", "Only to read, <b>never</b> to write."]
-        pipe = subprocess.PIPE
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True
-        )
-        assert process.stderr is not None
-        shown = ""
-        while "Open " not in shown:
-            line = process.stderr.readline()
-            assert line, f"aauth mission propose ended early: {shown}"
-            shown += line
-        found = re.search(r"Open (\S+) \(code (\S+)\)", shown)
-        assert found is not None
-        prompt = InteractionPrompt(found.group(1).split("?")[0], found.group(2), "")
-        with httpx.Client(timeout=30) as browser:
-            person = Person(PERSON, str(world.extras["password"]), browser)
-            page = person.await_answer(person.ask(person.open(prompt), "Will you write?"))
-            assert "Only to read, &lt;b&gt;never&lt;/b&gt; to write." in page.text
-            assert person.press(page, "approve").status_code == 200
-        out, err = process.communicate(timeout=60)
-        assert process.returncode == 0, err
+        propose = ["mission", "propose", "--description", "Read Q3 data"]
+        propose += ["--resource", f"{world.resource}=data.read"]
+        answer = "Only to read, <b>never</b> to write."
+        out, _ = asked_and_approved(world, tmp_path, propose, "Will you write?", answer)
         assert json.loads(out)["approver"] == world.person_server
-        assert "The person asks: Will you write?" in shown + err
 
 
 def test_mission_propose_fetch_and_complete(

@@ -22,6 +22,7 @@ __all__ = [
     "PERSON",
     "agent_client",
     "approving_person",
+    "asking_person",
     "person_server_factory",
     "signed_client",
 ]
@@ -101,5 +102,22 @@ def approving_person(printer: Printer, world: World, manual: bool) -> PersonAtHa
         lambda someone, prompt: someone.decide(prompt),
         task="approve",
         did="approved",
+        manual=manual,
+    )
+
+
+def asking_person(
+    printer: Printer, world: World, manual: bool, questions: Sequence[str]
+) -> PersonAtHand:
+    """The world's person, asking the agent ``questions`` one by one on the page the agent
+    sends them to (a consent or a mission proposal), each time reading the answer, then
+    approving (phases 8 and 12)."""
+    return PersonAtHand(
+        printer,
+        PERSON,
+        str(world.extras["password"]),
+        lambda someone, prompt: someone.converse(prompt, questions),
+        task="ask the agent a question or two, then approve",
+        did="read the answers and approved",
         manual=manual,
     )

@@ -19,8 +19,8 @@ import httpx
 from ..agent.auth import AgentAuth
 from ..agent.poller import Clarification
 from ..errors import MissionTerminated
-from .consent import PERSON, agent_client, person_server_factory
-from .person import Person, PersonAtHand
+from .consent import PERSON, agent_client, asking_person, person_server_factory
+from .person import Person
 from .phase1 import expect
 from .phase5 import person_callbacks, proposal_for
 from .printer import Printer
@@ -69,15 +69,7 @@ def _terminated(printer: Printer, world: World, auth: AgentAuth) -> None:
 def run(printer: Printer, manual: bool = False) -> None:
     printer.title("Phase 12 — mission lifecycle (completion, termination, revocation)")
     with running_world(printer, person_server=person_server_factory()) as world:
-        person = PersonAtHand(
-            printer,
-            PERSON,
-            str(world.extras["password"]),
-            lambda someone, prompt: someone.converse(prompt, (QUESTION,)),
-            task="ask the agent a question about the mission, then approve",
-            did="asked, read the answer and approved",
-            manual=manual,
-        )
+        person = asking_person(printer, world, manual, (QUESTION,))
         asked: list[str] = []
 
         def on_clarification(question: Clarification) -> str:

@@ -11,8 +11,7 @@ a person does it in a browser while the agent answers each question it is asked.
 from __future__ import annotations
 
 from ..agent.poller import Clarification, DeferredCallbacks
-from .consent import PERSON, agent_client, person_server_factory
-from .person import PersonAtHand
+from .consent import agent_client, asking_person, person_server_factory
 from .phase1 import expect
 from .printer import Printer
 from .world import running_world
@@ -27,15 +26,7 @@ ANSWERS = {
 def run(printer: Printer, manual: bool = False) -> None:
     printer.title("Phase 8 — clarification chat (question on the pending URL, POST answer)")
     with running_world(printer, person_server=person_server_factory()) as world:
-        person = PersonAtHand(
-            printer,
-            PERSON,
-            str(world.extras["password"]),
-            lambda someone, prompt: someone.converse(prompt, QUESTIONS),
-            task="ask the agent a question or two, then approve",
-            did="read the answers and approved",
-            manual=manual,
-        )
+        person = asking_person(printer, world, manual, QUESTIONS)
         asked: list[str] = []
 
         def on_clarification(question: Clarification) -> str:
