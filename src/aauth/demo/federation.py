@@ -160,7 +160,13 @@ def _intermediary(stack: contextlib.ExitStack, world: FederatedWorld) -> str:
             "name": "Demo intermediary",
             "allow_loopback_http": True,
         }
-        return create_resource_server(ResourceServerConfig.load(config))
+        return create_resource_server(ResourceServerConfig.load(config), on_downstream=shown)
+
+    def shown(response: httpx.Response) -> None:
+        world.printer.note("the intermediary calls downstream, as its own agent:")
+        world.printer.exchange(response)
+        if b'"upstream_token"' in response.request.content:
+            world.printer.note("(the body carries the agent's token as upstream_token)")
 
     return stack.enter_context(RunningServer.with_own_url(build)).url
 
