@@ -19,6 +19,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -193,21 +194,22 @@ def test_kill_9_mid_consent_loses_nothing(
     assert (tmp_path / "ps-keys.json").stat().st_mode & 0o077 == 0  # keys readable by owner only
 
 
+@pytest.mark.parametrize("kind", ["token", "mission"])
 def test_kill_9_mid_clarification_round_loses_nothing(
-    restartable: tuple[World, PersonServerProcess],
+    restartable: tuple[World, PersonServerProcess], kind: str
 ) -> None:
-    """Phase 8: the person asked, the agent saw the question, the server died; after the
-    restart the question is still open, the agent's answer lands, the person reads it and
-    approves, the agent gets its token."""
+    """Phases 8 and 12: the person asked (about a token request, or a mission proposal), the
+    agent saw the question, the server died; after the restart the question is still open,
+    the agent's answer lands, the person reads it and approves, the agent gets its token or
+    its mission."""
     world, server = restartable
     agent = world.agent()
-    token_url = f"{world.ps}/token"
-    body = json.dumps(
-        {
-            "resource_token": world.resource_token(agent),
-            "capabilities": ["interaction", "clarification"],
-        }
-    ).encode()
+    token_url = f"{world.ps}/{kind}"
+    can_answer = ["interaction", "clarification"]
+    request: dict[str, Any] = {"resource_token": world.resource_token(agent)}
+    if kind == "mission":
+        request = {"description": "Summarise the Q3 documents"}
+    body = json.dumps({**request, "capabilities": can_answer}).encode()
     question = "Why do you need my documents?"
     with httpx.Client(timeout=30) as http, httpx.Client(base_url=world.ps) as browser:
         first = http.post(token_url, content=body, headers=agent.headers("POST", token_url, body))
@@ -243,7 +245,10 @@ def test_kill_9_mid_clarification_round_loses_nothing(
         assert browser.post(action.group(1), data=approve).status_code == 200
         granted = http.get(location, headers=agent.headers("GET", location))
         assert granted.status_code == 200, granted.text
-        assert "auth_token" in granted.json()
+        if kind == "mission":
+            assert "aauth-mission" in granted.headers
+        else:
+            assert "auth_token" in granted.json()
 
 
 def test_kill_9_mid_mission_approval_loses_nothing(
