@@ -11,7 +11,6 @@ problem for denied/expired/invalid code); afterwards, and after DELETE, the URL 
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from ..errors import (
     ServerError,
 )
 from ..headers import InteractionRequirement, build_challenge
+from ..json_body import parse_json_object
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..tokens import AgentTokenClaims
 from .issuance import token_response
@@ -147,10 +147,7 @@ class PendingEndpoint:
         refused: 400 without a recognised ``action``, 400 with one (nothing to answer)."""
         if self._owned(request_id, agent).reported:
             raise Gone("this pending request has already ended")
-        try:
-            body = json.loads(raw_body)
-        except (ValueError, RecursionError):
-            body = None
-        if not isinstance(body, dict) or body.get("action") not in _ACTIONS:
+        action = parse_json_object(raw_body, what="the pending-URL body").get("action")
+        if not isinstance(action, str) or action not in _ACTIONS:
             raise InvalidRequest("a POST to a pending URL needs a recognised 'action' (V-34)")
         raise InvalidRequest("no clarification is outstanding for this request")

@@ -11,7 +11,6 @@ handler; register :data:`EXCEPTION_HANDLERS` to send the exact problem+json body
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..asgi import request_from_scope
-from ..errors import AAuthError, InsufficientScope, InvalidRequest, error_response
+from ..errors import AAuthError, InsufficientScope, error_response
+from ..json_body import parse_json_object
 from .caller import VerifiedCaller
 from .middleware import caller_from_scope
 
@@ -105,14 +105,12 @@ def require_scopes(*scopes: str) -> Callable[[Request], VerifiedCaller]:
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object; 400 ``invalid_request`` for anything else."""
+    """The request body as a strict JSON object (:mod:`aauth.json_body`); 400
+    ``invalid_request`` for anything else, before route code sees any of it."""
     try:
-        value = json.loads(await request.body())
-    except (ValueError, RecursionError):
-        raise AAuthHTTPException(InvalidRequest("the body must be JSON")) from None
-    if not isinstance(value, dict):
-        raise AAuthHTTPException(InvalidRequest("the body must be a JSON object"))
-    return value
+        return parse_json_object(await request.body())
+    except AAuthError as exc:
+        raise AAuthHTTPException(exc) from None
 
 
 @dataclass(frozen=True)
