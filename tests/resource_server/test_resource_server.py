@@ -310,3 +310,17 @@ def test_rs05_access_server_is_trusted_and_is_the_audience(
     api.client = asgi_client(create_resource_server(config, key_source=keys), API)
     challenge = api.request("GET", "/data")
     assert resource_token_from(challenge.headers["aauth-requirement"]).aud == AS
+
+
+def test_v41_framework_errors_are_problem_json(api: Api) -> None:
+    """Issue 9 item 12: no plain-text 404/405 from the resource."""
+    wrong_method = api.client.post("/.well-known/jwks.json")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"] == "application/problem+json"
+    assert wrong_method.json()["error"] == "method_not_allowed"
+    missing = api.request("GET", "/nowhere", token=api.auth_token())
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["error"] == "not_found"
+    delete = api.request("DELETE", "/data", token=api.auth_token())
+    assert (delete.status_code, delete.json()["error"]) == (405, "method_not_allowed")

@@ -128,5 +128,7 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
     )
 
 
-def message_page(title: str, message: str) -> str:
-    return _page(title, f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>")
+def message_page(title: str, message: str, *, code: str | None = None) -> str:
+    """An outcome; ``code`` is the AAuth error code of a refusal, shown for support."""
+    error = f"<p>Error code: <code id=error>{escape(code)}</code></p>" if code else ""
+    return _page(title, f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>{error}")

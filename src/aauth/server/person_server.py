@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -38,11 +37,11 @@ from ..errors import (
     InvalidAgentToken,
     MethodNotAllowed,
     NotFound,
-    ServerError,
     error_response,
 )
 from ..keysource import KeySource
 from ..person import PersonServerConfig, PersonService, Reply, prefer_wait, token_response
+from ..resource import handle_http_error, handle_unexpected_error
 from ..store import SQLiteStore
 from ..store.base import Store
 from ..tokens import AgentTokenClaims
@@ -52,7 +51,6 @@ from .person_web import PERSON_FACING, PersonWeb
 
 __all__ = ["create_person_server", "main", "serve"]
 
-log = logging.getLogger(__name__)
 
 PURGE_INTERVAL = 600.0
 """Expired records (sessions, failure counts, replay entries, old requests) are removed this
@@ -142,25 +140,18 @@ class _Api:
 
 
 def _http_error(request: Request, exc: Exception) -> Response:
-    """Unrouted paths and wrong methods: problem+json, or a page for people."""
+    """Unrouted paths and wrong methods: problem+json, or a page (with the code) for people."""
+    if not request.url.path.startswith(PERSON_FACING):
+        return handle_http_error(request, exc)
     assert isinstance(exc, HTTPException)
     error: AAuthError = (
         MethodNotAllowed(f"{request.method} is not allowed here")
         if exc.status_code == 405
         else NotFound("there is nothing here")
     )
-    if request.url.path.startswith(PERSON_FACING):
-        title = "Not allowed" if exc.status_code == 405 else "Not found"
-        html = message_page(title, error.description)
-        return HTMLResponse(html, error.status, headers=page_headers())
-    response = _problem(error)
-    response.headers.update(exc.headers or {})
-    return response
-
-
-def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error answering %s %s", request.method, request.url.path)
-    return _problem(ServerError("the person server failed to answer this request"))
+    title = "Not allowed" if exc.status_code == 405 else "Not found"
+    html = message_page(title, error.description, code=error.code)
+    return HTMLResponse(html, error.status, headers={**page_headers(), **(exc.headers or {})})
 
 
 def create_person_server(
@@ -208,7 +199,7 @@ def create_person_server(
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         HTTPException: _http_error,
-        Exception: _server_error,
+        Exception: handle_unexpected_error,
     }
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
 
