@@ -27,7 +27,8 @@ from aauth.headers import InteractionRequirement, parse_requirement
 from aauth.keys import KeySet, generate_key
 from aauth.keysource import StaticKeySource
 from aauth.person import AutoApproval, PersonServerConfig
-from aauth.person.persons import Person, hash_password
+from aauth.person.passwords import ScryptParams, hash_password
+from aauth.person.persons import Person
 from aauth.server.person_server import create_person_server
 from aauth.server.running import RunningServer
 from aauth.store import SQLiteStore
@@ -42,9 +43,10 @@ ALICE_PASSWORD = "wonderland"
 BOB_PASSWORD = "builder"
 INTERACTION = ["interaction"]
 
-# Hashing once keeps every test fast (scrypt is deliberately slow).
-ALICE = Person("alice", "Alice", hash_password(ALICE_PASSWORD))
-BOB = Person("bob", "Bob", hash_password(BOB_PASSWORD))
+# Tests hash at a cost far below the default (scrypt is deliberately slow): an explicit setting.
+FAST_SCRYPT = ScryptParams(n=2**10)
+ALICE = Person("alice", "Alice", hash_password(ALICE_PASSWORD, FAST_SCRYPT))
+BOB = Person("bob", "Bob", hash_password(BOB_PASSWORD, FAST_SCRYPT))
 _CSRF = re.compile(r"name=csrf value='([^']+)'")
 
 
@@ -146,6 +148,7 @@ class World:
             "people": (ALICE, BOB),
             "allow_loopback_http": self.loopback,
             "poll_interval": 1,
+            "password_scrypt_n": FAST_SCRYPT.n,
         }
         values.update(changes)
         return PersonServerConfig(**values)

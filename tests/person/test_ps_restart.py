@@ -29,6 +29,7 @@ from aauth.tokens import TokenVerifier
 
 from .conftest import (
     ALICE_PASSWORD,
+    FAST_SCRYPT,
     World,
     csrf_of,
     interaction_of,
@@ -105,6 +106,7 @@ def restartable(tmp_path: Path) -> Iterator[tuple[World, PersonServerProcess]]:
                 "people": [{"id": "alice", "name": "Alice", "password": ALICE_PASSWORD}],
                 "trusted_agent_providers": [world.ap],
                 "poll_interval": 1,
+                "password_scrypt_n": FAST_SCRYPT.n,
             }
         )
     )

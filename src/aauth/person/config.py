@@ -29,7 +29,8 @@ from typing import Any, Self
 from ..config_files import check_member_types, read_config
 from ..identifiers import is_agent_identifier, is_server_identifier
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
-from .persons import Person, hash_password
+from .passwords import DEFAULT_SCRYPT, ScryptParams, hash_password, is_password_hash
+from .persons import Person
 
 __all__ = ["ANY", "AutoApproval", "ConfigError", "PersonServerConfig"]
 
@@ -73,6 +74,8 @@ class PersonServerConfig:
     ``trusted_agent_providers`` None accepts agent tokens from any agent provider reachable
     under egress rules; a tuple accepts only those issuers. Lifetimes are seconds.
     ``allow_loopback_http`` admits ``http://127.0.0.1:PORT`` identifiers, for development.
+    ``password_scrypt_n`` is scrypt's cost N for password hashes (default 2^17, 128 MiB per
+    hash); lower it only for tests.
     """
 
     identifier: str
@@ -93,6 +96,7 @@ class PersonServerConfig:
     db: str = ":memory:"
     key_file: str | None = None
     allow_loopback_http: bool = False
+    password_scrypt_n: int = DEFAULT_SCRYPT.n
 
     def __post_init__(self) -> None:
         try:
@@ -122,6 +126,12 @@ class PersonServerConfig:
                 raise ConfigError(f"{name} must be positive")
         if self.poll_interval < 0:
             raise ConfigError("poll_interval must not be negative")
+        _password_params(self.password_scrypt_n)
+
+    @property
+    def password_params(self) -> ScryptParams:
+        """The scrypt parameters new password hashes are made with."""
+        return _password_params(self.password_scrypt_n)
 
     def with_db(self, db: str) -> PersonServerConfig:
         """This configuration with its state in the SQLite file ``db`` (``aauth serve --db``)."""
@@ -143,7 +153,8 @@ class PersonServerConfig:
             raise ConfigError(f"unknown configuration members {unknown}")
         values = dict(document)
         if "people" in values:
-            values["people"] = tuple(_person(entry) for entry in _list(values, "people"))
+            cost = _password_params(values.get("password_scrypt_n", DEFAULT_SCRYPT.n))
+            values["people"] = tuple(_person(entry, cost) for entry in _list(values, "people"))
         if "auto_approve" in values:
             values["auto_approve"] = tuple(_rule(entry) for entry in _list(values, "auto_approve"))
         for name in ("trusted_agent_providers", "scopes_supported"):
@@ -168,6 +179,15 @@ class PersonServerConfig:
         return cls.from_json(document, base_dir=Path(path).resolve().parent)
 
 
+def _password_params(n: object) -> ScryptParams:
+    if type(n) is not int:
+        raise ConfigError("password_scrypt_n must be an integer")
+    try:
+        return ScryptParams(n=n, r=DEFAULT_SCRYPT.r, p=DEFAULT_SCRYPT.p)
+    except ValueError as exc:
+        raise ConfigError(f"password_scrypt_n: {exc}") from None
+
+
 def _list(values: Mapping[str, Any], name: str) -> list[Any]:
     value = values[name]
     if not isinstance(value, list):
@@ -188,7 +208,7 @@ def _is_string_map(value: object) -> bool:
     )
 
 
-def _person(entry: Any) -> Person:
+def _person(entry: Any, cost: ScryptParams) -> Person:
     """A person from ``{"id", "name", "password" | "password_hash"}``."""
     if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str) or not entry["id"]:
         raise ConfigError("people: each person needs a string 'id'")
@@ -199,8 +219,8 @@ def _person(entry: Any) -> Person:
     if password is not None and (not isinstance(password, str) or not password):
         raise ConfigError(f"people: {entry['id']!r} password must be a non-empty string")
     if isinstance(password, str):
-        return Person(entry["id"], name, hash_password(password))
-    if not isinstance(hashed, str) or not hashed.startswith("scrypt$"):
+        return Person(entry["id"], name, hash_password(password, cost))
+    if not isinstance(hashed, str) or not is_password_hash(hashed):
         raise ConfigError(f"people: {entry['id']!r} password_hash must be an scrypt hash")
     return Person(entry["id"], name, hashed)
 

@@ -76,7 +76,11 @@ class PersonService:
             policy, keys, replay_guard=StoreReplayGuard(store, clock=clock), clock=clock
         )
         self.people = PersonDirectory(
-            config.people, store, session_lifetime=config.session_lifetime, clock=clock
+            config.people,
+            store,
+            session_lifetime=config.session_lifetime,
+            password_params=config.password_params,
+            clock=clock,
         )
         self.pending = PendingRequests(store, lifetime=config.pending_lifetime, clock=clock)
         bindings = AgentBindings(

@@ -77,7 +77,6 @@ class SQLiteStore:
         if on_disk:
             _owner_only(Path(path))
 
-
     def get(self, namespace: str, key: str) -> Record | None:
         with self._lock:
             row = self._db.execute(
