@@ -8,6 +8,7 @@ way (status 401, ``Signature-Error`` header), so :func:`error_response` serves b
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -35,6 +36,7 @@ __all__ = [
     "PendingDenied",
     "PendingExpired",
     "ServerError",
+    "SlowDown",
     "TokenExpired",
     "UntrustedIssuer",
     "UserUnreachable",
@@ -170,6 +172,19 @@ class NotFound(AAuthError):
 
 class MethodNotAllowed(AAuthError):
     code, status = "method_not_allowed", 405
+
+
+class SlowDown(AAuthError):
+    """Too many attempts: wait ``retry_after`` seconds (sent as ``Retry-After``)."""
+
+    code, status = "slow_down", 429
+
+    def __init__(self, description: str, *, retry_after: float = 5.0) -> None:
+        super().__init__(description)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ServerError(AAuthError):

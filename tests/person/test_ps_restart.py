@@ -34,6 +34,7 @@ from .conftest import (
     csrf_of,
     interaction_of,
     neighbours,
+    post_login_sync,
     wait_until,
 )
 
@@ -134,7 +135,7 @@ def test_kill_9_mid_consent_loses_nothing(
         assert first.status_code == 202, first.text
         location = first.headers["location"]
         url, code = interaction_of(first)
-        login = browser.post("/login", data={"username": "alice", "password": ALICE_PASSWORD})
+        login = post_login_sync(browser, "alice", ALICE_PASSWORD)
         assert login.status_code == 303
         page = browser.get(url, params={"code": code}, follow_redirects=True)
         assert page.status_code == 200

@@ -17,7 +17,7 @@ from ..keys import KeySet
 from ..keysource import KeySource
 from ..metadata import PersonServerMetadata
 from ..pending import PendingRequests
-from ..ratelimit import FailureLimiter
+from ..ratelimit import FailureLimiter, Throttle
 from ..replay import StoreReplayGuard
 from ..resource import RequestVerifier, ResourcePolicy
 from ..store.base import Store
@@ -27,6 +27,7 @@ from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
 from .issuance import AuthTokenMinter
+from .login_csrf import LoginCsrf
 from .persons import PersonDirectory
 from .polling import PendingEndpoint
 from .subjects import PairwiseSubjects
@@ -35,9 +36,20 @@ from .trust import TrustedAgentProviders
 
 __all__ = ["PersonService"]
 
-LOGIN_FAILURES = 10
-CODE_FAILURES = 10
-FAILURE_WINDOW = 600.0
+HOUR = 3600.0
+MAX_BACKOFF = 900.0
+"""Backoff doubles from one second up to this (15 min) once a key is over its limit."""
+LOGIN_PAIR_FAILURES = 5
+"""Wrong passwords for one account from one address before that pair backs off."""
+LOGIN_CLIENT_FAILURES = 20
+"""Wrong passwords from one address, over all accounts, before the address backs off."""
+LOGIN_ACCOUNT_FAILURES = 100
+ACCOUNT_MAX_BACKOFF = 60.0
+"""The ceiling per account over all addresses: high, with short waits, so a distributed
+guesser is slowed to about one guess a minute while the owner is never locked out for long."""
+CODE_SESSION_FAILURES = 10
+CODE_FAILURES = 20
+"""Wrong interaction codes per person and per address (over any number of sessions, V-38)."""
 
 
 class PersonService:
@@ -121,12 +133,31 @@ class PersonService:
             clock=clock,
         )
         self.consent = ConsentFlow(self.pending, bindings, consents, minter)
-        self.login_failures = FailureLimiter(
-            store, "login", limit=LOGIN_FAILURES, window=FAILURE_WINDOW, clock=clock
+        self.login_csrf = LoginCsrf(store, clock=clock)
+
+        def backoff(name: str, limit: int, max_delay: float = MAX_BACKOFF) -> FailureLimiter:
+            return FailureLimiter(
+                store,
+                name,
+                limit=limit,
+                window=HOUR,
+                backoff=1.0,
+                max_delay=max_delay,
+                clock=clock,
+            )
+
+        self.login_throttle = Throttle(
+            pair=backoff("login-pair", LOGIN_PAIR_FAILURES),
+            client=backoff("login-client", LOGIN_CLIENT_FAILURES),
+            account=backoff("login-account", LOGIN_ACCOUNT_FAILURES, ACCOUNT_MAX_BACKOFF),
         )
-        self.code_failures = FailureLimiter(
-            store, "code", limit=CODE_FAILURES, window=FAILURE_WINDOW, clock=clock
+        """Wrong passwords, per (account, address), per address and per account (§H.5)."""
+        self.code_throttle = Throttle(
+            session=backoff("code-session", CODE_SESSION_FAILURES),
+            person=backoff("code-person", CODE_FAILURES),
+            client=backoff("code-client", CODE_FAILURES),
         )
+        """Wrong interaction codes, per session, per person and per address (V-38)."""
 
     @property
     def interaction_url(self) -> str:
