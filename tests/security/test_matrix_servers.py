@@ -1,0 +1,734 @@
+"""The negative matrix, server rows (issue 9): flows, pages, sessions, CSRF, code guessing,
+lockout and JSON bodies, each case one row with the exact status and AAuth error code it
+must get over HTTP (the participants' ASGI apps in-process, a fresh server per row).
+
+A row's ``error`` is read from wherever its answer carries it: the problem+json ``error``
+member, the ``Signature-Error`` header, or the error code a person-facing page shows
+(``<code id=error>``). ``None`` marks a positive control: the same request done right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from aauth.keys import KeySet
+from aauth.keysource import StaticKeySource
+from aauth.server.person_server import create_person_server
+from aauth.server.resource_server import ResourceServerConfig, create_resource_server
+from aauth.store import SQLiteStore
+
+from ..person.conftest import (
+    ALICE_PASSWORD,
+    BOB_PASSWORD,
+    PS,
+    World,
+    client,
+    csrf_of,
+    interaction_of,
+    post_login,
+    request_token,
+    sign_in,
+    signed,
+)
+from ..resource_server.conftest import API, Api
+
+_PAGE_ERROR = re.compile(r"<code id=error>([^<]+)</code>")
+_SIG_ERROR = re.compile(r'error="?([a-z_]+)')
+EVIL = "https://evil.example"
+LOGIN_COOKIE = "__Host-aauth_ps_login"  # the sign-in form's cookie on an https server
+
+
+def error_code(response: httpx.Response) -> str | None:
+    """The AAuth error code a response carries, wherever it carries it."""
+    kind = response.headers.get("content-type", "")
+    if kind.startswith("application/problem+json"):
+        value = response.json().get("error")
+        return value if isinstance(value, str) else None
+    signature_error = response.headers.get("signature-error")
+    if signature_error:
+        match = _SIG_ERROR.match(signature_error)
+        return match.group(1) if match else None
+    if kind.startswith("text/html"):
+        match = _PAGE_ERROR.search(response.text)
+        return match.group(1) if match else None
+    return None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Lab:
+    """One fresh person server (in memory, its own clock) and the world it trusts."""
+
+    world: World = field(default_factory=World)
+    clock: Clock = field(default_factory=Clock)
+
+    def __post_init__(self) -> None:
+        store = SQLiteStore(clock=self.clock)
+        self.app = create_person_server(
+            self.world.config(), store, key_source=self.world.keys, clock=self.clock
+        )
+
+    def browser(self, address: str = "127.0.0.1") -> httpx.AsyncClient:
+        return client(self.app, address=address)
+
+    async def pending(self, http: httpx.AsyncClient) -> tuple[Any, str, str, str]:
+        """A token request waiting for a person: ``(agent, pending URL, interaction URL,
+        code)``."""
+        agent = self.world.agent()
+        response = await request_token(http, agent, self.world.resource_token(agent))
+        assert response.status_code == 202, response.text
+        url, code = interaction_of(response)
+        return agent, response.headers["location"], url, code
+
+    async def consent_page(self, http: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+        """Signed in as alice, on a consent page: ``(form action, form fields)``."""
+        _, _, url, code = await self.pending(http)
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        page = await http.get(url, params={"code": code}, follow_redirects=True)
+        assert page.status_code == 200, page.text
+        return page.url.path, {"csrf": csrf_of(page.text), "code": code, "decision": "approve"}
+
+    async def wrong_logins(self, count: int, *, address: str, user: str = "alice") -> None:
+        async with self.browser(address) as http:
+            for _ in range(count):
+                response = await post_login(http, user, "wrong")
+                assert response.status_code == 401, response.text
+
+    async def wrong_codes(self, http: httpx.AsyncClient, count: int) -> None:
+        for _ in range(count):
+            response = await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
+            assert response.status_code == 400, response.text
+
+
+Run = Callable[[Lab], Awaitable[httpx.Response]] | Callable[[Api], httpx.Response]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    run: Run
+    status: int
+    error: str | None
+    covers: str = ""
+
+
+CASES: list[Case] = []
+
+
+def case(id: str, status: int, error: str | None, covers: str = "") -> Callable[[Run], Run]:
+    def register(run: Run) -> Run:
+        CASES.append(Case(id, run, status, error, covers))
+        return run
+
+    return register
+
+
+# -- login CSRF and cross-site form posts (issue 9 item 3) ---------------------------------------
+
+
+async def _login(
+    lab: Lab, *, headers: dict[str, str] | None = None, **changes: str | None
+) -> httpx.Response:
+    """One sign-in form submission as alice, with ``changes`` to its fields (None drops one)."""
+    async with lab.browser() as http:
+        form = await http.get("/login")
+        data: dict[str, str] = {
+            "username": "alice",
+            "password": ALICE_PASSWORD,
+            "csrf": csrf_of(form.text),
+        }
+        for name, value in changes.items():
+            if value is None:
+                data.pop(name, None)
+            else:
+                data[name] = value
+        return await http.post("/login", data=data, headers=headers)
+
+
+@case("login: the form done right", 303, None, "PS-27")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab)
+
+
+@case("login: no CSRF field", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, csrf=None)
+
+
+@case("login: CSRF field without its cookie", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        token = csrf_of((await http.get("/login")).text)
+        http.cookies.clear()
+        data = {"username": "alice", "password": ALICE_PASSWORD, "csrf": token}
+        return await http.post("/login", data=data)
+
+
+@case("login: cookie and field from two forms", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as other:
+        token = csrf_of((await other.get("/login")).text)
+    return await _login(lab, csrf=token)
+
+
+@case("login: token with a forged MAC", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        token = csrf_of((await http.get("/login")).text)
+        forged = token.rsplit(".", 1)[0] + ".AAAA"
+        http.cookies.clear()
+        http.cookies.set(LOGIN_COOKIE, forged, domain="ps.example")
+        data = {"username": "alice", "password": ALICE_PASSWORD, "csrf": forged}
+        return await http.post("/login", data=data)
+
+
+@case("login: token of another person server", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    stranger = Lab()
+    async with stranger.browser() as other:
+        token = csrf_of((await other.get("/login")).text)
+    async with lab.browser() as http:
+        http.cookies.set(LOGIN_COOKIE, token, domain="ps.example")
+        data = {"username": "alice", "password": ALICE_PASSWORD, "csrf": token}
+        return await http.post("/login", data=data)
+
+
+@case("login: expired sign-in form", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        token = csrf_of((await http.get("/login")).text)
+        lab.clock.now += 3601
+        data = {"username": "alice", "password": ALICE_PASSWORD, "csrf": token}
+        return await http.post("/login", data=data)
+
+
+@case("login: Origin of another site", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, headers={"Origin": EVIL})
+
+
+@case("login: Origin on another port", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, headers={"Origin": f"{PS}:8443"})
+
+
+@case("login: Origin over http", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, headers={"Origin": PS.replace("https", "http")})
+
+
+@case("login: Sec-Fetch-Site cross-site", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, headers={"Sec-Fetch-Site": "cross-site"})
+
+
+@case("login: Sec-Fetch-Site same-site (a sibling subdomain)", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, headers={"Sec-Fetch-Site": "same-site"})
+
+
+@case("login: Origin null without fetch metadata", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, headers={"Origin": "null"})
+
+
+@case("login: cross-site Origin despite same-origin metadata", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, headers={"Origin": EVIL, "Sec-Fetch-Site": "same-origin"})
+
+
+@case("login: Origin null from our own page (no-referrer)", 303, None, "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+
+
+@case("login: our own Origin", 303, None, "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, headers={"Origin": PS, "Sec-Fetch-Site": "same-origin"})
+
+
+@case("login: cross-site refused before the password is checked", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, password="wrong", headers={"Sec-Fetch-Site": "cross-site"})
+
+
+@case("logout: cross-site", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        csrf = csrf_of((await http.get("/interact")).text)
+        return await http.post("/logout", data={"csrf": csrf}, headers={"Origin": EVIL})
+
+
+@case("logout: without the session's CSRF token", 403, "forbidden", "PS-27")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        return await http.post("/logout", data={"csrf": "guess"})
+
+
+@case("logout: done right", 200, None, "PS-27")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        csrf = csrf_of((await http.get("/interact")).text)
+        return await http.post("/logout", data={"csrf": csrf}, headers={"Origin": PS})
+
+
+@case("consent: cross-site Origin", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        action, form = await lab.consent_page(http)
+        return await http.post(action, data=form, headers={"Origin": EVIL})
+
+
+@case("consent: Sec-Fetch-Site cross-site", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        action, form = await lab.consent_page(http)
+        return await http.post(action, data=form, headers={"Sec-Fetch-Site": "cross-site"})
+
+
+@case("consent: forged CSRF token", 403, "forbidden", "PS-27")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        action, form = await lab.consent_page(http)
+        return await http.post(action, data={**form, "csrf": "forged"})
+
+
+@case("consent: no session", 401, "access_denied", "PS-27")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        action, form = await lab.consent_page(http)
+    async with lab.browser() as anonymous:
+        return await anonymous.post(action, data=form)
+
+
+@case("consent: session expired", 401, "access_denied", "PS-27")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        action, form = await lab.consent_page(http)
+        lab.clock.now += 3601
+        return await http.post(action, data=form)
+
+
+@case("consent: JSON instead of a form", 400, "invalid_request", "PS-27")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        action, form = await lab.consent_page(http)
+        return await http.post(action, json=form)
+
+
+@case("consent: neither approve nor deny", 400, "invalid_request", "PS-27")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        action, form = await lab.consent_page(http)
+        return await http.post(action, data={**form, "decision": "maybe"})
+
+
+@case("consent: done right", 200, None, "PS-27")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        action, form = await lab.consent_page(http)
+        return await http.post(action, data=form, headers={"Sec-Fetch-Site": "same-origin"})
+
+
+# -- the sign-in form itself, and lockout (issue 9 item 9) ---------------------------------------
+
+
+@case("login: wrong password", 401, "access_denied")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, password="wrong")
+
+
+@case("login: unknown account", 401, "access_denied")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, username="mallory")
+
+
+@case("login: JSON instead of a form", 400, "invalid_request")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        return await http.post("/login", json={"username": "alice"})
+
+
+@case("login: a field over 1024 characters", 400, "invalid_request")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, username="a" * 1025)
+
+
+@case("login: a form over 16 KiB", 413, "content_too_large")
+async def _(lab: Lab) -> httpx.Response:
+    return await _login(lab, password="a" * 1000, padding="x" * 17_000)
+
+
+@case("lockout: sixth wrong password from one address for one account", 429, "slow_down", "item 9")
+async def _(lab: Lab) -> httpx.Response:
+    await lab.wrong_logins(5, address="203.0.113.66")
+    async with lab.browser("203.0.113.66") as http:
+        return await post_login(http, "alice", "wrong")
+
+
+@case("lockout: the right password from the guessing address waits", 429, "slow_down", "item 9")
+async def _(lab: Lab) -> httpx.Response:
+    await lab.wrong_logins(5, address="203.0.113.66")
+    async with lab.browser("203.0.113.66") as http:
+        return await post_login(http, "alice", ALICE_PASSWORD)
+
+
+@case("lockout: the owner from another address signs in", 303, None, "item 9")
+async def _(lab: Lab) -> httpx.Response:
+    await lab.wrong_logins(5, address="203.0.113.66")
+    async with lab.browser("198.51.100.1") as owner:
+        return await post_login(owner, "alice", ALICE_PASSWORD)
+
+
+@case("lockout: backoff ends after its wait", 401, "access_denied", "item 9")
+async def _(lab: Lab) -> httpx.Response:
+    await lab.wrong_logins(5, address="203.0.113.66")
+    lab.clock.now += 1.5
+    async with lab.browser("203.0.113.66") as http:
+        return await post_login(http, "alice", "wrong")
+
+
+@case("lockout: one address guessing across 20 accounts backs off", 429, "slow_down", "item 9")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser("203.0.113.66") as http:
+        for index in range(20):
+            assert (await post_login(http, f"user{index}", "wrong")).status_code == 401
+        return await post_login(http, "alice", ALICE_PASSWORD)
+
+
+@case("lockout: a hundred addresses hit the account ceiling", 429, "slow_down", "item 9")
+async def _(lab: Lab) -> httpx.Response:
+    for index in range(100):
+        await lab.wrong_logins(1, address=f"10.0.{index // 250}.{index % 250}")
+    async with lab.browser("198.51.100.1") as owner:
+        return await post_login(owner, "alice", ALICE_PASSWORD)
+
+
+@case("lockout: the account ceiling waits at most a minute", 303, None, "item 9")
+async def _(lab: Lab) -> httpx.Response:
+    for index in range(110):
+        lab.clock.now += 61  # the guessers come back as soon as they may
+        await lab.wrong_logins(1, address=f"10.1.{index // 250}.{index % 250}")
+    lab.clock.now += 61
+    async with lab.browser("198.51.100.1") as owner:
+        return await post_login(owner, "alice", ALICE_PASSWORD)
+
+
+@case("lockout: a successful sign-in forgets the pair's failures", 401, "access_denied", "item 9")
+async def _(lab: Lab) -> httpx.Response:
+    await lab.wrong_logins(4, address="198.51.100.1")
+    async with lab.browser("198.51.100.1") as http:
+        assert (await post_login(http, "alice", ALICE_PASSWORD)).status_code == 303
+    await lab.wrong_logins(4, address="198.51.100.1")  # four more: still not blocked
+    async with lab.browser("198.51.100.1") as http:
+        return await post_login(http, "alice", "wrong")
+
+
+# -- interaction-code guessing (issue 9 item 8, V-38) ---------------------------------------------
+
+
+@case("codes: a wrong code", 400, "invalid_code", "V-38")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        return await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
+
+
+@case("codes: eleventh wrong code in one session", 429, "slow_down", "V-38")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        await lab.wrong_codes(http, 10)
+        return await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
+
+
+@case("codes: new sessions do not reset the person's count", 429, "slow_down", "V-38")
+async def _(lab: Lab) -> httpx.Response:
+    for index in range(4):  # 4 sessions × 5 guesses, from 4 addresses
+        async with lab.browser(f"10.2.0.{index}") as http:
+            await sign_in(http, "alice", ALICE_PASSWORD)
+            await lab.wrong_codes(http, 5)
+    async with lab.browser("10.2.0.9") as http:
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        return await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
+
+
+@case("codes: one address guessing as two people backs off", 429, "slow_down", "V-38")
+async def _(lab: Lab) -> httpx.Response:
+    for person, password in (("alice", ALICE_PASSWORD), ("bob", BOB_PASSWORD)):
+        for _ in range(2):  # two sessions each, ten guesses each: 40 from one address
+            async with lab.browser("203.0.113.66") as http:
+                await sign_in(http, person, password)
+                await lab.wrong_codes(http, 5)
+    async with lab.browser("203.0.113.66") as http:
+        await sign_in(http, "bob", BOB_PASSWORD)
+        return await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
+
+
+@case("codes: another person elsewhere is unaffected", 400, "invalid_code", "V-38")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser("203.0.113.66") as http:
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        await lab.wrong_codes(http, 10)
+    async with lab.browser("198.51.100.1") as http:
+        await sign_in(http, "bob", BOB_PASSWORD)
+        return await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
+
+
+@case("codes: wrong code on a request's own page", 410, "invalid_code", "V-38")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        _, _, url, code = await lab.pending(http)
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        page = await http.get(url, params={"code": code}, follow_redirects=True)
+        return await http.get(page.url.path, params={"code": "ZZZZ-ZZZZ"})
+
+
+@case("codes: after ten wrong, even the right code waits", 429, "slow_down", "V-38")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        await lab.wrong_codes(http, 10)
+        _, _, url, code = await lab.pending(http)
+        return await http.get(url, params={"code": code}, follow_redirects=True)
+
+
+@case("codes: the fifth wrong code ends the request for its agent", 410, "invalid_code", "V-38")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        agent, location, url, code = await lab.pending(http)
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        page = await http.get(url, params={"code": code}, follow_redirects=True)
+        for _ in range(5):
+            await http.get(page.url.path, params={"code": "ZZZZ-ZZZZ"})
+        return await signed(http, agent, "GET", location)
+
+
+# -- pages and sessions --------------------------------------------------------------------------
+
+
+@case("pages: an unknown interaction", 404, "not_found")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        return await http.get("/interact/unknown", params={"code": "ABCD-EFGH"})
+
+
+@case("pages: GET /logout", 405, "method_not_allowed", "V-41")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        return await http.get("/logout")
+
+
+@case("pages: PUT /login", 405, "method_not_allowed", "V-41")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        return await http.put("/login")
+
+
+@case("pages: an unknown page", 404, "not_found", "V-41")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        return await http.get("/login/elsewhere")
+
+
+@case("sessions: a forged session cookie is sent to sign in", 303, None, "PS-27")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        http.cookies.set("aauth_ps_session", "forged", domain="ps.example")
+        return await http.get("/interact")
+
+
+# -- JSON bodies at the person server (issue 9 items 4, 5) ----------------------------------------
+
+
+async def _token_body(lab: Lab, body: bytes) -> httpx.Response:
+    async with lab.browser() as http:
+        agent = lab.world.agent()
+        return await signed(http, agent, "POST", f"{PS}/token", body)
+
+
+def _token(lab: Lab, **members: Any) -> bytes:
+    agent = lab.world.agent()
+    return json.dumps({"resource_token": lab.world.resource_token(agent), **members}).encode()
+
+
+_BAD_TOKEN_BODIES: list[tuple[str, Callable[[Lab], bytes], int, str]] = [
+    ("NaN", lambda lab: b'{"resource_token": "x", "n": NaN}', 400, "invalid_request"),
+    ("1e999", lambda lab: b'{"resource_token": "x", "n": 1e999}', 400, "invalid_request"),
+    ("lone surrogate", lambda lab: b'{"resource_token": "\\udc00"}', 400, "invalid_request"),
+    ("invalid UTF-8", lambda lab: b'{"resource_token": "\xc3\x28"}', 400, "invalid_request"),
+    (
+        "duplicate member",
+        lambda lab: b'{"resource_token": "a", "resource_token": "b"}',
+        400,
+        "invalid_request",
+    ),
+    ("nested 40 deep", lambda lab: b'{"a": ' * 40 + b"1" + b"}" * 40, 400, "invalid_request"),
+    ("an array", lambda lab: b'["resource_token"]', 400, "invalid_request"),
+    ("resource_token an array", lambda lab: b'{"resource_token": ["x"]}', 400, "invalid_request"),
+    (
+        "capabilities an object",
+        lambda lab: _token(lab, capabilities={"interaction": True}),
+        400,
+        "invalid_request",
+    ),
+    ("prompt an array", lambda lab: _token(lab, prompt=["login"]), 400, "invalid_request"),
+    ("justification a number", lambda lab: _token(lab, justification=7), 400, "invalid_request"),
+    ("70 KB", lambda lab: _token(lab, pad="x" * 70_000), 400, "invalid_request"),
+    ("over 1 MiB", lambda lab: _token(lab, pad="x" * (1024 * 1024)), 413, "content_too_large"),
+]
+for _name, _make, _status, _error in _BAD_TOKEN_BODIES:
+
+    def _bad_token(make: Callable[[Lab], bytes] = _make) -> Run:
+        async def run(lab: Lab) -> httpx.Response:
+            return await _token_body(lab, make(lab))
+
+        return run
+
+    case(f"token endpoint: body {_name}", _status, _error, "item 4/5")(_bad_token())
+
+
+_BAD_ANSWERS = [
+    ("action an array", b'{"action": ["x"]}'),
+    ("action an object", b'{"action": {"a": 1}}'),
+    ("action a number", b'{"action": 1}'),
+    ("NaN", b'{"action": NaN}'),
+    ("not JSON", b"action=updated_request"),
+]
+for _name, _body in _BAD_ANSWERS:
+
+    def _bad_answer(body: bytes = _body) -> Run:
+        async def run(lab: Lab) -> httpx.Response:
+            async with lab.browser() as http:
+                agent, location, _, _ = await lab.pending(http)
+                return await signed(http, agent, "POST", location, body)
+
+        return run
+
+    case(f"pending URL: POST {_name}", 400, "invalid_request", "item 5, V-34")(_bad_answer())
+
+
+@case("pending URL: another agent's", 404, "not_found", "V-32")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        _, location, _, _ = await lab.pending(http)
+        return await signed(http, lab.world.agent("other"), "GET", location)
+
+
+@case("person server: PUT /token", 405, "method_not_allowed", "V-41")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        return await http.put("/token")
+
+
+@case("person server: an unknown path", 404, "not_found", "V-41")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        return await http.get("/nothing-here")
+
+
+# -- JSON bodies at the resource (issue 9 items 4, 5, 12) -----------------------------------------
+
+
+def _write(api: Api, body: bytes) -> httpx.Response:
+    token = api.auth_token("data.read data.write")
+    response = api.request("POST", "/data", body, token=token)
+    after = api.request("GET", "/data", token=token)
+    assert (after.status_code, after.json()["items"]) == (200, [])  # nothing was stored
+    return response
+
+
+_BAD_DATA = [
+    ("NaN", b'{"n": NaN}'),
+    ("Infinity", b'{"n": Infinity}'),
+    ("-Infinity", b'{"n": -Infinity}'),
+    ("1e999", b'{"n": 1e999}'),
+    ("lone surrogate", b'{"s": "\\ud800"}'),
+    ("invalid UTF-8", b'{"s": "\xff"}'),
+    ("duplicate member", b'{"n": 1, "n": 2}'),
+    ("an array", b"[1]"),
+    ("truncated", b'{"n": '),
+]
+for _name, _body in _BAD_DATA:
+
+    def _bad_data(body: bytes = _body) -> Run:
+        def run(api: Api) -> httpx.Response:
+            return _write(api, body)
+
+        return run
+
+    case(f"resource: POST /data {_name}", 400, "invalid_request", "item 4")(_bad_data())
+
+for _name, _body in [
+    ("scope an array", b'{"scope": ["data.read"]}'),
+    ("scope an object", b'{"scope": {"data.read": 1}}'),
+    ("NaN", b'{"scope": NaN}'),
+]:
+
+    def _bad_authorize(body: bytes = _body) -> Run:
+        def run(api: Api) -> httpx.Response:
+            return api.request("POST", "/authorize", body)
+
+        return run
+
+    case(f"resource: POST /authorize {_name}", 400, "invalid_request", "item 5, RS-16")(
+        _bad_authorize()
+    )
+
+
+@case("resource: DELETE /data", 405, "method_not_allowed", "V-41")
+def _(api: Api) -> httpx.Response:
+    return api.request("DELETE", "/data", token=api.auth_token())
+
+
+@case("resource: an unknown path, signed", 404, "not_found", "V-41")
+def _(api: Api) -> httpx.Response:
+    return api.request("GET", "/nowhere", token=api.auth_token())
+
+
+# -- running the table ---------------------------------------------------------------------------
+
+
+def _resource_api(asgi_client: Callable[..., httpx.Client]) -> Api:
+    ap, ps = KeySet.generate(), KeySet.generate()
+    keys = StaticKeySource({"https://ap.example": ap.jwks(), PS: ps.jwks()})
+    config = ResourceServerConfig(identifier=API, trusted_issuers=(PS,))
+    return Api(asgi_client(create_resource_server(config, key_source=keys), API), ap, ps)
+
+
+def test_the_matrix_has_at_least_fifty_rows() -> None:
+    assert len(CASES) >= 50
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("row", CASES, ids=[c.id for c in CASES])
+def test_matrix(row: Case, asgi_client: Callable[..., httpx.Client]) -> None:
+    parameter = next(iter(inspect.signature(row.run).parameters.values()))
+    if parameter.annotation in (Api, "Api"):
+        response = row.run(_resource_api(asgi_client))  # type: ignore[arg-type]
+    else:
+        response = asyncio.run(row.run(Lab()))  # type: ignore[arg-type]
+    assert isinstance(response, httpx.Response)
+    assert response.status_code == row.status, response.text[:500]
+    assert error_code(response) == row.error, response.text[:500]
