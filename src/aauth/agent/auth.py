@@ -12,7 +12,6 @@ long poll survives a restarting server.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -24,7 +23,7 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from ..errors import InvalidToken, ServerError
+from ..errors import InvalidRequest, InvalidToken, ServerError
 from ..headers import (
     AgentTokenRequirement,
     AuthTokenRequirement,
@@ -34,6 +33,7 @@ from ..headers import (
     find_requirement,
     parse_signature_error,
 )
+from ..json_body import parse_json_object
 from ..metadata import PersonServerMetadata, well_known_url
 from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
@@ -177,9 +177,9 @@ class AgentAuth(httpx.Auth):
             if response.status_code != 200:
                 raise ServerError(f"cannot read {ps} metadata (HTTP {response.status_code})")
             try:
-                document = json.loads(response.content)
-            except ValueError:
-                raise ServerError(f"{ps} metadata is not JSON") from None
+                document = parse_json_object(response.content, what=f"{ps} metadata")
+            except InvalidRequest as exc:
+                raise ServerError(exc.description) from None
             metadata = PersonServerMetadata.from_json(
                 document, ps, allow_loopback_http=self._loopback
             )

@@ -11,7 +11,6 @@ provider answers with an agent token bound to the instance key.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 
@@ -20,7 +19,8 @@ from aauth_signing import JktJwt, RequestSigner, SigningKey, VerifyingKey
 
 from .. import jwt
 from ..agent_provider import AGENT_TOKEN_PATH, JKT_S256_PREFIX, MAX_PROOF_LIFETIME
-from ..errors import AAuthError, InvalidToken
+from ..errors import AAuthError, InvalidRequest, InvalidToken
+from ..json_body import parse_json_object
 from ..keys import jwk_from_public_key, thumbprint
 from ..tokens import decode_unverified
 from ..tokens.verifier import AGENT_TOKEN
@@ -82,10 +82,9 @@ def _flow(
     response = yield httpx.Request("POST", url, headers=headers)
     assert response is not None
     try:
-        body = json.loads(response.content)
-    except ValueError:
-        body = None
-    body = body if isinstance(body, dict) else {}
+        body = parse_json_object(response.content)
+    except InvalidRequest:
+        body = {}
     if response.status_code != 200:
         error = body.get("error") if isinstance(body.get("error"), str) else None
         raise AgentTokenRefused(
