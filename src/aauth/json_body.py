@@ -14,9 +14,9 @@ JSON is ``invalid_request`` before it reaches protocol code or a store.
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
+
+from aauth_signing.jws import STRICT_JSON
 
 from .errors import InvalidRequest
 
@@ -27,31 +27,6 @@ MAX_JSON_BYTES = 64 * 1024
 
 MAX_JSON_DEPTH = 32
 """The default cap on nesting (objects and arrays), far beyond any AAuth body."""
-
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    members: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in members:
-            raise ValueError(f"duplicate member {name!r}")
-        members[name] = value
-    return members
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text[:32]} is out of range")
-    return value
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(
-    object_pairs_hook=_unique_members, parse_float=_finite, parse_constant=_not_json
-)
 
 
 def _check_tree(value: Any, max_depth: int) -> None:
@@ -79,7 +54,7 @@ def parse_json(
     if len(raw) > max_bytes:
         raise InvalidRequest(f"{what} exceeds {max_bytes} bytes")
     try:
-        value = _DECODER.decode(raw.decode("utf-8"))
+        value = STRICT_JSON.decode(raw.decode("utf-8"))
         _check_tree(value, max_depth)
     except UnicodeError:
         raise InvalidRequest(f"{what} is not valid UTF-8") from None

@@ -269,48 +269,59 @@ async def _(lab: Lab) -> httpx.Response:
     return await _login(lab, password="wrong", headers={"Sec-Fetch-Site": "cross-site"})
 
 
-@case("logout: cross-site", 403, "forbidden", "item 3")
-async def _(lab: Lab) -> httpx.Response:
+async def _logout(lab: Lab, csrf: str | None = None, **headers: str) -> httpx.Response:
+    """Signed in as alice, sign out with ``csrf`` (default: the session's own token)."""
     async with lab.browser() as http:
         await sign_in(http, "alice", ALICE_PASSWORD)
-        csrf = csrf_of((await http.get("/interact")).text)
-        return await http.post("/logout", data={"csrf": csrf}, headers={"Origin": EVIL})
+        token = csrf or csrf_of((await http.get("/interact")).text)
+        return await http.post("/logout", data={"csrf": token}, headers=headers)
 
 
-@case("logout: without the session's CSRF token", 403, "forbidden", "PS-27")
-async def _(lab: Lab) -> httpx.Response:
+async def _decide(
+    lab: Lab, *, headers: dict[str, str] | None = None, **form: str
+) -> httpx.Response:
+    """Approve on a consent page as alice, with ``form`` overriding the page's fields."""
     async with lab.browser() as http:
-        await sign_in(http, "alice", ALICE_PASSWORD)
-        return await http.post("/logout", data={"csrf": "guess"})
+        action, fields = await lab.consent_page(http)
+        return await http.post(action, data={**fields, **form}, headers=headers)
 
 
-@case("logout: done right", 200, None, "PS-27")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        await sign_in(http, "alice", ALICE_PASSWORD)
-        csrf = csrf_of((await http.get("/interact")).text)
-        return await http.post("/logout", data={"csrf": csrf}, headers={"Origin": PS})
-
-
-@case("consent: cross-site Origin", 403, "forbidden", "item 3")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        action, form = await lab.consent_page(http)
-        return await http.post(action, data=form, headers={"Origin": EVIL})
-
-
-@case("consent: Sec-Fetch-Site cross-site", 403, "forbidden", "item 3")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        action, form = await lab.consent_page(http)
-        return await http.post(action, data=form, headers={"Sec-Fetch-Site": "cross-site"})
-
-
-@case("consent: forged CSRF token", 403, "forbidden", "PS-27")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        action, form = await lab.consent_page(http)
-        return await http.post(action, data={**form, "csrf": "forged"})
+for _name, _run, _status, _error in [
+    ("logout: cross-site", lambda lab: _logout(lab, Origin=EVIL), 403, "forbidden"),
+    (
+        "logout: without the session's CSRF token",
+        lambda lab: _logout(lab, "guess"),
+        403,
+        "forbidden",
+    ),
+    ("logout: done right", lambda lab: _logout(lab, Origin=PS), 200, None),
+    (
+        "consent: cross-site Origin",
+        lambda lab: _decide(lab, headers={"Origin": EVIL}),
+        403,
+        "forbidden",
+    ),
+    (
+        "consent: Sec-Fetch-Site cross-site",
+        lambda lab: _decide(lab, headers={"Sec-Fetch-Site": "cross-site"}),
+        403,
+        "forbidden",
+    ),
+    ("consent: forged CSRF token", lambda lab: _decide(lab, csrf="forged"), 403, "forbidden"),
+    (
+        "consent: neither approve nor deny",
+        lambda lab: _decide(lab, decision="maybe"),
+        400,
+        "invalid_request",
+    ),
+    (
+        "consent: done right",
+        lambda lab: _decide(lab, headers={"Sec-Fetch-Site": "same-origin"}),
+        200,
+        None,
+    ),
+]:
+    case(_name, _status, _error, "PS-27, item 3")(_run)
 
 
 @case("consent: no session", 401, "access_denied", "PS-27")
@@ -334,20 +345,6 @@ async def _(lab: Lab) -> httpx.Response:
     async with lab.browser() as http:
         action, form = await lab.consent_page(http)
         return await http.post(action, json=form)
-
-
-@case("consent: neither approve nor deny", 400, "invalid_request", "PS-27")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        action, form = await lab.consent_page(http)
-        return await http.post(action, data={**form, "decision": "maybe"})
-
-
-@case("consent: done right", 200, None, "PS-27")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        action, form = await lab.consent_page(http)
-        return await http.post(action, data=form, headers={"Sec-Fetch-Site": "same-origin"})
 
 
 # -- the sign-in form itself, and lockout (issue 9 item 9) ---------------------------------------
