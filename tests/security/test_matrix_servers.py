@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -172,15 +173,6 @@ async def _(lab: Lab) -> httpx.Response:
     return await _login(lab, csrf=None)
 
 
-@case("login: CSRF field without its cookie", 403, "forbidden", "item 3")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        token = csrf_of((await http.get("/login")).text)
-        http.cookies.clear()
-        data = {"username": "alice", "password": ALICE_PASSWORD, "csrf": token}
-        return await http.post("/login", data=data)
-
-
 @case("login: cookie and field from two forms", 403, "forbidden", "item 3")
 async def _(lab: Lab) -> httpx.Response:
     async with lab.browser() as other:
@@ -188,35 +180,48 @@ async def _(lab: Lab) -> httpx.Response:
     return await _login(lab, csrf=token)
 
 
-@case("login: token with a forged MAC", 403, "forbidden", "item 3")
-async def _(lab: Lab) -> httpx.Response:
+async def _form_token(lab: Lab) -> str:
+    """The CSRF token of a sign-in form shown to some browser."""
+    async with lab.browser() as other:
+        return csrf_of((await other.get("/login")).text)
+
+
+async def _submit(lab: Lab, field: str, cookie: str | None, *, later: float = 0) -> httpx.Response:
+    """Alice's right password, with ``field`` as the form's token and ``cookie`` as its
+    cookie (None: no cookie), ``later`` seconds on."""
+    lab.clock.now += later
     async with lab.browser() as http:
-        token = csrf_of((await http.get("/login")).text)
-        forged = token.rsplit(".", 1)[0] + ".AAAA"
-        http.cookies.clear()
-        http.cookies.set(LOGIN_COOKIE, forged, domain="ps.example")
-        data = {"username": "alice", "password": ALICE_PASSWORD, "csrf": forged}
+        if cookie is not None:
+            http.cookies.set(LOGIN_COOKIE, cookie, domain="ps.example")
+        data = {"username": "alice", "password": ALICE_PASSWORD, "csrf": field}
         return await http.post("/login", data=data)
 
 
-@case("login: token of another person server", 403, "forbidden", "item 3")
-async def _(lab: Lab) -> httpx.Response:
-    stranger = Lab()
-    async with stranger.browser() as other:
-        token = csrf_of((await other.get("/login")).text)
-    async with lab.browser() as http:
-        http.cookies.set(LOGIN_COOKIE, token, domain="ps.example")
-        data = {"username": "alice", "password": ALICE_PASSWORD, "csrf": token}
-        return await http.post("/login", data=data)
+async def _forged(lab: Lab) -> httpx.Response:
+    forged = (await _form_token(lab)).rsplit(".", 1)[0] + ".AAAA"
+    return await _submit(lab, forged, forged)
 
 
-@case("login: expired sign-in form", 403, "forbidden", "item 3")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        token = csrf_of((await http.get("/login")).text)
-        lab.clock.now += 3601
-        data = {"username": "alice", "password": ALICE_PASSWORD, "csrf": token}
-        return await http.post("/login", data=data)
+async def _foreign(lab: Lab) -> httpx.Response:
+    token = await _form_token(Lab())
+    return await _submit(lab, token, token)
+
+
+async def _token_only(lab: Lab, *, cookie: bool, later: float = 0) -> httpx.Response:
+    token = await _form_token(lab)
+    return await _submit(lab, token, token if cookie else None, later=later)
+
+
+for _name, _run in [
+    ("CSRF field without its cookie", lambda lab: _token_only(lab, cookie=False)),
+    ("token with a forged MAC", _forged),
+    ("token of another person server", _foreign),
+    ("expired sign-in form", lambda lab: _token_only(lab, cookie=True, later=3601)),
+]:
+    case(f"login: {_name}", 403, "forbidden", "item 3")(_run)
+case("login: a token and its cookie, on time", 303, None, "item 3")(
+    lambda lab: _token_only(lab, cookie=True, later=3500)
+)
 
 
 @case("login: Origin of another site", 403, "forbidden", "item 3")
@@ -444,11 +449,58 @@ async def _(lab: Lab) -> httpx.Response:
 # -- interaction-code guessing (issue 9 item 8, V-38) ---------------------------------------------
 
 
-@case("codes: a wrong code", 400, "invalid_code", "V-38")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        await sign_in(http, "alice", ALICE_PASSWORD)
-        return await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
+PASSWORDS = {"alice": ALICE_PASSWORD, "bob": BOB_PASSWORD}
+Guesses = list[tuple[str, str, int]]
+
+
+def _guessing(plan: Guesses, last: tuple[str, str]) -> Callable[[Lab], Awaitable[httpx.Response]]:
+    """Sessions that each guess wrong codes, ``(address, person, guesses)``, then one more
+    guess by ``last`` ``(address, person)`` in a new session."""
+
+    async def run(lab: Lab) -> httpx.Response:
+        for address, person, guesses in plan:
+            async with lab.browser(address) as http:
+                await sign_in(http, person, PASSWORDS[person])
+                await lab.wrong_codes(http, guesses)
+        address, person = last
+        async with lab.browser(address) as http:
+            await sign_in(http, person, PASSWORDS[person])
+            return await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
+
+    return run
+
+
+ATTACKER, OWNER = "203.0.113.66", "198.51.100.1"
+for _name, _plan, _last, _status, _error in [
+    ("a wrong code", [], (OWNER, "alice"), 400, "invalid_code"),
+    (
+        "new sessions do not reset the person's count",
+        [(f"10.2.0.{i}", "alice", 5) for i in range(4)],
+        ("10.2.0.9", "alice"),
+        429,
+        "slow_down",
+    ),
+    (
+        "one address guessing as two people backs off",
+        [
+            (ATTACKER, "alice", 5),
+            (ATTACKER, "alice", 5),
+            (ATTACKER, "bob", 5),
+            (ATTACKER, "bob", 5),
+        ],
+        (ATTACKER, "bob"),
+        429,
+        "slow_down",
+    ),
+    (
+        "another person elsewhere is unaffected",
+        [(ATTACKER, "alice", 10)],
+        (OWNER, "bob"),
+        400,
+        "invalid_code",
+    ),
+]:
+    case(f"codes: {_name}", _status, _error, "V-38, item 8")(_guessing(_plan, _last))
 
 
 @case("codes: eleventh wrong code in one session", 429, "slow_down", "V-38")
@@ -457,48 +509,6 @@ async def _(lab: Lab) -> httpx.Response:
         await sign_in(http, "alice", ALICE_PASSWORD)
         await lab.wrong_codes(http, 10)
         return await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
-
-
-@case("codes: new sessions do not reset the person's count", 429, "slow_down", "V-38")
-async def _(lab: Lab) -> httpx.Response:
-    for index in range(4):  # 4 sessions × 5 guesses, from 4 addresses
-        async with lab.browser(f"10.2.0.{index}") as http:
-            await sign_in(http, "alice", ALICE_PASSWORD)
-            await lab.wrong_codes(http, 5)
-    async with lab.browser("10.2.0.9") as http:
-        await sign_in(http, "alice", ALICE_PASSWORD)
-        return await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
-
-
-@case("codes: one address guessing as two people backs off", 429, "slow_down", "V-38")
-async def _(lab: Lab) -> httpx.Response:
-    for person, password in (("alice", ALICE_PASSWORD), ("bob", BOB_PASSWORD)):
-        for _ in range(2):  # two sessions each, ten guesses each: 40 from one address
-            async with lab.browser("203.0.113.66") as http:
-                await sign_in(http, person, password)
-                await lab.wrong_codes(http, 5)
-    async with lab.browser("203.0.113.66") as http:
-        await sign_in(http, "bob", BOB_PASSWORD)
-        return await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
-
-
-@case("codes: another person elsewhere is unaffected", 400, "invalid_code", "V-38")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser("203.0.113.66") as http:
-        await sign_in(http, "alice", ALICE_PASSWORD)
-        await lab.wrong_codes(http, 10)
-    async with lab.browser("198.51.100.1") as http:
-        await sign_in(http, "bob", BOB_PASSWORD)
-        return await http.get("/interact", params={"code": "ZZZZ-ZZZZ"})
-
-
-@case("codes: wrong code on a request's own page", 410, "invalid_code", "V-38")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        _, _, url, code = await lab.pending(http)
-        await sign_in(http, "alice", ALICE_PASSWORD)
-        page = await http.get(url, params={"code": code}, follow_redirects=True)
-        return await http.get(page.url.path, params={"code": "ZZZZ-ZZZZ"})
 
 
 @case("codes: after ten wrong, even the right code waits", 429, "slow_down", "V-38")
@@ -510,15 +520,24 @@ async def _(lab: Lab) -> httpx.Response:
         return await http.get(url, params={"code": code}, follow_redirects=True)
 
 
-@case("codes: the fifth wrong code ends the request for its agent", 410, "invalid_code", "V-38")
-async def _(lab: Lab) -> httpx.Response:
+async def _on_its_page(lab: Lab, *, wrong: int, then_poll: bool) -> httpx.Response:
+    """``wrong`` wrong codes on one request's own consent URL; the last answer, or what its
+    agent's next poll gets."""
     async with lab.browser() as http:
         agent, location, url, code = await lab.pending(http)
         await sign_in(http, "alice", ALICE_PASSWORD)
         page = await http.get(url, params={"code": code}, follow_redirects=True)
-        for _ in range(5):
-            await http.get(page.url.path, params={"code": "ZZZZ-ZZZZ"})
-        return await signed(http, agent, "GET", location)
+        for _ in range(wrong):
+            answer = await http.get(page.url.path, params={"code": "ZZZZ-ZZZZ"})
+        return await signed(http, agent, "GET", location) if then_poll else answer
+
+
+case("codes: wrong code on a request's own page", 410, "invalid_code", "V-38")(
+    partial(_on_its_page, wrong=1, then_poll=False)
+)
+case("codes: the fifth wrong code ends the request for its agent", 410, "invalid_code", "V-38")(
+    partial(_on_its_page, wrong=5, then_poll=True)
+)
 
 
 # -- pages and sessions --------------------------------------------------------------------------
@@ -531,22 +550,22 @@ async def _(lab: Lab) -> httpx.Response:
         return await http.get("/interact/unknown", params={"code": "ABCD-EFGH"})
 
 
-@case("pages: GET /logout", 405, "method_not_allowed", "V-41")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        return await http.get("/logout")
+def _anonymous(method: str, path: str) -> Callable[[Lab], Awaitable[httpx.Response]]:
+    async def run(lab: Lab) -> httpx.Response:
+        async with lab.browser() as http:
+            return await http.request(method, path)
+
+    return run
 
 
-@case("pages: PUT /login", 405, "method_not_allowed", "V-41")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        return await http.put("/login")
-
-
-@case("pages: an unknown page", 404, "not_found", "V-41")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        return await http.get("/login/elsewhere")
+for _method, _path, _status, _error in [
+    ("GET", "/logout", 405, "method_not_allowed"),
+    ("PUT", "/login", 405, "method_not_allowed"),
+    ("GET", "/login/elsewhere", 404, "not_found"),
+    ("PUT", "/token", 405, "method_not_allowed"),
+    ("GET", "/nothing-here", 404, "not_found"),
+]:
+    case(f"person server: {_method} {_path}", _status, _error, "V-41")(_anonymous(_method, _path))
 
 
 @case("sessions: a forged session cookie is sent to sign in", 303, None, "PS-27")
@@ -559,10 +578,10 @@ async def _(lab: Lab) -> httpx.Response:
 # -- JSON bodies at the person server (issue 9 items 4, 5) ----------------------------------------
 
 
-async def _token_body(lab: Lab, body: bytes) -> httpx.Response:
+async def _token_body(lab: Lab, *, make: Callable[[Lab], bytes]) -> httpx.Response:
     async with lab.browser() as http:
         agent = lab.world.agent()
-        return await signed(http, agent, "POST", f"{PS}/token", body)
+        return await signed(http, agent, "POST", f"{PS}/token", make(lab))
 
 
 def _token(lab: Lab, **members: Any) -> bytes:
@@ -596,14 +615,9 @@ _BAD_TOKEN_BODIES: list[tuple[str, Callable[[Lab], bytes], int, str]] = [
     ("over 1 MiB", lambda lab: _token(lab, pad="x" * (1024 * 1024)), 413, "content_too_large"),
 ]
 for _name, _make, _status, _error in _BAD_TOKEN_BODIES:
-
-    def _bad_token(make: Callable[[Lab], bytes] = _make) -> Run:
-        async def run(lab: Lab) -> httpx.Response:
-            return await _token_body(lab, make(lab))
-
-        return run
-
-    case(f"token endpoint: body {_name}", _status, _error, "item 4/5")(_bad_token())
+    case(f"token endpoint: body {_name}", _status, _error, "item 4/5")(
+        partial(_token_body, make=_make)
+    )
 
 
 _BAD_ANSWERS = [
@@ -613,17 +627,18 @@ _BAD_ANSWERS = [
     ("NaN", b'{"action": NaN}'),
     ("not JSON", b"action=updated_request"),
 ]
+
+
+async def _answer(lab: Lab, *, body: bytes) -> httpx.Response:
+    async with lab.browser() as http:
+        agent, location, _, _ = await lab.pending(http)
+        return await signed(http, agent, "POST", location, body)
+
+
 for _name, _body in _BAD_ANSWERS:
-
-    def _bad_answer(body: bytes = _body) -> Run:
-        async def run(lab: Lab) -> httpx.Response:
-            async with lab.browser() as http:
-                agent, location, _, _ = await lab.pending(http)
-                return await signed(http, agent, "POST", location, body)
-
-        return run
-
-    case(f"pending URL: POST {_name}", 400, "invalid_request", "item 5, V-34")(_bad_answer())
+    case(f"pending URL: POST {_name}", 400, "invalid_request", "item 5, V-34")(
+        partial(_answer, body=_body)
+    )
 
 
 @case("pending URL: another agent's", 404, "not_found", "V-32")
@@ -633,22 +648,10 @@ async def _(lab: Lab) -> httpx.Response:
         return await signed(http, lab.world.agent("other"), "GET", location)
 
 
-@case("person server: PUT /token", 405, "method_not_allowed", "V-41")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        return await http.put("/token")
-
-
-@case("person server: an unknown path", 404, "not_found", "V-41")
-async def _(lab: Lab) -> httpx.Response:
-    async with lab.browser() as http:
-        return await http.get("/nothing-here")
-
-
 # -- JSON bodies at the resource (issue 9 items 4, 5, 12) -----------------------------------------
 
 
-def _write(api: Api, body: bytes) -> httpx.Response:
+def _write(api: Api, *, body: bytes) -> httpx.Response:
     token = api.auth_token("data.read data.write")
     response = api.request("POST", "/data", body, token=token)
     after = api.request("GET", "/data", token=token)
@@ -668,29 +671,22 @@ _BAD_DATA = [
     ("truncated", b'{"n": '),
 ]
 for _name, _body in _BAD_DATA:
+    case(f"resource: POST /data {_name}", 400, "invalid_request", "item 4")(
+        partial(_write, body=_body)
+    )
 
-    def _bad_data(body: bytes = _body) -> Run:
-        def run(api: Api) -> httpx.Response:
-            return _write(api, body)
 
-        return run
+def _authorize(api: Api, *, body: bytes) -> httpx.Response:
+    return api.request("POST", "/authorize", body)
 
-    case(f"resource: POST /data {_name}", 400, "invalid_request", "item 4")(_bad_data())
 
 for _name, _body in [
     ("scope an array", b'{"scope": ["data.read"]}'),
     ("scope an object", b'{"scope": {"data.read": 1}}'),
     ("NaN", b'{"scope": NaN}'),
 ]:
-
-    def _bad_authorize(body: bytes = _body) -> Run:
-        def run(api: Api) -> httpx.Response:
-            return api.request("POST", "/authorize", body)
-
-        return run
-
     case(f"resource: POST /authorize {_name}", 400, "invalid_request", "item 5, RS-16")(
-        _bad_authorize()
+        partial(_authorize, body=_body)
     )
 
 
