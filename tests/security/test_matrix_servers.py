@@ -224,6 +224,15 @@ case("login: a token and its cookie, on time", 303, None, "item 3")(
 )
 
 
+@case("login: a second tab keeps the first form valid", 303, None, "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        first = csrf_of((await http.get("/login")).text)
+        await http.get("/login")  # the same sign-in page opened again
+        data = {"username": "alice", "password": ALICE_PASSWORD, "csrf": first}
+        return await http.post("/login", data=data)
+
+
 @case("login: Origin of another site", 403, "forbidden", "item 3")
 async def _(lab: Lab) -> httpx.Response:
     return await _login(lab, headers={"Origin": EVIL})

@@ -51,6 +51,15 @@ class LoginCsrf:
         issued, nonce = str(int(self._clock())), secrets.token_urlsafe(16)
         return f"{issued}.{nonce}.{self._mac(issued, nonce)}"
 
+    def current(self, cookie: str | None) -> str:
+        """The browser's token while it has at least half its life left (so forms open in
+        several tabs stay valid together), else a fresh one."""
+        if cookie and self.check(cookie, cookie):
+            issued = int(cookie.split(".", 1)[0])
+            if self._clock() - issued <= self.lifetime / 2:
+                return cookie
+        return self.issue()
+
     def check(self, cookie: str | None, field: str | None) -> bool:
         """Whether the cookie and the form field carry the same token, this server's, unexpired."""
         if not cookie or not field or len(cookie) > _MAX_TOKEN or not cookie.isascii():

@@ -189,6 +189,7 @@ class PersonWeb:
 
     def _login_page(
         self,
+        request: Request,
         target: str,
         status: int = 200,
         *,
@@ -196,8 +197,8 @@ class PersonWeb:
         code: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
-        """The sign-in form with a fresh CSRF token, in the page and in its cookie."""
-        token = self.service.login_csrf.issue()
+        """The sign-in form with its CSRF token, in the page and in its cookie."""
+        token = self.service.login_csrf.current(request.cookies.get(self._login_cookie))
         page = login_page("/login", error=error, code=code, hidden={"next": target, "csrf": token})
         response = _html(page, status, headers=headers)
         response.set_cookie(
@@ -215,7 +216,7 @@ class PersonWeb:
         target = _next(request.query_params.get("next"))
         if self._signed_in(request) is not None:
             return RedirectResponse(target, 303)
-        return self._login_page(target)
+        return self._login_page(request, target)
 
     async def login(self, request: Request) -> Response:
         form = await _form(request)
@@ -225,7 +226,7 @@ class PersonWeb:
             request.cookies.get(self._login_cookie), form.get("csrf")
         ):
             expired = "This sign-in form has expired or came from elsewhere; sign in again."
-            return self._login_page(target, 403, error=expired, code=Forbidden.code)
+            return self._login_page(request, target, 403, error=expired, code=Forbidden.code)
         client = _client(request)
         keys = {"pair": f"{username}\x00{client}", "client": client, "account": username}
         throttle = self.service.login_throttle
@@ -233,6 +234,7 @@ class PersonWeb:
         if wait is not None:
             slow = SlowDown("too many attempts", retry_after=wait)
             return self._login_page(
+                request,
                 target,
                 429,
                 error=f"Too many attempts; try again in {slow.retry_after} s.",
@@ -243,7 +245,7 @@ class PersonWeb:
         if person is None:
             throttle.fail(**keys)
             wrong = "Wrong username or password."
-            return self._login_page(target, 401, error=wrong, code=UNAUTHENTICATED)
+            return self._login_page(request, target, 401, error=wrong, code=UNAUTHENTICATED)
         throttle.clear("pair", keys["pair"])
         session = self.people.open_session(person)
         response = RedirectResponse(target, 303)
