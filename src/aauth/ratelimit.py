@@ -5,12 +5,11 @@ counted against the keys it came from (the client address, the account, the sess
 key over its limit is refused for a while (protocol-10 §F.5, §H.5). The counts live in the
 store, so a restart does not reset them.
 
-Two shapes: a fixed window (``backoff=0``: after ``limit`` failures the key is refused until
-the window that began with its first failure ends), or exponential backoff (after ``limit``
-failures each further one refuses the key for ``backoff``, then twice that, … up to
-``max_delay``; the count is forgotten ``window`` seconds after the last failure). Backoff
-slows a guesser without locking anyone out for long, which is what keeps an account's owner
-able to sign in while someone else guesses at it.
+The refusal is exponential backoff, not a lockout: once a key has ``limit`` failures, each
+failure refuses it for ``backoff`` seconds, then twice that, … up to ``max_delay``, and the
+count is forgotten ``window`` seconds after the last failure. Backoff slows a guesser without
+shutting anyone out for long, which is what keeps an account's owner able to sign in while
+someone else guesses at it.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from .store.base import Record, Store
+from .store.base import Store
 
 __all__ = ["FailureLimiter", "Throttle"]
 
@@ -38,12 +37,12 @@ class FailureLimiter:
         *,
         limit: int,
         window: float,
-        backoff: float = 0.0,
+        backoff: float = 1.0,
         max_delay: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if limit < 1 or window <= 0 or backoff < 0:
-            raise ValueError("limit must be >= 1, window > 0 and backoff >= 0")
+        if limit < 1 or window <= 0 or backoff <= 0:
+            raise ValueError("limit must be >= 1, window > 0 and backoff > 0")
         self._store = store
         self._ns = f"limit:{namespace}"
         self._limit = limit
@@ -57,8 +56,7 @@ class FailureLimiter:
         record = self._store.get(self._ns, key)
         if record is None or int(record.value["failures"]) < self._limit:
             return None
-        until = float(record.value.get("until", record.expires_at or 0.0))
-        remaining = until - self._clock()
+        remaining = float(record.value["until"]) - self._clock()
         return remaining if remaining > 0 else None
 
     def blocked(self, key: str) -> bool:
@@ -70,7 +68,7 @@ class FailureLimiter:
         for _ in range(16):
             record = self._store.get(self._ns, key)
             failures = 1 if record is None else int(record.value["failures"]) + 1
-            value, expires_at = self._after(failures, record)
+            value, expires_at = self._after(failures)
             if record is None:
                 stored = self._store.create(self._ns, key, value, expires_at)
             else:
@@ -84,13 +82,9 @@ class FailureLimiter:
         in)."""
         self._store.delete(self._ns, key)
 
-    def _after(self, failures: int, record: Record | None) -> tuple[dict[str, float], float]:
+    def _after(self, failures: int) -> tuple[dict[str, float], float]:
         """The stored value and expiry after the ``failures``-th failure."""
         now = self._clock()
-        if not self._backoff:
-            expires_at = now + self._window if record is None else record.expires_at
-            assert expires_at is not None
-            return {"failures": failures}, expires_at
         until = now
         if failures >= self._limit:
             exponent = min(failures - self._limit, 62)

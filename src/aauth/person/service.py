@@ -141,7 +141,6 @@ class PersonService:
                 name,
                 limit=limit,
                 window=HOUR,
-                backoff=1.0,
                 max_delay=max_delay,
                 clock=clock,
             )
