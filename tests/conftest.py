@@ -39,3 +39,16 @@ def asgi_client() -> Iterator[Callable[..., httpx.Client]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real ``redis-server`` on a free loopback port, with AOF on (see tests/redis_server.py)."""
+    from .redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -13,9 +13,20 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 SMALL = {
     "bench_signing": {"NUMBER": 64, "REPEATS": 1},
+    "bench_compat": {"NUMBER": 64, "REPEATS": 1},
     "bench_tokens": {"OPERATIONS": 3},
     "bench_approval": {"ROUNDS": 1},
     "bench_middleware": {"SECONDS": 0.2, "ROUNDS": 1, "CONNECTIONS": 2},
+    "bench_store": {
+        "TOKEN_REQUESTS": 3,
+        "APPROVALS": 2,
+        "POLLS": 5,
+        "STORED": (2, 3),
+        "VERIFICATIONS": 3,
+        "WORKERS": (1,),
+        "LOAD_SECONDS": 0.2,
+        "CONNECTIONS": 2,
+    },
 }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
-from aauth.cli import main
+from aauth.agent.poller import Clarification
+from aauth.cli import _answerer, main
 
 
 def keygen(tmp_path: Path) -> Path:
@@ -93,3 +96,39 @@ def test_fetch_reports_protocol_errors_without_a_traceback(
     code = main(["fetch", "--key", str(key_file), "--agent-token", expired, "https://a.example/"])
     assert code == 1
     assert "aauth fetch: " in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _question(text: str = "Why?") -> Clarification:
+    return Clarification(text, 120.0, (), "http://127.0.0.1:1/pending/x")
+
+
+def test_fetch_answers_questions_from_flags_then_the_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", _Terminal("From the terminal.\n\n"))
+    answer = _answerer(["From the flag."])
+    assert answer is not None
+    assert answer(_question("First?")) == "From the flag."
+    assert answer(_question("Second?")) == "From the terminal."
+    assert answer(_question("Third?")) is None  # an empty line withdraws
+    assert answer(_question("Fourth?")) is None  # end of input too
+    err = capsys.readouterr().err
+    assert "The person asks: First?" in err
+    assert "Answering: From the flag." in err
+
+
+def test_fetch_without_a_terminal_or_answers_claims_no_clarification(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert _answerer([]) is None
+    answer = _answerer(["only one"])
+    assert answer is not None
+    assert answer(_question()) == "only one"
+    assert answer(_question()) is None
+    assert "stdin is not a terminal" in capsys.readouterr().err

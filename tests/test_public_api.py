@@ -11,7 +11,6 @@ AAUTH = [
     "AAuthMiddleware",
     "AAuthRequest",
     "AgentAuth",
-    "AgentRequestSigner",
     "AgentSigner",
     "AgentTokenRequired",
     "AuthTokenRequired",
@@ -30,22 +29,11 @@ AAUTH = [
     "VerifiedCaller",
     "VerifyingKey",
     "__version__",
-    "build_agent_auth_challenge",
-    "calculate_jwk_thumbprint",
-    "create_auth_token",
-    "create_resource_token",
     "error_response",
-    "generate_ed25519_keypair",
     "generate_key",
     "issue_agent_token",
     "issue_auth_token",
     "issue_resource_token",
-    "parse_agent_auth_header",
-    "parse_token_claims",
-    "public_key_to_jwk",
-    "sign_request",
-    "verify_agent_token",
-    "verify_signature",
 ]
 
 
@@ -60,3 +48,12 @@ def test_no_private_names_are_exported() -> None:
         assert not [n for n in module.__all__ if n.startswith("_") and n != "__version__"]
         for name in module.__all__:
             assert hasattr(module, name), name
+
+
+def test_the_typed_api_stays_clean_of_0_3_names() -> None:
+    """aauth.__all__ is the typed API; the 0.3 names resolve on access only (issue 10)."""
+    from aauth.compat import NAMES
+
+    assert not set(NAMES) & set(aauth.__all__)
+    assert "sign_request" not in vars(aauth)
+    assert callable(aauth.sign_request)

@@ -2,29 +2,20 @@
 
 The typed API lives in subpackages (:mod:`aauth.resource`, :mod:`aauth.agent`,
 :mod:`aauth.tokens`, :mod:`aauth.headers` …); the names here are the ones most programs
-need, plus the 0.3-era convenience functions (:mod:`aauth.compat`) existing code calls.
-Verification raises :class:`AAuthError` or :class:`aauth_signing.SignatureError`; render
-either with :func:`error_response`.
+need. Verification raises :class:`AAuthError` (signature failures are its subclass
+:class:`SignatureError`); render either with :func:`error_response`.
+
+The aauth 0.3.4 names (``sign_request``, ``create_auth_token`` …) are not in ``__all__``;
+they resolve on attribute access from :mod:`aauth.compat` (see docs/migration.md).
 """
+
+import importlib
+from typing import Any
 
 from aauth_signing import SignatureError, SigningKey, VerifyingKey
 
 from .agent.auth import AgentAuth
 from .agent.signer import AgentSigner
-from .compat import (
-    AgentRequestSigner,
-    build_agent_auth_challenge,
-    calculate_jwk_thumbprint,
-    create_auth_token,
-    create_resource_token,
-    generate_ed25519_keypair,
-    parse_agent_auth_header,
-    parse_token_claims,
-    public_key_to_jwk,
-    sign_request,
-    verify_agent_token,
-    verify_signature,
-)
 from .discovery import Discovery
 from .egress import EgressPolicy
 from .errors import AAuthError, ErrorResponse, error_response
@@ -49,7 +40,6 @@ __all__ = [
     "AAuthMiddleware",
     "AAuthRequest",
     "AgentAuth",
-    "AgentRequestSigner",
     "AgentSigner",
     "AgentTokenRequired",
     "AuthTokenRequired",
@@ -68,20 +58,22 @@ __all__ = [
     "VerifiedCaller",
     "VerifyingKey",
     "__version__",
-    "build_agent_auth_challenge",
-    "calculate_jwk_thumbprint",
-    "create_auth_token",
-    "create_resource_token",
     "error_response",
-    "generate_ed25519_keypair",
     "generate_key",
     "issue_agent_token",
     "issue_auth_token",
     "issue_resource_token",
-    "parse_agent_auth_header",
-    "parse_token_claims",
-    "public_key_to_jwk",
-    "sign_request",
-    "verify_agent_token",
-    "verify_signature",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The aauth 0.3.4 names, from :mod:`aauth.compat` (PEP 562)."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    compat = importlib.import_module("aauth.compat")
+    return compat.resolve(name)
+
+
+def __dir__() -> list[str]:
+    compat = importlib.import_module("aauth.compat")
+    return sorted(set(globals()) | set(compat.NAMES))

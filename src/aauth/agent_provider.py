@@ -8,6 +8,14 @@ instance key (SIGNATURE-KEY.md §2.2). The provider then issues an agent token w
 is the agent (stable across instances and key changes) and whose ``cnf.jwk`` is the instance
 key (AP-02 … AP-06).
 
+Each instance may name itself (``instance`` in the proof): its agent token then names that
+instance, ``aauth:assistant.laptop@ap.example``, and keeps naming it when the instance comes
+back with a new key (phase 6, "delegates"). An instance may in turn ask for tokens for its
+sub-agents: the proof is then signed by the instance's current key and carries a
+``discriminator``; the sub-agent's token has ``parent_agent`` set to the instance and the
+local name ``assistant.laptop+search1`` (§D.1, AP-05). A sub-agent's key never obtains a
+token for a further sub-agent (AP-06).
+
 The provider's signing keys rotate on demand or on a schedule; a retired key stays in the
 JWKS until every token it signed has expired, then it is removed (AP-07).
 """
@@ -22,14 +30,18 @@ from typing import Any
 
 from aauth_signing import InvalidJWT
 
+from .delegates import Delegate, Delegates, is_delegate_name
 from .errors import Forbidden
 from .identifiers import agent_identifier, is_endpoint_url, is_server_identifier
 from .keys import KeySet
 from .metadata import AgentProviderMetadata, well_known_url
 from .resource import RequestVerifier, ResourcePolicy, VerifiedCaller
-from .tokens import issue_agent_token
+from .store import SQLiteStore
+from .store.base import Store
+from .tokens import decode_unverified, issue_agent_token
 from .tokens.agent import MAX_AGENT_TOKEN_LIFETIME
 from .tokens.claims import is_s256
+from .tokens.verifier import AGENT_TOKEN
 
 __all__ = [
     "AGENT_TOKEN_PATH",
@@ -80,6 +92,7 @@ class AgentProvider:
     whenever tokens are issued or the JWKS is served; ``key_file`` is rewritten after each
     change so a restart keeps every published key. ``verifier`` checks enrollment requests
     (``jkt-jwt`` only, no discovery); serve it with :class:`~aauth.resource.AAuthMiddleware`.
+    ``store`` keeps the :class:`~aauth.delegates.Delegates` (default: in memory).
     """
 
     def __init__(
@@ -96,6 +109,7 @@ class AgentProvider:
         callback_endpoint: str | None = None,
         key_file: str | os.PathLike[str] | None = None,
         allow_loopback_http: bool = False,
+        store: Store | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         loop = allow_loopback_http
@@ -117,6 +131,7 @@ class AgentProvider:
         self._loopback = loop
         self._clock = clock
         self._agents = _index(agents, identifier, loop)
+        self.delegates = Delegates(store if store is not None else SQLiteStore(clock=clock))
         self._document = AgentProviderMetadata(
             issuer=identifier,
             jwks_uri=well_known_url(identifier, "jwks.json"),
@@ -175,7 +190,10 @@ class AgentProvider:
         """The agent token for a request :attr:`verifier` accepted.
 
         The ``jkt-jwt`` must be a SHA-256 proof (``jkt-s256+jwt``) with ``iat`` and a short
-        life (``invalid_jwt`` otherwise); an enrolled key that is not registered gets 403.
+        life (``invalid_jwt`` otherwise). Signed by an enrolled key it yields a token for that
+        agent (or its named ``instance``); signed by a delegate's current key, with a
+        ``discriminator``, a token for a sub-agent of that delegate. Any other key gets 403,
+        as does a sub-agent asking for a sub-agent of its own (AP-06).
         """
         resolved = caller.signature.signature_key
         signer = resolved.signer if resolved is not None else None
@@ -187,26 +205,63 @@ class AgentProvider:
             raise InvalidJWT("the enrollment proof needs integer 'iat' and 'exp'")
         if exp - iat > MAX_PROOF_LIFETIME:
             raise InvalidJWT(f"the enrollment proof may live at most {MAX_PROOF_LIFETIME} s")
-        agent = self._agents.get(signer.removeprefix(JKT_S256_PREFIX))
-        if agent is None:
-            raise Forbidden("this enrollment key is not registered with the agent provider")
+        for name in ("instance", "discriminator"):
+            if name in claims and not is_delegate_name(claims[name]):
+                raise InvalidJWT(f"'{name}' must be 1-64 characters of [a-z0-9_-]")
+        proven_by = signer.removeprefix(JKT_S256_PREFIX)
+        agent = self._agents.get(proven_by)
+        parent: Delegate | None = None
+        if agent is not None:
+            if "discriminator" in claims:
+                raise InvalidJWT("a sub-agent's proof is signed by its parent instance's key")
+            local = agent.local
+            if "instance" in claims:
+                local = f"{local}.{claims['instance']}"
+            ps = agent.ps
+        else:
+            parent = self.delegates.by_key(proven_by)
+            if parent is None:
+                raise Forbidden("this key is not registered with the agent provider")
+            if parent.parent_agent is not None:
+                raise Forbidden("a sub-agent cannot obtain tokens for sub-agents (AP-06)")
+            if "discriminator" not in claims or "instance" in claims:
+                raise InvalidJWT(
+                    "a proof signed by an agent's key names a sub-agent 'discriminator' "
+                    "(and no 'instance')"
+                )
+            local = _local(parent.sub) + "+" + str(claims["discriminator"])
+            ps = parent.ps
         self.maintain()
-        sub = agent_identifier(agent.local, self.identifier)
+        sub = agent_identifier(local, self.identifier)
+        now = self._clock()
         token = issue_agent_token(
             self.keys,
             iss=self.identifier,
             sub=sub,
             cnf_jwk=resolved.jwk,
-            ps=agent.ps,
+            ps=ps,
+            parent_agent=None if parent is None else parent.sub,
             lifetime=self.token_lifetime,
-            now=self._clock(),
+            now=now,
             allow_loopback_http=self._loopback,
+        )
+        issued = decode_unverified(AGENT_TOKEN, token, now=now, allow_loopback_http=self._loopback)
+        self.delegates.record(
+            sub,
+            jkt=issued.jkt,
+            parent_agent=issued.parent_agent,
+            ps=ps,
+            expires_at=issued.exp,
         )
         return AgentTokenGrant(token, self.token_lifetime, sub)
 
     def _save(self) -> None:
         if self._key_file is not None:
             self.keys.save(self._key_file)
+
+
+def _local(agent: str) -> str:
+    return agent.removeprefix("aauth:").rpartition("@")[0]
 
 
 def _index(

@@ -16,7 +16,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .agent.poller import Clarification, ClarificationCallback
 
 __all__ = ["main"]
 
@@ -62,7 +65,15 @@ def _token(value: str | None) -> str | None:
 def _serve(args: argparse.Namespace) -> int:
     from .server.roles import serve_role
 
-    return serve_role(args.role, config=args.config, host=args.host, port=args.port, db=args.db)
+    return serve_role(
+        args.role,
+        config=args.config,
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        store=args.store,
+        workers=args.workers,
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -132,6 +143,33 @@ def _decode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _answerer(answers: Sequence[str]) -> ClarificationCallback | None:
+    """``aauth fetch``'s answers to questions asked during consent (phase 8): the
+    ``--answer`` values in order, then the terminal when stdin is one (an empty line
+    withdraws the request). None when there is no way to answer: the agent then does not
+    claim the ``clarification`` capability, so the person server asks nothing."""
+    if not answers and not sys.stdin.isatty():
+        return None
+    queued = list(answers)
+
+    def answer(question: Clarification) -> str | None:
+        print(f"\nThe person asks: {question.question}", file=sys.stderr)
+        if queued:
+            reply = queued.pop(0)
+            print(f"Answering: {reply}", file=sys.stderr)
+            return reply
+        if not sys.stdin.isatty():
+            print("No answer left (--answer) and stdin is not a terminal.", file=sys.stderr)
+            return None
+        try:
+            reply = input("Your answer (empty to withdraw the request): ")
+        except EOFError:
+            return None
+        return reply.strip() or None
+
+    return answer
+
+
 def _fetch(args: argparse.Namespace) -> int:
     import httpx
     from aauth_signing import SignatureError
@@ -152,7 +190,9 @@ def _fetch(args: argparse.Namespace) -> int:
     try:
         auth = AgentAuth(
             signer,
-            callbacks=DeferredCallbacks(on_interaction=prompt),
+            callbacks=DeferredCallbacks(
+                on_interaction=prompt, on_clarification=_answerer(args.answer)
+            ),
             justification=args.justification,
             allow_loopback_http=args.allow_loopback,
             event_hooks=hooks,  # -v shows the exchange with the person server too
@@ -187,7 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("role", choices=["person", "resource", "agent-provider"])
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--db", help="SQLite state file (person server)")
+    serve.add_argument("--db", help="SQLite state file")
+    serve.add_argument(
+        "--store",
+        help="where state lives: redis://HOST:PORT/DB (shared by instances) or a SQLite file; "
+        "default: $AAUTH_STORE, else the configuration's store/db",
+    )
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     serve.add_argument("--config", help="JSON configuration file")
     serve.set_defaults(func=_serve)
 
@@ -229,6 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--key", required=True, help="the agent's private JWK or PEM file")
     fetch.add_argument("--agent-token", required=True, help="agent token (or @file)")
     fetch.add_argument("--justification", help="shown to the person at consent")
+    fetch.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        help="answer to a question the person asks during consent (repeat for more); "
+        "without it, questions are asked on the terminal",
+    )
     fetch.add_argument("-v", "--verbose", action="store_true", help="print the exchange")
     fetch.add_argument("--allow-loopback", action="store_true", help="development only")
     _request_arguments(fetch)

@@ -1,8 +1,10 @@
 """One exception tree for the protocol. Every error knows its AAuth error code, its HTTP
 status and a description, and renders the RFC 9457 body (and headers) a server returns.
 
-Signature failures are :class:`aauth_signing.SignatureError` subclasses; they render the same
-way (status 401, ``Signature-Error`` header), so :func:`error_response` serves both.
+:class:`AAuthError` (defined in :mod:`aauth_signing.errors`, re-exported here) is the root of
+both branches: the protocol errors below and the signature failures,
+:class:`aauth_signing.SignatureError` subclasses, which render with status 401 and a
+``Signature-Error`` header. :func:`error_response` serves both.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from aauth_signing import SignatureError
+from aauth_signing.errors import AAuthError
 
 __all__ = [
     "AAuthError",
@@ -44,30 +47,6 @@ __all__ = [
 ]
 
 PROBLEM_JSON = "application/problem+json"
-
-
-class AAuthError(Exception):
-    """Base of every protocol error that is not a signature failure."""
-
-    code: ClassVar[str] = "server_error"
-    status: ClassVar[int] = 500
-
-    def __init__(self, description: str = "", **members: Any) -> None:
-        super().__init__(description or self.code)
-        self.description = description or self.code
-        self.members = members
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.description!r})"
-
-    def problem(self) -> dict[str, Any]:
-        """The RFC 9457 body: ``error`` decides, ``detail`` explains (protocol-10 §F)."""
-        body: dict[str, Any] = {"error": self.code, "detail": self.description}
-        body.update(self.members)
-        return body
-
-    def response_headers(self) -> dict[str, str]:
-        return {}
 
 
 class InvalidRequest(AAuthError):

@@ -7,8 +7,10 @@ request becomes ``delivered``, after which the URL answers 410 like every other 
 state does once reported.
 
 State lives in a :class:`~aauth.store.Store`, so it survives a restart; waiting pollers are
-woken in-process the moment a decision is written, and re-read the store periodically so a
-decision made by another instance is seen too.
+woken the moment a decision is written through the store's signal. With a signal that
+crosses processes (Redis pub/sub) that is the only wake-up; with an in-process one the store
+is also re-read periodically, so a decision made by another process on the same SQLite file
+is seen too.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from .errors import InvalidCode, PendingExpired
+from .errors import Gone, InvalidCode, PendingExpired
 from .interaction_code import generate_code, normalize_code
 from .store.base import Store
 
@@ -105,7 +107,6 @@ class PendingRequests:
         self._lifetime = lifetime
         self._recheck = recheck_interval
         self._clock = clock
-        self._waiters: dict[str, set[asyncio.Event]] = {}
 
     def create(
         self,
@@ -219,6 +220,8 @@ class PendingRequests:
             raise InvalidCode("unknown interaction code")
         if request.state is PendingState.EXPIRED:
             raise PendingExpired("the request this code belongs to has expired")
+        if request.state is PendingState.CANCELLED:
+            raise Gone("the agent withdrew this request")
         if request.state.terminal:
             raise InvalidCode("the code has already been used")
         return request
@@ -234,20 +237,18 @@ class PendingRequests:
         self.update(request_id, bump)
 
     def _notify(self, request_id: str) -> None:
-        for event in self._waiters.get(request_id, ()):
-            event.set()
+        self._store.signal.publish(f"{_NS}:{request_id}")
 
     async def wait_for_change(self, request: PendingRequest, timeout: float) -> PendingRequest:
         """Return as soon as ``request`` changes (or ``timeout`` passes): the long poll.
 
-        An in-process write wakes the waiter at once; the store is also re-read every
-        ``recheck_interval`` so changes made by another process are not missed.
+        A write wakes the waiter at once through the store's signal; with a signal that does
+        not cross processes the store is also re-read every ``recheck_interval``.
         """
         deadline = self._clock() + timeout
-        event = asyncio.Event()
-        waiters = self._waiters.setdefault(request.id, set())
-        waiters.add(event)
-        try:
+        signal = self._store.signal
+        recheck = None if signal.crosses_processes else self._recheck
+        async with signal.subscription(f"{_NS}:{request.id}") as event:
             while True:
                 event.clear()
                 current = self.get(request.id)
@@ -258,9 +259,6 @@ class PendingRequests:
                 remaining = deadline - self._clock()
                 if remaining <= 0:
                     return current
+                wait = remaining if recheck is None else min(remaining, recheck)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), min(remaining, self._recheck))
-        finally:
-            waiters.discard(event)
-            if not waiters:
-                self._waiters.pop(request.id, None)
+                    await asyncio.wait_for(event.wait(), wait)

@@ -25,6 +25,7 @@ from aauth_signing import (
     JwksUri,
     Jwt,
     ResolvedKey,
+    SignatureError,
     SignatureKeyMember,
     UnsupportedScheme,
     VerifyingKey,
@@ -182,6 +183,8 @@ class TokenKeyResolver:
             return self._accept(jwt_member, self._auth(jwt_member.jwt))
         except InvalidToken as exc:
             raise _map_token_error(exc) from None
+        except SignatureError:
+            raise
         except AAuthError as exc:
             raise _untrusted_source(exc, member) from None
 
@@ -214,5 +217,7 @@ class AsyncTokenKeyResolver(TokenKeyResolver):
             return self._accept(jwt_member, await self._aauth(jwt_member.jwt))
         except InvalidToken as exc:
             raise _map_token_error(exc) from None
+        except SignatureError:
+            raise
         except AAuthError as exc:
             raise _untrusted_source(exc, member) from None

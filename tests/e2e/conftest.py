@@ -143,11 +143,15 @@ def consenting() -> Iterator[World]:
 
 class PersonAtHand:
     """The world's person, deciding each prompt the agent shows through the real login and
-    consent pages, on their own thread (the agent is long-polling meanwhile)."""
+    consent pages, on their own thread (the agent is long-polling meanwhile); first asking
+    ``questions`` one by one, each time waiting for the agent's answer (phase 8)."""
 
-    def __init__(self, world: World, decision: str = "approve") -> None:
+    def __init__(
+        self, world: World, decision: str = "approve", questions: tuple[str, ...] = ()
+    ) -> None:
         self.password = str(world.extras["password"])
         self.decision = decision
+        self.questions = questions
         self.prompts: list[InteractionPrompt] = []
         self.answers: list[httpx.Response] = []
         self.failures: list[BaseException] = []
@@ -166,9 +170,8 @@ class PersonAtHand:
     def _decide(self, prompt: InteractionPrompt) -> None:
         try:
             with httpx.Client(timeout=30) as browser:
-                self.answers.append(
-                    Person(PERSON, self.password, browser).decide(prompt, self.decision)
-                )
+                person = Person(PERSON, self.password, browser)
+                self.answers.append(person.converse(prompt, self.questions, self.decision))
         except BaseException as exc:  # re-raised on the test's thread by done()
             self.failures.append(exc)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -14,8 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from aauth.agent.poller import InteractionPrompt
 from aauth.cli import main
-from aauth.demo.consent import person_server_factory
+from aauth.demo.consent import PERSON, person_server_factory
+from aauth.demo.person import Person
 from aauth.demo.world import World, running_world
 from aauth.keys import private_jwk
 
@@ -165,3 +168,40 @@ def test_fetch_with_the_token_inline(
     ]
     assert main(argv) == 0
     assert json.loads(capsys.readouterr().out)["scope"] == ["data.read"]
+
+
+def test_fetch_answers_the_persons_question(tmp_path: Path) -> None:
+    """Phase 8 from the command line: ``aauth fetch --answer`` replies to the question the
+    person asks on the consent page, then the person approves."""
+    factory = person_server_factory()
+    with running_world(Recorder(), person_server=factory) as world:
+        signer = world.signer
+        assert signer.agent_token is not None
+        key = tmp_path / "agent.jwk"
+        key.write_text(json.dumps(private_jwk(signer.key)))
+        url = f"{world.resource}/data"
+        command = [sys.executable, "-m", "aauth.cli", "fetch", "--key", str(key)]
+        command += ["--agent-token", signer.agent_token, "--allow-loopback"]
+        command += ["--answer", "For your quarterly report.", url]
+        pipe = subprocess.PIPE
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True
+        )
+        assert process.stderr is not None
+        shown = ""
+        while "Open " not in shown:
+            line = process.stderr.readline()
+            assert line, f"aauth fetch ended early: {shown}"
+            shown += line
+        found = re.search(r"Open (\S+) \(code (\S+)\)", shown)
+        assert found is not None
+        prompt = InteractionPrompt(found.group(1).split("?")[0], found.group(2), "")
+        with httpx.Client(timeout=30) as browser:
+            person = Person(PERSON, str(world.extras["password"]), browser)
+            page = person.await_answer(person.ask(person.open(prompt), "What for?"))
+            assert "For your quarterly report." in page.text
+            assert person.press(page, "approve").status_code == 200
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        assert json.loads(out)["scope"] == ["data.read"]
+        assert "The person asks: What for?" in shown + err

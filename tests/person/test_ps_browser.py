@@ -131,3 +131,73 @@ def test_consent_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None
         assert outcome, "the waiting agent got no answer"
         assert outcome[0].status_code == 200, outcome[0].text
         assert set(outcome[0].json()) == {"auth_token", "expires_in"}
+
+
+@pytest.mark.timeout(1200)  # the first run may install Chromium
+def test_clarification_conversation_in_headless_chromium(browser: Any, tmp_path: Path) -> None:
+    """Phase 8 in a real browser: the person asks on the consent page, the page waits for the
+    agent's answer (it reloads itself, no scripts), shows it as text, and the person
+    approves (PS-29: agent text escaped)."""
+    from selenium.webdriver.common.by import By
+
+    world, neighbour_server, ps_server = live_servers()
+    agent = world.agent()
+    body = json.dumps(
+        {
+            "resource_token": world.resource_token(agent),
+            "capabilities": ["interaction", "clarification"],
+        }
+    ).encode()
+    token_url = f"{world.ps}/token"
+    questions: list[str] = []
+    outcome: list[httpx.Response] = []
+    answer = "Only to <script>alert(2)</script> summarise"
+    with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
+        first = http.post(token_url, content=body, headers=agent.headers("POST", token_url, body))
+        assert first.status_code == 202, first.text
+        location = first.headers["location"]
+        url, code = interaction_of(first)
+
+        page_waits = threading.Event()  # the agent answers once the page shows it waiting
+
+        def agent_loop() -> None:
+            try:
+                for _ in range(40):
+                    headers = agent.headers("GET", location, prefer="wait=30")
+                    polled = http.get(location, headers=headers)
+                    if polled.status_code != 202:
+                        outcome.append(polled)
+                        return
+                    if "clarification" in polled.json():
+                        questions.append(polled.json()["clarification"])
+                        page_waits.wait(30)
+                        reply = json.dumps(
+                            {"action": "clarification_response", "clarification_response": answer}
+                        ).encode()
+                        signed = agent.headers("POST", location, reply)
+                        http.post(location, content=reply, headers=signed)
+            except httpx.HTTPError:
+                return  # the test failed and closed the client; its assertion says why
+
+        waiting = threading.Thread(target=agent_loop, daemon=True)
+        waiting.start()
+
+        browser.get(f"{url}?code={code}")
+        shown(browser, "username", By.NAME).send_keys("alice")
+        browser.find_element(By.NAME, "password").send_keys(ALICE_PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        assert shown(browser, "code").text == code
+        shown(browser, "question").send_keys("Why do you need <b>this</b>?")
+        browser.find_element(By.ID, "ask").click()
+        assert "Waiting for the agent" in shown(browser, "waiting").text
+        page_waits.set()
+        assert shown(browser, "answer-1").text == answer  # after the page reloaded itself
+        assert browser.find_element(By.ID, "question-1").text == "Why do you need <b>this</b>?"
+        browser.save_screenshot(str(tmp_path / "clarification.png"))
+        browser.find_element(By.ID, "approve").click()
+        assert shown(browser, "outcome").text == "You can return to your agent."
+
+        waiting.join(timeout=60)
+        assert questions == ["Why do you need <b>this</b>?"]
+        assert outcome, "the waiting agent got no answer"
+        assert outcome[0].status_code == 200, outcome[0].text

@@ -47,15 +47,24 @@ def free_port() -> int:
 
 
 class PersonServerProcess:
-    """``python -m aauth.server.person_server`` for one config file, startable again."""
+    """``python -m aauth.server.person_server`` (or another participant's ``module``, ready
+    when its ``document`` answers) for one config file, startable again."""
 
-    def __init__(self, config: Path, port: int, log: Path) -> None:
+    def __init__(
+        self,
+        config: Path,
+        port: int,
+        log: Path,
+        module: str = "aauth.server.person_server",
+        document: str = "aauth-person.json",
+    ) -> None:
         self.config, self.port, self.log = config, port, log
+        self.module, self.document = module, document
         self.url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "aauth.server.person_server"]
+        command = [sys.executable, "-m", self.module]
         command += ["--config", str(self.config), "--port", str(self.port)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log)
@@ -64,9 +73,9 @@ class PersonServerProcess:
     def _ready(self) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:
-            raise RuntimeError(f"person server exited: {self.log.read_text()}")
+            raise RuntimeError(f"{self.module} exited: {self.log.read_text()}")
         try:
-            metadata = f"{self.url}/.well-known/aauth-person.json"
+            metadata = f"{self.url}/.well-known/{self.document}"
             return httpx.get(metadata, timeout=1).status_code == 200
         except httpx.TransportError:
             return False
@@ -182,3 +191,56 @@ def test_kill_9_mid_consent_loses_nothing(
         assert claims.iss == world.ps
         assert http.get(location, headers=agent.headers("GET", location)).status_code == 410
     assert (tmp_path / "ps-keys.json").stat().st_mode & 0o077 == 0  # keys readable by owner only
+
+
+def test_kill_9_mid_clarification_round_loses_nothing(
+    restartable: tuple[World, PersonServerProcess],
+) -> None:
+    """Phase 8: the person asked, the agent saw the question, the server died; after the
+    restart the question is still open, the agent's answer lands, the person reads it and
+    approves, the agent gets its token."""
+    world, server = restartable
+    agent = world.agent()
+    token_url = f"{world.ps}/token"
+    body = json.dumps(
+        {
+            "resource_token": world.resource_token(agent),
+            "capabilities": ["interaction", "clarification"],
+        }
+    ).encode()
+    question = "Why do you need my documents?"
+    with httpx.Client(timeout=30) as http, httpx.Client(base_url=world.ps) as browser:
+        first = http.post(token_url, content=body, headers=agent.headers("POST", token_url, body))
+        assert first.status_code == 202, first.text
+        location = first.headers["location"]
+        url, code = interaction_of(first)
+        assert post_login_sync(browser, "alice", ALICE_PASSWORD).status_code == 303
+        page = browser.get(url, params={"code": code}, follow_redirects=True)
+        action = re.search(r"<form method=post action='([^']+)'", page.text)
+        assert action is not None
+        form = {"csrf": csrf_of(page.text), "code": code, "decision": "ask", "question": question}
+        asked = browser.post(action.group(1), data=form, follow_redirects=True)
+        assert "id=waiting" in asked.text
+        seen = http.get(location, headers=agent.headers("GET", location))
+        assert seen.json()["clarification"] == question
+
+        server.kill()  # SIGKILL while the question waits for its answer
+        server.start()
+
+        again = http.get(location, headers=agent.headers("GET", location))
+        assert again.status_code == 202, again.text
+        assert again.json()["clarification"] == question
+        answer = json.dumps(
+            {"action": "clarification_response", "clarification_response": "For the summary."}
+        ).encode()
+        headers = agent.headers("POST", location, answer)
+        posted = http.post(location, content=answer, headers=headers)
+        assert posted.status_code == 202, posted.text
+        page = browser.get(url, params={"code": code}, follow_redirects=True)
+        assert question in page.text
+        assert "For the summary." in page.text
+        approve = {"csrf": csrf_of(page.text), "code": code, "decision": "approve"}
+        assert browser.post(action.group(1), data=approve).status_code == 200
+        granted = http.get(location, headers=agent.headers("GET", location))
+        assert granted.status_code == 200, granted.text
+        assert "auth_token" in granted.json()

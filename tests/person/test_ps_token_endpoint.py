@@ -370,7 +370,7 @@ def test_resource_token_from_an_unknown_issuer_or_garbled(world: World) -> None:
         {"justification": 42},
         {"capabilities": "interaction"},
         {"upstream_token": "eyJ"},
-        {"subagent_token": "eyJ"},
+        {"subagent_token": 7},
         {"login_hint": ""},
         # issue 9 item 5: every member with a wrong JSON type
         {"justification": ["x"]},

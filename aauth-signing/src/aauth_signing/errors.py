@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 __all__ = [
+    "AAuthError",
     "CacheMiss",
     "ExpiredJWT",
     "InvalidInput",
@@ -27,22 +28,59 @@ __all__ = [
 ]
 
 
-class SignatureError(Exception):
+class AAuthError(Exception):
+    """Root of every AAuth error: the signature failures below and the protocol errors of
+    :mod:`aauth.errors` (which re-exports this class), so one ``except AAuthError`` catches
+    both.
+
+    ``code`` is the wire error code, ``status`` the HTTP status, ``description`` the human
+    explanation. ``error_code`` and ``details`` keep the attribute names of aauth 0.3.
+    """
+
+    code: ClassVar[str] = "server_error"
+    status: ClassVar[int] = 500
+
+    def __init__(self, description: str = "", **members: Any) -> None:
+        super().__init__(description or self.code)
+        self.description = description or self.code
+        self.members = members
+        self.error_code: str | None = self.code
+        self.details: dict[str, Any] = dict(members)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.description!r})"
+
+    def problem(self) -> dict[str, Any]:
+        """The RFC 9457 body: ``error`` decides, ``detail`` explains (protocol-10 §F)."""
+        body: dict[str, Any] = {"error": self.code, "detail": self.description}
+        body.update(self.members)
+        return body
+
+    def response_headers(self) -> dict[str, str]:
+        return {}
+
+
+class SignatureError(AAuthError):
     """Base class: a signed message failed verification or could not be signed.
 
     ``status`` is 401: AAuth pins every signature failure to 401 (protocol-10 §C.6).
+    ``error_code`` and ``details`` are the aauth 0.3 constructor's optional arguments
+    (``error_code`` defaults to the class's ``code``).
     """
 
     code: ClassVar[str] = "invalid_signature"
     title: ClassVar[str] = "Invalid signature"
-    status: int = 401
+    status: ClassVar[int] = 401
 
-    def __init__(self, description: str) -> None:
-        super().__init__(description)
-        self.description = description
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.description!r})"
+    def __init__(
+        self,
+        message: str,
+        error_code: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.error_code = error_code or self.code
+        self.details = dict(details or {})
 
     def extra_members(self) -> list[str]:
         """Serialized extra ``Signature-Error`` members (after ``error``)."""

@@ -2,13 +2,19 @@
 ``httpx.Auth`` that walks challenge → token → retry by itself."""
 
 from .auth import AgentAuth, AuthTokenCache
-from .enrollment import AgentTokenRefused, arequest_agent_token, request_agent_token
+from .enrollment import (
+    AgentTokenRefused,
+    arequest_agent_token,
+    request_agent_token,
+    request_subagent_token,
+)
 from .poller import (
     Clarification,
     DeferredCallbacks,
     InteractionPrompt,
     PollSettings,
     PollTimeout,
+    UpdatedRequest,
     follow_deferred,
 )
 from .signer import AgentSigner
@@ -25,8 +31,10 @@ __all__ = [
     "PollSettings",
     "PollTimeout",
     "TokenRequest",
+    "UpdatedRequest",
     "arequest_agent_token",
     "follow_deferred",
     "request_agent_token",
     "request_auth_token",
+    "request_subagent_token",
 ]

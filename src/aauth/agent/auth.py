@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,8 +38,8 @@ from ..metadata import PersonServerMetadata, well_known_url
 from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
 from ..tokens.wire import PERSON_DWK
-from .flow import Flow, Sleep
-from .poller import DeferredCallbacks, PollSettings
+from .flow import Ask, Flow, Sleep, ask_async, ask_sync
+from .poller import ClarificationCallback, DeferredCallbacks, PollSettings
 from .signer import AgentSigner
 from .token_client import TokenRequest, request_auth_token
 
@@ -97,10 +97,14 @@ class AgentAuth(httpx.Auth):
 
     ``person_server`` defaults to the ``ps`` claim of the agent token. ``callbacks`` surface
     interaction prompts (URL + code for the person) and clarification questions;
+    ``on_clarification`` (sync or async) answers the person's questions during consent: it
+    returns the answer text, an :class:`~aauth.agent.UpdatedRequest`, or None to withdraw;
     ``justification`` is shown to the person at consent. ``capabilities`` (sent as
     ``AAuth-Capabilities`` and in token requests) default to what the callbacks can do.
     ``event_hooks`` are installed on the client that talks to the person server (e.g. to log
-    that exchange too).
+    that exchange too). For a sub-agent, ``parent`` is its parent's signer: a sub-agent never
+    calls the person server itself (AG-34), so its parent asks on its behalf, sending the
+    sub-agent's agent token as ``subagent_token``.
     ``allow_loopback_http`` is for development on one machine only.
     """
 
@@ -113,6 +117,7 @@ class AgentAuth(httpx.Auth):
         *,
         person_server: str | None = None,
         callbacks: DeferredCallbacks | None = None,
+        on_clarification: ClarificationCallback | None = None,
         poll: PollSettings | None = None,
         justification: str | None = None,
         capabilities: Sequence[Capability] | None = None,
@@ -120,9 +125,13 @@ class AgentAuth(httpx.Auth):
         allow_loopback_http: bool = False,
         timeout: float = 30.0,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        parent: AgentSigner | None = None,
     ) -> None:
         self.signer = signer
+        self.parent = parent
         self.callbacks = callbacks or DeferredCallbacks()
+        if on_clarification is not None:
+            self.callbacks = replace(self.callbacks, on_clarification=on_clarification)
         self.poll = poll or PollSettings(allow_loopback_http=allow_loopback_http)
         self.justification = justification
         if capabilities is None:
@@ -141,6 +150,8 @@ class AgentAuth(httpx.Auth):
             AGENT_TOKEN, signer.agent_token, allow_loopback_http=allow_loopback_http
         )
         self.agent_id = agent.sub
+        if (agent.parent_agent is None) != (parent is None):
+            raise ValueError("a sub-agent (parent_agent) needs its parent's signer, and only it")
         if self._person_server is None:
             self._person_server = agent.ps
 
@@ -197,16 +208,21 @@ class AgentAuth(httpx.Auth):
         )
         endpoint = yield from self._token_endpoint()
         token_request = TokenRequest(
-            requirement.resource_token, resource, self.justification, self.capabilities
+            requirement.resource_token,
+            resource,
+            self.justification,
+            self.capabilities,
+            subagent_token=None if self.parent is None else self.signer.agent_token,
         )
         token, claims = yield from request_auth_token(
             endpoint,
             token_request,
-            self.signer,
+            self.parent or self.signer,
             issuer=challenge.aud,
             settings=self.poll,
             callbacks=self.callbacks,
             allow_loopback_http=self._loopback,
+            subagent=None if self.parent is None else self.signer,
         )
         self.cache.put(resource, token, claims.exp)
         return token
@@ -263,6 +279,8 @@ class AgentAuth(httpx.Auth):
                     reply = failure = None
                     if isinstance(step, Sleep):
                         time.sleep(max(0.0, step.seconds))
+                    elif isinstance(step, Ask):
+                        ask_sync(step)
                     elif _origin(step.url) == resource:
                         reply = yield step
                     else:
@@ -287,6 +305,8 @@ class AgentAuth(httpx.Auth):
                     reply = failure = None
                     if isinstance(step, Sleep):
                         await anyio.sleep(max(0.0, step.seconds))
+                    elif isinstance(step, Ask):
+                        await ask_async(step)
                     elif _origin(step.url) == resource:
                         reply = yield step
                     else:

@@ -7,6 +7,11 @@ provider answers with an agent token bound to the instance key.
 
     token = request_agent_token("https://ap.example", enrolled_key, instance_key, client)
     signer = AgentSigner(instance_key, token)
+
+A named instance (``instance="laptop"``) gets the identifier ``aauth:<agent>.laptop@…``,
+which it keeps when it enrolls again with a new key. A running instance obtains tokens for
+its sub-agents with :func:`request_subagent_token`: the proof is then signed by the
+instance's own (current) key and names the sub-agent's discriminator (§D.1).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from aauth_signing import JktJwt, RequestSigner, SigningKey, VerifyingKey
 
 from .. import jwt
 from ..agent_provider import AGENT_TOKEN_PATH, JKT_S256_PREFIX, MAX_PROOF_LIFETIME
+from ..delegates import is_delegate_name
 from ..errors import AAuthError, InvalidRequest, InvalidToken
 from ..json_body import parse_json_object
 from ..keys import jwk_from_public_key, thumbprint
@@ -32,6 +38,7 @@ __all__ = [
     "arequest_agent_token",
     "enrollment_proof",
     "request_agent_token",
+    "request_subagent_token",
 ]
 
 JKT_S256_TYP = "jkt-s256+jwt"
@@ -54,8 +61,14 @@ def enrollment_proof(
     *,
     lifetime: int = 60,
     now: float | None = None,
+    instance: str | None = None,
+    discriminator: str | None = None,
 ) -> str:
-    """The ``jkt-s256+jwt`` in which ``enrollment_key`` delegates to ``instance_key``."""
+    """The ``jkt-s256+jwt`` in which ``enrollment_key`` delegates to ``instance_key``.
+
+    ``instance`` names the instance; ``discriminator`` (with a parent instance's key as
+    ``enrollment_key``) asks for a sub-agent.
+    """
     if not 0 < lifetime <= MAX_PROOF_LIFETIME:
         raise ValueError(f"an enrollment proof lives 1..{MAX_PROOF_LIFETIME} seconds")
     enrolled = jwk_from_public_key(enrollment_key.public_key())
@@ -68,16 +81,28 @@ def enrollment_proof(
         "jti": secrets.token_urlsafe(16),
         "cnf": {"jwk": jwk_from_public_key(instance_key)},
     }
+    for name, value in (("instance", instance), ("discriminator", discriminator)):
+        if value is not None:
+            if not is_delegate_name(value):
+                raise ValueError(f"{name} must be 1-64 characters of [a-z0-9_-]")
+            claims[name] = value
     return jwt.encode(
         claims, enrollment_key, typ=JKT_S256_TYP, kid=jkt, extra_header={"jwk": enrolled}
     )
 
 
 def _flow(
-    ap_url: str, enrollment_key: SigningKey, instance_key: SigningKey, allow_loopback_http: bool
+    ap_url: str,
+    enrollment_key: SigningKey,
+    instance_key: SigningKey,
+    allow_loopback_http: bool,
+    instance: str | None = None,
+    discriminator: str | None = None,
 ) -> Flow[str]:
     url = ap_url.rstrip("/") + AGENT_TOKEN_PATH
-    proof = enrollment_proof(enrollment_key, instance_key.public_key())
+    proof = enrollment_proof(
+        enrollment_key, instance_key.public_key(), instance=instance, discriminator=discriminator
+    )
     headers = RequestSigner(instance_key, JktJwt(proof)).sign("POST", url)
     response = yield httpx.Request("POST", url, headers=headers)
     assert response is not None
@@ -100,6 +125,8 @@ def _flow(
         raise InvalidToken(f"the agent token was issued by {claims.iss!r}, not {ap_url!r}")
     if claims.jkt != thumbprint(instance_key):
         raise InvalidToken("the agent token is not bound to this instance's key")
+    if (claims.parent_agent is not None) != (discriminator is not None):
+        raise InvalidToken("the agent token's 'parent_agent' is not what was asked for")
     return token
 
 
@@ -109,14 +136,35 @@ def request_agent_token(
     instance_key: SigningKey,
     client: httpx.Client,
     *,
+    instance: str | None = None,
     allow_loopback_http: bool = False,
 ) -> str:
     """An agent token for ``instance_key`` from the agent provider ``ap_url`` (its
     identifier), proven with ``enrollment_key``; checked to name that provider and key.
+    ``instance`` names this instance (its identifier then survives key changes).
 
     Raises AgentTokenRefused when the provider says no, InvalidToken for a bad answer.
     """
-    return run_sync(_flow(ap_url, enrollment_key, instance_key, allow_loopback_http), client)
+    flow = _flow(ap_url, enrollment_key, instance_key, allow_loopback_http, instance)
+    return run_sync(flow, client)
+
+
+def request_subagent_token(
+    ap_url: str,
+    parent_key: SigningKey,
+    subagent_key: SigningKey,
+    discriminator: str,
+    client: httpx.Client,
+    *,
+    allow_loopback_http: bool = False,
+) -> str:
+    """An agent token for a sub-agent holding ``subagent_key``, asked for by the running
+    agent whose current key is ``parent_key``; it names that agent in ``parent_agent``.
+
+    Raises AgentTokenRefused when the provider says no (403 for a sub-agent's key, AP-06).
+    """
+    flow = _flow(ap_url, parent_key, subagent_key, allow_loopback_http, discriminator=discriminator)
+    return run_sync(flow, client)
 
 
 async def arequest_agent_token(
@@ -125,8 +173,9 @@ async def arequest_agent_token(
     instance_key: SigningKey,
     client: httpx.AsyncClient,
     *,
+    instance: str | None = None,
     allow_loopback_http: bool = False,
 ) -> str:
     """The asynchronous form of :func:`request_agent_token`."""
-    flow = _flow(ap_url, enrollment_key, instance_key, allow_loopback_http)
+    flow = _flow(ap_url, enrollment_key, instance_key, allow_loopback_http, instance)
     return await run_async(flow, client)

@@ -4,6 +4,10 @@ The agent long-polls the pending URL with ``Prefer: wait``, honours ``Retry-Afte
 (clamped, 5 s when absent, +5 s after a 429), surfaces interaction prompts and
 clarification questions through callbacks, and stops at an overall deadline — cancelling
 the pending request with ``DELETE`` so the server does not keep it alive for nobody.
+
+A clarification (AG-24, AG-25) is answered with a signed POST carrying an ``action``: the
+callback's text as ``clarification_response``, an :class:`UpdatedRequest` as
+``updated_request``, or None to withdraw (DELETE). The server answers that POST like a poll.
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -30,15 +34,18 @@ from ..errors import (
 )
 from ..headers import HeaderError, InteractionRequirement, Requirement, find_requirement
 from ..json_body import parse_json_object
-from .flow import Flow, Sleep
+from .flow import Ask, Flow, Sleep
 
 __all__ = [
     "Clarification",
+    "ClarificationAnswer",
+    "ClarificationCallback",
     "DeferredCallbacks",
     "InteractionPrompt",
     "PollSettings",
     "PollTimeout",
     "RequestSigner",
+    "UpdatedRequest",
     "follow_deferred",
 ]
 
@@ -94,19 +101,37 @@ class Clarification:
     pending_url: str
 
 
+@dataclass(frozen=True)
+class UpdatedRequest:
+    """An answer that replaces the request: a new resource token from the same resource,
+    for this agent and key (AG-26), usually for less, and why."""
+
+    resource_token: str
+    justification: str | None = None
+
+
+ClarificationAnswer: TypeAlias = str | UpdatedRequest | None
+ClarificationCallback: TypeAlias = Callable[
+    [Clarification], ClarificationAnswer | Awaitable[ClarificationAnswer]
+]
+"""Answers a question asked during consent; sync or async."""
+
+
 @dataclass
 class DeferredCallbacks:
     """Hooks for the person-facing parts of a deferred flow.
 
-    ``on_clarification`` returns the answer text, or None to cancel the request.
+    ``on_clarification`` (sync or async) returns the answer text, an
+    :class:`UpdatedRequest`, or None to cancel the request.
     """
 
     on_interaction: Callable[[InteractionPrompt], None] | None = None
-    on_clarification: Callable[[Clarification], str | None] | None = None
+    on_clarification: ClarificationCallback | None = None
     on_status: Callable[[str], None] | None = None
 
 
 _TERMINAL: dict[int, type[AAuthError]] = {
+    400: InvalidRequest,
     403: PendingDenied,
     408: PendingExpired,
     410: Gone,
@@ -210,13 +235,13 @@ def follow_deferred(
             if current.status_code == 429:
                 interval_bonus += settings.slow_down_increment
             if "clarification" in body and current.status_code == 202:
-                answered = yield from _clarify(body, location, sign, callbacks)
-                if not answered:
+                reply = yield from _clarify(body, location, sign, callbacks)
+                if reply is None:
                     yield from _cancel(location, sign)
                     raise PendingAbandoned("the clarification was declined; request cancelled")
-                delay = 0.0
-            else:
-                delay = _retry_after(current, settings) + interval_bonus
+                current = reply  # the server answers the POST as it answers a poll
+                continue
+            delay = _retry_after(current, settings) + interval_bonus
         else:
             raise _terminal_error(current)
         remaining = deadline - settings.clock()
@@ -251,9 +276,12 @@ def _cancel(location: str, sign: RequestSigner) -> Flow[None]:
 
 def _clarify(
     body: dict[str, Any], location: str, sign: RequestSigner, callbacks: DeferredCallbacks
-) -> Flow[bool]:
-    if callbacks.on_clarification is None:
-        return False
+) -> Flow[httpx.Response | None]:
+    """Ask the callback, POST its answer; the reply, or None when the request is withdrawn
+    (no callback, or it answered None)."""
+    on_clarification = callbacks.on_clarification
+    if on_clarification is None:
+        return None
     options = body.get("options")
     timeout = body.get("timeout")
     question = Clarification(
@@ -262,14 +290,25 @@ def _clarify(
         options=tuple(str(o) for o in options) if isinstance(options, list) else (),
         pending_url=location,
     )
-    answer = callbacks.on_clarification(question)
+    ask: Ask[ClarificationAnswer] = Ask(lambda: on_clarification(question))
+    yield ask
+    answer = ask.answer
     if answer is None:
-        return False
-    payload = json.dumps(
-        {"action": "clarification_response", "clarification_response": answer}
-    ).encode("utf-8")
-    reply = yield _signed("POST", location, sign, body=payload)
+        return None
+    payload: dict[str, Any]
+    if isinstance(answer, UpdatedRequest):
+        payload = {"action": "updated_request", "resource_token": answer.resource_token}
+        if answer.justification:
+            payload["justification"] = answer.justification
+    elif isinstance(answer, str):
+        payload = {"action": "clarification_response", "clarification_response": answer}
+    else:
+        raise TypeError("on_clarification must return a str, an UpdatedRequest or None")
+    data = json.dumps(payload).encode("utf-8")
+    try:
+        reply = yield _signed("POST", location, sign, body=data)
+    except httpx.TransportError:
+        # The server may be restarting: poll again; an unrecorded answer is asked again.
+        reply = httpx.Response(503, request=httpx.Request("POST", location))
     assert reply is not None
-    if reply.status_code >= 400:
-        raise _terminal_error(reply)
-    return True
+    return reply

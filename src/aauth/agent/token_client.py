@@ -3,7 +3,9 @@
 The agent POSTs the resource token to its PS's ``token_endpoint``, signed with its agent
 token, and either gets the auth token at once (200) or a deferred answer (202) that it
 follows to the end. Before using the token it checks that it is for this resource, this
-agent and this key (AG-17).
+agent and this key (AG-17). A parent asks for one of its sub-agents (AG-34) by signing as
+itself and sending the sub-agent's agent token as ``subagent_token``; the token it gets back
+is the sub-agent's, with the parent as ``act.agent``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class TokenRequest:
     justification: str | None = None
     capabilities: Sequence[str] = ()
     upstream_token: str | None = None
+    subagent_token: str | None = None
 
     def body(self) -> bytes:
         payload: dict[str, Any] = {"resource_token": self.resource_token}
@@ -68,6 +71,8 @@ class TokenRequest:
             payload["capabilities"] = list(self.capabilities)
         if self.upstream_token:
             payload["upstream_token"] = self.upstream_token
+        if self.subagent_token:
+            payload["subagent_token"] = self.subagent_token
         return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
@@ -98,12 +103,15 @@ def request_auth_token(
     settings: PollSettings | None = None,
     callbacks: DeferredCallbacks | None = None,
     allow_loopback_http: bool = False,
+    subagent: AgentSigner | None = None,
 ) -> Flow[tuple[str, AuthTokenClaims]]:
     """The auth token (and its claims) for ``request``, from the PS at ``token_endpoint``.
 
     ``issuer`` is whom the token must come from (the resource token's ``aud``: this PS, or
-    the AS it federates with). Raises the AAuthError the PS answered with, or InvalidToken
-    when the token it returned is not for this resource, agent and key.
+    the AS it federates with). With ``subagent`` (the sub-agent's signer, whose agent token
+    ``request.subagent_token`` is), ``signer`` is the parent and the token must be the
+    sub-agent's, naming the parent in ``act``. Raises the AAuthError the PS answered with, or
+    InvalidToken when the token it returned is not for this resource, agent and key.
     """
     settings = settings or PollSettings(allow_loopback_http=allow_loopback_http)
     body = request.body()
@@ -128,11 +136,17 @@ def request_auth_token(
     if not isinstance(token, str):
         raise ServerError("auth_token is not a string")
     claims = decode_unverified(AUTH_TOKEN, token, allow_loopback_http=allow_loopback_http)
-    if signer.agent_token is None:
+    holder = subagent or signer
+    if signer.agent_token is None or holder.agent_token is None:
         raise InvalidToken("the signer has no agent token to check the auth token against")
     agent = decode_agent_id(signer.agent_token, allow_loopback_http)
     check_auth_receipt(
-        claims, resource=request.resource, agent=agent, agent_jkt=signer.thumbprint, issuer=issuer
+        claims,
+        resource=request.resource,
+        agent=decode_agent_id(holder.agent_token, allow_loopback_http),
+        agent_jkt=holder.thumbprint,
+        issuer=issuer,
+        upstream_agent=None if subagent is None else agent,
     )
     return token, claims
 

@@ -20,9 +20,10 @@ __all__ = ["PERSON", "agent_client", "person_server_factory"]
 PERSON = "alice"
 
 
-def person_server_factory(auto_approve_scopes: Sequence[str] = ()) -> Any:
+def person_server_factory(auto_approve_scopes: Sequence[str] = (), **settings: Any) -> Any:
     """A PS factory for :func:`running_world`: one person, with a fresh password kept on the
-    world, and optionally an auto-approval rule (phase 3)."""
+    world, and optionally an auto-approval rule (phase 3); ``settings`` are further
+    configuration members (e.g. ``clarification_rounds``)."""
 
     def build(world: World, url: str) -> Any:
         password = secrets.token_urlsafe(12)
@@ -40,6 +41,7 @@ def person_server_factory(auto_approve_scopes: Sequence[str] = ()) -> Any:
                 "auto_approve": rules,
                 "poll_interval": 0,  # Retry-After: 0 — the agent long-polls right away
                 "allow_loopback_http": True,
+                **settings,
             }
         )
         return create_person_server(config)

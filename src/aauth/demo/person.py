@@ -1,16 +1,22 @@
 """A simulated person: signs in at the person server and approves (or denies) over HTTP,
-through the same login and consent pages a person uses in a browser."""
+through the same login and consent pages a person uses in a browser, and may first ask the
+agent questions there (phase 8)."""
 
 from __future__ import annotations
 
 import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
 from html import unescape
 
 import httpx
 
 from ..agent.poller import InteractionPrompt
+from .printer import Printer
 
-__all__ = ["Person"]
+__all__ = ["Person", "PersonAtHand"]
 
 _FORM = re.compile(r"<form method=post action='([^']+)'")
 _HIDDEN = re.compile(r"<input type=hidden name='?(\w+)'? value='([^']*)'>")
@@ -32,8 +38,8 @@ class Person:
         self.password = password
         self.client = client
 
-    def decide(self, prompt: InteractionPrompt, decision: str = "approve") -> httpx.Response:
-        """Open the agent's link, sign in when asked, check the code, press the button."""
+    def open(self, prompt: InteractionPrompt) -> httpx.Response:
+        """Open the agent's link, sign in when asked, check the code: the consent page."""
         page = self.client.get(prompt.link, follow_redirects=True)
         if "name=password" in page.text:
             action, fields = _form(page)
@@ -41,6 +47,87 @@ class Person:
             page = self.client.post(str(page.url.join(action)), data=fields, follow_redirects=True)
         if prompt.code not in page.text:
             raise AssertionError("the consent page does not show the agent's code")
-        action, fields = _form(page)
-        fields["decision"] = decision
-        return self.client.post(str(page.url.join(action)), data=fields, follow_redirects=True)
+        return page
+
+    def press(self, page: httpx.Response, decision: str, **fields: str) -> httpx.Response:
+        """Submit the consent page with ``decision`` (approve, deny or ask)."""
+        action, hidden = _form(page)
+        data = {**hidden, **fields, "decision": decision}
+        return self.client.post(str(page.url.join(action)), data=data, follow_redirects=True)
+
+    def decide(self, prompt: InteractionPrompt, decision: str = "approve") -> httpx.Response:
+        """Open the agent's link and press approve (or deny)."""
+        return self.press(self.open(prompt), decision)
+
+    def ask(self, page: httpx.Response, question: str) -> httpx.Response:
+        """Ask the agent ``question`` from the consent page; the page that follows."""
+        return self.press(page, "ask", question=question)
+
+    def await_answer(self, page: httpx.Response, timeout: float = 30.0) -> httpx.Response:
+        """Reload the consent page, as its refresh does, until no answer is awaited."""
+        deadline = time.monotonic() + timeout
+        while page.status_code == 200 and "id=waiting" in page.text:
+            if time.monotonic() > deadline:
+                raise AssertionError("the agent did not answer in time")
+            time.sleep(0.05)
+            page = self.client.get(page.url)
+        return page
+
+    def converse(
+        self, prompt: InteractionPrompt, questions: Sequence[str], decision: str = "approve"
+    ) -> httpx.Response:
+        """Ask each question in turn, waiting for each answer, then decide."""
+        page = self.open(prompt)
+        for question in questions:
+            page = self.await_answer(self.ask(page, question))
+        return self.press(page, decision)
+
+
+class PersonAtHand:
+    """The demo's person as the agent reaches them: ``on_interaction`` shows the link, then
+    the simulated person does ``act`` on the consent page on their own thread (the agent is
+    long-polling meanwhile), noted as ``did``; with ``manual`` the reader is told to do
+    ``task`` in a browser."""
+
+    def __init__(
+        self,
+        printer: Printer,
+        username: str,
+        password: str,
+        act: Callable[[Person, InteractionPrompt], httpx.Response],
+        *,
+        task: str,
+        did: str,
+        manual: bool = False,
+    ) -> None:
+        self.printer, self.username, self.password = printer, username, password
+        self.act, self.task, self.did, self.manual = act, task, did, manual
+        self.outcomes: list[int] = []
+        self._failures: list[BaseException] = []
+
+    def _act(self, prompt: InteractionPrompt) -> None:
+        try:
+            with httpx.Client(timeout=30) as browser:
+                outcome = self.act(Person(self.username, self.password, browser), prompt)
+            self.outcomes.append(outcome.status_code)
+            self.printer.note(
+                f"{self.username} {self.did} on the consent page (HTTP {outcome.status_code})"
+            )
+        except BaseException as exc:  # re-raised on the demo's thread by check()
+            self._failures.append(exc)
+
+    def on_interaction(self, prompt: InteractionPrompt) -> None:
+        self.printer.note(f"the agent shows its person: open {prompt.url}  code {prompt.code}")
+        if self.manual:
+            print(
+                f"\n  Open {prompt.link} in a browser, sign in as '{self.username}' with "
+                f"password '{self.password}', check the code {prompt.code}, then {self.task}.\n",
+                file=sys.stderr,
+            )
+            return
+        threading.Thread(target=self._act, args=(prompt,), daemon=True).start()
+
+    def check(self) -> None:
+        """Re-raise what went wrong on the person's thread."""
+        if self._failures:
+            raise self._failures[0]

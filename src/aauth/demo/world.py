@@ -74,6 +74,7 @@ def running_world(
         if person_server is not None:
             world.person_server = _start(stack, lambda url: person_server(world, url))
         enrollment_key = generate_key()
+        world.extras["enrollment_key"] = enrollment_key  # more instances may enroll (phase 6)
         if agent_provider:
             agents = {AGENT_LOCAL: {"enrollment_jkt": thumbprint(enrollment_key)}}
             if world.person_server:

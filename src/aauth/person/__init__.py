@@ -1,12 +1,14 @@
-"""The person server's protocol logic (phases 3 and 4), independent of any web framework.
+"""The person server's protocol logic (phases 3, 4, 6 and 8), independent of any web framework.
 
 :class:`PersonServerConfig` says what a deployment decides; :class:`PersonService` wires
 the parts over a store: the token endpoint (verify, decide, grant or defer), the pending URL
-(poll, long-poll, cancel), the consent flow a signed-in person drives, and the minting of
-auth tokens. :mod:`aauth.server.person_server` serves them over HTTP.
+(poll, long-poll, cancel, answer), the clarification chat, the consent flow a signed-in
+person drives, and the minting of auth tokens. :mod:`aauth.server.person_server` serves
+them over HTTP.
 """
 
 from .bindings import AgentBindings
+from .clarification import ClarificationChat, ClarificationLimits, ClarificationRule
 from .config import ANY, AutoApproval, ConfigError, PersonServerConfig
 from .consent import IDENTITY_SCOPES, ConsentFlow, LoginRequired, Outcome, Review
 from .consents import Consents
@@ -27,6 +29,9 @@ __all__ = [
     "AgentBindings",
     "AuthTokenMinter",
     "AutoApproval",
+    "ClarificationChat",
+    "ClarificationLimits",
+    "ClarificationRule",
     "ConfigError",
     "ConsentFlow",
     "Consents",

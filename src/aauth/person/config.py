@@ -11,7 +11,9 @@ things live, where state and keys are kept, and which agent providers are truste
       "bindings": {"aauth:assistant@ap.example": "alice"},
       "auto_approve": [{"agent": "*", "resource": "https://docs.example",
                         "scopes": ["docs.read"]}],
-      "trusted_agent_providers": ["https://ap.example"]
+      "trusted_agent_providers": ["https://ap.example"],
+      "clarify": [{"agent": "*", "resource": "*", "scopes": ["docs.write"],
+                   "question": "Why do you need to change my documents?"}]
     }
 
 Relative ``db`` and ``key_file`` paths are relative to the file. Mistakes raise ConfigError
@@ -29,6 +31,7 @@ from typing import Any, Self
 from ..config_files import check_member_types, read_config
 from ..identifiers import is_agent_identifier, is_server_identifier
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
+from .clarification import ClarificationLimits, ClarificationRule
 from .passwords import DEFAULT_SCRYPT, ScryptParams, hash_password, is_password_hash
 from .persons import Person
 
@@ -73,6 +76,8 @@ class PersonServerConfig:
     unbound agent becomes bound to the first person who approves one of its requests.
     ``trusted_agent_providers`` None accepts agent tokens from any agent provider reachable
     under egress rules; a tuple accepts only those issuers. Lifetimes are seconds.
+    ``clarify`` rules ask agents a question before the person decides; the
+    ``clarification_*`` members cap each request's conversation (PS-29).
     ``allow_loopback_http`` admits ``http://127.0.0.1:PORT`` identifiers, for development.
     ``password_scrypt_n`` is scrypt's cost N for password hashes (default 2^17, 128 MiB per
     hash); lower it only for tests.
@@ -94,8 +99,13 @@ class PersonServerConfig:
     max_wait: int = 60
     poll_interval: int = 5
     db: str = ":memory:"
+    store: str | None = None
     key_file: str | None = None
     allow_loopback_http: bool = False
+    clarify: tuple[ClarificationRule, ...] = ()
+    clarification_rounds: int = 5
+    clarification_max_length: int = 2000
+    clarification_timeout: int = 120
     password_scrypt_n: int = DEFAULT_SCRYPT.n
 
     def __post_init__(self) -> None:
@@ -126,7 +136,18 @@ class PersonServerConfig:
                 raise ConfigError(f"{name} must be positive")
         if self.poll_interval < 0:
             raise ConfigError("poll_interval must not be negative")
+        try:
+            self.clarification_limits  # noqa: B018 (checks the three limits)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         _password_params(self.password_scrypt_n)
+
+    @property
+    def clarification_limits(self) -> ClarificationLimits:
+        """The caps on each request's clarification chat (PS-29)."""
+        return ClarificationLimits(
+            self.clarification_rounds, self.clarification_max_length, self.clarification_timeout
+        )
 
     @property
     def password_params(self) -> ScryptParams:
@@ -136,6 +157,15 @@ class PersonServerConfig:
     def with_db(self, db: str) -> PersonServerConfig:
         """This configuration with its state in the SQLite file ``db`` (``aauth serve --db``)."""
         return replace(self, db=db)
+
+    def with_store(self, store: str) -> PersonServerConfig:
+        """This configuration with its state at ``store`` (``--store``, ``AAUTH_STORE``)."""
+        return replace(self, store=store)
+
+    @property
+    def store_location(self) -> str:
+        """Where the state lives: ``store`` when set, else the SQLite file ``db``."""
+        return self.store or self.db
 
     @property
     def loopback(self) -> bool:
@@ -157,14 +187,17 @@ class PersonServerConfig:
             values["people"] = tuple(_person(entry, cost) for entry in _list(values, "people"))
         if "auto_approve" in values:
             values["auto_approve"] = tuple(_rule(entry) for entry in _list(values, "auto_approve"))
+        if "clarify" in values:
+            values["clarify"] = tuple(_question(entry) for entry in _list(values, "clarify"))
         for name in ("trusted_agent_providers", "scopes_supported"):
             if values.get(name) is not None:
                 values[name] = tuple(_strings(values, name))
         if "bindings" in values and not _is_string_map(values["bindings"]):
             raise ConfigError("bindings must map agent identifiers to person ids")
-        for name in ("db", "key_file"):
-            if isinstance(values.get(name), str) and values[name] != ":memory:":
-                values[name] = str(Path(base_dir) / values[name])
+        for name in ("db", "key_file", "store"):
+            value = values.get(name)
+            if isinstance(value, str) and value != ":memory:" and "://" not in value:
+                values[name] = str(Path(base_dir) / value)
         if "identifier" not in values:
             raise ConfigError("the configuration needs an 'identifier'")
         return cls(**values)
@@ -225,12 +258,23 @@ def _person(entry: Any, cost: ScryptParams) -> Person:
     return Person(entry["id"], name, hashed)
 
 
-def _rule(entry: Any) -> AutoApproval:
+def _question(entry: Any) -> ClarificationRule:
+    """A ``clarify`` rule: shaped like an auto-approval rule, plus the ``question``."""
     if not isinstance(entry, Mapping):
-        raise ConfigError("auto_approve: each rule must be an object")
+        raise ConfigError("clarify: each rule must be an object")
+    rule = _rule({k: v for k, v in entry.items() if k != "question"}, "clarify")
+    question = entry.get("question")
+    if not isinstance(question, str) or not question.strip() or len(question) > 2000:
+        raise ConfigError("clarify: each rule needs a 'question' (at most 2000 characters)")
+    return ClarificationRule(rule.agent, rule.resource, rule.scopes, question)
+
+
+def _rule(entry: Any, member: str = "auto_approve") -> AutoApproval:
+    if not isinstance(entry, Mapping):
+        raise ConfigError(f"{member}: each rule must be an object")
     agent, resource = entry.get("agent", ANY), entry.get("resource", ANY)
     if not isinstance(agent, str) or not isinstance(resource, str):
-        raise ConfigError("auto_approve: 'agent' and 'resource' must be strings")
+        raise ConfigError(f"{member}: 'agent' and 'resource' must be strings")
     if not isinstance(entry.get("scopes"), list):
-        raise ConfigError("auto_approve: each rule needs a 'scopes' array")
+        raise ConfigError(f"{member}: each rule needs a 'scopes' array")
     return AutoApproval(agent, resource, frozenset(_strings(entry, "scopes")))

@@ -5,7 +5,8 @@ only the person the agent is bound to, or anyone while it is unbound and binding
 approval is on (PS-28). Every step re-checks the code, so a used or expired code, or one
 whose request ran out of attempts, fails the same way wherever it is presented (V-37 … V-39).
 Approval mints the auth token and stores it as the request's result in the same atomic
-update that completes it, which wakes the agent's long poll.
+update that completes it, which wakes the agent's long poll. Before deciding, the person may
+ask the agent questions (phase 8); the conversation is part of what the page shows.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..errors import (
 )
 from ..pending import PendingRequest, PendingRequests, PendingState
 from .bindings import AgentBindings
+from .clarification import ClarificationChat, Round, conversation, open_question
 from .consents import Consents
 from .grant import Grant
 from .issuance import AuthTokenMinter
@@ -67,6 +69,15 @@ class ConsentView:
     code: str
     device: str | None = None
     platform: str | None = None
+    subagent: str | None = None
+    conversation: Sequence[Round] = ()
+    questions_left: int = 0
+    awaiting_answer: bool = False
+
+    @property
+    def can_ask(self) -> bool:
+        """A question may be put now: the agent can answer, none is open, rounds are left."""
+        return self.questions_left > 0 and not self.awaiting_answer
 
 
 @dataclass(frozen=True)
@@ -126,8 +137,11 @@ class ConsentFlow:
         bindings: AgentBindings,
         consents: Consents,
         minter: AuthTokenMinter,
+        *,
+        chat: ClarificationChat | None = None,
     ) -> None:
         self._pending = pending
+        self._chat = chat
         self._bindings = bindings
         self._consents = consents
         self._minter = minter
@@ -181,8 +195,24 @@ class ConsentFlow:
             code=request.code or code,
             device=grant.device,
             platform=grant.platform,
+            subagent=grant.subagent,
+            conversation=conversation(request),
+            questions_left=self._questions_left(request, grant),
+            awaiting_answer=open_question(request) is not None,
         )
         return Review(request, view, target)
+
+    def _questions_left(self, request: PendingRequest, grant: Grant) -> int:
+        if self._chat is None or not grant.can_clarify:
+            return 0
+        return self._chat.questions_left(request)
+
+    def ask(self, interaction_id: str, code: str, person: Person, question: str) -> None:
+        """Put ``person``'s question to the agent (it sees it on its next poll)."""
+        request, grant = self._redeem(interaction_id, code, person)
+        if self._chat is None or not grant.can_clarify:
+            raise InvalidRequest("this agent cannot answer questions (no 'clarification')")
+        self._chat.ask(request.id, question, person.id)
 
     def decide(
         self,

@@ -25,6 +25,11 @@ class Grant:
     the agent's own words and, when its metadata could be fetched, names and descriptions.
     ``callback_endpoint``/``localhost_callback_allowed`` (from the agent provider's metadata)
     decide where the person may be sent back to (§H.5).
+
+    For a parent-mediated sub-agent request (§F.3 ``subagent_token``), ``agent`` is still the
+    parent that asked (consent, rules and bindings are the parent's), ``subagent`` names the
+    sub-agent the token is for, and ``cnf_jwk``/``agent_exp`` come from the sub-agent's token.
+    ``can_clarify`` records that the agent declared the ``clarification`` capability.
     """
 
     agent_iss: str
@@ -43,6 +48,8 @@ class Grant:
     scope_descriptions: Mapping[str, str] = field(default_factory=dict)
     callback_endpoint: str | None = None
     localhost_callback_allowed: bool = False
+    subagent: str | None = None
+    can_clarify: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

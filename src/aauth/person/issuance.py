@@ -4,7 +4,8 @@ The token names the resource token's ``iss`` as ``aud``, the agent and its key (
 from the agent token), the approved scope (never broader than the resource token's, PS-11),
 and, when a person approved, their directed ``sub`` for that resource (plus ``name`` for the
 ``profile`` scope). It lives at most the configured lifetime, at most 1 h and never past the
-agent token's ``exp`` (PS-10).
+agent token's ``exp`` (PS-10). A token for a sub-agent names the sub-agent as ``agent``, bound
+to its key, with its parent as ``act.agent`` (§D.1 sub-agents).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from .. import jwt
 from ..keys import KeySet
-from ..tokens import issue_auth_token
+from ..tokens import Actor, issue_auth_token
 from ..tokens.wire import PERSON_DWK
 from .grant import Grant
 from .persons import Person
@@ -64,7 +65,8 @@ class AuthTokenMinter:
             iss=self._identifier,
             dwk=PERSON_DWK,
             aud=grant.resource,
-            agent=grant.agent,
+            agent=grant.subagent or grant.agent,
+            act=None if grant.subagent is None else Actor(grant.agent),
             cnf_jwk=grant.cnf_jwk,
             agent_exp=grant.agent_exp,
             resource_scope=grant.scope,

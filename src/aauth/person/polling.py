@@ -4,18 +4,21 @@ Only the agent that made the request may touch it (V-32): anyone else, like an u
 gets 404, so the URL reveals nothing. While a person decides, polls get 202 with the
 interaction requirement, ``Location``, ``Retry-After`` and ``Cache-Control: no-store`` (V-31);
 ``Prefer: wait=N`` holds a poll until the request changes, which happens the moment the person
-decides. A terminal outcome is reported exactly once (200 with the auth token, or the
-problem for denied/expired/invalid code); afterwards, and after DELETE, the URL answers 410
-(V-33).
+decides or asks a question. While a question is open, polls get 202 with
+``requirement=clarification`` and the question, and the agent answers with a POST carrying
+an ``action`` (V-34): ``clarification_response``, or ``updated_request`` with a resource
+token for a narrower scope (:mod:`aauth.person.clarification`). A POST is answered like a
+poll. A terminal outcome is reported exactly once (200 with the auth token, or the problem
+for denied/expired/invalid code); afterwards, and after DELETE, the URL answers 410 (V-33).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, NoReturn
+from typing import Any
 
 from ..errors import (
     AAuthError,
@@ -28,16 +31,19 @@ from ..errors import (
     PendingExpired,
     ServerError,
 )
-from ..headers import InteractionRequirement, build_challenge
+from ..headers import ClarificationRequirement, InteractionRequirement, build_challenge
 from ..json_body import parse_json_object
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..tokens import AgentTokenClaims
+from .clarification import ANSWER_ACTIONS, ClarificationChat, checked_text, open_question
+from .grant import Grant
 from .issuance import token_response
 
 __all__ = ["PendingEndpoint", "Reply", "prefer_wait"]
 
 _WAIT = re.compile(r'wait\s*=\s*"?([0-9]{1,6})"?')
-_ACTIONS = frozenset({"clarification_response", "updated_request"})
+Updater = Callable[[Grant, str, str | None], Awaitable[Grant]]
+"""Checks an ``updated_request``'s resource token against the request; the new grant."""
 _OUTCOMES: dict[PendingState, tuple[type[AAuthError], str]] = {
     PendingState.DENIED: (PendingDenied, "the person denied the request"),
     PendingState.ABANDONED: (PendingAbandoned, "the person abandoned the request"),
@@ -74,10 +80,14 @@ class PendingEndpoint:
         identifier: str,
         interaction_url: str,
         poll_interval: int,
+        chat: ClarificationChat | None = None,
+        updater: Updater | None = None,
         allow_loopback_http: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._pending = pending
+        self._chat = chat or ClarificationChat(pending, clock=clock)
+        self._updater = updater
         self._identifier = identifier
         self._interaction_url = interaction_url
         self._interval = poll_interval
@@ -89,16 +99,27 @@ class PendingEndpoint:
 
     def waiting(self, request: PendingRequest, *, waited: bool) -> Reply:
         """The 202 for a request a person has yet to decide (V-31); after a long poll the
-        agent may poll again at once."""
+        agent may poll again at once. An open question is sent instead of the interaction,
+        with the seconds left to answer it."""
         assert request.code is not None
+        question = open_question(request)
+        requirement = (
+            InteractionRequirement(self._interaction_url, request.code)
+            if question is None
+            else ClarificationRequirement()
+        )
         headers = build_challenge(
-            InteractionRequirement(self._interaction_url, request.code),
+            requirement,
             location=self.location(request.id),
-            retry_after=0 if waited else self._interval,
+            retry_after=0 if waited or question else self._interval,
             allow_loopback_http=self._loopback,
         )
         interacting = request.state is PendingState.INTERACTING
-        return Reply(202, {"status": "interacting" if interacting else "pending"}, headers)
+        body: dict[str, Any] = {"status": "interacting" if interacting else "pending"}
+        if question is not None:
+            body["clarification"] = question.question
+            body["timeout"] = max(0, int(request.expires_at - self._clock()))
+        return Reply(202, body, headers)
 
     def _owned(self, request_id: str, agent: AgentTokenClaims) -> PendingRequest:
         request = self._pending.get(request_id)
@@ -108,10 +129,15 @@ class PendingEndpoint:
 
     async def poll(self, request_id: str, agent: AgentTokenClaims, wait: int) -> Reply:
         """GET: the current answer, held up to ``wait`` seconds until the state changes (the
-        person opens the page, or decides)."""
+        person opens the page, asks, or decides); an open question is answered at once."""
         request = self._owned(request_id, agent)
         seen, deadline = request.state, self._clock() + wait
-        while request.state is seen and not seen.terminal and deadline > self._clock():
+        while (
+            request.state is seen
+            and not seen.terminal
+            and open_question(request) is None
+            and deadline > self._clock()
+        ):
             changed = await self._pending.wait_for_change(request, deadline - self._clock())
             if changed is request:
                 break
@@ -142,12 +168,44 @@ class PendingEndpoint:
         if self._pending.update(request_id, cancel) is None:
             raise Gone("this pending request has already ended")
 
-    def answer(self, request_id: str, agent: AgentTokenClaims, raw_body: bytes) -> NoReturn:
-        """POST: an answer to a clarification (V-34). This PS asks none yet, so every POST is
-        refused: 400 without a recognised ``action``, 400 with one (nothing to answer)."""
-        if self._owned(request_id, agent).reported:
+    async def answer(self, request_id: str, agent: AgentTokenClaims, raw_body: bytes) -> None:
+        """POST: the agent's answer to the open question (V-34, PS-29). 400 without a
+        recognised ``action``, with nothing to answer, or with an answer over the size cap;
+        a request that has ended meanwhile is left for the poll that follows to report."""
+        request = self._owned(request_id, agent)
+        if request.reported:
             raise Gone("this pending request has already ended")
-        action = parse_json_object(raw_body, what="the pending-URL body").get("action")
-        if not isinstance(action, str) or action not in _ACTIONS:
+        try:
+            body = parse_json_object(raw_body, what="the body")
+        except InvalidRequest as exc:
+            raise InvalidRequest(
+                f"a POST to a pending URL needs a JSON object with an 'action' (V-34): "
+                f"{exc.description}"
+            ) from None
+        action = body.get("action")
+        if not isinstance(action, str) or action not in ANSWER_ACTIONS:
             raise InvalidRequest("a POST to a pending URL needs a recognised 'action' (V-34)")
-        raise InvalidRequest("no clarification is outstanding for this request")
+        if request.state.terminal:
+            return
+        if open_question(request) is None:
+            raise InvalidRequest("no clarification is outstanding for this request")
+        limit = self._chat.limits.max_length
+        if body["action"] == "clarification_response":
+            text = checked_text(body.get("clarification_response"), "clarification_response", limit)
+            self._chat.answer(request, "clarification_response", text)
+            return
+        token = body.get("resource_token")
+        if not isinstance(token, str) or not token:
+            raise InvalidRequest("an updated_request needs a 'resource_token'")
+        why = body.get("justification")
+        justification = None if why is None else checked_text(why, "justification", limit)
+        if self._updater is None:
+            raise InvalidRequest("this server does not accept updated requests")
+        grant = await self._updater(Grant.from_json(request.payload), token, justification)
+        self._chat.answer(
+            request,
+            "updated_request",
+            justification or "(no justification given)",
+            payload=grant.to_json(),
+            scope=grant.scope,
+        )

@@ -2,9 +2,9 @@
 
 Every member an agent sends is untrusted: display text is capped and may not carry control
 characters (it is escaped again when shown, V-42), ``platform`` and ``prompt`` must use their
-registry values, ``device`` is at most 64 printable characters (§H.6). Members this PS does not
-implement yet (``upstream_token``, ``subagent_token``) are refused rather than ignored, so no
-token is ever issued that silently drops a delegation chain. Unknown members are ignored.
+registry values, ``device`` is at most 64 printable characters (§H.6). A member this PS does
+not implement yet (``upstream_token``) is refused rather than ignored, so no token is ever
+issued that silently drops a delegation chain. Unknown members are ignored.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ MAX_DEVICE = 64
 MAX_CAPABILITIES = 32
 _UNSUPPORTED = {
     "upstream_token": "call chaining (upstream_token) is not supported by this PS yet",
-    "subagent_token": "sub-agent requests (subagent_token) are not supported by this PS yet",
 }
 
 
@@ -80,6 +79,7 @@ class TokenRequestBody:
     platform: str | None = None
     device: str | None = None
     capabilities: frozenset[str] = frozenset()
+    subagent_token: str | None = None
 
     @classmethod
     def parse(cls, raw: bytes) -> TokenRequestBody:
@@ -93,6 +93,9 @@ class TokenRequestBody:
             raise InvalidRequest("'resource_token' is required")
         for hint in ("login_hint", "tenant", "domain_hint"):
             _text(body, hint, MAX_HINT)
+        subagent = body.get("subagent_token")
+        if subagent is not None and (not isinstance(subagent, str) or not subagent):
+            raise InvalidRequest("'subagent_token' must be an agent token (a string)")
         platform = _text(body, "platform", MAX_HINT)
         if platform is not None and platform not in PLATFORMS:
             raise InvalidRequest(f"'platform' must be one of {sorted(PLATFORMS)}")
@@ -103,4 +106,5 @@ class TokenRequestBody:
             platform=platform,
             device=_text(body, "device", MAX_DEVICE),
             capabilities=_capabilities(body),
+            subagent_token=subagent,
         )

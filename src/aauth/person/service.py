@@ -23,6 +23,7 @@ from ..resource import RequestVerifier, ResourcePolicy
 from ..store.base import Store
 from ..tokens import TokenVerifier
 from .bindings import AgentBindings
+from .clarification import ClarificationChat
 from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
@@ -113,6 +114,7 @@ class PersonService:
             allow_loopback_http=loop,
             clock=clock,
         )
+        self.chat = ClarificationChat(self.pending, config.clarification_limits, clock=clock)
         self.token_endpoint = TokenEndpoint(
             config,
             tokens=TokenVerifier(keys, allow_loopback_http=loop, clock=clock),
@@ -122,6 +124,7 @@ class PersonService:
             consents=consents,
             pending=self.pending,
             discovery=self.discovery,
+            chat=self.chat,
             clock=clock,
         )
         self.pending_endpoint = PendingEndpoint(
@@ -129,10 +132,12 @@ class PersonService:
             identifier=config.identifier,
             interaction_url=self.interaction_url,
             poll_interval=config.poll_interval,
+            chat=self.chat,
+            updater=self.token_endpoint.updated,
             allow_loopback_http=loop,
             clock=clock,
         )
-        self.consent = ConsentFlow(self.pending, bindings, consents, minter)
+        self.consent = ConsentFlow(self.pending, bindings, consents, minter, chat=self.chat)
         self.login_csrf = LoginCsrf(store, clock=clock)
 
         def backoff(name: str, limit: int, max_delay: float = MAX_BACKOFF) -> FailureLimiter:

@@ -3,9 +3,16 @@
 The caller's signature and agent token were verified by the server (PS-02). Here: sub-agents
 are turned away (PS-06), as are agents whose token names another person server (``ps``,
 §D.1); the body is checked; the resource token must be this PS's, for this agent and this key
-(PS-03, PS-04, PS-05). Then the decision: a configured rule or an earlier consent grants at
-once (phase 3); otherwise the person must decide, which needs an agent that can send them to
-the interaction page (else ``user_unreachable``, PS-14) and yields a pending request (phase 4).
+(PS-03, PS-04, PS-05). A parent may ask for one of its sub-agents (``subagent_token``): that
+token must name the signer as ``parent_agent`` and the resource token must be the sub-agent's
+(PS-07); the request is then decided exactly as the parent's own. Then the decision: a
+configured rule or an earlier consent grants at once (phase 3); otherwise the person must
+decide, which needs an agent that can send them to the interaction page (else
+``user_unreachable``, PS-14) and yields a pending request (phase 4).
+
+When a configured rule says so and the agent can answer questions, the new pending request
+starts with the rule's question (phase 8); :meth:`TokenEndpoint.updated` checks the resource
+token of an agent's ``updated_request``.
 
 The answer to a request that needs the person is never held back for ``Prefer: wait``: it
 carries the code the person must see, so delaying it would only delay the consent.
@@ -33,11 +40,13 @@ from ..errors import (
     TokenExpired,
     UserUnreachable,
 )
+from ..keys import thumbprint
 from ..metadata import AgentProviderMetadata, MetadataDocument, ResourceMetadata
 from ..pending import PendingRequest, PendingRequests
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
-from ..tokens.verifier import RESOURCE_TOKEN
+from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN, TokenKind
 from .bindings import AgentBindings
+from .clarification import POLICY, ClarificationChat
 from .config import PersonServerConfig
 from .consents import Consents
 from .grant import Grant
@@ -48,6 +57,7 @@ from .request_body import TokenRequestBody
 __all__ = ["TokenEndpoint"]
 
 D = TypeVar("D", bound=MetadataDocument)
+C = TypeVar("C", AgentTokenClaims, ResourceTokenClaims)
 MAX_NAME = 200
 MAX_DESCRIPTION = 1000
 
@@ -70,9 +80,11 @@ class TokenEndpoint:
         consents: Consents,
         pending: PendingRequests,
         discovery: Discovery | None = None,
+        chat: ClarificationChat | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._config = config
+        self._chat = chat
         self._tokens = tokens
         self._minter = minter
         self._people = people
@@ -93,12 +105,17 @@ class TokenEndpoint:
                 f"the agent token names {agent.ps!r} as the agent's person server, not this PS"
             )
         body = TokenRequestBody.parse(raw_body)
-        resource = await self._resource_token(body.resource_token, agent, signer_jkt)
+        holder, holder_jkt = agent, signer_jkt
+        if body.subagent_token is not None:
+            holder = await self._subagent(body.subagent_token, agent)
+            holder_jkt = holder.jkt
+        resource = await self._resource_token(body.resource_token, holder.sub, holder_jkt)
         grant = Grant(
             agent_iss=agent.iss,
             agent=agent.sub,
-            cnf_jwk=dict(agent.cnf_jwk),
-            agent_exp=agent.exp,
+            cnf_jwk=dict(holder.cnf_jwk),
+            agent_exp=min(agent.exp, holder.exp),
+            subagent=None if holder is agent else holder.sub,
             resource=resource.iss,
             scope=resource.scope,
             account=resource.account,
@@ -106,6 +123,7 @@ class TokenEndpoint:
             device=body.device,
             platform=body.platform,
             fresh_login="login" in body.prompt,
+            can_clarify="clarification" in body.capabilities,
         )
         bound = self._bindings.person_for(agent.iss, agent.sub)
         person = None if bound is None else self._people.get(bound)
@@ -124,7 +142,7 @@ class TokenEndpoint:
         if lifetime <= 0:
             raise ExpiredAgentToken("the agent token expires before anyone could approve")
         grant = await self._described(grant)
-        return self._pending.create(
+        created = self._pending.create(
             agent.iss,
             agent.sub,
             grant.to_json(),
@@ -132,6 +150,75 @@ class TokenEndpoint:
             with_code=True,
             lifetime=lifetime,
         )
+        self._policy_question(created, grant)
+        return created
+
+    def _policy_question(self, request: PendingRequest, grant: Grant) -> None:
+        """Ask the first configured question that applies, when the agent can answer; the
+        agent gets it on its first poll (the 202 it has now carries the interaction)."""
+        if self._chat is None or not grant.can_clarify:
+            return
+        for rule in self._config.clarify:
+            if rule.applies(grant.agent, grant.resource, grant.scope):
+                self._chat.ask(request.id, rule.question, POLICY)
+                return
+
+    async def updated(self, grant: Grant, token: str, justification: str | None) -> Grant:
+        """``grant`` with an ``updated_request``'s resource token in place of the original:
+        same resource, same agent and key (AG-26), and no scope it did not ask for before
+        (so the person never approves more than the page showed them)."""
+        claims = await self._resource_token(
+            token, grant.subagent or grant.agent, thumbprint(grant.cnf_jwk)
+        )
+        if claims.iss != grant.resource:
+            raise InvalidResourceToken(
+                f"the updated request is for {claims.iss!r}, not {grant.resource!r}"
+            )
+        wider = [s for s in claims.scope if s not in grant.scope]
+        if wider:
+            raise InvalidResourceToken(f"an updated request may only narrow the scope: {wider}")
+        return replace(
+            grant,
+            scope=claims.scope,
+            account=claims.account,
+            justification=justification or grant.justification,
+        )
+
+    async def _subagent(self, token: str, parent: AgentTokenClaims) -> AgentTokenClaims:
+        """PS-07: the ``subagent_token`` is a valid agent token of the signer's provider whose
+        ``parent_agent`` is the signer. Its key is checked against the resource token's
+        ``agent_jkt`` afterwards (the parent, not the sub-agent, signed the request)."""
+        claims = await self._verified(
+            AGENT_TOKEN, token, "subagent_token", ExpiredAgentToken, InvalidAgentToken
+        )
+        if claims.parent_agent != parent.sub or claims.iss != parent.iss:
+            raise InvalidAgentToken(
+                f"subagent_token is not a sub-agent of the signing agent {parent.sub!r} "
+                f"(its parent_agent is {claims.parent_agent!r})"
+            )
+        if claims.ps not in (None, self._config.identifier):
+            raise InvalidAgentToken("subagent_token names another person server")
+        return claims
+
+    async def _verified(
+        self,
+        kind: TokenKind[C],
+        token: str,
+        what: str,
+        expired: type[AAuthError],
+        invalid: type[AAuthError],
+    ) -> C:
+        """``token`` verified as ``kind``; any failure becomes ``invalid`` (``expired`` when
+        the token has expired), naming ``what``."""
+        try:
+            return await self._tokens.averify(kind, token)
+        except TokenExpired as exc:
+            raise expired(f"{what}: {exc.description}") from None
+        except (InvalidToken, SignatureError) as exc:
+            raise invalid(f"{what}: {exc.description}") from None
+        except AAuthError as exc:
+            detail = f"cannot fetch the keys to verify the {what}: {exc.description}"
+            raise invalid(detail) from None
 
     def _pre_approved(self, grant: Grant, person: Person | None) -> bool:
         """A rule, or the bound person's earlier consent, covers the whole request.
@@ -147,22 +234,13 @@ class TokenEndpoint:
             person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
         )
 
-    async def _resource_token(
-        self, token: str, agent: AgentTokenClaims, signer_jkt: str
-    ) -> ResourceTokenClaims:
-        """PS-03 … PS-05, with every failure as ``invalid_resource_token`` or
-        ``expired_resource_token``."""
+    async def _resource_token(self, token: str, agent: str, agent_jkt: str) -> ResourceTokenClaims:
+        """PS-03 … PS-05 for the agent ``agent`` holding the key ``agent_jkt``, with every
+        failure as ``invalid_resource_token`` or ``expired_resource_token``."""
         identifier = self._config.identifier
-        try:
-            claims = await self._tokens.averify(RESOURCE_TOKEN, token)
-        except TokenExpired as exc:
-            raise ExpiredResourceToken(f"resource token: {exc.description}") from None
-        except (InvalidToken, SignatureError) as exc:
-            raise InvalidResourceToken(f"resource token: {exc.description}") from None
-        except AAuthError as exc:
-            raise InvalidResourceToken(
-                f"cannot fetch the resource's keys to verify the resource token: {exc.description}"
-            ) from None
+        claims = await self._verified(
+            RESOURCE_TOKEN, token, "resource token", ExpiredResourceToken, InvalidResourceToken
+        )
         if claims.aud != identifier:
             raise InvalidResourceToken(
                 f"the resource token is for {claims.aud!r}, not this PS: federation with "
@@ -172,8 +250,8 @@ class TokenEndpoint:
             check_resource_binding(
                 claims,
                 audience=identifier,
-                agent=agent.sub,
-                agent_jkt=signer_jkt,
+                agent=agent,
+                agent_jkt=agent_jkt,
                 approver=identifier,
             )
         except InvalidToken as exc:

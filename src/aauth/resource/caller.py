@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from aauth_signing import VerifiedSignature
 
 from ..headers import MissionRef
 from ..tokens import AgentTokenClaims, AuthTokenClaims
 
-__all__ = ["VerificationResult", "VerifiedCaller"]
+__all__ = ["VerifiedCaller"]
 
 
 @dataclass(frozen=True)
@@ -48,29 +47,3 @@ class VerifiedCaller:
         if self.auth_token:
             return self.auth_token.iss
         return self.agent_token.iss if self.agent_token else None
-
-
-@dataclass(frozen=True)
-class VerificationResult:
-    """What the 0.3-era ``RequestVerifier.verify_request`` returns: ``valid`` plus the
-    caller's details or ``error``. Item access (``result["valid"]``) works as with the old
-    dict results."""
-
-    valid: bool
-    agent_id: str | None = None
-    user_sub: str | None = None
-    scopes: list[str] | None = None
-    error: str | None = None
-    error_code: str | None = None
-    caller: VerifiedCaller | None = field(default=None, repr=False)
-
-    @property
-    def agent_delegate(self) -> str | None:
-        """Always None: protocol-10 has no delegate claim (``agent`` names the instance)."""
-        return None
-
-    def __getitem__(self, name: str) -> Any:
-        return getattr(self, name)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return getattr(self, name, default)

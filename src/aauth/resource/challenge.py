@@ -31,6 +31,9 @@ __all__ = [
 ]
 
 
+_LEGACY_KEYWORDS = frozenset({"resource_id", "resource_private_key", "resource_kid", "auth_server"})
+
+
 class Challenge(AAuthError):
     """A 401 carrying ``AAuth-Requirement``; raise it, render it with ``error_response``."""
 
@@ -70,6 +73,15 @@ class ResourceTokenIssuer:
     agent token's ``ps`` (3-party, RS-05). ``scopes`` are the scopes the resource defines
     (its ``scope_descriptions`` keys) plus identity scopes its PSes support (RS-07).
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> ResourceTokenIssuer:
+        """aauth 0.3's ``ResourceTokenIssuer(resource_id, resource_private_key, resource_kid,
+        auth_server)`` builds its 0.3 form (:mod:`aauth.compat.resource`)."""
+        if cls is ResourceTokenIssuer and (len(args) >= 3 or _LEGACY_KEYWORDS.intersection(kwargs)):
+            from ..compat.resource import LegacyResourceTokenIssuer
+
+            return object.__new__(LegacyResourceTokenIssuer)
+        return object.__new__(cls)
 
     def __init__(
         self,

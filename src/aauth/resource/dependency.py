@@ -170,6 +170,38 @@ class AAuthRequest:
     headers: tuple[tuple[str, str], ...]
     body: bytes
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> AAuthRequest:
+        """aauth 0.3's ``AAuthRequest(method, authority, path, query, headers, body)`` builds
+        its 0.3 form (:class:`aauth.compat.http.LegacyAAuthRequest`)."""
+        from ..compat.http import LegacyAAuthRequest, is_legacy_request_call
+
+        if cls is AAuthRequest and is_legacy_request_call(args, kwargs):
+            return object.__new__(LegacyAAuthRequest)
+        return object.__new__(cls)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AAuthRequest:
+        """aauth 0.3: a request from ``{"method", "authority", "path", …}``."""
+        from ..compat.http import LegacyAAuthRequest
+
+        return LegacyAAuthRequest.from_dict(data)
+
+    @classmethod
+    def from_fastapi_request(cls, request: Request) -> AAuthRequest:
+        """aauth 0.3: a request from a FastAPI request (prefer :meth:`from_starlette`, which
+        also reads the body)."""
+        from ..compat.http import LegacyAAuthRequest
+
+        return LegacyAAuthRequest.from_fastapi_request(request)
+
+    def get_header(self, name: str, default: str | None = None) -> str | None:
+        """The header ``name`` (any case), or ``default``."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return default
+
     @classmethod
     async def from_starlette(
         cls, request: Request, *, public_origin: str | None = None

@@ -28,7 +28,8 @@ class ResourcePolicy:
     whose auth tokens are accepted (None: any, which fetches keys from any issuer — avoid);
     ``access_server`` is set when an AS issues this resource's auth tokens (the ``aud`` of its
     resource tokens, RS-05). ``allow_legacy`` reads what the 0.3-era seed emitted (``EdDSA``
-    tokens, JWKs without ``alg``) — for interoperating with it only, never a default.
+    tokens, JWKs without ``alg``, URL-form agent identifiers) — for interoperating with it
+    only, never a default.
     """
 
     resource: str

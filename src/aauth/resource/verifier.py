@@ -13,50 +13,31 @@ Signature failures raise :class:`aauth_signing.SignatureError` subclasses (rende
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
+from typing import Any
 
 from aauth_signing import (
     HttpRequest,
     InvalidSignature,
-    SignatureError,
     VerifiedSignature,
     averify_request,
     verify_request,
 )
 
-from ..errors import AAuthError, Forbidden, InsufficientScope
+from ..errors import Forbidden, InsufficientScope
 from ..headers import MissionRef, parse_authorization, parse_mission
 from ..keysource import JwksFetcher, KeySource, as_key_source
 from ..replay import InMemoryReplayGuard, ReplayGuard, replay_key
 from ..token_keys import AsyncTokenKeyResolver, Presented, TokenKeyResolver
 from ..tokens import AgentTokenClaims, AuthTokenClaims, TokenVerifier
-from .caller import VerificationResult, VerifiedCaller
+from .caller import VerifiedCaller
 from .challenge import AgentTokenRequired, AuthTokenRequired, ResourceTokenIssuer
 from .policy import ResourcePolicy
 
 __all__ = ["RequestVerifier"]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def _compat_policy(
-    canonical_authorities: Sequence[str],
-    resource_id: str | None,
-    trusted_auth_servers: Sequence[str] | None,
-) -> ResourcePolicy:
-    """The policy behind ``RequestVerifier(canonical_authorities, jwks_fetcher)``: every
-    scheme, identity optional, the fetcher as trust anchor."""
-    authorities = tuple(a.lower() for a in canonical_authorities)
-    if not authorities:
-        raise ValueError("canonical_authorities must name at least one authority")
-    return ResourcePolicy(
-        resource=resource_id or f"https://{authorities[0]}",
-        canonical_authorities=authorities,
-        accepted_schemes=("jwt", "hwk", "jwks_uri"),
-        require_identity=False,
-        trusted_issuers=None if trusted_auth_servers is None else tuple(trusted_auth_servers),
-        allow_loopback_http=True,
-    )
+_LEGACY_KEYWORDS = frozenset({"canonical_authorities", "jwks_fetcher", "trusted_auth_servers"})
 
 
 class RequestVerifier:
@@ -72,19 +53,27 @@ class RequestVerifier:
     >>> caller = verifier.verify(request)  # doctest: +SKIP
     """
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> RequestVerifier:
+        """aauth 0.3's ``RequestVerifier(canonical_authorities, jwks_fetcher,
+        trusted_auth_servers)`` builds its 0.3 form (:mod:`aauth.compat.resource`)."""
+        if cls is RequestVerifier and (
+            _LEGACY_KEYWORDS.intersection(kwargs)
+            or (args and not isinstance(args[0], ResourcePolicy))
+        ):
+            from ..compat.resource import LegacyRequestVerifier
+
+            return object.__new__(LegacyRequestVerifier)
+        return object.__new__(cls)
+
     def __init__(
         self,
-        policy: ResourcePolicy | Sequence[str],
+        policy: ResourcePolicy,
         key_source: KeySource | JwksFetcher | None = None,
         *,
         token_issuer: ResourceTokenIssuer | None = None,
         replay_guard: ReplayGuard | None = None,
-        resource_id: str | None = None,
-        trusted_auth_servers: Sequence[str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not isinstance(policy, ResourcePolicy):
-            policy = _compat_policy(policy, resource_id, trusted_auth_servers)
         self.policy = policy
         self.token_issuer = token_issuer
         self._keys = as_key_source(key_source)
@@ -244,32 +233,3 @@ class RequestVerifier:
         if key is not None:
             await self._replay.acheck_and_store(key, self._clock() + 2 * policy.signature_window)
         return self._caller(request, verified, resolver.presented, policy)
-
-    def verify_request(
-        self,
-        method: str,
-        target_uri: str,
-        headers: Mapping[str, str],
-        body: bytes | None = None,
-        require_identity: bool = False,
-        require_auth_token: bool = False,
-    ) -> VerificationResult:
-        """The 0.3-era form: never raises for a bad request, reports ``valid``/``error``.
-
-        Prefer :meth:`verify`, which raises errors that render the right response.
-        """
-        policy = self.policy.with_(
-            require_identity=require_identity, require_auth_token=require_auth_token
-        )
-        request = HttpRequest(method, target_uri, dict(headers), body)
-        try:
-            caller = self.verify(request, policy)
-        except (SignatureError, AAuthError) as exc:
-            return VerificationResult(False, error=exc.description, error_code=exc.code)
-        return VerificationResult(
-            True,
-            agent_id=caller.agent_id,
-            user_sub=caller.subject,
-            scopes=sorted(caller.scopes) if caller.auth_token else None,
-            caller=caller,
-        )

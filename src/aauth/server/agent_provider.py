@@ -3,8 +3,12 @@
 =================================  =========================================================
 ``GET /.well-known/aauth-agent.json``  metadata (AP-01); also without ``.json``
 ``GET /.well-known/jwks.json``         current and retired signing keys (AP-07)
-``POST /agent-token``                  ``jkt-jwt``-signed enrollment proof → agent token
+``POST /agent-token``                  ``jkt-jwt``-signed proof → agent token for an
+                                       instance, or (signed by an instance) a sub-agent
 =================================  =========================================================
+
+Delegates (instances and sub-agents, with their current keys) are kept in the SQLite file
+``db`` of the configuration, so a restarted provider still knows them.
 
 The protocol work is :class:`~aauth.agent_provider.AgentProvider`'s; the enrollment request
 is verified by :class:`~aauth.resource.AAuthMiddleware` like any protected route.
@@ -15,6 +19,8 @@ is verified by :class:`~aauth.resource.AAuthMiddleware` like any protected route
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -25,6 +31,7 @@ from starlette.routing import Route
 from ..agent_provider import AGENT_TOKEN_PATH, AgentProvider
 from ..keys import KeySet
 from ..resource import EXCEPTION_HANDLERS, AAuthMiddleware, RouteRule, verified_caller
+from ..store import SQLiteStore
 from ..tokens.wire import AGENT_DWK
 from .config import AgentProviderConfig, run_main, serve_app
 
@@ -36,6 +43,7 @@ _JWKS_CACHE = {"Cache-Control": "public, max-age=60"}
 def create_agent_provider(config: AgentProviderConfig) -> Starlette:
     """The agent provider as a Starlette app; ``app.state.agent_provider`` is its
     :class:`~aauth.agent_provider.AgentProvider` (e.g. to rotate keys)."""
+    store = SQLiteStore(config.db)
     ap = AgentProvider(
         config.identifier,
         KeySet.load_or_generate(config.key_file),
@@ -47,6 +55,7 @@ def create_agent_provider(config: AgentProviderConfig) -> Starlette:
         callback_endpoint=config.callback_endpoint,
         key_file=config.key_file,
         allow_loopback_http=config.allow_loopback_http,
+        store=store,
     )
 
     async def metadata(request: Request) -> Response:
@@ -59,8 +68,16 @@ def create_agent_provider(config: AgentProviderConfig) -> Starlette:
         grant = ap.issue(verified_caller(request))
         return JSONResponse(grant.to_json(), headers={"Cache-Control": "no-store"})
 
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            store.close()
+
     well_known = f"/.well-known/{AGENT_DWK}"
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route(well_known, metadata),
             Route(well_known.removesuffix(".json"), metadata),

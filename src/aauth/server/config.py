@@ -77,11 +77,13 @@ class ResourceServerConfig:
     ``access_server`` is trusted implicitly; with neither, no auth token is). Agent tokens are
     accepted from any agent provider. ``canonical_authorities`` default to the identifier's
     host; ``public_origin`` is set behind a proxy. ``key_file`` keeps the signing keys across
-    restarts (created on first start).
+    restarts (created on first start). ``store`` keeps the replay guard (and any other state)
+    past a restart and across instances: a SQLite file or a ``redis://`` URL (default: memory).
     """
 
     identifier: str
     key_file: str | None = None
+    store: str = ":memory:"
     canonical_authorities: tuple[str, ...] = ()
     trusted_issuers: tuple[str, ...] = ()
     access_server: str | None = None
@@ -132,7 +134,8 @@ class AgentProviderConfig:
          "agents": {"assistant": {"enrollment_jkt": "<thumbprint>", "ps": "https://ps.example"}}}
 
     ``token_lifetime`` is at most 24 h; ``key_rotation_interval`` (seconds) rotates the
-    signing key on a schedule. The agents are checked when the provider is built.
+    signing key on a schedule. ``db`` is the SQLite file where delegates are recorded
+    (default: in memory). The agents are checked when the provider is built.
     """
 
     identifier: str
@@ -144,6 +147,7 @@ class AgentProviderConfig:
     key_rotation_interval: int | None = None
     canonical_authorities: tuple[str, ...] = ()
     public_origin: str | None = None
+    db: str = ":memory:"
     allow_loopback_http: bool = False
 
     def __post_init__(self) -> None:

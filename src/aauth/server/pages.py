@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from ..person.clarification import POLICY, Round
 from ..person.consent import ConsentView
 
 __all__ = [
@@ -49,13 +50,19 @@ body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0
 color:#1d1d1f}h1{font-size:1.4rem}.box{border:1px solid #ccc;border-radius:8px;padding:1rem;
 margin:1rem 0}.md{white-space:pre-wrap}code{background:#f3f3f3;padding:0 .2rem}
 button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem}label{display:block;margin:.5rem 0}
-.error{color:#b00020}
+.error{color:#b00020}.who{color:#555;font-size:.9rem;margin:.6rem 0 .1rem}
+textarea{width:100%;min-height:4rem}
 """
 
+ANSWER_REFRESH = 3
+"""Seconds between reloads of a consent page that waits for the agent's answer (no scripts)."""
 
-def _page(title: str, body: str) -> str:
+
+def _page(title: str, body: str, *, refresh: int | None = None) -> str:
+    reload = f"<meta http-equiv=refresh content={refresh}>" if refresh else ""
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"{reload}"
         f"<meta name=viewport content='width=device-width'><title>{escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body>{body}</body></html>"
     )
@@ -106,6 +113,46 @@ def code_page(action: str, csrf: str, *, error: str | None = None, code: str | N
     )
 
 
+def _turn(number: int, turn: Round, person_name: str) -> str:
+    """One question and its answer; every word from the agent is escaped text (PS-29)."""
+    who = "This server's policy" if turn.asked_by == POLICY else escape(person_name)
+    html = (
+        f"<p class=who>{who} asked:</p>"
+        f"<div class=md id=question-{number}>{escape(turn.question)}</div>"
+    )
+    if turn.action == "updated_request":
+        scope = " ".join(turn.scope or ())
+        html += f"<p class=who>The agent narrowed its request to <code>{escape(scope)}</code>:</p>"
+    elif turn.answer is not None:
+        html += "<p class=who>The agent answered:</p>"
+    if turn.answer is not None:
+        html += f"<div class=md id=answer-{number}>{escape(turn.answer)}</div>"
+    return html
+
+
+def _conversation(view: ConsentView, action: str, csrf: str, person_name: str) -> str:
+    turns = "".join(_turn(n, t, person_name) for n, t in enumerate(view.conversation, 1))
+    waiting = (
+        "<p id=waiting>Waiting for the agent's answer… (this page reloads by itself)</p>"
+        if view.awaiting_answer
+        else ""
+    )
+    ask = ""
+    if view.can_ask:
+        ask = (
+            f"<form method=post action='{escape(action)}'>"
+            f"<input type=hidden name=csrf value='{escape(csrf)}'>"
+            f"<input type=hidden name=code value='{escape(view.code)}'>"
+            "<label>Ask the agent a question "
+            f"({view.questions_left} left) "
+            "<textarea name=question id=question maxlength=1000 required></textarea></label>"
+            "<button type=submit name=decision value=ask id=ask>Ask</button></form>"
+        )
+    if not (turns or waiting or ask):
+        return ""
+    return f"<div class=box id=conversation><strong>Questions</strong>{turns}{waiting}{ask}</div>"
+
+
 def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) -> str:
     scopes = "".join(
         f"<li><code>{escape(name)}</code>{_text(desc) if desc else ''}</li>"
@@ -121,6 +168,8 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
     )
     device = " ".join(f"<code>{escape(v)}</code>" for v in (view.device, view.platform) if v)
     running = f"<p>Running on: {device}</p>" if device else ""
+    if view.subagent:
+        running += f"<p>For its sub-agent: <code id=subagent>{escape(view.subagent)}</code></p>"
     return _page(
         "Approve access?",
         f"<h1>{agent} is asking for access</h1>"
@@ -134,7 +183,9 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
         f"<input type=hidden name=csrf value='{escape(csrf)}'>"
         f"<input type=hidden name=code value='{escape(view.code)}'>"
         "<button type=submit name=decision value=approve id=approve>Approve</button>"
-        "<button type=submit name=decision value=deny id=deny>Deny</button></form>",
+        "<button type=submit name=decision value=deny id=deny>Deny</button></form>"
+        f"{_conversation(view, action, csrf, person_name)}",
+        refresh=ANSWER_REFRESH if view.awaiting_answer else None,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -42,7 +43,7 @@ from ..errors import (
 from ..keysource import KeySource
 from ..person import PersonServerConfig, PersonService, Reply, prefer_wait, token_response
 from ..resource import handle_http_error, handle_unexpected_error
-from ..store import SQLiteStore
+from ..store import StoreUnavailable, open_store
 from ..store.base import Store
 from ..tokens import AgentTokenClaims
 from .config import run_main, serve_app
@@ -51,6 +52,7 @@ from .person_web import PERSON_FACING, PersonWeb
 
 __all__ = ["create_person_server", "main", "serve"]
 
+log = logging.getLogger(__name__)
 
 PURGE_INTERVAL = 600.0
 """Expired records (sessions, failure counts, replay entries, old requests) are removed this
@@ -113,6 +115,8 @@ class _Api:
             raise ExpiredAgentToken(f"agent token: {exc.description}") from None
         except (InvalidJWT, UnknownKey, IssuerMissing, IssuerMismatch) as exc:
             raise InvalidAgentToken(f"agent token: {exc.description}") from None
+        except (SignatureError, StoreUnavailable):
+            raise  # a signature failure stays one; a store outage is 503, not the agent's fault
         except AAuthError as exc:
             raise InvalidAgentToken(f"cannot verify the agent token: {exc.description}") from None
         outcome = await self.service.token_endpoint.request(agent, jkt, body)
@@ -131,7 +135,7 @@ class _Api:
             endpoint.cancel(request_id, agent)
             return Response(status_code=204, headers={"Cache-Control": "no-store"})
         if request.method == "POST":
-            endpoint.answer(request_id, agent, body)
+            await endpoint.answer(request_id, agent, body)
         wait = prefer_wait(request.headers.get("prefer"), self.service.config.max_wait)
         response = _reply(await endpoint.poll(request_id, agent, wait or 0))
         if wait is not None:
@@ -154,6 +158,12 @@ def _http_error(request: Request, exc: Exception) -> Response:
     return HTMLResponse(html, error.status, headers={**page_headers(), **(exc.headers or {})})
 
 
+def _store_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StoreUnavailable)
+    log.warning("%s %s: %s", request.method, request.url.path, exc.description)
+    return _problem(exc)
+
+
 def create_person_server(
     config: PersonServerConfig,
     store: Store | None = None,
@@ -161,17 +171,18 @@ def create_person_server(
     key_source: KeySource | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """The person server for ``config``: state in ``store`` (default: SQLite at ``config.db``,
-    WAL), signing keys in ``config.key_file``. ``key_source`` replaces key discovery (tests
-    pin keys with a StaticKeySource)."""
+    """The person server for ``config``: state in ``store`` (default: ``config.store``, a Redis
+    URL or SQLite file, else SQLite at ``config.db``), signing keys in ``config.key_file``.
+    ``key_source`` replaces key discovery (tests pin keys with a StaticKeySource)."""
     owned = store is None
-    state = store if store is not None else SQLiteStore(config.db, clock=clock)
+    state = store if store is not None else open_store(config.store_location, clock=clock)
     service = PersonService(config, state, key_source=key_source, clock=clock)
     api = _Api(service, clock)
 
     async def purge() -> None:
         while True:
-            state.purge_expired()
+            with contextlib.suppress(StoreUnavailable):
+                state.purge_expired()
             await asyncio.sleep(PURGE_INTERVAL)
 
     @asynccontextmanager
@@ -199,6 +210,7 @@ def create_person_server(
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         HTTPException: _http_error,
+        StoreUnavailable: _store_unavailable,
         Exception: handle_unexpected_error,
     }
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)

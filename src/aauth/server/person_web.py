@@ -47,6 +47,8 @@ _TITLES = {
     "forbidden": "Not allowed",
     "invalid_request": "This request cannot be completed",
     "slow_down": "Too many attempts",
+    "too_many_rounds": "No more questions",
+    "gone": "Request withdrawn",
 }
 
 _Handler = Callable[[Request], Awaitable[Response]]
@@ -342,7 +344,8 @@ class PersonWeb:
         return _html(page, form_targets=targets)
 
     async def decide(self, request: Request) -> Response:
-        """POST /interact/{id}: approve or deny, as the signed-in person, with CSRF (PS-27)."""
+        """POST /interact/{id}: approve, deny or ask the agent a question, as the signed-in
+        person, with CSRF (PS-27). A question leads back to the page, which shows it."""
         signed_in = self._signed_in(request)
         if signed_in is None:
             page = message_page(
@@ -354,10 +357,16 @@ class PersonWeb:
         if not self._csrf_ok(session, form):
             raise Forbidden("This form has expired; reload the page.")
         decision = form.get("decision")
-        if decision not in ("approve", "deny"):
+        if decision not in ("approve", "deny", "ask"):
             raise InvalidRequest("choose approve or deny")
+        interaction_id = request.path_params["interaction_id"]
+        if decision == "ask":
+            code = form.get("code", "")
+            self.service.consent.ask(interaction_id, code, person, form.get("question", ""))
+            query = {"code": code, **dict(request.query_params.items())}
+            return RedirectResponse(f"/interact/{quote(interaction_id)}?{urlencode(query)}", 303)
         outcome = self.service.consent.decide(
-            request.path_params["interaction_id"],
+            interaction_id,
             form.get("code", ""),
             person,
             approve=decision == "approve",

@@ -33,6 +33,7 @@ from ..egress import EgressPolicy
 from ..keys import KeySet
 from ..keysource import KeySource
 from ..metadata import ResourceMetadata, well_known_url
+from ..replay import StoreReplayGuard
 from ..resource import (
     EXCEPTION_HANDLERS,
     AAuthMiddleware,
@@ -45,6 +46,7 @@ from ..resource import (
     require_scopes,
     verified_caller,
 )
+from ..store import open_store
 from ..tokens.wire import RESOURCE_DWK
 from .config import (
     READ_SCOPE,
@@ -101,6 +103,7 @@ def create_resource_server(
     """The resource as a Starlette app; ``key_source`` replaces HTTP discovery (tests)."""
     loop = config.allow_loopback_http
     keys = KeySet.load_or_generate(config.key_file)
+    store = open_store(config.store)
     discovery = Discovery(EgressPolicy(allow_loopback_http=loop)) if key_source is None else None
     issuer = ResourceTokenIssuer(
         config.identifier,
@@ -118,7 +121,12 @@ def create_resource_server(
         signature_window=config.signature_window,
         allow_loopback_http=loop,
     )
-    verifier = RequestVerifier(identified, key_source or discovery, token_issuer=issuer)
+    verifier = RequestVerifier(
+        identified,
+        key_source or discovery,
+        token_issuer=issuer,
+        replay_guard=StoreReplayGuard(store),
+    )
     granted = identified.with_(require_auth_token=True)
     rules = [
         RouteRule("/.well-known/*", None),
@@ -174,6 +182,7 @@ def create_resource_server(
         if discovery is not None:
             await discovery.aclose()
             discovery.close()
+        store.close()
 
     well_known = f"/.well-known/{RESOURCE_DWK}"
     return Starlette(

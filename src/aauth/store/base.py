@@ -8,9 +8,23 @@ richer (pending requests, consents, replay entries) is built on top of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-__all__ = ["Record", "Store"]
+from ..errors import AAuthError
+from .signal import LocalSignal
+
+__all__ = ["Record", "Store", "StoreUnavailable"]
+
+
+class StoreUnavailable(AAuthError):
+    """The shared store cannot be reached: the client should retry shortly (503)."""
+
+    code: ClassVar[str] = "temporarily_unavailable"
+    status: ClassVar[int] = 503
+    retry_after: ClassVar[int] = 2
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,11 @@ class Record:
 
 class Store(Protocol):
     """Namespaced, versioned JSON records. Expired records read as absent."""
+
+    @property
+    def signal(self) -> LocalSignal:
+        """Wakes waiters when a record they watch changes (see :mod:`aauth.store.signal`)."""
+        ...
 
     def get(self, namespace: str, key: str) -> Record | None: ...
 

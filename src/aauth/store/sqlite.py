@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import Record
+from .signal import LocalSignal
 
 __all__ = ["FILE_MODE", "SQLiteStore"]
 
@@ -63,6 +64,7 @@ class SQLiteStore:
         self, path: str | Path = ":memory:", *, clock: Callable[[], float] = time.time
     ) -> None:
         self._clock = clock
+        self.signal = LocalSignal()
         self._lock = threading.Lock()
         on_disk = str(path) != ":memory:"
         if on_disk:

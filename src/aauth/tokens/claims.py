@@ -97,12 +97,27 @@ def _server_id(
 
 
 def _agent_id(
-    raw: Mapping[str, Any], name: str, what: str, loopback: bool, parent: str = ""
+    raw: Mapping[str, Any],
+    name: str,
+    what: str,
+    loopback: bool,
+    parent: str = "",
+    *,
+    legacy: bool = False,
 ) -> str:
+    """An ``aauth:local@domain`` identifier; ``legacy`` also admits the seed's URL form
+    (``https://agent.example``), which protocol-10 forbids."""
     value = _text(raw, name, what, parent)
-    if not is_agent_identifier(value, allow_loopback_http=loopback):
-        raise InvalidToken(f"{what} {parent + name!r} {value!r} is not an agent identifier")
-    return value
+    if is_agent_identifier(value, allow_loopback_http=loopback):
+        return value
+    if legacy and is_server_identifier(value, allow_loopback_http=loopback):
+        return value
+    raise InvalidToken(f"{what} {parent + name!r} {value!r} is not an agent identifier")
+
+
+def _agent_host(agent: str) -> str:
+    """The domain of an agent identifier (the host of a legacy URL-form one)."""
+    return server_host(agent) if "://" in agent else agent.rpartition("@")[2]
 
 
 def _scope(raw: Mapping[str, Any], what: str, *, required: bool) -> tuple[str, ...]:
@@ -183,7 +198,8 @@ class Actor:
         actor: Actor | None = None
         for link in reversed(links):
             name = "sub" if allow_legacy and "agent" not in link and "sub" in link else "agent"
-            actor = cls(_agent_id(link, name, what, allow_loopback_http, "act."), actor)
+            agent = _agent_id(link, name, what, allow_loopback_http, "act.", legacy=allow_legacy)
+            actor = cls(agent, actor)
         if actor is None:
             raise InvalidToken(f"{what} 'act' is empty")
         return actor
@@ -232,8 +248,8 @@ class AgentTokenClaims:
         """Structural checks (V-26, V-27): identifiers, ``jti``, ``cnf.jwk``, ``ps``, parent."""
         what, loop = "agent token", allow_loopback_http
         iss = _server_id(raw, "iss", what, loop)
-        sub = _agent_id(raw, "sub", what, loop)
-        if sub.rpartition("@")[2] != server_host(iss):
+        sub = _agent_id(raw, "sub", what, loop, legacy=allow_legacy)
+        if _agent_host(sub) != server_host(iss):
             raise InvalidToken(f"agent token 'sub' {sub!r} is not an agent of {iss!r}")
         jwk, key, jkt = _confirmation(raw, what, allow_legacy)
         return cls(
@@ -288,7 +304,7 @@ class ResourceTokenClaims:
             iss=_server_id(raw, "iss", what, loop),
             aud=_server_id(raw, "aud", what, loop),
             jti=_text(raw, "jti", what),
-            agent=_agent_id(raw, "agent", what, loop),
+            agent=_agent_id(raw, "agent", what, loop, legacy=allow_legacy),
             agent_jkt=agent_jkt,
             iat=_number(raw, "iat", what),
             exp=_number(raw, "exp", what),
@@ -347,7 +363,7 @@ class AuthTokenClaims:
             dwk=_text(raw, "dwk", what),
             aud=_server_id(raw, "aud", what, loop),
             jti=_text(raw, "jti", what),
-            agent=_agent_id(raw, "agent", what, loop),
+            agent=_agent_id(raw, "agent", what, loop, legacy=allow_legacy),
             iat=_number(raw, "iat", what),
             exp=_number(raw, "exp", what),
             cnf_jwk=jwk,

@@ -152,8 +152,9 @@ class TokenVerifier:
 
     ``trusted_issuers``, when given, is the set of PS/AS identifiers whose auth tokens this
     party accepts (RS-09 "acceptable to local policy"); agent and resource tokens are not
-    restricted by it. ``allow_eddsa`` admits the seed's ``EdDSA`` JWT alg and alg-less
-    ``cnf.jwk`` (interop only). ``clock`` returns Unix seconds.
+    restricted by it. ``allow_eddsa`` admits what the seed wrote: the ``EdDSA`` JWT alg,
+    alg-less ``cnf.jwk``, ``act.sub`` and URL-form agent identifiers (interop only).
+    ``clock`` returns Unix seconds.
 
     >>> verifier = TokenVerifier(key_source, trusted_issuers={"https://ps.example"})
     >>> claims = verifier.verify_auth_token(token, audience="https://docs.example",
