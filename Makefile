@@ -1,10 +1,13 @@
 # Two entry points: `make demo` runs every protocol demo end to end, `make test` runs the suite.
+# `make fuzz` runs every fuzz harness for FUZZ_SECONDS (default 60) each.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: demo test lint typecheck unit bench fuzz clean
 
 $(STAMP): pyproject.toml aauth-signing/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +21,7 @@ demo: $(STAMP)
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check aauth-signing src tests bench
+	$(BIN)/ruff check aauth-signing src tests bench fuzz
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict aauth-signing/src/aauth_signing src/aauth
@@ -28,6 +31,9 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+fuzz: $(STAMP)
+	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -16,7 +16,6 @@ from aauth.server.running import RunningServer
 
 from ..person.conftest import (
     ALICE_PASSWORD,
-    FAST_SCRYPT,
     World,
     decide,
     interaction_of,
@@ -24,10 +23,10 @@ from ..person.conftest import (
     open_consent,
     request_token,
     sign_in,
-    signed,
 )
 from ..person.test_ps_restart import free_port
 from .test_failures import serve_process
+from .test_person_server_instances import poll_until_decided
 
 
 def test_two_workers_on_redis_complete_a_long_polled_consent(
@@ -50,38 +49,25 @@ def test_two_workers_on_redis_complete_a_long_polled_consent(
                     "key_file": "ps-keys.json",
                     "people": [{"id": "alice", "name": "Alice", "password": ALICE_PASSWORD}],
                     "trusted_agent_providers": [world.ap],
-                    "password_scrypt_n": FAST_SCRYPT.n,
                 }
             )
         )
-        args = [
-            "person",
-            "--config",
-            str(config),
-            "--workers",
-            "2",
-            "--store",
-            redis_server.fresh_url(),
-        ]
+        args = ["person", "--config", str(config), "--workers", "2",
+                "--store", redis_server.fresh_url()]
         process = serve_process(args, port, tmp_path)
         try:
             agent = world.agent()
 
             async def scenario() -> httpx.Response:
-                async with (
-                    httpx.AsyncClient(base_url=world.ps, timeout=30) as http,
-                    httpx.AsyncClient(base_url=world.ps, timeout=30) as poller,
-                ):
+                async with httpx.AsyncClient(base_url=world.ps, timeout=30) as http, \
+                        httpx.AsyncClient(base_url=world.ps, timeout=30) as poller:
                     first = await request_token(http, agent, world.resource_token(agent))
                     assert first.status_code == 202, first.text
                     location = first.headers["location"]
+                    poll = asyncio.create_task(poll_until_decided(poller, agent, location))
                     url, code = interaction_of(first)
                     await sign_in(http, "alice", ALICE_PASSWORD)
-                    page = await open_consent(http, url, code)  # now "interacting"
-                    poll = asyncio.create_task(
-                        signed(poller, agent, "GET", location, prefer="wait=25")
-                    )
-                    decision = await decide(http, page)
+                    decision = await decide(http, await open_consent(http, url, code))
                     assert decision.status_code == 200, decision.text
                     return await asyncio.wait_for(poll, 10)  # woken, not timed out
 

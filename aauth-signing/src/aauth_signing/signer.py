@@ -1,11 +1,17 @@
 """Creating signatures. Signing never mutates the caller's headers: it returns the headers
 to add (or replace), so the same request object can be signed again or inspected.
+
+Every method other than ``GET``, ``HEAD`` and ``OPTIONS`` is signed with a fresh RFC 9421
+``nonce`` parameter (it lands in ``@signature-params``, so it is covered). A verifier's replay
+guard keys on the signature base; without a nonce, two genuine identical POSTs made in the
+same second would share one base, and the second would be refused as a replay of the first.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import secrets
 import time
 from binascii import b2a_base64
 from collections.abc import Sequence
@@ -19,7 +25,15 @@ from .digest import content_digest
 from .message import Fields, HeadersInput, HttpRequest, HttpResponse, split_target
 from .signature_key import SignatureKeyHeader, SignatureKeyMember
 
-__all__ = ["RequestSigner", "aauth_components", "sign", "sign_request"]
+__all__ = ["NONCE_EXEMPT_METHODS", "RequestSigner", "aauth_components", "sign", "sign_request"]
+
+NONCE_EXEMPT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods signed without a nonce: safe methods, which replay guards do not track."""
+
+
+def _nonce_for(method: str) -> str | None:
+    """A fresh 128-bit nonce for a method a replay guard tracks; None for a safe one."""
+    return None if method.upper() in NONCE_EXEMPT_METHODS else secrets.token_urlsafe(16)
 
 
 def _as_component(value: str | Component) -> Component:
@@ -110,13 +124,15 @@ def sign_request(
     extra_components: Sequence[str] = (),
     created: int | None = None,
     expires: int | None = None,
+    nonce: str | None = None,
 ) -> dict[str, str]:
     """Sign a request the AAuth way and return every header to add.
 
     ``signature_key`` becomes the ``Signature-Key`` header; pass None when the request
     already carries a complete ``Signature-Key`` (several signatures: signature-key-08 wants
     the whole header in place before any signature is made). A ``Content-Digest`` is added
-    for a body that has none. ``components`` overrides :func:`aauth_components`.
+    for a body that has none. ``components`` overrides :func:`aauth_components`. ``nonce``
+    defaults to a fresh random value for every method but GET, HEAD and OPTIONS.
     """
     added: dict[str, str] = {}
     if signature_key is not None:
@@ -125,7 +141,11 @@ def sign_request(
         added["Content-Digest"] = content_digest(request.body)
     prepared = request.with_headers(added) if added else request
     names = components if components is not None else aauth_components(prepared, extra_components)
-    added.update(sign(prepared, key, names, label=label, created=created, expires=expires))
+    if nonce is None:
+        nonce = _nonce_for(request.method)
+    added.update(
+        sign(prepared, key, names, label=label, created=created, expires=expires, nonce=nonce)
+    )
     return added
 
 
@@ -178,6 +198,9 @@ class RequestSigner:
             )
             return added
         params = f'("@method" "@authority" "@path" "signature-key");created={int(time.time())}'
+        nonce = _nonce_for(method)
+        if nonce is not None:
+            params += f';nonce="{nonce}"'
         base = (
             f'"@method": {method}\n"@authority": {target.authority}\n"@path": {target.path}\n'
             f'"signature-key": {self._signature_key}\n"@signature-params": {params}'

@@ -8,6 +8,7 @@ awaiting), and :func:`_finish` checks the key and the signature.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -47,7 +48,9 @@ class VerifiedSignature:
 
     ``signature_key`` is set when the key came from ``Signature-Key``: its scheme, the JWK
     thumbprint, the signer identity and any JWT claims are there. ``signature`` is the raw
-    signature value (replay guards key on it).
+    signature value. ``base_digest`` is the SHA-256 of the signature base: what was signed,
+    the same for every valid encoding of one signature (ECDSA accepts both ``s`` and
+    ``n - s``), so replay guards key on it and never on ``signature``.
     """
 
     label: str
@@ -55,6 +58,7 @@ class VerifiedSignature:
     key: VerifyingKey
     signature_key: ResolvedKey | None = None
     signature: bytes = b""
+    base_digest: bytes = b""
 
     @property
     def created(self) -> int | None:
@@ -281,8 +285,10 @@ def _finish(
         if digest is None:
             raise InvalidSignature("content-digest is covered but absent")
         verify_content_digest(digest, message.body or b"")
-    key.verify(pending.signature, signature_base(message, params, pending.serialized))
-    return VerifiedSignature(pending.label, params, key, resolved, pending.signature)
+    base = signature_base(message, params, pending.serialized)
+    key.verify(pending.signature, base)
+    base_digest = hashlib.sha256(base).digest()
+    return VerifiedSignature(pending.label, params, key, resolved, pending.signature, base_digest)
 
 
 _PLAIN_POLICY = VerificationPolicy.generic(

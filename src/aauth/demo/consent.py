@@ -20,7 +20,9 @@ __all__ = ["PERSON", "agent_client", "person_server_factory"]
 PERSON = "alice"
 
 
-def person_server_factory(auto_approve_scopes: Sequence[str] = (), **settings: Any) -> Any:
+def person_server_factory(
+    auto_approve_scopes: Sequence[str] = (), **settings: Any
+) -> Any:
     """A PS factory for :func:`running_world`: one person, with a fresh password kept on the
     world, and optionally an auto-approval rule (phase 3); ``settings`` are further
     configuration members (e.g. ``clarification_rounds``)."""
