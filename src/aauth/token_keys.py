@@ -163,9 +163,9 @@ class TokenKeyResolver:
 
     def _accept(self, member: Jwt, claims: AgentTokenClaims | AuthTokenClaims) -> ResolvedKey:
         if isinstance(claims, AgentTokenClaims):
-            self.presented = Presented(agent_token=claims)
+            self.presented = Presented(claims, None)
         else:
-            self.presented = Presented(auth_token=claims)
+            self.presented = Presented(None, claims)
         return _resolved(member, claims)
 
     def _jwks_source(self) -> Any:
