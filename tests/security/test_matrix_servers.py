@@ -228,6 +228,28 @@ async def _(lab: Lab) -> httpx.Response:
         return await http.post("/login", data=data)
 
 
+@case("missions: a cross-site POST to a mission", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        form = {"csrf": "x", "action": "revoke"}
+        return await http.post(f"/missions/{'A' * 43}", data=form, headers={"Origin": EVIL})
+
+
+@case("missions: a cross-site POST to a proposal", 403, "forbidden", "item 3")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        await sign_in(http, "alice", ALICE_PASSWORD)
+        headers = {"Sec-Fetch-Site": "cross-site"}
+        return await http.post("/missions/proposal/x", data={"csrf": "x"}, headers=headers)
+
+
+@case("missions: acting without a session", 401, "access_denied", "PS-27")
+async def _(lab: Lab) -> httpx.Response:
+    async with lab.browser() as http:
+        return await http.post(f"/missions/{'A' * 43}", data={"action": "revoke"})
+
+
 @case("login: Origin of another site", 403, "forbidden", "item 3")
 async def _(lab: Lab) -> httpx.Response:
     return await _login(lab, headers={"Origin": EVIL})

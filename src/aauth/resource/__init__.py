@@ -21,6 +21,7 @@ from .dependency import (
 )
 from .middleware import AAuthMiddleware, RouteRule, caller_from_scope
 from .policy import ResourcePolicy
+from .revocation import RevokedTokens
 from .verifier import RequestVerifier
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "RequestVerifier",
     "ResourcePolicy",
     "ResourceTokenIssuer",
+    "RevokedTokens",
     "RouteRule",
     "VerifiedCaller",
     "caller_from_scope",

@@ -35,7 +35,7 @@ LOGIN_COOKIE = "aauth_ps_login"
 whenever cookies are Secure."""
 UNAUTHENTICATED = "access_denied"
 """The error code of a refusal for want of a signed-in person (wrong password, no session)."""
-PERSON_FACING = ("/login", "/logout", "/interact")
+PERSON_FACING = ("/login", "/logout", "/interact", "/missions")
 """Path prefixes that answer people (HTML) rather than agents (problem+json)."""
 
 MAX_FORM = 16 * 1024
@@ -61,6 +61,11 @@ def _html(
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
     return HTMLResponse(page, status, headers={**page_headers(form_targets), **(headers or {})})
+
+
+def _message(title: str, message: str, status: int, code: str | None = None) -> HTMLResponse:
+    """An outcome page; a refusal names its AAuth error ``code``."""
+    return _html(message_page(title, message, code=code), status)
 
 
 def _refusal(error: AAuthError) -> HTMLResponse:
@@ -303,6 +308,10 @@ class PersonWeb:
             page = code_page("/interact", session.csrf, error=exc.description, code=exc.code)
             return _html(page, 400)
         query = {"code": code}
+        if found.payload.get("kind") == "mission":  # a mission proposal, not a token request
+            return RedirectResponse(
+                f"/missions/proposal/{found.interaction_id}?{urlencode(query)}", 303
+            )
         callback = request.query_params.get("callback")
         if callback:
             query["callback"] = callback
