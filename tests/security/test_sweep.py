@@ -148,8 +148,18 @@ class Sweep:
                 coded = error_code(response) is not None
             if not coded:
                 self.failures.append(f"{label}: {status} without an error code")
-            if self.state(participant) != before:
-                self.failures.append(f"{label}: {status} changed the stored state")
+            after = self.state(participant)
+            if after != before:
+                changed = _changed(before, after)
+                self.failures.append(f"{label}: {status} changed the stored state: {changed}")
+
+
+def _changed(before: Any, after: Any) -> str:
+    """What differs, for the failure message (the person server's changed keys)."""
+    rows_before = before[0] if isinstance(before, tuple) else before
+    rows_after = after[0] if isinstance(after, tuple) else after
+    keys = {row[:2] for row in set(rows_before) ^ set(rows_after)}
+    return ", ".join(sorted(f"{ns}/{key[:24]}" for ns, key in keys)) or "elsewhere"
 
 
 @pytest.fixture(scope="module")

@@ -24,10 +24,11 @@ from starlette.routing import Route
 from ..asgi import read_body
 from ..errors import AAuthError, Forbidden, InvalidCode, InvalidRequest, SlowDown
 from ..person import LoginRequired, PersonService
-from ..person.persons import Person, Session
+from ..person.persons import Person, PersonDirectory, Session
+from ..ratelimit import FailureLimiter
 from .pages import code_page, consent_page, login_page, message_page, page_headers
 
-__all__ = ["LOGIN_COOKIE", "PERSON_FACING", "SESSION_COOKIE", "PersonWeb"]
+__all__ = ["LOGIN_COOKIE", "PERSON_FACING", "SESSION_COOKIE", "PersonWeb", "sign_in"]
 
 SESSION_COOKIE = "aauth_ps_session"
 LOGIN_COOKIE = "aauth_ps_login"
@@ -143,6 +144,38 @@ async def _form(request: Request) -> dict[str, str]:
     if any(len(value) > MAX_FIELD for _, value in fields):
         raise InvalidRequest("a form field is too long")
     return dict(fields)
+
+
+async def sign_in(
+    request: Request,
+    people: PersonDirectory,
+    limiter: FailureLimiter,
+    *,
+    cookie: str,
+    lifetime: int,
+    secure: bool,
+) -> Response:
+    """POST /login: check the password (failures counted per client and per account), open
+    a session in ``cookie`` (HttpOnly, SameSite=Lax) and continue to the form's ``next``."""
+    form = await _form(request)
+    username, password = form.get("username", ""), form.get("password", "")
+    target = _next(form.get("next"))
+    client = request.client.host if request.client else "unknown"
+    keys = (f"client:{client}", f"user:{username}")
+    if any(limiter.blocked(key) for key in keys):
+        return _html(login_page("/login", error="Too many attempts; try again later."), 429)
+    person = await asyncio.to_thread(people.authenticate, username, password)
+    if person is None:
+        for key in keys:
+            limiter.fail(key)
+        page = login_page("/login", error="Wrong username or password.", hidden={"next": target})
+        return _html(page, 401)
+    session = people.open_session(person)
+    response = RedirectResponse(target, 303)
+    response.set_cookie(
+        cookie, session.id, max_age=lifetime, path="/", httponly=True, samesite="lax", secure=secure
+    )
+    return response
 
 
 class PersonWeb:

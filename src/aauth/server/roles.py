@@ -87,10 +87,24 @@ def _person(settings: ServeSettings) -> Any:
     return create_person_server(config)
 
 
+def _access(settings: ServeSettings) -> Any:
+    from ..access.config import AccessServerConfig
+    from .access_server import create_access_server
+
+    if settings.config is None:
+        raise ValueError("the access server needs a --config naming its resources and trust list")
+    config = AccessServerConfig.load(settings.config)
+    location = _store_location(settings)
+    if location is not None:
+        config = config.with_store(location)
+    return create_access_server(config)
+
+
 ROLES: dict[str, Callable[[ServeSettings], Any]] = {
     "resource": _resource,
     "agent-provider": _agent_provider,
     "person": _person,
+    "access": _access,
 }
 
 
