@@ -90,8 +90,9 @@ def test_phase4_live_with_discovery_callback_and_prompt_wakeup(live: tuple[World
         assert isinstance(granted, httpx.Response)
         assert granted.status_code == 200, granted.text
         assert set(granted.json()) == {"auth_token", "expires_in"}
+        # Woken by the decision, not by the 30 s long-poll deadline (speed is bench_approval's).
         latency = float(outcome["at"]) - sent  # type: ignore[arg-type]
-        assert latency < 0.1, f"approval reached the waiting agent after {latency * 1000:.0f} ms"
+        assert latency < 10, f"approval reached the waiting agent after {latency:.1f} s"
         gone = http.get(location, headers=agent.headers("GET", location))
         assert gone.status_code == 410
 
