@@ -13,7 +13,10 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["build_config", "check_member_types", "read_config"]
+__all__ = ["LOOPBACK_SWITCH", "build_config", "check_member_types", "read_config"]
+
+LOOPBACK_SWITCH = '"allow_loopback_http": true in the configuration'
+"""What admits ``http://127.0.0.1:PORT`` identifiers in a configuration file (for messages)."""
 
 C = TypeVar("C")
 

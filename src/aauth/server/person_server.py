@@ -43,6 +43,7 @@ from ..errors import (
 )
 from ..keysource import KeySource
 from ..person import PersonServerConfig, PersonService, Reply, prefer_wait, token_response
+from ..resource.middleware import STATE_KEY
 from ..store import StoreUnavailable, open_store
 from ..store.base import Store
 from ..tokens import AgentTokenClaims
@@ -101,6 +102,7 @@ class _Api:
     async def _agent(self, request: Request, body: bytes | None) -> tuple[AgentTokenClaims, str]:
         """The verified signer's agent token and key thumbprint (V-32 on pending URLs)."""
         caller = await self.service.verifier.averify(request_from_scope(request.scope, body))
+        request.scope.setdefault("state", {})[STATE_KEY] = caller  # for the access log
         if caller.agent_token is None:
             raise InvalidAgentToken("sign with an agent token (scheme=jwt)")
         return caller.agent_token, caller.thumbprint

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 
 from ..store import STORE_ENV, StoreUnavailable, is_shared
+from .access_log import AccessLog, logging_config
 
-__all__ = ["ROLES", "ServeSettings", "build_app", "serve_role", "worker_app"]
+__all__ = ["ROLES", "Built", "ServeSettings", "build", "build_app", "serve_role", "worker_app"]
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _SETTINGS_ENV = "AAUTH_SERVE_SETTINGS"
@@ -38,6 +41,14 @@ class ServeSettings:
     port: int
     db: str | None = None
     store: str | None = None
+
+
+@dataclass(frozen=True)
+class Built:
+    """A role's ASGI app (access log included) and the identifier it serves as."""
+
+    app: Any
+    identifier: str
 
 
 def _dev_config(settings: ServeSettings) -> dict[str, Any]:
@@ -60,14 +71,15 @@ def _resource(settings: ServeSettings) -> Any:
     location = _store_location(settings)
     if location is not None:
         config = replace(config, store=location)
-    return create_resource_server(config)
+    return Built(create_resource_server(config), config.identifier)
 
 
 def _agent_provider(settings: ServeSettings) -> Any:
     from .agent_provider import AgentProviderConfig, create_agent_provider
 
     source: Any = settings.config or {**_dev_config(settings), "agents": {}}
-    return create_agent_provider(AgentProviderConfig.load(source))
+    config = AgentProviderConfig.load(source)
+    return Built(create_agent_provider(config), config.identifier)
 
 
 def _person(settings: ServeSettings) -> Any:
@@ -80,28 +92,64 @@ def _person(settings: ServeSettings) -> Any:
     location = _store_location(settings)
     if location is not None:
         config = config.with_store(location)
-    return create_person_server(config)
+    return Built(create_person_server(config), config.identifier)
 
 
-ROLES: dict[str, Callable[[ServeSettings], Any]] = {
+ROLES: dict[str, Callable[[ServeSettings], Built]] = {
     "resource": _resource,
     "agent-provider": _agent_provider,
     "person": _person,
 }
 
 
-def build_app(settings: ServeSettings) -> Any:
-    """The ASGI app for ``settings``; ValueError for a configuration problem."""
+def build(settings: ServeSettings) -> Built:
+    """The role's app, logging each request; ValueError for a configuration problem, a
+    file that cannot be created (a missing folder) or a store that cannot be opened."""
     try:
-        return ROLES[settings.role](settings)
+        built = ROLES[settings.role](settings)
     except StoreUnavailable as exc:
         raise ValueError(exc.description) from None
+    except OSError as exc:
+        name = f"{exc.filename}: " if exc.filename else ""
+        raise ValueError(f"cannot create {name}{exc.strerror} (does the folder exist?)") from None
+    except sqlite3.Error as exc:
+        raise ValueError(f"cannot open the database: {exc} (does its folder exist?)") from None
+    return replace(built, app=AccessLog(built.app))
+
+
+def build_app(settings: ServeSettings) -> Any:
+    """The ASGI app for ``settings``; ValueError for a configuration problem."""
+    return build(settings).app
 
 
 def worker_app() -> Any:
     """uvicorn's app factory in each worker process of ``--workers N``."""
     settings = ServeSettings(**json.loads(os.environ[_SETTINGS_ENV]))
     return build_app(settings)
+
+
+def _identifier_port(identifier: str) -> int:
+    parts = urlsplit(identifier)
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _announce(role: str, built: Built, host: str, port: int, workers: int) -> None:
+    """What is listening where, and a warning when the identifier names another port (a
+    proxy in front may explain it; otherwise clients will not reach this server)."""
+    authority = f"[{host}]" if ":" in host else host
+    extra = f", {workers} workers" if workers > 1 else ""
+    print(
+        f"aauth serve: {role} {built.identifier} listening on http://{authority}:{port}{extra}",
+        file=sys.stderr,
+    )
+    named = _identifier_port(built.identifier)
+    if named != port:
+        print(
+            f"aauth serve: warning: the identifier {built.identifier} names port {named} but "
+            f"this server listens on {port}; clients reach it only through a proxy forwarding "
+            f"{named} to {port}",
+            file=sys.stderr,
+        )
 
 
 def serve_role(
@@ -113,8 +161,10 @@ def serve_role(
     db: str | None = None,
     store: str | None = None,
     workers: int = 1,
+    log_level: str = "info",
+    log_format: str = "text",
 ) -> int:
-    """Run ``role`` until interrupted; 2 for a configuration problem (reported, no trace)."""
+    """Run ``role`` until interrupted; 2 for a configuration problem (one line, no trace)."""
     settings = ServeSettings(role, config, host, port, db, store)
     try:
         if workers < 1:
@@ -122,21 +172,22 @@ def serve_role(
         location = _store_location(settings)
         if workers > 1 and not (location and is_shared(location)):
             print(
-                f"aauth serve {role}: warning: {workers} workers without a shared store; "
+                f"aauth serve: warning: {workers} workers without a shared store; "
                 "state in SQLite is shared, but long-poll wake-ups are not (use --store redis://…)",
                 file=sys.stderr,
             )
-        app = build_app(settings)  # every mistake is reported before anything listens
-        if settings.config is None:
-            print(
-                f"aauth: development configuration (http://{host}:{port}, loopback http allowed)",
-                file=sys.stderr,
-            )
+        built = build(settings)  # every mistake is reported before anything listens
     except ValueError as exc:
-        print(f"aauth serve {role}: {exc}", file=sys.stderr)
+        print(f"aauth serve: error: {role}: {exc}", file=sys.stderr)
         return 2
+    if settings.config is None:
+        print(
+            "aauth serve: development configuration (loopback http allowed)", file=sys.stderr
+        )
+    _announce(role, built, host, port, workers)
+    logs = logging_config(log_level, log_format)
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(built.app, host=host, port=port, log_config=logs, access_log=False)
         return 0
     os.environ[_SETTINGS_ENV] = json.dumps(asdict(settings))
     uvicorn.run(
@@ -145,7 +196,7 @@ def serve_role(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=logs,
         access_log=False,
     )
     return 0
