@@ -216,7 +216,8 @@ def test_person_server_database_in_a_missing_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "ps.json"
-    config.write_text(json.dumps({"identifier": "http://127.0.0.1:8003", "allow_loopback_http": True}))
+    document = {"identifier": "http://127.0.0.1:8003", "allow_loopback_http": True}
+    config.write_text(json.dumps(document))
     database = tmp_path / "missing" / "ps.db"
     argv = ["serve", "person", "--port", "8003", "--config", str(config), "--db", str(database)]
     fails(argv, capsys, 2, "folder exist")
@@ -236,7 +237,8 @@ def test_help_shows_defaults_and_examples(verb: str, capsys: pytest.CaptureFixtu
     text = capsys.readouterr().out
     assert "examples:\n  aauth " + verb in text
     if verb == "serve":
-        assert "(default: 8000)" in text and "agent-provider  issues agent tokens" in text
+        assert "(default: 8000)" in text
+        assert "agent-provider  issues agent tokens" in text
 
 
 def test_ctrl_c_during_a_manual_demo_exits_130_quietly() -> None:
