@@ -43,14 +43,16 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve(tmp_path: Path, role: str, port: int, *options: str) -> Iterator[Served]:
-    """``python -m aauth.cli serve ROLE --port PORT …`` until its metadata document answers;
-    terminated (SIGTERM) on exit, with its exit code recorded."""
+def serve(
+    tmp_path: Path, role: str, port: int, *options: str, cwd: Path | None = None
+) -> Iterator[Served]:
+    """``python -m aauth.cli serve ROLE --port PORT …`` (in ``cwd``) until its metadata
+    document answers; terminated (SIGTERM) on exit, with its exit code recorded."""
     served = Served(f"http://127.0.0.1:{port}", tmp_path / f"{role}.log")
     document = f"{served.url}/.well-known/{DOCUMENTS[role]}"
     command = [sys.executable, "-m", "aauth.cli", "serve", role, "--port", str(port), *options]
     with served.log.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
 
     def ready() -> bool:
         if process.poll() is not None:
@@ -119,7 +121,7 @@ def test_serve_person_without_a_config_exits_2() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "aauth serve person: the person server needs a --config naming its people"
+        "aauth serve: error: person: the person server needs a --config naming its people"
     )
 
 
@@ -205,3 +207,24 @@ def test_fetch_answers_the_persons_question(tmp_path: Path) -> None:
         assert process.returncode == 0, err
         assert json.loads(out)["scope"] == ["data.read"]
         assert "The person asks: What for?" in shown + err
+
+
+def test_serve_announces_itself_warns_of_another_port_and_logs_json(tmp_path: Path) -> None:
+    """At startup: role, identifier and listen URL, and a warning when the identifier names
+    another port; ``--log-format json``: every log line is one JSON object."""
+    named, listening = free_port(), free_port()
+    config = tmp_path / "rs.json"
+    identifier = f"http://127.0.0.1:{named}"
+    config.write_text(json.dumps({"identifier": identifier, "allow_loopback_http": True}))
+    options = ("--config", str(config), "--log-format", "json")
+    with serve(tmp_path, "resource", listening, *options) as served:
+        httpx.get(f"{served.url}/data?code=SECRET")
+    lines = served.log.read_text().splitlines()
+    assert lines[0] == f"aauth serve: resource {identifier} listening on {served.url}"
+    assert lines[1].startswith(f"aauth serve: warning: the identifier {identifier} names port")
+    logged = [json.loads(line) for line in lines[2:]]
+    (access,) = [entry for entry in logged if entry.get("path") == "/data"]
+    assert access["status"] == 401
+    assert access["logger"] == "aauth.access"
+    assert access["scheme"] is None
+    assert "SECRET" not in served.log.read_text()
