@@ -33,7 +33,8 @@ class _Lines(logging.Handler):
         self.records.append(record)
 
     def access(self) -> list[AccessRecord]:
-        return [r.access for r in self.records if isinstance(getattr(r, "access", None), AccessRecord)]
+        found = (getattr(record, "access", None) for record in self.records)
+        return [access for access in found if isinstance(access, AccessRecord)]
 
 
 @pytest.fixture
