@@ -127,12 +127,12 @@ def create_resource_server(
         token_issuer=issuer,
         replay_guard=StoreReplayGuard(store),
     )
-    granted = identified.with_(require_auth_token=True)
+    reading = identified.with_(require_auth_token=True, required_scopes=(READ_SCOPE,))
     rules = [
         RouteRule("/.well-known/*", None),
         RouteRule("/public/*", identified.with_(require_identity=False)),
-        RouteRule("/data", granted.with_(required_scopes=(READ_SCOPE,)), methods=("GET",)),
-        RouteRule("/data", granted.with_(required_scopes=(WRITE_SCOPE,)), methods=("POST",)),
+        RouteRule("/data", reading, methods=("GET",)),
+        RouteRule("/data", reading.with_(required_scopes=(WRITE_SCOPE,)), methods=("POST",)),
     ]
     metadata = ResourceMetadata(
         issuer=config.identifier,
