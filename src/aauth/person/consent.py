@@ -73,6 +73,10 @@ class ConsentView:
     conversation: Sequence[Round] = ()
     questions_left: int = 0
     awaiting_answer: bool = False
+    token_lifetime: int | None = None
+    """Seconds the auth token lives if the person approves now."""
+    remembered_for: float | None = None
+    """Seconds an approval may be remembered (the person chooses); None: never remembered."""
 
     @property
     def can_ask(self) -> bool:
@@ -199,6 +203,8 @@ class ConsentFlow:
             conversation=conversation(request),
             questions_left=self._questions_left(request, grant),
             awaiting_answer=open_question(request) is not None,
+            token_lifetime=self._minter.lifetime_for(grant),
+            remembered_for=self._consents.remembered_for,
         )
         return Review(request, view, target)
 
@@ -222,8 +228,10 @@ class ConsentFlow:
         *,
         approve: bool,
         callback: str | None,
+        remember: bool = True,
     ) -> Outcome:
-        """Record ``person``'s decision; approval issues the auth token (stored as the result)."""
+        """Record ``person``'s decision; approval issues the auth token (stored as the result)
+        and, unless ``remember`` is False (this request only), is remembered for later."""
         request, grant = self._redeem(interaction_id, code, person)
         target = checked_callback(grant, callback)
         if not approve:
@@ -233,9 +241,10 @@ class ConsentFlow:
         if not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
             raise Forbidden("this agent acts for another person (PS-28)")
         self._finish(request.id, PendingState.COMPLETED, person, token)
-        self._consents.remember(
-            person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
-        )
+        if remember:
+            self._consents.remember(
+                person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
+            )
         return Outcome(True, target)
 
     def _finish(

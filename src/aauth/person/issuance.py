@@ -51,6 +51,10 @@ class AuthTokenMinter:
         self._loopback = allow_loopback_http
         self._clock = clock
 
+    def lifetime_for(self, grant: Grant) -> int:
+        """Seconds an auth token minted now for ``grant`` would live (shown at consent)."""
+        return max(0, min(self._lifetime, int(grant.agent_exp - self._clock())))
+
     def mint(self, grant: Grant, person: Person | None) -> str:
         """An auth token for ``grant``; ``person`` is who approved (None: a rule did).
 

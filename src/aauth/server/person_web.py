@@ -130,6 +130,12 @@ class PersonWeb:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?{urlencode({'next': here})}", 303)
 
+    @property
+    def _name(self) -> str:
+        """This person server as its login page names it."""
+        config = self.service.config
+        return config.name or config.identifier
+
     def _csrf_ok(self, session: Session, form: dict[str, str]) -> bool:
         return hmac.compare_digest(form.get("csrf", "").encode(), session.csrf.encode())
 
@@ -137,7 +143,7 @@ class PersonWeb:
         target = _next(request.query_params.get("next"))
         if self._signed_in(request) is not None:
             return RedirectResponse(target, 303)
-        return _html(login_page("/login", hidden={"next": target}))
+        return _html(login_page("/login", hidden={"next": target}, server_name=self._name))
 
     async def login(self, request: Request) -> Response:
         form = await _form(request)
@@ -147,14 +153,18 @@ class PersonWeb:
         keys = (f"client:{client}", f"user:{username}")
         limiter = self.service.login_failures
         if any(limiter.blocked(key) for key in keys):
-            page = login_page("/login", error="Too many attempts; try again later.")
+            error = "Too many attempts; try again later."
+            page = login_page("/login", error=error, server_name=self._name)
             return _html(page, 429)
         person = await asyncio.to_thread(self.people.authenticate, username, password)
         if person is None:
             for key in keys:
                 limiter.fail(key)
             page = login_page(
-                "/login", error="Wrong username or password.", hidden={"next": target}
+                "/login",
+                error="Wrong username or password.",
+                hidden={"next": target},
+                server_name=self._name,
             )
             return _html(page, 401)
         session = self.people.open_session(person)
@@ -186,10 +196,10 @@ class PersonWeb:
         signed_in = self._signed_in(request)
         if signed_in is None:
             return self._to_login(request)
-        session, _ = signed_in
+        session, person = signed_in
         code = request.query_params.get("code")
         if not code:
-            return _html(code_page("/interact", session.csrf))
+            return _html(code_page("/interact", session.csrf, person_name=person.name))
         limiter = self.service.code_failures
         if limiter.blocked(session.id):
             return _message("Too many attempts", "Too many wrong codes; try again later.", 429)
@@ -197,7 +207,10 @@ class PersonWeb:
             found = self.service.consent.find(code)
         except InvalidCode as exc:
             limiter.fail(session.id)
-            return _html(code_page("/interact", session.csrf, error=exc.description), 400)
+            page = code_page(
+                "/interact", session.csrf, error=exc.description, person_name=person.name
+            )
+            return _html(page, 400)
         query = {"code": code}
         callback = request.query_params.get("callback")
         if callback:
@@ -213,7 +226,8 @@ class PersonWeb:
         interaction_id = request.path_params["interaction_id"]
         code = request.query_params.get("code")
         if not code:
-            return _html(code_page(f"/interact/{quote(interaction_id)}", session.csrf))
+            action = f"/interact/{quote(interaction_id)}"
+            return _html(code_page(action, session.csrf, person_name=person.name))
         callback = request.query_params.get("callback")
         try:
             review = self.service.consent.review(
@@ -259,9 +273,13 @@ class PersonWeb:
             person,
             approve=decision == "approve",
             callback=request.query_params.get("callback"),
+            remember=form.get("remember") != "once",
         )
         if outcome.redirect is not None:
             return RedirectResponse(outcome.redirect, 303)
-        if outcome.approved:
-            return _message("Access approved", "You can return to your agent.", 200)
-        return _message("Request denied", "The agent has been told.", 200)
+        title, message = (
+            ("Access approved", "You can return to your agent.")
+            if outcome.approved
+            else ("Request denied", "The agent has been told.")
+        )
+        return _html(message_page(title, message, signed_in=(person.name, session.csrf)))
