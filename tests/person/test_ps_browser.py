@@ -214,6 +214,7 @@ def test_tour_of_every_page_in_headless_chromium(browser: Any, tmp_path: Path) -
     the token lifetime, the choice of remembering), the outcome, sign-out; one screenshot
     of each. "This request only" is honoured: the next request asks the person again."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -267,7 +268,8 @@ def test_tour_of_every_page_in_headless_chromium(browser: Any, tmp_path: Path) -
         assert shown(browser, "outcome").text == "You can return to your agent."
         browser.save_screenshot(str(folder / "approved.png"))
         browser.find_element(By.ID, "sign-out").click()
-        assert shown(browser, "outcome").text == "You are signed out."
+        WebDriverWait(browser, 15).until(lambda d: d.title == "Signed out")
+        assert browser.find_element(By.ID, "outcome").text == "You are signed out."
         browser.save_screenshot(str(folder / "signed-out.png"))
 
         again = ask(http)  # not remembered: the person is asked again
