@@ -220,7 +220,7 @@ def test_tour_of_every_page_in_headless_chromium(browser: Any, tmp_path: Path) -
     folder.mkdir(parents=True, exist_ok=True)
     world, neighbour_server, ps_server = live_servers(name="Alice's person server")
     agent = world.agent("planner")
-    browser.set_window_size(820, 800)  # the whole consent page in one screenshot
+    browser.set_window_size(820, 1000)  # the whole consent page in one screenshot
 
     def ask(http: httpx.Client) -> httpx.Response:
         body = json.dumps(
