@@ -228,3 +228,70 @@ def test_serve_announces_itself_warns_of_another_port_and_logs_json(tmp_path: Pa
     assert access["logger"] == "aauth.access"
     assert access["scheme"] is None
     assert "SECRET" not in served.log.read_text()
+
+
+def _credentials(world: World, tmp_path: Path) -> tuple[Path, str]:
+    signer = world.signer
+    assert signer.agent_token is not None
+    key = tmp_path / "agent.jwk"
+    key.write_text(json.dumps(private_jwk(signer.key)))
+    return key, signer.agent_token
+
+
+def test_fetch_writes_the_body_to_a_file(
+    live_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key, token = _credentials(live_world, tmp_path)
+    output = tmp_path / "data.json"
+    argv = ["fetch", "-o", str(output), "--timeout", "20", "--key", str(key)]
+    argv += ["--agent-token", token, "--allow-loopback", f"{live_world.resource}/data"]
+    assert main(argv) == 0
+    assert json.loads(output.read_text())["scope"] == ["data.read"]
+    assert capsys.readouterr().out == ""
+
+
+def test_fetch_reports_the_status_of_an_http_error(
+    live_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key, token = _credentials(live_world, tmp_path)
+    argv = ["fetch", "-i", "--key", str(key), "--agent-token", token, "--allow-loopback"]
+    assert main([*argv, f"{live_world.resource}/nowhere"]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("HTTP/1.1 404 Not Found\n")
+    assert err.splitlines() == ["aauth fetch: error: the resource answered 404 Not Found"]
+
+
+def test_enroll_writes_a_key_and_a_token_ready_for_fetch(
+    live_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enrollment = tmp_path / "enrollment.jwk"
+    enrollment.write_text(json.dumps(private_jwk(live_world.extras["enrollment_key"])))
+    key, token = tmp_path / "laptop.jwk", tmp_path / "laptop.token"
+    argv = ["enroll", live_world.agent_provider, "--enrollment-key", str(enrollment)]
+    argv += ["--key", str(key), "--agent-token", str(token), "--allow-loopback"]
+    assert main([*argv, "--instance", "laptop"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("agent: aauth:assistant.laptop@127.0.0.1:")
+    assert f"key: {key} (created)" in out
+    assert key.stat().st_mode & 0o077 == 0
+    assert token.stat().st_mode & 0o077 == 0
+    assert main([*argv, "--instance", "laptop"]) == 0  # again: the key is kept, the token new
+    assert f"key: {key} (kept)" in capsys.readouterr().out
+    url = f"{live_world.resource}/data"
+    fetch = ["fetch", "--key", str(key), "--agent-token", f"@{token}", "--allow-loopback", url]
+    assert main(fetch) == 0
+    assert json.loads(capsys.readouterr().out)["scope"] == ["data.read"]
+
+
+def test_enroll_with_a_key_the_provider_does_not_know_is_one_line(
+    live_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stranger = tmp_path / "stranger.jwk"
+    assert main(["keygen", "--out", str(stranger)]) == 0
+    capsys.readouterr()
+    argv = ["enroll", live_world.agent_provider, "--enrollment-key", str(stranger)]
+    argv += ["--key", str(tmp_path / "i.jwk"), "--agent-token", str(tmp_path / "t")]
+    assert main([*argv, "--allow-loopback"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("aauth enroll: error: agent_token_refused: ")
+    assert not (tmp_path / "t").exists()
