@@ -27,6 +27,7 @@ from aauth_signing import (
     ResolvedKey,
     SignatureError,
     SignatureKeyMember,
+    UnsupportedAlgorithm,
     UnsupportedScheme,
     VerifyingKey,
     jwk_thumbprint,
@@ -65,9 +66,15 @@ class Presented(NamedTuple):
     auth_token: AuthTokenClaims | None = None
 
 
-def _map_token_error(exc: InvalidToken) -> InvalidJWT | ExpiredJWT:
+def _map_token_error(exc: InvalidToken) -> SignatureError:
+    """The ``Signature-Error`` a token failure means. A token whose ``cnf.jwk`` is the broken
+    part reports the key's own code, as the key of any other scheme would: ``invalid_key``
+    or ``unsupported_algorithm`` (V-49; the claims parser chains that error as the cause)."""
     if isinstance(exc, TokenExpired):
         return ExpiredJWT(exc.description)
+    cause = exc.__cause__
+    if isinstance(cause, InvalidKey | UnsupportedAlgorithm):
+        return type(cause)(exc.description)
     return InvalidJWT(exc.description)
 
 
@@ -156,9 +163,9 @@ class TokenKeyResolver:
 
     def _accept(self, member: Jwt, claims: AgentTokenClaims | AuthTokenClaims) -> ResolvedKey:
         if isinstance(claims, AgentTokenClaims):
-            self.presented = Presented(agent_token=claims)
+            self.presented = Presented(claims, None)
         else:
-            self.presented = Presented(auth_token=claims)
+            self.presented = Presented(None, claims)
         return _resolved(member, claims)
 
     def _jwks_source(self) -> Any:

@@ -64,7 +64,7 @@ def _store_location(settings: ServeSettings) -> str | None:
     return settings.store or os.environ.get(STORE_ENV) or settings.db
 
 
-def _resource(settings: ServeSettings) -> Any:
+def _resource(settings: ServeSettings) -> Built:
     from .resource_server import ResourceServerConfig, create_resource_server
 
     config = ResourceServerConfig.load(settings.config or _dev_config(settings))
@@ -74,15 +74,18 @@ def _resource(settings: ServeSettings) -> Any:
     return Built(create_resource_server(config), config.identifier)
 
 
-def _agent_provider(settings: ServeSettings) -> Any:
+def _agent_provider(settings: ServeSettings) -> Built:
     from .agent_provider import AgentProviderConfig, create_agent_provider
 
     source: Any = settings.config or {**_dev_config(settings), "agents": {}}
     config = AgentProviderConfig.load(source)
+    location = _store_location(settings)
+    if location is not None:
+        config = replace(config, store=location)
     return Built(create_agent_provider(config), config.identifier)
 
 
-def _person(settings: ServeSettings) -> Any:
+def _person(settings: ServeSettings) -> Built:
     from ..person.config import PersonServerConfig
     from .person_server import create_person_server
 

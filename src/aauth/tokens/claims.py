@@ -133,7 +133,10 @@ def _scope(raw: Mapping[str, Any], what: str, *, required: bool) -> tuple[str, .
 def _confirmation(
     raw: Mapping[str, Any], what: str, allow_legacy: bool
 ) -> tuple[Mapping[str, Any], VerifyingKey, str]:
-    """``cnf.jwk``, its key and thumbprint: completeness first, decoding second (RS-11)."""
+    """``cnf.jwk``, its key and thumbprint: completeness first, decoding second (RS-11).
+
+    The key's own error is chained as the cause, so a resource can report its code (V-49).
+    """
     cnf = raw.get("cnf")
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
     if not isinstance(jwk, dict):
