@@ -16,6 +16,7 @@ import pytest
 from aauth import __version__
 from aauth.cli import main
 
+from .e2e.test_cli_live import stderr_until
 from .person.test_ps_restart import free_port
 
 
@@ -247,12 +248,7 @@ def test_ctrl_c_during_a_manual_demo_exits_130_quietly() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     pipe = subprocess.PIPE
     process = subprocess.Popen(command, stdout=pipe, stderr=pipe, text=True, env=env)
-    assert process.stderr is not None
-    shown = ""
-    while "in a browser" not in shown:
-        line = process.stderr.readline()
-        assert line, f"the demo ended early: {shown}"
-        shown += line
+    stderr_until(process, "in a browser")
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err

@@ -76,6 +76,17 @@ def serve(
             process.wait(timeout=10)
 
 
+def stderr_until(process: subprocess.Popen[str], marker: str) -> str:
+    """What ``process`` wrote on stderr up to and including the line holding ``marker``."""
+    assert process.stderr is not None
+    shown = ""
+    while marker not in shown:
+        line = process.stderr.readline()
+        assert line, f"{process.args} ended early: {shown}"
+        shown += line
+    return shown
+
+
 def assert_shut_down_cleanly(served: Served) -> None:
     """SIGTERM ran uvicorn's graceful shutdown (lifespan included), which then re-raises the
     signal, so the exit status is the signal's."""
@@ -189,12 +200,7 @@ def test_fetch_answers_the_persons_question(tmp_path: Path) -> None:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True
         )
-        assert process.stderr is not None
-        shown = ""
-        while "Open " not in shown:
-            line = process.stderr.readline()
-            assert line, f"aauth fetch ended early: {shown}"
-            shown += line
+        shown = stderr_until(process, "Open ")
         found = re.search(r"Open (\S+) \(code (\S+)\)", shown)
         assert found is not None
         prompt = InteractionPrompt(found.group(1).split("?")[0], found.group(2), "")

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import ALICE_PASSWORD, interaction_of, live_servers
+from .conftest import ALICE_PASSWORD, Agent, World, interaction_of, live_servers
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +73,21 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         driver.quit()
 
 
+def ask_for_consent(
+    world: World, agent: Agent, http: httpx.Client, justification: str
+) -> httpx.Response:
+    """The agent's token request that needs its person: 202 with an interaction code."""
+    body = json.dumps(
+        {
+            "resource_token": world.resource_token(agent),
+            "capabilities": ["interaction"],
+            "justification": justification,
+        }
+    ).encode()
+    url = f"{world.ps}/token"
+    return http.post(url, content=body, headers=agent.headers("POST", url, body))
+
+
 def shown(browser: Any, element_id: str, by: str = "id") -> Any:
     """The element once the page that has it has loaded (a click returns before that)."""
     from selenium.webdriver.support.ui import WebDriverWait
@@ -86,17 +101,9 @@ def test_consent_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None
 
     world, neighbour_server, ps_server = live_servers()
     agent = world.agent()
-    body = json.dumps(
-        {
-            "resource_token": world.resource_token(agent),
-            "capabilities": ["interaction"],
-            "justification": "Summarise <script>alert(1)</script> Q3",
-        }
-    ).encode()
-    token_url = f"{world.ps}/token"
     outcome: list[httpx.Response] = []
     with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
-        first = http.post(token_url, content=body, headers=agent.headers("POST", token_url, body))
+        first = ask_for_consent(world, agent, http, "Summarise <script>alert(1)</script> Q3")
         assert first.status_code == 202, first.text
         location = first.headers["location"]
         url, code = interaction_of(first)
@@ -221,20 +228,10 @@ def test_tour_of_every_page_in_headless_chromium(browser: Any, tmp_path: Path) -
     world, neighbour_server, ps_server = live_servers(name="Alice's person server")
     agent = world.agent("planner")
     browser.set_window_size(820, 1000)  # the whole consent page in one screenshot
-
-    def ask(http: httpx.Client) -> httpx.Response:
-        body = json.dumps(
-            {
-                "resource_token": world.resource_token(agent),
-                "capabilities": ["interaction"],
-                "justification": "Plan the **Lisbon** trip from your saved documents.",
-            }
-        ).encode()
-        url = f"{world.ps}/token"
-        return http.post(url, content=body, headers=agent.headers("POST", url, body))
+    why = "Plan the **Lisbon** trip from your saved documents."
 
     with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
-        first = ask(http)
+        first = ask_for_consent(world, agent, http, why)
         assert first.status_code == 202, first.text
         _, code = interaction_of(first)
 
@@ -272,5 +269,5 @@ def test_tour_of_every_page_in_headless_chromium(browser: Any, tmp_path: Path) -
         assert browser.find_element(By.ID, "outcome").text == "You are signed out."
         browser.save_screenshot(str(folder / "signed-out.png"))
 
-        again = ask(http)  # not remembered: the person is asked again
+        again = ask_for_consent(world, agent, http, why)  # not remembered: asked again
         assert again.status_code == 202, again.text
