@@ -4,6 +4,7 @@ an exit code: 2 when the command line is wrong, 1 when the command could not do 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -254,3 +255,42 @@ def test_ctrl_c_during_a_manual_demo_exits_130_quietly() -> None:
     assert process.returncode == 130, err
     assert "Traceback" not in err
     assert err.strip() == ""
+
+
+def test_every_verb_and_flag_is_described() -> None:
+    from aauth.cli import build_parser
+
+    parser = build_parser()
+    verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in verbs.choices.items():
+        assert sub.description, name
+        for action in sub._actions:
+            assert action.help, f"aauth {name} {action.dest} has no description"
+
+
+def test_an_unreachable_person_server_is_named_with_its_url(key: Path) -> None:
+    """The role comes from where the failing request went: the agent token's ``ps``."""
+    import httpx
+
+    from aauth import KeySet, issue_agent_token
+    from aauth.commands.fetch import _roles
+    from aauth.commands.inputs import load_key
+    from aauth.commands.network import connection_failure
+
+    token = issue_agent_token(
+        KeySet.generate(),
+        iss="https://ap.example",
+        sub="aauth:bot@ap.example",
+        cnf_jwk=load_key(str(key)).public_key(),
+        ps="https://ps.example",
+    )
+    roles = _roles("https://api.example/data", token)
+    request = httpx.Request("POST", "https://ps.example/token")
+    refused = httpx.ConnectError("[Errno 111] Connection refused", request=request)
+    assert connection_failure(refused, roles) == (
+        "person server at https://ps.example refused the connection"
+    )
+    slow = httpx.ReadTimeout("timed out", request=httpx.Request("GET", "https://api.example/x"))
+    assert connection_failure(slow, roles) == (
+        "resource at https://api.example did not answer in time (see --timeout)"
+    )

@@ -237,7 +237,9 @@ def _add_serve(commands: Any) -> None:
         "aauth serve person --port 8003 --config ps.json --db ps.db --log-format json",
         epilog=_ROLES,
     )
-    serve.add_argument("role", choices=["person", "resource", "agent-provider"], help="see roles")
+    serve.add_argument(
+        "role", choices=["person", "resource", "agent-provider"], help="the participant (see roles)"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=inputs.port, default=8000, help="port to listen on")
     serve.add_argument("--config", help="JSON configuration file (see docs/)")
