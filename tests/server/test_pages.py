@@ -46,6 +46,7 @@ def _view(**changes: object) -> ConsentView:
 
 
 def test_consent_headline_names_the_agent_then_its_provider() -> None:
+    """The agent itself first, then its provider, whose name stays escaped text (V-42)."""
     html = consent_page(_view(), "/interact/x", "csrf", "Alice")
     assert "<h1>The agent <code>planner</code> is asking for access to Docs</h1>" in html
     assert "an agent from <strong>Trip &lt;Planner&gt;</strong>" in html
