@@ -294,3 +294,21 @@ def test_an_unreachable_person_server_is_named_with_its_url(key: Path) -> None:
     assert connection_failure(slow, roles) == (
         "resource at https://api.example did not answer in time (see --timeout)"
     )
+
+
+def test_enroll_into_a_missing_folder_fails_before_asking(
+    key: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    argv = ["enroll", "https://ap.example", "--enrollment-key", str(key)]
+    argv += ["--key", str(tmp_path / "i.jwk"), "--agent-token", str(tmp_path / "no" / "a.token")]
+    fails(argv, capsys, 1, "does not exist")
+
+
+def test_a_secret_file_in_a_missing_folder_is_named_as_asked(tmp_path: Path) -> None:
+    from aauth.keys import write_secret
+
+    target = tmp_path / "missing" / "agent.token"
+    with pytest.raises(FileNotFoundError) as raised:
+        write_secret(target, "x")
+    assert raised.value.filename == str(target)

@@ -138,7 +138,10 @@ def write_secret(path: str | os.PathLike[str], text: str, *, overwrite: bool = T
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         return
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    except FileNotFoundError as exc:  # name the file asked for, not the temporary one
+        raise FileNotFoundError(exc.errno, exc.strerror, os.fspath(path)) from None
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -67,6 +67,9 @@ def enroll(args: argparse.Namespace) -> int:
     loop: bool = args.allow_loopback
     if not is_server_identifier(provider, allow_loopback_http=loop):
         raise UsageError(not_an_identifier("provider", provider, LOOPBACK_FLAG))
+    for path in (args.key, args.agent_token):
+        if not Path(path).parent.is_dir():
+            raise CommandFailed(f"{path}: the folder {Path(path).parent} does not exist")
     enrollment_key = load_key(args.enrollment_key)
     instance_key, created = _instance_key(args.key)
     try:
