@@ -61,6 +61,7 @@ def test_a_challenge_then_an_allowed_request(logged: tuple[Api, _Lines]) -> None
     assert challenged.decision == "challenged"
     assert challenged.requirement == "auth-token"
     assert challenged.error == "auth_token_required"
+    assert challenged.agent == AGENT  # named by the resource token it was challenged with
     assert (allowed.status, allowed.decision, allowed.agent) == (200, "allowed", AGENT)
     assert allowed.error is None
 

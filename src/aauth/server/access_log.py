@@ -2,7 +2,8 @@
 
 Each line names the request (method, path — never the query, which may carry an interaction
 code), the status, the time taken, and the AAuth outcome: the ``Signature-Key`` scheme the
-client used, the agent the participant verified, the decision (``allowed``, ``pending``,
+client used, the agent the participant verified (or, on a challenge, the one its resource
+token names), the decision (``allowed``, ``pending``,
 ``challenged``, ``refused``, ``failed``) and the error code or requirement it answered with.
 No header value, token or body is ever logged.
 
@@ -25,6 +26,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..jwt import peek
 from ..resource.middleware import caller_from_scope
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
 ACCESS_LOGGER = "aauth.access"
 
 _SCHEME = re.compile(rb"^\s*[a-z*][a-z0-9_.*-]*\s*=\s*([a-z][a-z0-9_-]{0,31})")
+_RESOURCE_TOKEN = re.compile(r'resource-token\s*=\s*"([A-Za-z0-9_.-]{1,8192})"')
 _PARAM = re.compile(r'(?:^|[;\s])(error|requirement)\s*=\s*"?([a-z0-9_-]{1,64})')
 _CODE = re.compile(r"[a-z0-9_-]{1,64}")
 _MAX_PROBLEM = 4096
@@ -92,6 +95,7 @@ class _Response:
         self.status = 0
         self.error: str | None = None
         self.requirement: str | None = None
+        self.challenged_agent: str | None = None
         self._problem: bytearray | None = None
 
     def start(self, message: Message) -> None:
@@ -101,6 +105,7 @@ class _Response:
                 self._param(value, "error")
             elif name == b"aauth-requirement":
                 self._param(value, "requirement")
+                self._challenged_agent(value)
             elif name == b"content-type" and value.startswith(b"application/problem+json"):
                 self._problem = bytearray()
 
@@ -108,6 +113,19 @@ class _Response:
         for name, found in _PARAM.findall(value.decode("latin-1")):
             if name == wanted and getattr(self, wanted) is None:
                 setattr(self, wanted, found)
+
+    def _challenged_agent(self, value: bytes) -> None:
+        """The agent a challenge's resource token names: this participant minted it for the
+        agent it verified, so it names who was challenged (the token itself is not kept)."""
+        match = _RESOURCE_TOKEN.search(value.decode("latin-1"))
+        if match is None:
+            return
+        try:
+            agent = peek(match.group(1))[1].get("agent")
+        except Exception:  # a log line must never fail the response
+            return
+        if isinstance(agent, str) and len(agent) <= 300:
+            self.challenged_agent = agent
 
     def body(self, message: Message) -> None:
         if self._problem is not None and len(self._problem) < _MAX_PROBLEM:
@@ -169,7 +187,7 @@ class AccessLog:
             status=status,
             duration_ms=round(elapsed * 1000, 1),
             scheme=_scheme(scope),
-            agent=caller.agent_id if caller is not None else None,
+            agent=caller.agent_id if caller is not None else response.challenged_agent,
             decision=_decision(status, response.requirement),
             error=response.problem_error(),
             requirement=response.requirement,
