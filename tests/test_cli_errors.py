@@ -273,7 +273,7 @@ def test_an_unreachable_person_server_is_named_with_its_url(key: Path) -> None:
     import httpx
 
     from aauth import KeySet, issue_agent_token
-    from aauth.commands.fetch import _roles
+    from aauth.commands.fetch import roles_of
     from aauth.commands.inputs import load_key
     from aauth.commands.network import connection_failure
 
@@ -284,7 +284,7 @@ def test_an_unreachable_person_server_is_named_with_its_url(key: Path) -> None:
         cnf_jwk=load_key(str(key)).public_key(),
         ps="https://ps.example",
     )
-    roles = _roles("https://api.example/data", token)
+    roles = roles_of("https://api.example/data", token)
     request = httpx.Request("POST", "https://ps.example/token")
     refused = httpx.ConnectError("[Errno 111] Connection refused", request=request)
     assert connection_failure(refused, roles) == (

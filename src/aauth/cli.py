@@ -8,6 +8,10 @@ aauth enroll https://ap.example --enrollment-key enroll.jwk --key a.jwk --agent-
 aauth sign --key agent.jwk GET https://api.example/items
 aauth decode eyJhbGciOi...
 aauth fetch -v --key agent.jwk --agent-token @agent.token https://api.example/data
+aauth mission propose --key agent.jwk --agent-token @agent.token --description "…" \
+    --resource https://api.example=data.read --out mission.json
+aauth fetch --key agent.jwk --agent-token @agent.token --mission mission.json URL
+aauth mission complete --key agent.jwk --agent-token @agent.token --mission mission.json
 """
 
 from __future__ import annotations
@@ -166,8 +170,15 @@ def _answerer(answers: Sequence[str]) -> ClarificationCallback | None:
 
 def _fetch(args: argparse.Namespace) -> int:
     from .commands.fetch import fetch
+    from .commands.mission import mission_file
 
-    return fetch(args, _answerer(args.answer))
+    return fetch(args, _answerer(args.answer), mission_file(args))
+
+
+def _mission(args: argparse.Namespace) -> int:
+    from .commands.mission import mission
+
+    return mission(args)
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -395,9 +406,25 @@ def _add_fetch(commands: Any) -> None:
         "--timeout", type=float, default=60.0, help="seconds to wait for each server"
     )
     fetch.add_argument("-v", "--verbose", action="store_true", help="print the exchange")
+    fetch.add_argument("--mission", help="act under the mission in this file (mission propose)")
     _loopback(fetch)
     _request_arguments(fetch)
     fetch.set_defaults(func=_fetch)
+
+    mission = _command(
+        commands,
+        "mission",
+        "propose a mission, or report it complete",
+        "aauth mission propose --key agent.jwk --agent-token @agent.token "
+        "--description 'Plan the trip' --resource https://api.example=data.read --out m.json",
+        "aauth mission complete --key agent.jwk --agent-token @agent.token --mission m.json "
+        "--summary 'Booked'",
+    )
+    from .commands.mission import add_mission_arguments
+
+    add_mission_arguments(mission)
+    _loopback(mission)
+    mission.set_defaults(func=_mission)
 
 
 def build_parser() -> argparse.ArgumentParser:

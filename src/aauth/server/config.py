@@ -77,8 +77,9 @@ class ResourceServerConfig:
     ``access_server`` is trusted implicitly; with neither, no auth token is). Agent tokens are
     accepted from any agent provider. ``canonical_authorities`` default to the identifier's
     host; ``public_origin`` is set behind a proxy. ``key_file`` keeps the signing keys across
-    restarts (created on first start). ``store`` keeps the replay guard (and any other state)
-    past a restart and across instances: a SQLite file or a ``redis://`` URL (default: memory).
+    restarts (created on first start). ``store`` keeps the replay guard and the revoked auth
+    tokens past a restart and across instances: a SQLite file or a ``redis://`` URL (default:
+    memory).
     """
 
     identifier: str

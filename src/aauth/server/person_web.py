@@ -27,7 +27,7 @@ from .pages import code_page, consent_page, login_page, message_page, page_heade
 __all__ = ["PERSON_FACING", "SESSION_COOKIE", "PersonWeb"]
 
 SESSION_COOKIE = "aauth_ps_session"
-PERSON_FACING = ("/login", "/logout", "/interact")
+PERSON_FACING = ("/login", "/logout", "/interact", "/missions")
 """Path prefixes that answer people (HTML) rather than agents (problem+json)."""
 
 MAX_FORM = 16 * 1024
@@ -212,6 +212,10 @@ class PersonWeb:
             )
             return _html(page, 400)
         query = {"code": code}
+        if found.payload.get("kind") == "mission":  # a mission proposal, not a token request
+            return RedirectResponse(
+                f"/missions/proposal/{found.interaction_id}?{urlencode(query)}", 303
+            )
         callback = request.query_params.get("callback")
         if callback:
             query["callback"] = callback
