@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import ALICE_PASSWORD, Agent, interaction_of, live_servers
+from .conftest import ALICE_PASSWORD, Agent, World, interaction_of, live_servers
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +82,17 @@ def shown(browser: Any, element_id: str, by: str = "id") -> Any:
     return WebDriverWait(browser, 15).until(lambda d: d.find_element(by, element_id))
 
 
+def token_request(world: World, agent: Agent, justification: str) -> bytes:
+    """The body of a token request from an agent that can send its person to a page."""
+    return json.dumps(
+        {
+            "resource_token": world.resource_token(agent),
+            "capabilities": ["interaction"],
+            "justification": justification,
+        }
+    ).encode()
+
+
 def deferred(http: httpx.Client, agent: Agent, url: str, body: bytes) -> tuple[str, str, str]:
     """POST ``body`` to ``url`` as the agent; the 202's ``(pending URL, url, code)``."""
     first = http.post(url, content=body, headers=agent.headers("POST", url, body))
@@ -124,13 +135,7 @@ def test_consent_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None
 
     world, neighbour_server, ps_server = live_servers()
     agent = world.agent()
-    body = json.dumps(
-        {
-            "resource_token": world.resource_token(agent),
-            "capabilities": ["interaction"],
-            "justification": "Summarise <script>alert(1)</script> Q3",
-        }
-    ).encode()
+    body = token_request(world, agent, "Summarise <script>alert(1)</script> Q3")
     token_url = f"{world.ps}/token"
     outcome: list[httpx.Response] = []
     with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
@@ -291,13 +296,7 @@ def test_tour_of_every_page_in_headless_chromium(browser: Any, tmp_path: Path) -
     world, neighbour_server, ps_server = live_servers(name="Alice's person server")
     agent = world.agent("planner")
     browser.set_window_size(820, 1000)  # the whole consent page in one screenshot
-    body = json.dumps(
-        {
-            "resource_token": world.resource_token(agent),
-            "capabilities": ["interaction"],
-            "justification": "Plan the **Lisbon** trip from your saved documents.",
-        }
-    ).encode()
+    body = token_request(world, agent, "Plan the **Lisbon** trip from your saved documents.")
     token_url = f"{world.ps}/token"
 
     with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
