@@ -127,3 +127,10 @@ def test_the_serve_logging_configuration() -> None:
     assert logging_config("info", "text")["formatters"]["aauth"]["()"].endswith(
         "TextAccessFormatter"
     )
+
+
+def test_log_level_warning_writes_no_access_lines(logged: tuple[Api, _Lines]) -> None:
+    api, lines = logged
+    logging.getLogger("aauth.access.test").setLevel(logging.WARNING)
+    assert api.request("GET", "/data").status_code == 401
+    assert lines.records == []
