@@ -2,6 +2,7 @@
 make signatures. Every mistake is one line on stderr (see :mod:`aauth.commands.errors`).
 
 aauth serve person --port 8443 --db ps.db --config ps.json
+aauth serve access --port 8444 --db as.db --config as.json
 aauth demo all
 aauth keygen --out agent.jwk
 aauth enroll https://ap.example --enrollment-key enroll.jwk --key a.jwk --agent-token a.token
@@ -210,7 +211,9 @@ _ROLES = """roles:
   agent-provider  issues agent tokens to enrolled agents (aauth enroll);
                   without --config on loopback: a development configuration, no agents
   person          the person server: people sign in and approve, auth tokens are issued;
-                  needs --config naming its people"""
+                  needs --config naming its people
+  access          an access server: issues auth tokens for the resources it serves, after
+                  the person servers it trusts; needs --config naming both"""
 
 
 def _command(
@@ -246,10 +249,13 @@ def _add_serve(commands: Any) -> None:
         "aauth serve resource --port 8001",
         "aauth serve agent-provider --port 8002 --config ap.json",
         "aauth serve person --port 8003 --config ps.json --db ps.db --log-format json",
+        "aauth serve access --port 8004 --config as.json",
         epilog=_ROLES,
     )
     serve.add_argument(
-        "role", choices=["person", "resource", "agent-provider"], help="the participant (see roles)"
+        "role",
+        choices=["person", "access", "resource", "agent-provider"],
+        help="the participant (see roles)",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=inputs.port, default=8000, help="port to listen on")
@@ -284,9 +290,11 @@ def _add_demo(commands: Any) -> None:
         "aauth demo all",
         "aauth demo 4 --manual   # approve on the consent page in your browser",
     )
-    demo.add_argument("phase", help="a phase number (1, 2, 3, 4, 6, 8), or all")
+    demo.add_argument("phase", help="a phase number (docs/phases.md lists them), or all")
     demo.add_argument(
-        "--manual", action="store_true", help="a person approves in a browser (phases 4 and 8)"
+        "--manual",
+        action="store_true",
+        help="a person decides in a browser where a phase asks one (4, 5, 7, 8, 9, 12)",
     )
     demo.set_defaults(func=_demo)
 

@@ -28,17 +28,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
-from ..config_files import LOOPBACK_SWITCH, check_member_types, read_config
+from ..config_files import LOOPBACK_SWITCH, check_member_types, read_config, server_config_values
 from ..identifiers import is_agent_identifier, is_server_identifier, not_an_identifier
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
+from ..tokens.claims import MAX_ACT_DEPTH
+from .chaining import DEFAULT_MAX_CHAIN_DEPTH
 from .clarification import ClarificationLimits, ClarificationRule
 from .persons import Person, hash_password
 
-__all__ = ["ANY", "AutoApproval", "ConfigError", "PersonServerConfig"]
+__all__ = [
+    "ANY",
+    "AutoApproval",
+    "ConfigError",
+    "PersonServerConfig",
+    "StatefulServerConfig",
+    "parse_person",
+]
 
 ANY = "*"
 """In an auto-approval rule: any agent, or any resource."""
@@ -70,8 +79,46 @@ class AutoApproval:
         )
 
 
+class StatefulServerConfig:
+    """What the person and access server configurations share (both are frozen dataclasses
+    with ``identifier``, ``db`` and ``store``): where their state lives, whether they are
+    loopback development servers, and reading their JSON file."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    identifier: str
+    db: str
+    store: str | None
+
+    def with_store(self, store: str) -> Self:
+        """This configuration with its state at ``store`` (``--store``, ``AAUTH_STORE``)."""
+        return replace(self, store=store)
+
+    @property
+    def store_location(self) -> str:
+        """Where the state lives: ``store`` when set, else the SQLite file ``db``."""
+        return self.store or self.db
+
+    @property
+    def loopback(self) -> bool:
+        """Whether this is a development server on plain loopback http (no Secure cookies)."""
+        return self.identifier.startswith("http://")
+
+    @classmethod
+    def from_json(cls, document: Any, *, base_dir: str | os.PathLike[str] = ".") -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Self:
+        """Read the JSON configuration file at ``path``."""
+        try:
+            document = read_config(path)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return cls.from_json(document, base_dir=Path(path).resolve().parent)
+
+
 @dataclass(frozen=True, kw_only=True)
-class PersonServerConfig:
+class PersonServerConfig(StatefulServerConfig):
     """A person server's settings; see the module docstring for the JSON form.
 
     ``bindings`` maps an agent identifier (agent token ``sub``, whose domain pins its agent
@@ -81,6 +128,7 @@ class PersonServerConfig:
     under egress rules; a tuple accepts only those issuers. Lifetimes are seconds.
     ``clarify`` rules ask agents a question before the person decides; the
     ``clarification_*`` members cap each request's conversation (PS-29).
+    ``max_chain_depth`` bounds the ``act`` chain of call-chained tokens (§D.4).
     ``allow_loopback_http`` admits ``http://127.0.0.1:PORT`` identifiers, for development.
     """
 
@@ -100,6 +148,7 @@ class PersonServerConfig:
     session_lifetime: int = 3600
     max_wait: int = 60
     poll_interval: int = 5
+    max_chain_depth: int = DEFAULT_MAX_CHAIN_DEPTH
     db: str = ":memory:"
     store: str | None = None
     key_file: str | None = None
@@ -138,6 +187,8 @@ class PersonServerConfig:
                 raise ConfigError(f"{name} must be positive")
         if self.poll_interval < 0:
             raise ConfigError("poll_interval must not be negative")
+        if not 1 <= self.max_chain_depth <= MAX_ACT_DEPTH:
+            raise ConfigError(f"max_chain_depth must be 1..{MAX_ACT_DEPTH}")
         try:
             self.clarification_limits  # noqa: B018 (checks the three limits)
         except ValueError as exc:
@@ -154,32 +205,15 @@ class PersonServerConfig:
         """This configuration with its state in the SQLite file ``db`` (``aauth serve --db``)."""
         return replace(self, db=db)
 
-    def with_store(self, store: str) -> PersonServerConfig:
-        """This configuration with its state at ``store`` (``--store``, ``AAUTH_STORE``)."""
-        return replace(self, store=store)
-
-    @property
-    def store_location(self) -> str:
-        """Where the state lives: ``store`` when set, else the SQLite file ``db``."""
-        return self.store or self.db
-
-    @property
-    def loopback(self) -> bool:
-        """Whether this is a development server on plain loopback http (no Secure cookies)."""
-        return self.identifier.startswith("http://")
-
     @classmethod
     def from_json(cls, document: Any, *, base_dir: str | os.PathLike[str] = ".") -> Self:
         """The configuration in a parsed JSON document; paths resolve against ``base_dir``."""
-        if not isinstance(document, Mapping):
-            raise ConfigError("the configuration must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(document) - known)
-        if unknown:
-            raise ConfigError(f"unknown configuration members {unknown}")
-        values = dict(document)
+        try:
+            values = server_config_values(cls, document, base_dir)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         if "people" in values:
-            values["people"] = tuple(_person(entry) for entry in _list(values, "people"))
+            values["people"] = tuple(parse_person(entry) for entry in _list(values, "people"))
         for name in ("auto_approve", "auto_approve_missions"):
             if name in values:
                 values[name] = tuple(_rule(entry, name) for entry in _list(values, name))
@@ -190,22 +224,8 @@ class PersonServerConfig:
                 values[name] = tuple(_strings(values, name))
         if "bindings" in values and not _is_string_map(values["bindings"]):
             raise ConfigError("bindings must map agent identifiers to person ids")
-        for name in ("db", "key_file", "store"):
-            value = values.get(name)
-            if isinstance(value, str) and value != ":memory:" and "://" not in value:
-                values[name] = str(Path(base_dir) / value)
-        if "identifier" not in values:
-            raise ConfigError("the configuration needs an 'identifier'")
         return cls(**values)
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Self:
-        """Read the JSON configuration file at ``path``."""
-        try:
-            document = read_config(path)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        return cls.from_json(document, base_dir=Path(path).resolve().parent)
 
 
 def _list(values: Mapping[str, Any], name: str) -> list[Any]:
@@ -228,7 +248,7 @@ def _is_string_map(value: object) -> bool:
     )
 
 
-def _person(entry: Any) -> Person:
+def parse_person(entry: Any) -> Person:
     """A person from ``{"id", "name", "password" | "password_hash"}``."""
     if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str) or not entry["id"]:
         raise ConfigError("people: each person needs a string 'id'")

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
+from ..callbacks import check_callback, with_error
 from ..errors import (
     AAuthError,
     Forbidden,
@@ -23,6 +23,7 @@ from ..errors import (
     NotFound,
 )
 from ..pending import PendingRequest, PendingRequests, PendingState
+from ..tokens import Actor
 from .bindings import AgentBindings
 from .clarification import ClarificationChat, Round, conversation, open_question
 from .consents import Consents
@@ -46,8 +47,6 @@ IDENTITY_SCOPES = {
 }
 """What this PS's own identity scopes mean, for the consent page."""
 
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
-MAX_CALLBACK = 2048
 
 
 class LoginRequired(AAuthError):
@@ -77,6 +76,8 @@ class ConsentView:
     """Seconds the auth token lives if the person approves now."""
     remembered_for: float | None = None
     """Seconds an approval may be remembered (the person chooses); None: never remembered."""
+    on_behalf_of: tuple[str, ...] = ()
+    """For a chained request (§D.4): the agents it extends, nearest first."""
 
     @property
     def can_ask(self) -> bool:
@@ -104,32 +105,18 @@ class Outcome:
 def checked_callback(grant: Grant, callback: str | None) -> str | None:
     """``callback`` when it is the agent's published ``callback_endpoint`` (any query), or a
     loopback URL its provider allows; InvalidRequest otherwise (no open redirect, §H.5)."""
-    if not callback:
-        return None
-    if len(callback) > MAX_CALLBACK or not (callback.isascii() and callback.isprintable()):
-        raise InvalidRequest("the callback is not a usable URL")
-    try:
-        parts = urlsplit(callback)
-        port = parts.port
-    except ValueError:
-        raise InvalidRequest("the callback is not a usable URL") from None
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment:
-        raise InvalidRequest("the callback is not a usable URL")
-    if parts.username is not None or " " in callback:
-        raise InvalidRequest("the callback is not a usable URL")
-    if grant.callback_endpoint is not None:
-        endpoint = urlsplit(grant.callback_endpoint)
-        if (parts.scheme, parts.netloc, parts.path) == endpoint[:3]:
-            return callback
-    if grant.localhost_callback_allowed and parts.hostname in _LOOPBACK and port is not None:
-        return callback
-    raise InvalidRequest("the callback is not the agent's registered callback endpoint")
+    return check_callback(
+        callback,
+        endpoint=grant.callback_endpoint,
+        localhost_allowed=grant.localhost_callback_allowed,
+    )
 
 
-def _with_error(callback: str | None, error: str) -> str | None:
-    if callback is None:
-        return None
-    return f"{callback}{'&' if urlsplit(callback).query else '?'}error={error}"
+def _chain(grant: Grant) -> tuple[str, ...]:
+    """The agents a chained grant extends (its ``act``, checked when the request came in)."""
+    if grant.act is None:
+        return ()
+    return Actor.from_claim(grant.act, "act", allow_loopback_http=True).chain
 
 
 class ConsentFlow:
@@ -160,8 +147,13 @@ class ConsentFlow:
         if self._pending.by_interaction(interaction_id) is None:
             raise NotFound("there is no such request")
         request = self._pending.redeem_code(code, interaction_id)
+        if request.decided_by is not None:
+            raise InvalidCode("the code has already been used")
         grant = Grant.from_json(request.payload)
-        if not self._bindings.may_approve(grant.agent_iss, grant.agent, person.id):
+        if grant.chained:
+            if grant.person != person.id:
+                raise Forbidden("this chained request extends another person's grant")
+        elif not self._bindings.may_approve(grant.agent_iss, grant.agent, person.id):
             raise Forbidden("this agent acts for another person (PS-28)")
         return request, grant
 
@@ -205,6 +197,7 @@ class ConsentFlow:
             awaiting_answer=open_question(request) is not None,
             token_lifetime=self._minter.lifetime_for(grant),
             remembered_for=self._consents.remembered_for,
+            on_behalf_of=_chain(grant),
         )
         return Review(request, view, target)
 
@@ -236,11 +229,34 @@ class ConsentFlow:
         target = checked_callback(grant, callback)
         if not approve:
             self._finish(request.id, PendingState.DENIED, person, None)
-            return Outcome(False, _with_error(target, "access_denied"))
+            return Outcome(False, with_error(target, "access_denied"))
+        if grant.access_server is not None:
+            return self._approve_federated(request.id, grant, person, target, remember)
         token = self._minter.mint(grant, person)
-        if not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
+        if not grant.chained and not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
             raise Forbidden("this agent acts for another person (PS-28)")
         self._finish(request.id, PendingState.COMPLETED, person, token)
+        if remember:
+            self._consents.remember(
+                person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
+            )
+        return Outcome(True, target)
+
+    def _approve_federated(
+        self, request_id: str, grant: Grant, person: Person, target: str | None, remember: bool
+    ) -> Outcome:
+        """Phase 7: the person approved; the access server decides next. The request stays
+        open with ``decided_by`` set, and the agent's next poll takes it to the AS."""
+        if not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
+            raise Forbidden("this agent acts for another person (PS-28)")
+
+        def approved(current: PendingRequest) -> PendingRequest | None:
+            if current.state.terminal or current.decided_by is not None:
+                return None
+            return replace(current, decided_by=person.id)
+
+        if self._pending.update(request_id, approved) is None:
+            raise InvalidCode("this request has already been decided")
         if remember:
             self._consents.remember(
                 person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope

@@ -15,7 +15,7 @@ from ..discovery import Discovery
 from ..egress import EgressPolicy
 from ..identifiers import server_host
 from ..keys import KeySet
-from ..keysource import KeySource
+from ..keysource import KeySource, StaticKeySource
 from ..metadata import PersonServerMetadata
 from ..pending import PendingRequests
 from ..ratelimit import FailureLimiter
@@ -24,11 +24,14 @@ from ..resource import RequestVerifier, ResourcePolicy, RevokedTokens
 from ..store.base import Store
 from ..tokens import TokenVerifier
 from ..tokens.agent import MAX_AGENT_TOKEN_LIFETIME
+from .access_client import AccessServerClient
 from .bindings import AgentBindings
+from .chaining import UpstreamTokens
 from .clarification import ClarificationChat
 from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
+from .federation import Federation
 from .issuance import AuthTokenMinter
 from .mission_endpoint import MissionEndpoint
 from .mission_review import MissionReview
@@ -100,26 +103,37 @@ class PersonService:
             lifetime=config.consent_lifetime,
             clock=clock,
         )
+        subjects = PairwiseSubjects(store)
         self.missions = Missions(store, config.identifier, clock=clock)
         minter = AuthTokenMinter(
             config.identifier,
             self.keys,
-            PairwiseSubjects(store),
+            subjects,
             lifetime=config.auth_token_lifetime,
             allow_loopback_http=loop,
             missions=self.missions,
             clock=clock,
         )
+        tokens = TokenVerifier(keys, allow_loopback_http=loop, clock=clock)
         self.chat = ClarificationChat(self.pending, config.clarification_limits, clock=clock)
         self.token_endpoint = TokenEndpoint(
             config,
-            tokens=TokenVerifier(keys, allow_loopback_http=loop, clock=clock),
+            tokens=tokens,
             minter=minter,
             people=self.people,
             bindings=bindings,
             consents=consents,
             pending=self.pending,
             discovery=self.discovery,
+            upstream=UpstreamTokens(
+                config.identifier,
+                StaticKeySource({config.identifier: self.keys.jwks()}),
+                subjects,
+                config.people,
+                max_depth=config.max_chain_depth,
+                allow_loopback_http=loop,
+                clock=clock,
+            ),
             missions=self.missions,
             chat=self.chat,
             clock=clock,
@@ -141,6 +155,25 @@ class PersonService:
             allow_loopback_http=loop,
             clock=clock,
         )
+        self.federation: Federation | None = None
+        if self.discovery is not None:
+            client = AccessServerClient(
+                config.identifier, self.keys, self.discovery, allow_loopback_http=loop
+            )
+            self.federation = Federation(
+                client,
+                tokens=tokens,
+                pending=self.pending,
+                endpoint=self.pending_endpoint,
+                people=self.people,
+                subjects=subjects,
+                store=store,
+                poll_interval=config.poll_interval,
+                pending_lifetime=config.pending_lifetime,
+                allow_loopback_http=loop,
+                clock=clock,
+            )
+            self.token_endpoint.federation = self.federation
         self.consent = ConsentFlow(self.pending, bindings, consents, minter, chat=self.chat)
         self.login_failures = FailureLimiter(
             store, "login", limit=LOGIN_FAILURES, window=FAILURE_WINDOW, clock=clock

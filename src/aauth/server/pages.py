@@ -18,8 +18,10 @@ __all__ = [
     "code_page",
     "consent_page",
     "duration",
+    "interstitial_page",
     "login_page",
     "message_page",
+    "payment_page",
     "page_headers",
 ]
 
@@ -229,6 +231,9 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
     running = f"<p>Running on: {device}</p>" if device else ""
     if view.subagent:
         running += f"<p>For its sub-agent: <code id=subagent>{escape(view.subagent)}</code></p>"
+    if view.on_behalf_of:
+        chain = " ← ".join(f"<code>{escape(agent)}</code>" for agent in view.on_behalf_of)
+        running += f"<p id=chain>On behalf of: {chain}</p>"
     return _page(
         "Approve access?",
         f"<h1>The agent {agent} is asking for access to {resource}</h1>"
@@ -253,3 +258,30 @@ def message_page(title: str, message: str, *, signed_in: tuple[str, str] | None 
     """A short page; ``signed_in`` (person name, CSRF token) adds the sign-out control."""
     bar = _sign_out(*signed_in) if signed_in else ""
     return _page(title, f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>{bar}")
+
+
+def interstitial_page(resource: str, code: str, person_server: str, link: str) -> str:
+    """A resource's page before a chained interaction: the code to compare, then onward to the
+    person server that will ask (phase 9)."""
+    return _page(
+        "Continue to your person server",
+        f"<h1>{escape(resource)} needs your approval</h1>"
+        f"<p>Code <code id=code>{escape(code)}</code> — check it matches what your agent shows."
+        f"</p><p>To answer your agent, this service must call another one on your behalf. "
+        f"Your person server <code>{escape(person_server)}</code> will ask you to approve.</p>"
+        f"<p><a id=continue href='{escape(link)}'>Continue</a></p>",
+    )
+
+
+def payment_page(action: str, code: str, amount: str, person_server: str) -> str:
+    """The simulated payment step of an access server (no money moves)."""
+    return _page(
+        "Settle billing",
+        "<h1>Billing required</h1><div class=box>"
+        f"<p>Person server: <code>{escape(person_server)}</code></p>"
+        f"<p>Amount: <strong>{escape(amount)}</strong> (simulated: no money moves)</p>"
+        f"<p>Code <code id=code>{escape(code)}</code> — check it matches what your agent shows."
+        f"</p></div><form method=post action='{escape(action)}'>"
+        f"<input type=hidden name=code value='{escape(code)}'>"
+        "<button type=submit name=decision value=approve id=pay>Pay</button></form>",
+    )

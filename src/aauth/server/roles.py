@@ -98,10 +98,24 @@ def _person(settings: ServeSettings) -> Built:
     return Built(create_person_server(config), config.identifier)
 
 
+def _access(settings: ServeSettings) -> Built:
+    from ..access.config import AccessServerConfig
+    from .access_server import create_access_server
+
+    if settings.config is None:
+        raise ValueError("the access server needs a --config naming its resources and trust list")
+    config = AccessServerConfig.load(settings.config)
+    location = _store_location(settings)
+    if location is not None:
+        config = config.with_store(location)
+    return Built(create_access_server(config), config.identifier)
+
+
 ROLES: dict[str, Callable[[ServeSettings], Built]] = {
     "resource": _resource,
     "agent-provider": _agent_provider,
     "person": _person,
+    "access": _access,
 }
 
 
