@@ -89,9 +89,6 @@ class StatefulServerConfig:
     db: str
     store: str | None
 
-    def with_store(self, store: str) -> Self:
-        """This configuration with its state at ``store`` (``--store``, ``AAUTH_STORE``)."""
-        return replace(self, store=store)
 
     @property
     def store_location(self) -> str:

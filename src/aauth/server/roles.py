@@ -17,7 +17,7 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -26,6 +26,11 @@ from ..store import STORE_ENV, StoreUnavailable, is_shared
 from .access_log import AccessLog, logging_config
 
 __all__ = ["ROLES", "Built", "ServeSettings", "build", "build_app", "serve_role", "worker_app"]
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+C = TypeVar("C", bound="DataclassInstance")
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _SETTINGS_ENV = "AAUTH_SERVE_SETTINGS"
@@ -49,6 +54,8 @@ class Built:
 
     app: Any
     identifier: str
+    store: str
+    """Where its state lives (a SQLite file, ``:memory:`` or a ``redis://`` URL)."""
 
 
 def _dev_config(settings: ServeSettings) -> dict[str, Any]:
@@ -59,19 +66,19 @@ def _dev_config(settings: ServeSettings) -> dict[str, Any]:
     return {"identifier": f"http://{authority}:{port}", "allow_loopback_http": True}
 
 
-def _store_location(settings: ServeSettings) -> str | None:
-    """``--store``, else ``$AAUTH_STORE``, else ``--db``; None: the configuration decides."""
-    return settings.store or os.environ.get(STORE_ENV) or settings.db
+def _with_store(config: C, settings: ServeSettings) -> C:
+    """``config`` with its ``store`` set from ``--store``, else ``$AAUTH_STORE``, else
+    ``--db``; unchanged when none is given (the configuration decides)."""
+    location = settings.store or os.environ.get(STORE_ENV) or settings.db
+    return config if location is None else replace(config, store=location)
 
 
 def _resource(settings: ServeSettings) -> Built:
     from .resource_server import ResourceServerConfig, create_resource_server
 
     config = ResourceServerConfig.load(settings.config or _dev_config(settings))
-    location = _store_location(settings)
-    if location is not None:
-        config = replace(config, store=location)
-    return Built(create_resource_server(config), config.identifier)
+    config = _with_store(config, settings)
+    return Built(create_resource_server(config), config.identifier, config.store)
 
 
 def _agent_provider(settings: ServeSettings) -> Built:
@@ -79,10 +86,8 @@ def _agent_provider(settings: ServeSettings) -> Built:
 
     source: Any = settings.config or {**_dev_config(settings), "agents": {}}
     config = AgentProviderConfig.load(source)
-    location = _store_location(settings)
-    if location is not None:
-        config = replace(config, store=location)
-    return Built(create_agent_provider(config), config.identifier)
+    config = _with_store(config, settings)
+    return Built(create_agent_provider(config), config.identifier, config.store or config.db)
 
 
 def _person(settings: ServeSettings) -> Built:
@@ -92,10 +97,8 @@ def _person(settings: ServeSettings) -> Built:
     if settings.config is None:
         raise ValueError("the person server needs a --config naming its people")
     config = PersonServerConfig.load(settings.config)
-    location = _store_location(settings)
-    if location is not None:
-        config = config.with_store(location)
-    return Built(create_person_server(config), config.identifier)
+    config = _with_store(config, settings)
+    return Built(create_person_server(config), config.identifier, config.store_location)
 
 
 def _access(settings: ServeSettings) -> Built:
@@ -105,10 +108,8 @@ def _access(settings: ServeSettings) -> Built:
     if settings.config is None:
         raise ValueError("the access server needs a --config naming its resources and trust list")
     config = AccessServerConfig.load(settings.config)
-    location = _store_location(settings)
-    if location is not None:
-        config = config.with_store(location)
-    return Built(create_access_server(config), config.identifier)
+    config = _with_store(config, settings)
+    return Built(create_access_server(config), config.identifier, config.store_location)
 
 
 ROLES: dict[str, Callable[[ServeSettings], Built]] = {
@@ -186,14 +187,13 @@ def serve_role(
     try:
         if workers < 1:
             raise ValueError("--workers must be at least 1")
-        location = _store_location(settings)
-        if workers > 1 and not (location and is_shared(location)):
+        built = build(settings)  # every mistake is reported before anything listens
+        if workers > 1 and not is_shared(built.store):
             print(
                 f"aauth serve: warning: {workers} workers without a shared store; "
                 "state in SQLite is shared, but long-poll wake-ups are not (use --store redis://…)",
                 file=sys.stderr,
             )
-        built = build(settings)  # every mistake is reported before anything listens
     except ValueError as exc:
         print(f"aauth serve: error: {role}: {exc}", file=sys.stderr)
         return 2
