@@ -107,10 +107,17 @@ def _text(markdown: str) -> str:
     return f"<div class=md>{escape(markdown)}</div>"
 
 
+def _problem(error: str | None, code: str | None) -> str:
+    """A refusal: what went wrong, and its AAuth error code."""
+    shown = f"<p class=error>{escape(error)}</p>" if error else ""
+    return shown + (f"<p>Error code: <code id=error>{escape(code)}</code></p>" if code else "")
+
+
 def login_page(
     action: str,
     *,
     error: str | None = None,
+    code: str | None = None,
     hidden: Mapping[str, str] | None = None,
     server_name: str | None = None,
 ) -> str:
@@ -120,7 +127,7 @@ def login_page(
         f"<input type=hidden name='{escape(k)}' value='{escape(v)}'>"
         for k, v in (hidden or {}).items()
     )
-    problem = f"<p class=error>{escape(error)}</p>" if error else ""
+    problem = _problem(error, code)
     where = f" to {escape(server_name)}" if server_name else ""
     return _page(
         "Sign in",
@@ -133,9 +140,14 @@ def login_page(
 
 
 def code_page(
-    action: str, csrf: str, *, error: str | None = None, person_name: str | None = None
+    action: str,
+    csrf: str,
+    *,
+    error: str | None = None,
+    code: str | None = None,
+    person_name: str | None = None,
 ) -> str:
-    problem = f"<p class=error>{escape(error)}</p>" if error else ""
+    problem = _problem(error, code)
     bar = _sign_out(person_name, csrf) if person_name else ""
     return _page(
         "Enter code",
@@ -156,9 +168,7 @@ def _turn(number: int, turn: Round, person_name: str) -> str:
     )
     if turn.action == "updated_request":
         scope = " ".join(turn.scope or ())
-        html += (
-            f"<p class=who>The agent narrowed its request to <code>{escape(scope)}</code>:</p>"
-        )
+        html += f"<p class=who>The agent narrowed its request to <code>{escape(scope)}</code>:</p>"
     elif turn.answer is not None:
         html += "<p class=who>The agent answered:</p>"
     if turn.answer is not None:
@@ -254,10 +264,18 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
     )
 
 
-def message_page(title: str, message: str, *, signed_in: tuple[str, str] | None = None) -> str:
-    """A short page; ``signed_in`` (person name, CSRF token) adds the sign-out control."""
+def message_page(
+    title: str,
+    message: str,
+    *,
+    code: str | None = None,
+    signed_in: tuple[str, str] | None = None,
+) -> str:
+    """An outcome; ``code`` is the AAuth error code of a refusal, shown for support;
+    ``signed_in`` (person name, CSRF token) adds the sign-out control."""
+    body = f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>"
     bar = _sign_out(*signed_in) if signed_in else ""
-    return _page(title, f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>{bar}")
+    return _page(title, body + _problem(None, code) + bar)
 
 
 def interstitial_page(resource: str, code: str, person_server: str, link: str) -> str:
