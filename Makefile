@@ -10,11 +10,13 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: demo test lint typecheck unit bench fuzz clean
 
+# The first run creates .venv and installs from the package index, showing pip's progress.
 $(STAMP): pyproject.toml aauth-signing/pyproject.toml
+	@echo "installing dependencies (first run only)…"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e './aauth-signing[dev]' -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e './aauth-signing[dev]' -e '.[dev]'
+	@touch $(STAMP)
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -1,6 +1,6 @@
 """JWT/JWS text as it arrives in ``Signature-Key`` and token request bodies: the compact-JWS
 decoders of both packages, ``decode_unverified`` and every ``TokenVerifier`` entry point, and
-the ``aauth decode`` description (whose only other exit is a one-line ``SystemExit``)."""
+the ``aauth decode`` description (whose only other exit is a one-line ``DecodeError``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ with instrumented("aauth.jwt", "aauth.tokens", "aauth.decode", "aauth_signing.jw
     from aauth_signing import decode_compact
 
     from aauth import jwt
-    from aauth.decode import describe
+    from aauth.decode import DecodeError, describe
     from aauth.keys import KeySet, generate_key
     from aauth.keysource import StaticKeySource
     from aauth.tokens import (
@@ -55,9 +55,9 @@ def target(data: bytes) -> None:
     attempt(VERIFIER.verify_auth_token, token, audience=AP, agent=None, request_jkt=None)
     try:
         describe(token)
-    except SystemExit as exit_:
-        if not isinstance(exit_.code, str) or "\n" in exit_.code:
-            raise AssertionError(f"aauth decode must exit with one line: {exit_.code!r}") from None
+    except DecodeError as exc:
+        if "\n" in str(exc):
+            raise AssertionError(f"aauth decode must fail with one line: {exc}") from None
 
 
 if __name__ == "__main__":

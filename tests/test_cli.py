@@ -66,17 +66,6 @@ def test_decode_token_and_headers(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capsys.readouterr().out)["requirement"] == "agent-token"
 
 
-def test_decode_rejects_garbage() -> None:
-    with pytest.raises(SystemExit):
-        main(["decode", "definitely not a header ((("])
-
-
-def test_bad_header_argument(tmp_path: Path) -> None:
-    key = keygen(tmp_path)
-    with pytest.raises(SystemExit):
-        main(["sign", "--key", str(key), "GET", "https://a.example/", "-H", "no-colon"])
-
-
 def test_fetch_reports_protocol_errors_without_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -132,3 +121,44 @@ def test_fetch_without_a_terminal_or_answers_claims_no_clarification(
     assert answer(_question()) == "only one"
     assert answer(_question()) is None
     assert "stdin is not a terminal" in capsys.readouterr().err
+
+
+def test_sign_with_a_token_implies_the_jwt_scheme(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aauth import KeySet, issue_agent_token
+    from aauth.commands.inputs import load_key
+
+    key = keygen(tmp_path)
+    token = issue_agent_token(
+        KeySet.generate(),
+        iss="https://ap.example",
+        sub="aauth:bot@ap.example",
+        cnf_jwk=load_key(str(key)).public_key(),
+    )
+    (tmp_path / "agent.token").write_text(token + "\n")
+    capsys.readouterr()
+    argv = ["sign", "--key", str(key), "--token", f"@{tmp_path / 'agent.token'}"]
+    assert main([*argv, "GET", "https://api.example/items"]) == 0
+    out = capsys.readouterr().out
+    assert f'Signature-Key: sig=jwt;jwt="{token}"' in out
+
+
+def test_decode_signature_input_without_doubled_quotes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    value = 'sig=("@method" "@authority" "content-type";sf);created=1'
+    assert main(["decode", "--header", "Signature-Input", value]) == 0
+    covered = json.loads(capsys.readouterr().out)["signatures"]["sig"]["covered"]
+    assert covered == ["@method", "@authority", "content-type;sf"]
+
+
+def test_demo_summary_and_manual_note(capsys: pytest.CaptureFixture[str]) -> None:
+    from aauth.demo.printer import Printer
+    from aauth.demo.runner import run_demos
+
+    out = io.StringIO()
+    assert run_demos("1", Printer(out), manual=True) == 0
+    text = out.getvalue()
+    assert "phase 1 has no manual step" in text
+    assert text.rstrip().endswith("all 1 demo passed")

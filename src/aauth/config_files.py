@@ -13,7 +13,16 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["build_config", "check_member_types", "read_config", "server_config_values"]
+__all__ = [
+    "LOOPBACK_SWITCH",
+    "build_config",
+    "check_member_types",
+    "read_config",
+    "server_config_values",
+]
+
+LOOPBACK_SWITCH = '"allow_loopback_http": true in the configuration'
+"""What admits ``http://127.0.0.1:PORT`` identifiers in a configuration file (for messages)."""
 
 C = TypeVar("C")
 

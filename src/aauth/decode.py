@@ -14,6 +14,7 @@ from aauth_signing import (
     SignatureError,
     SignatureKeyHeader,
     UnknownScheme,
+    parse_signature,
     parse_signature_input,
 )
 
@@ -21,12 +22,27 @@ from .errors import AAuthError, InvalidToken
 from .headers import find_requirement, parse_mission, parse_signature_error
 from .jwt import peek
 
-__all__ = ["describe"]
+__all__ = ["DecodeError", "describe", "describe_lines", "is_header_line"]
+
+
+class DecodeError(ValueError):
+    """The value is not something :func:`describe` can show; the message says why."""
+
+
+class _BadToken(DecodeError):
+    """A header that parses, carrying a token that does not: said as such, not "unknown"."""
 
 
 def _jwt(value: str) -> dict[str, Any]:
     header, claims = peek(value)
     return {"kind": "jwt (unverified)", "header": header, "claims": claims}
+
+
+def _embedded_jwt(value: str, where: str) -> dict[str, Any]:
+    try:
+        return _jwt(value)
+    except InvalidToken as exc:
+        raise _BadToken(f"{where} is not a well-formed JWT: {exc.description}") from None
 
 
 def _signature_key(value: str) -> dict[str, Any]:
@@ -39,7 +55,7 @@ def _signature_key(value: str) -> dict[str, Any]:
         params: dict[str, Any] = dict(member.params())
         token = params.get("jwt")
         if isinstance(token, str):
-            params["jwt"] = _jwt(token)
+            params["jwt"] = _embedded_jwt(token, f"the jwt of Signature-Key member {label!r}")
         members[label] = {"scheme": member.scheme, **params}
     return {"kind": "Signature-Key", "members": members}
 
@@ -50,7 +66,8 @@ def _signature_input(value: str) -> dict[str, Any]:
         "kind": "Signature-Input",
         "signatures": {
             label: {
-                "covered": [c.identifier for c in params.components],
+                # the name as written in the field, unquoted, with any ;parameters
+                "covered": [c.name + c.identifier.rpartition('"')[2] for c in params.components],
                 "parameters": dict(params.params),
             }
             for label, (params, _) in parsed.items()
@@ -65,7 +82,7 @@ def _requirement(value: str) -> dict[str, Any]:
     fields = dataclasses.asdict(requirement)
     token = fields.get("resource_token")
     if isinstance(token, str):
-        fields["resource_token"] = _jwt(token)
+        fields["resource_token"] = _embedded_jwt(token, "the resource-token")
     return {"kind": "AAuth-Requirement", "requirement": requirement.name, **fields}
 
 
@@ -78,10 +95,16 @@ def _signature_error(value: str) -> dict[str, Any]:
     return {"kind": "Signature-Error", **dataclasses.asdict(parse_signature_error(value))}
 
 
+def _signature(value: str) -> dict[str, Any]:
+    signatures = {label: f"{len(raw)} bytes" for label, raw in parse_signature(value).items()}
+    return {"kind": "Signature", "signatures": signatures}
+
+
 _BY_HEADER: dict[str, Callable[[str], dict[str, Any]]] = {
     "aauth-requirement": _requirement,
     "signature-key": _signature_key,
     "signature-input": _signature_input,
+    "signature": _signature,
     "aauth-mission": _mission,
     "signature-error": _signature_error,
 }
@@ -97,16 +120,37 @@ def describe(value: str, header: str | None = None) -> dict[str, Any]:
     if header is not None:
         reader = _BY_HEADER.get(header.lower())
         if reader is None:
-            raise SystemExit(f"aauth: cannot decode header {header!r}; try {sorted(_BY_HEADER)}")
-        return reader(value)
+            raise DecodeError(f"cannot decode header {header!r}; known: {', '.join(_BY_HEADER)}")
+        try:
+            return reader(value)
+        except (SignatureError, AAuthError) as exc:
+            raise DecodeError(f"not a valid {header} value: {exc.description}") from None
     if value.count(".") == 2 and " " not in value:
         try:
             return _jwt(value)
-        except InvalidToken:
-            pass
+        except InvalidToken as exc:
+            if "=" not in value:  # shaped like a JWT and nothing else
+                raise DecodeError(f"not a well-formed JWT: {exc.description}") from None
     for reader in _BY_HEADER.values():
         try:
             return reader(value)
         except (SignatureError, AAuthError):
             continue
-    raise SystemExit("aauth: not a token or a header this tool knows")
+    raise DecodeError("not a token or a header this tool knows (name it with --header to see why)")
+
+
+def describe_lines(text: str) -> dict[str, Any]:
+    """Each ``Name: value`` line of ``text`` (as ``aauth sign`` prints) described by name."""
+    described: dict[str, Any] = {}
+    for line in filter(None, (line.strip() for line in text.splitlines())):
+        name, sep, value = line.partition(":")
+        if not sep or name.strip().lower() not in _BY_HEADER:
+            raise DecodeError(f"{line[:40]!r} is not a 'Name: value' line of a known header")
+        described[name.strip()] = describe(value, name.strip())
+    return described
+
+
+def is_header_line(text: str) -> bool:
+    """Whether ``text`` starts with ``Name:`` for a header :func:`describe` knows."""
+    name, sep, _ = text.strip().partition(":")
+    return bool(sep) and name.strip().lower() in _BY_HEADER

@@ -19,7 +19,9 @@ __all__ = [
     "is_agent_identifier",
     "is_endpoint_url",
     "is_server_identifier",
+    "is_loopback_http",
     "is_subagent_of",
+    "not_an_identifier",
     "server_host",
 ]
 
@@ -71,6 +73,28 @@ def _server_identifier(value: str, allow_loopback_http: bool) -> bool:
     if allow_loopback_http and value.startswith("http://"):
         return _is_loopback_authority(value[len("http://") :])
     return False
+
+
+def is_loopback_http(value: object) -> bool:
+    """Whether ``value`` is a plain ``http`` URL on a loopback host: admitted only where the
+    loopback switch is on, so an error about it should name that switch."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    host = parts.hostname
+    return parts.scheme == "http" and host is not None and host in ("localhost", "127.0.0.1", "::1")
+
+
+def not_an_identifier(name: str, value: object, switch: str) -> str:
+    """The message for a value that is not a server identifier; for ``http`` on loopback it
+    names ``switch``, the setting that admits it (e.g. ``--allow-loopback``)."""
+    message = f"{name} {value!r} is not a server identifier (https://host)"
+    if is_loopback_http(value):
+        message += f"; plain http on loopback needs {switch} (development only)"
+    return message
 
 
 def server_host(identifier: str) -> str:

@@ -46,6 +46,7 @@ __all__ = [
     "public_key_from_jwk",
     "signing_key_from_jwk",
     "thumbprint",
+    "write_secret",
 ]
 
 GENERATED_ALGORITHMS = ("Ed25519", "ES256", "ES384")
@@ -126,6 +127,31 @@ def thumbprint(key: SigningKey | VerifyingKey | Mapping[str, Any]) -> str:
 def default_kid(key: SigningKey | VerifyingKey) -> str:
     """The ``kid`` a key gets when none is chosen: its thumbprint (see the module docstring)."""
     return thumbprint(key)
+
+
+def write_secret(path: str | os.PathLike[str], text: str, *, overwrite: bool = True) -> None:
+    """Write ``text`` readable by the owner only (0600): atomically replacing any old file,
+    or, with ``overwrite=False``, only if nothing is there (FileExistsError otherwise)."""
+    target = Path(path)
+    if not overwrite:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    try:
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    except FileNotFoundError as exc:  # name the file asked for, not the temporary one
+        raise FileNotFoundError(exc.errno, exc.strerror, os.fspath(path)) from None
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 class KeySet:
@@ -223,18 +249,7 @@ class KeySet:
             "current": self._current,
             "keys": [private_jwk(key, kid=kid) for kid, key in self._keys.items()],
         }
-        target = Path(path)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, indent=2)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_secret(path, json.dumps(document, indent=2))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> KeySet:

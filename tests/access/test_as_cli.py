@@ -47,7 +47,8 @@ def test_serve_access_without_a_config_exits_2() -> None:
     result = _serve()
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "aauth serve access: the access server needs a --config naming its resources and trust list"
+        "aauth serve: error: access: the access server needs a --config naming its resources "
+        "and trust list"
     )
 
 
@@ -56,4 +57,5 @@ def test_serve_access_with_a_broken_config_says_what_is_wrong(tmp_path: Path) ->
     config.write_text(json.dumps({"identifier": "https://as.example", "resource": []}))
     result = _serve("--config", str(config))
     assert result.returncode == 2
-    assert result.stderr.strip() == "aauth serve access: unknown configuration members ['resource']"
+    expected = "aauth serve: error: access: unknown configuration members ['resource']"
+    assert result.stderr.strip() == expected

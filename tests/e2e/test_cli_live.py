@@ -47,14 +47,16 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve(tmp_path: Path, role: str, port: int, *options: str) -> Iterator[Served]:
-    """``python -m aauth.cli serve ROLE --port PORT …`` until its metadata document answers;
-    terminated (SIGTERM) on exit, with its exit code recorded."""
+def serve(
+    tmp_path: Path, role: str, port: int, *options: str, cwd: Path | None = None
+) -> Iterator[Served]:
+    """``python -m aauth.cli serve ROLE --port PORT …`` (in ``cwd``) until its metadata
+    document answers; terminated (SIGTERM) on exit, with its exit code recorded."""
     served = Served(f"http://127.0.0.1:{port}", tmp_path / f"{role}.log")
     document = f"{served.url}/.well-known/{DOCUMENTS[role]}"
     command = [sys.executable, "-m", "aauth.cli", "serve", role, "--port", str(port), *options]
     with served.log.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
 
     def ready() -> bool:
         if process.poll() is not None:
@@ -76,6 +78,17 @@ def serve(tmp_path: Path, role: str, port: int, *options: str) -> Iterator[Serve
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def stderr_until(process: subprocess.Popen[str], marker: str) -> str:
+    """What ``process`` wrote on stderr up to and including the line holding ``marker``."""
+    assert process.stderr is not None
+    shown = ""
+    while marker not in shown:
+        line = process.stderr.readline()
+        assert line, f"{process.args} ended early: {shown}"
+        shown += line
+    return shown
 
 
 def assert_shut_down_cleanly(served: Served) -> None:
@@ -123,7 +136,7 @@ def test_serve_person_without_a_config_exits_2() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "aauth serve person: the person server needs a --config naming its people"
+        "aauth serve: error: person: the person server needs a --config naming its people"
     )
 
 
@@ -191,12 +204,7 @@ def asked_and_approved(
     process = subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True
     )
-    assert process.stderr is not None
-    shown = ""
-    while "Open " not in shown:
-        line = process.stderr.readline()
-        assert line, f"aauth {arguments[0]} ended early: {shown}"
-        shown += line
+    shown = stderr_until(process, "Open ")
     found = re.search(r"Open (\S+) \(code (\S+)\)", shown)
     assert found is not None
     prompt = InteractionPrompt(found.group(1).split("?")[0], found.group(2), "")
@@ -231,6 +239,94 @@ def test_mission_propose_answers_the_persons_question(tmp_path: Path) -> None:
         answer = "Only to read, <b>never</b> to write."
         out, _ = asked_and_approved(world, tmp_path, propose, "Will you write?", answer)
         assert json.loads(out)["approver"] == world.person_server
+
+
+def test_serve_announces_itself_warns_of_another_port_and_logs_json(tmp_path: Path) -> None:
+    """At startup: role, identifier and listen URL, and a warning when the identifier names
+    another port; ``--log-format json``: every log line is one JSON object."""
+    named, listening = free_port(), free_port()
+    config = tmp_path / "rs.json"
+    identifier = f"http://127.0.0.1:{named}"
+    config.write_text(json.dumps({"identifier": identifier, "allow_loopback_http": True}))
+    options = ("--config", str(config), "--log-format", "json")
+    with serve(tmp_path, "resource", listening, *options) as served:
+        httpx.get(f"{served.url}/data?code=SECRET")
+    lines = served.log.read_text().splitlines()
+    assert lines[0] == f"aauth serve: resource {identifier} listening on {served.url}"
+    assert lines[1].startswith(f"aauth serve: warning: the identifier {identifier} names port")
+    logged = [json.loads(line) for line in lines[2:]]
+    (access,) = [entry for entry in logged if entry.get("path") == "/data"]
+    assert access["status"] == 401
+    assert access["logger"] == "aauth.access"
+    assert access["scheme"] is None
+    assert "SECRET" not in served.log.read_text()
+
+
+def _credentials(world: World, tmp_path: Path) -> tuple[Path, str]:
+    signer = world.signer
+    assert signer.agent_token is not None
+    key = tmp_path / "agent.jwk"
+    key.write_text(json.dumps(private_jwk(signer.key)))
+    return key, signer.agent_token
+
+
+def test_fetch_writes_the_body_to_a_file(
+    live_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key, token = _credentials(live_world, tmp_path)
+    output = tmp_path / "data.json"
+    argv = ["fetch", "-o", str(output), "--timeout", "20", "--key", str(key)]
+    argv += ["--agent-token", token, "--allow-loopback", f"{live_world.resource}/data"]
+    assert main(argv) == 0
+    assert json.loads(output.read_text())["scope"] == ["data.read"]
+    assert capsys.readouterr().out == ""
+
+
+def test_fetch_reports_the_status_of_an_http_error(
+    live_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key, token = _credentials(live_world, tmp_path)
+    argv = ["fetch", "-i", "--key", str(key), "--agent-token", token, "--allow-loopback"]
+    assert main([*argv, f"{live_world.resource}/nowhere"]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("HTTP/1.1 404 Not Found\n")
+    assert err.splitlines() == ["aauth fetch: error: the resource answered 404 Not Found"]
+
+
+def test_enroll_writes_a_key_and_a_token_ready_for_fetch(
+    live_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enrollment = tmp_path / "enrollment.jwk"
+    enrollment.write_text(json.dumps(private_jwk(live_world.extras["enrollment_key"])))
+    key, token = tmp_path / "laptop.jwk", tmp_path / "laptop.token"
+    argv = ["enroll", live_world.agent_provider, "--enrollment-key", str(enrollment)]
+    argv += ["--key", str(key), "--agent-token", str(token), "--allow-loopback"]
+    assert main([*argv, "--instance", "laptop"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("agent: aauth:assistant.laptop@127.0.0.1:")
+    assert f"key: {key} (created)" in out
+    assert key.stat().st_mode & 0o077 == 0
+    assert token.stat().st_mode & 0o077 == 0
+    assert main([*argv, "--instance", "laptop"]) == 0  # again: the key is kept, the token new
+    assert f"key: {key} (kept)" in capsys.readouterr().out
+    url = f"{live_world.resource}/data"
+    fetch = ["fetch", "--key", str(key), "--agent-token", f"@{token}", "--allow-loopback", url]
+    assert main(fetch) == 0
+    assert json.loads(capsys.readouterr().out)["scope"] == ["data.read"]
+
+
+def test_enroll_with_a_key_the_provider_does_not_know_is_one_line(
+    live_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stranger = tmp_path / "stranger.jwk"
+    assert main(["keygen", "--out", str(stranger)]) == 0
+    capsys.readouterr()
+    argv = ["enroll", live_world.agent_provider, "--enrollment-key", str(stranger)]
+    argv += ["--key", str(tmp_path / "i.jwk"), "--agent-token", str(tmp_path / "t")]
+    assert main([*argv, "--allow-loopback"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("aauth enroll: error: agent_token_refused: ")
+    assert not (tmp_path / "t").exists()
 
 
 def test_mission_propose_fetch_and_complete(
@@ -280,4 +376,4 @@ def test_mission_commands_report_mistakes_in_one_line(
     assert "cannot read the mission file" in capsys.readouterr().err
     (tmp_path / "bad.json").write_text('{"approver": "x"}')
     assert main(["mission", "complete", *agent, "--mission", str(tmp_path / "bad.json")]) == 1
-    assert capsys.readouterr().err.startswith("aauth mission: invalid_request")
+    assert capsys.readouterr().err.startswith("aauth mission: error: invalid_request")

@@ -289,9 +289,12 @@ def neighbours(world: World, callback: str | None = None) -> Starlette:
     )
 
 
-def live_servers(callback: bool = False) -> tuple[World, RunningServer, RunningServer]:
-    """The neighbours (agent provider and resource in one origin) and a person server on
-    loopback ports, not yet started: ``(world, neighbour server, person server)``."""
+def live_servers(
+    callback: bool = False, **changes: Any
+) -> tuple[World, RunningServer, RunningServer]:
+    """The neighbours (agent provider and resource in one origin) and a person server
+    (configured with ``changes``) on loopback ports, not yet started:
+    ``(world, neighbour server, person server)``."""
     world = World(loopback=True)
 
     def neighbour_app(url: str) -> Starlette:
@@ -300,7 +303,7 @@ def live_servers(callback: bool = False) -> tuple[World, RunningServer, RunningS
 
     def person_server(url: str) -> Starlette:
         world.ps = url
-        return create_person_server(world.config())
+        return create_person_server(world.config(**changes))
 
     neighbour_server = RunningServer.with_own_url(neighbour_app)
     return world, neighbour_server, RunningServer.with_own_url(person_server)

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import ALICE_PASSWORD, Agent, interaction_of, live_servers
+from .conftest import ALICE_PASSWORD, Agent, World, interaction_of, live_servers
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +82,17 @@ def shown(browser: Any, element_id: str, by: str = "id") -> Any:
     return WebDriverWait(browser, 15).until(lambda d: d.find_element(by, element_id))
 
 
+def token_request(world: World, agent: Agent, justification: str) -> bytes:
+    """The body of a token request from an agent that can send its person to a page."""
+    return json.dumps(
+        {
+            "resource_token": world.resource_token(agent),
+            "capabilities": ["interaction"],
+            "justification": justification,
+        }
+    ).encode()
+
+
 def deferred(http: httpx.Client, agent: Agent, url: str, body: bytes) -> tuple[str, str, str]:
     """POST ``body`` to ``url`` as the agent; the 202's ``(pending URL, url, code)``."""
     first = http.post(url, content=body, headers=agent.headers("POST", url, body))
@@ -124,13 +135,7 @@ def test_consent_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None
 
     world, neighbour_server, ps_server = live_servers()
     agent = world.agent()
-    body = json.dumps(
-        {
-            "resource_token": world.resource_token(agent),
-            "capabilities": ["interaction"],
-            "justification": "Summarise <script>alert(1)</script> Q3",
-        }
-    ).encode()
+    body = token_request(world, agent, "Summarise <script>alert(1)</script> Q3")
     token_url = f"{world.ps}/token"
     outcome: list[httpx.Response] = []
     with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
@@ -140,7 +145,8 @@ def test_consent_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None
 
         assert shown(browser, "code").text == code  # the code the agent shows
         page = browser.find_element(By.TAG_NAME, "body").text
-        assert "Trip Planner is asking for access" in page
+        assert "The agent bot is asking for access" in page  # the agent itself, then
+        assert "an agent from Trip Planner" in page  # its provider
         assert "Read your documents" in page
         assert "<script>alert(1)</script>" in page  # shown as text, never run
         browser.save_screenshot(str(tmp_path / "consent.png"))
@@ -328,3 +334,63 @@ def test_question_about_a_mission_proposal_in_headless_chromium(
         assert outcome, "the waiting agent got no answer"
         assert outcome[0].status_code == 200, outcome[0].text
         assert "aauth-mission" in outcome[0].headers
+
+
+SCREENSHOTS_ENV = "AAUTH_SCREENSHOTS"
+"""Set to a folder (``docs/images``) to keep the tour's screenshots there."""
+
+
+@pytest.mark.timeout(1200)  # the first run may install Chromium
+def test_tour_of_every_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None:
+    """Sign-in (naming the server), code entry, consent (the agent named in the headline,
+    the token lifetime, the choice of remembering), the outcome, sign-out; one screenshot
+    of each. "This request only" is honoured: the next request asks the person again."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    world, neighbour_server, ps_server = live_servers(name="Alice's person server")
+    agent = world.agent("planner")
+    browser.set_window_size(820, 1000)  # the whole consent page in one screenshot
+    body = token_request(world, agent, "Plan the **Lisbon** trip from your saved documents.")
+    token_url = f"{world.ps}/token"
+
+    with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
+        _, _, code = deferred(http, agent, token_url, body)
+
+        browser.get(f"{world.ps}/interact")
+        shown(browser, "username", By.NAME)
+        assert "Sign in to Alice's person server" in browser.find_element(By.TAG_NAME, "h1").text
+        browser.save_screenshot(str(folder / "login.png"))
+        browser.find_element(By.NAME, "username").send_keys("alice")
+        browser.find_element(By.NAME, "password").send_keys(ALICE_PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+        shown(browser, "code", By.NAME)
+        browser.save_screenshot(str(folder / "code.png"))
+        browser.find_element(By.NAME, "code").send_keys(code)
+        browser.find_element(By.CSS_SELECTOR, "form[method=get] button").click()
+
+        assert shown(browser, "code").text == code
+        headline = browser.find_element(By.TAG_NAME, "h1").text
+        assert headline.startswith("The agent planner is asking for access")
+        assert "lasts 1 hour" in browser.find_element(By.ID, "token-lifetime").text
+        remember = browser.find_element(By.ID, "remember").text
+        assert "This request only" in remember
+        assert "Remember for 30 days" in remember
+        approve = browser.find_element(By.ID, "approve").value_of_css_property("background-color")
+        deny = browser.find_element(By.ID, "deny").value_of_css_property("background-color")
+        assert approve != deny  # visually distinct
+        browser.save_screenshot(str(folder / "consent.png"))
+        browser.find_element(By.ID, "remember-once").click()
+        browser.find_element(By.ID, "approve").click()
+
+        assert shown(browser, "outcome").text == "You can return to your agent."
+        browser.save_screenshot(str(folder / "approved.png"))
+        browser.find_element(By.ID, "sign-out").click()
+        WebDriverWait(browser, 15).until(lambda d: d.title == "Signed out")
+        assert browser.find_element(By.ID, "outcome").text == "You are signed out."
+        browser.save_screenshot(str(folder / "signed-out.png"))
+
+        deferred(http, agent, token_url, body)  # not remembered: the person is asked again

@@ -192,7 +192,7 @@ def test_serve_with_an_unreachable_redis_says_so_in_one_line(role: str) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"aauth serve {role}: cannot reach Redis at {url}: ")
+    assert lines[0].startswith(f"aauth serve: error: {role}: cannot reach Redis at {url}: ")
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["sqlite-file", "redis"])

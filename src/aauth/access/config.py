@@ -27,8 +27,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Self
 
-from ..config_files import check_member_types, server_config_values
-from ..identifiers import is_server_identifier
+from ..config_files import LOOPBACK_SWITCH, check_member_types, server_config_values
+from ..identifiers import is_server_identifier, not_an_identifier
 from ..person.config import ConfigError, StatefulServerConfig, parse_person
 from ..person.persons import Person
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
@@ -76,11 +76,11 @@ class AccessServerConfig(StatefulServerConfig):
             raise ConfigError(str(exc)) from None
         loop = self.allow_loopback_http
         if not is_server_identifier(self.identifier, allow_loopback_http=loop):
-            raise ConfigError(f"identifier {self.identifier!r} is not a server identifier")
+            raise ConfigError(not_an_identifier("identifier", self.identifier, LOOPBACK_SWITCH))
         for name in ("resources", "trusted_person_servers"):
             for value in getattr(self, name):
                 if not is_server_identifier(value, allow_loopback_http=loop):
-                    raise ConfigError(f"{name}: {value!r} is not a server identifier")
+                    raise ConfigError(not_an_identifier(name, value, LOOPBACK_SWITCH))
         if not self.resources:
             raise ConfigError("resources must name at least one resource this AS serves")
         unknown = [c for c in self.required_claims if c not in CLAIMS_SUPPORTED]

@@ -154,6 +154,12 @@ class AgentAuth(httpx.Auth):
         mission: ApprovedMission | None = None,
         scopes: Mapping[str, str] | None = None,
     ) -> None:
+        for name, value in (("signer", signer), ("parent", parent)):
+            if not isinstance(value, AgentSigner) and (name == "signer" or value is not None):
+                raise TypeError(
+                    f"AgentAuth's {name} must be an AgentSigner(key, agent_token), "
+                    f"not {type(value).__name__}"
+                )
         self.signer = signer
         self.parent = parent
         self.mission = mission

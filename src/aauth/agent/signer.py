@@ -43,6 +43,15 @@ class AgentSigner:
         *,
         identity: JwksUri | None = None,
     ) -> None:
+        if not isinstance(key, SigningKey):
+            raise TypeError(
+                f"key must be an aauth_signing.SigningKey (aauth.generate_key()), "
+                f"not {type(key).__name__}"
+            )
+        if agent_token is not None and not isinstance(agent_token, str):
+            raise TypeError(
+                f"agent_token must be the agent token (a str) or None, not {agent_token!r}"
+            )
         self.key = key
         self.agent_token = agent_token
         self.identity = identity

@@ -20,7 +20,7 @@ from . import (
 )
 from .printer import Printer
 
-__all__ = ["PHASES", "run_demos"]
+__all__ = ["MANUAL_PHASES", "PHASES", "parse_phases", "run_demos"]
 
 PHASES: dict[int, Callable[[Printer, bool], None]] = {
     1: phase1.run,
@@ -38,18 +38,37 @@ PHASES: dict[int, Callable[[Printer, bool], None]] = {
 }
 
 
+MANUAL_PHASES = frozenset({4, 5, 7, 8, 9, 12})
+"""Phases where a person decides on the consent page, and so can do it in a browser."""
+
+
+def parse_phases(which: str) -> list[int]:
+    """The phases ``which`` names (``"3"`` or ``"all"``); ValueError listing the choices."""
+    if which == "all":
+        return sorted(PHASES)
+    if which.isdigit() and int(which) in PHASES:
+        return [int(which)]
+    available = ", ".join(map(str, sorted(PHASES)))
+    raise ValueError(f"no demo {which!r}; choose one of {available} or all")
+
+
+def _demos(count: int) -> str:
+    return f"{count} demo" if count == 1 else f"{count} demos"
+
+
 def run_demos(which: str, printer: Printer | None = None, *, manual: bool = False) -> int:
     """Run one phase (``"1"``) or every phase (``"all"``); returns a process exit code.
 
     ``manual`` lets a person approve in a browser where a phase asks for consent.
+    ValueError for a phase that has no demo.
     """
     printer = printer or Printer()
-    numbers = sorted(PHASES) if which == "all" else [int(which)]
+    numbers = parse_phases(which)
     failed = []
     for number in numbers:
-        if number not in PHASES:
-            print(f"no demo for phase {number}; available: {sorted(PHASES)}", file=printer.out)
-            return 2
+        if manual and number not in MANUAL_PHASES:
+            note = "has no manual step (no person decides); it runs by itself"
+            print(f"phase {number} {note}", file=printer.out)
         try:
             PHASES[number](printer, manual)
         except Exception as exc:  # a failed demo is reported, then the next one runs
@@ -58,7 +77,8 @@ def run_demos(which: str, printer: Printer | None = None, *, manual: bool = Fals
         else:
             print(f"✓ phase {number} passed", file=printer.out)
     if failed:
-        print(f"\n{len(failed)} of {len(numbers)} demos failed: {failed}", file=printer.out)
+        summary = f"{len(failed)} of {_demos(len(numbers))} failed: {failed}"
+        print(f"\n{summary}", file=printer.out)
         return 1
-    print(f"\nall {len(numbers)} demos passed", file=printer.out)
+    print(f"\nall {_demos(len(numbers))} passed", file=printer.out)
     return 0

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from ..config_files import check_member_types, read_config, server_config_values
-from ..identifiers import is_agent_identifier, is_server_identifier
+from ..config_files import LOOPBACK_SWITCH, check_member_types, read_config, server_config_values
+from ..identifiers import is_agent_identifier, is_server_identifier, not_an_identifier
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
 from ..tokens.claims import MAX_ACT_DEPTH
 from ..tokens.upstream import DEFAULT_MAX_CHAIN_DEPTH
@@ -166,7 +166,8 @@ class PersonServerConfig(StatefulServerConfig):
             raise ConfigError(str(exc)) from None
         loop = self.allow_loopback_http
         if not is_server_identifier(self.identifier, allow_loopback_http=loop):
-            raise ConfigError(f"identifier {self.identifier!r} is not a server identifier")
+            message = not_an_identifier("identifier", self.identifier, LOOPBACK_SWITCH)
+            raise ConfigError(message)
         ids = [person.id for person in self.people]
         if len(set(ids)) != len(ids):
             raise ConfigError("people: every person needs a unique id")

@@ -72,6 +72,10 @@ class ConsentView:
     conversation: Sequence[Round] = ()
     questions_left: int = 0
     awaiting_answer: bool = False
+    token_lifetime: int | None = None
+    """Seconds the auth token lives if the person approves now."""
+    remembered_for: float | None = None
+    """Seconds an approval may be remembered (the person chooses); None: never remembered."""
     on_behalf_of: tuple[str, ...] = ()
     """For a chained request (§D.4): the agents it extends, nearest first."""
 
@@ -191,6 +195,8 @@ class ConsentFlow:
             conversation=conversation(request),
             questions_left=self._questions_left(request, grant),
             awaiting_answer=open_question(request) is not None,
+            token_lifetime=self._minter.lifetime_for(grant),
+            remembered_for=self._consents.remembered_for,
             on_behalf_of=_chain(grant),
         )
         return Review(request, view, target)
@@ -215,26 +221,29 @@ class ConsentFlow:
         *,
         approve: bool,
         callback: str | None,
+        remember: bool = True,
     ) -> Outcome:
-        """Record ``person``'s decision; approval issues the auth token (stored as the result)."""
+        """Record ``person``'s decision; approval issues the auth token (stored as the result)
+        and, unless ``remember`` is False (this request only), is remembered for later."""
         request, grant = self._redeem(interaction_id, code, person)
         target = checked_callback(grant, callback)
         if not approve:
             self._finish(request.id, PendingState.DENIED, person, None)
             return Outcome(False, with_error(target, "access_denied"))
         if grant.access_server is not None:
-            return self._approve_federated(request.id, grant, person, target)
+            return self._approve_federated(request.id, grant, person, target, remember)
         token = self._minter.mint(grant, person)
         if not grant.chained and not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
             raise Forbidden("this agent acts for another person (PS-28)")
         self._finish(request.id, PendingState.COMPLETED, person, token)
-        self._consents.remember(
-            person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
-        )
+        if remember:
+            self._consents.remember(
+                person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
+            )
         return Outcome(True, target)
 
     def _approve_federated(
-        self, request_id: str, grant: Grant, person: Person, target: str | None
+        self, request_id: str, grant: Grant, person: Person, target: str | None, remember: bool
     ) -> Outcome:
         """Phase 7: the person approved; the access server decides next. The request stays
         open with ``decided_by`` set, and the agent's next poll takes it to the AS."""
@@ -248,9 +257,10 @@ class ConsentFlow:
 
         if self._pending.update(request_id, approved) is None:
             raise InvalidCode("this request has already been decided")
-        self._consents.remember(
-            person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
-        )
+        if remember:
+            self._consents.remember(
+                person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
+            )
         return Outcome(True, target)
 
     def _finish(

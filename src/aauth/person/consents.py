@@ -40,6 +40,11 @@ class Consents:
         self._lifetime = lifetime
         self._clock = clock
 
+    @property
+    def remembered_for(self) -> float | None:
+        """Seconds an approval is remembered; None when approvals are not remembered."""
+        return self._lifetime if self._remember else None
+
     def auto_approved(self, agent: str, resource: str, scope: tuple[str, ...]) -> bool:
         """Whether a configured rule grants ``scope`` at ``resource`` to ``agent``."""
         return any(rule.covers(agent, resource, scope) for rule in self._rules)

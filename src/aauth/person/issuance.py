@@ -59,6 +59,10 @@ class AuthTokenMinter:
         self._loopback = allow_loopback_http
         self._clock = clock
 
+    def lifetime_for(self, grant: Grant) -> int:
+        """Seconds an auth token minted now for ``grant`` would live (shown at consent)."""
+        return max(0, min(self._lifetime, int(grant.agent_exp - self._clock())))
+
     def _act(self, grant: Grant) -> Actor | None:
         """The upstream chain of a chained grant, below the parent of a sub-agent's."""
         upstream = None

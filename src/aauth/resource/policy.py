@@ -7,8 +7,10 @@ with :meth:`ResourcePolicy.with_`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
+from urllib.parse import urlsplit
 
 from aauth_signing import VerificationPolicy
 
@@ -46,6 +48,36 @@ class ResourcePolicy:
     allow_legacy: bool = False
     allow_loopback_http: bool = False
 
+    def __post_init__(self) -> None:
+        """Wrong types fail here, not at the first request (a string is not a set of scopes)."""
+        resource = self.resource
+        parts = urlsplit(resource) if isinstance(resource, str) else None
+        if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(
+                f"resource must be this resource's identifier, e.g. 'https://api.example', "
+                f"not {resource!r}"
+            )
+        for name in (
+            "canonical_authorities",
+            "accepted_schemes",
+            "required_scopes",
+            "trusted_issuers",
+            "additional_components",
+        ):
+            value = getattr(self, name)
+            if value is not None or name != "trusted_issuers":
+                object.__setattr__(self, name, _strings(name, value))
+        for name in ("require_identity", "require_auth_token", "replay_protection"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, not {getattr(self, name)!r}")
+        # 0.3's verifier (allow_legacy) asked for "any auth token"; protocol-10 needs a scope
+        # to challenge for, so a typed policy must name one.
+        if self.require_auth_token and not self.required_scopes and not self.allow_legacy:
+            raise ValueError(
+                "require_auth_token=True needs required_scopes: the scopes an agent asks its "
+                "person server for"
+            )
+
     def with_(self, **changes: object) -> ResourcePolicy:
         """A copy with ``changes`` (e.g. ``policy.with_(require_auth_token=True)``)."""
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -69,3 +101,14 @@ class ResourcePolicy:
             max_future_skew=self.signature_window,
             allow_legacy_keys=self.allow_legacy,
         ).with_components(*self.additional_components)
+
+
+def _strings(name: str, value: object) -> tuple[str, ...]:
+    """``value`` as a tuple of strings; TypeError for one string (which would otherwise be
+    read as its characters) or for anything else that is not a collection of strings."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a tuple of strings, e.g. ({value!r},), not {value!r}")
+    items = tuple(value)
+    if not all(isinstance(item, str) for item in items):
+        raise TypeError(f"{name} must hold only strings, not {items!r}")
+    return items

@@ -134,7 +134,8 @@ class _Web:
 
     async def login_form(self, request: Request) -> Response:
         target = _next(request.query_params.get("next"))
-        return _html(login_page("/login", hidden={"next": target}))
+        name = self.service.config.name or self.service.config.identifier
+        return _html(login_page("/login", hidden={"next": target}, server_name=name))
 
     async def login(self, request: Request) -> Response:
         config = self.service.config
@@ -145,6 +146,7 @@ class _Web:
             cookie=SESSION_COOKIE,
             lifetime=config.session_lifetime,
             secure=not config.loopback,
+            server_name=config.name or config.identifier,
         )
 
     async def review(self, request: Request) -> Response:

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from ..agent_provider import EnrolledAgent
-from ..config_files import build_config, check_member_types, read_config
-from ..identifiers import is_endpoint_url, is_server_identifier, server_host
+from ..config_files import LOOPBACK_SWITCH, build_config, check_member_types, read_config
+from ..identifiers import is_endpoint_url, is_server_identifier, not_an_identifier, server_host
 from ..tokens import parse_scope
 from ..tokens.agent import DEFAULT_AGENT_TOKEN_LIFETIME
 
@@ -43,7 +43,7 @@ C = TypeVar("C")
 
 def _identifier(value: str, name: str, allow_loopback_http: bool) -> None:
     if not is_server_identifier(value, allow_loopback_http=allow_loopback_http):
-        raise ValueError(f"{name} {value!r} is not a server identifier")
+        raise ValueError(not_an_identifier(name, value, LOOPBACK_SWITCH))
 
 
 def _authorities(config: Any) -> None:

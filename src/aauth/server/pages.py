@@ -20,6 +20,7 @@ __all__ = [
     "code_page",
     "consent_page",
     "conversation_box",
+    "duration",
     "interstitial_page",
     "login_page",
     "message_page",
@@ -57,7 +58,38 @@ margin:1rem 0}.md{white-space:pre-wrap}code{background:#f3f3f3;padding:0 .2rem}
 button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem}label{display:block;margin:.5rem 0}
 .error{color:#b00020}.who{color:#555;font-size:.9rem;margin:.6rem 0 .1rem}
 textarea{width:100%;min-height:4rem}
+#approve{background:#1a7f37;color:#fff;border:1px solid #1a7f37;border-radius:6px;font-weight:600}
+#deny{background:#fff;color:#b00020;border:1px solid #b00020;border-radius:6px}
+.bar{display:flex;justify-content:space-between;align-items:center;color:#555;font-size:.9rem;
+border-top:1px solid #eee;padding-top:.5rem;margin-top:2rem}.bar form{margin:0}
+.bar button{font-size:.85rem;padding:.2rem .7rem;margin:0}.sub{color:#555;margin-top:-.6rem}
+fieldset{border:1px solid #ccc;border-radius:8px;margin:1rem 0}
 """
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` as a person reads it, in whole units: "30 days", "1 hour", "90 minutes"."""
+    minutes = round(seconds / 60)
+    if seconds < 60 or minutes == 0:
+        count, unit = max(0, int(seconds)), "second"
+    elif minutes % 1440 == 0:
+        count, unit = minutes // 1440, "day"
+    elif minutes % 60 == 0:
+        count, unit = minutes // 60, "hour"
+    else:
+        count, unit = minutes, "minute"
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def _sign_out(person_name: str, csrf: str) -> str:
+    """Who is signed in, and the control to sign out (a POST with the session's CSRF); the
+    page's last form, so the page's own form comes first."""
+    return (
+        f"<div class=bar><span>Signed in as <strong>{escape(person_name)}</strong></span>"
+        "<form method=post action='/logout'>"
+        f"<input type=hidden name=csrf value='{escape(csrf)}'>"
+        "<button type=submit id=sign-out>Sign out</button></form></div>"
+    )
 
 ANSWER_REFRESH = 3
 """Seconds between reloads of a consent page that waits for the agent's answer (no scripts)."""
@@ -90,15 +122,19 @@ def login_page(
     error: str | None = None,
     code: str | None = None,
     hidden: Mapping[str, str] | None = None,
+    server_name: str | None = None,
 ) -> str:
+    """The sign-in form; ``server_name`` (the person server's name or identifier) says
+    where the person is signing in."""
     fields = "".join(
         f"<input type=hidden name='{escape(k)}' value='{escape(v)}'>"
         for k, v in (hidden or {}).items()
     )
     problem = _problem(error, code)
+    where = f" to {escape(server_name)}" if server_name else ""
     return _page(
         "Sign in",
-        f"<h1>Sign in to review the request</h1>{problem}"
+        f"<h1>Sign in{where}</h1><p class=sub>to review your agent's request</p>{problem}"
         f"<form method=post action='{escape(action)}'>{fields}"
         "<label>Username <input name=username autocomplete=username required></label>"
         "<label>Password <input name=password type=password autocomplete=current-password "
@@ -106,15 +142,23 @@ def login_page(
     )
 
 
-def code_page(action: str, csrf: str, *, error: str | None = None, code: str | None = None) -> str:
+def code_page(
+    action: str,
+    csrf: str,
+    *,
+    error: str | None = None,
+    code: str | None = None,
+    person_name: str | None = None,
+) -> str:
     problem = _problem(error, code)
+    bar = _sign_out(person_name, csrf) if person_name else ""
     return _page(
         "Enter code",
         f"<h1>Enter the code your agent showed you</h1>{problem}"
         f"<form method=get action='{escape(action)}'>"
         "<label>Code <input name=code autocomplete=off required></label>"
         f"<input type=hidden name=csrf value='{escape(csrf)}'>"
-        "<button type=submit>Continue</button></form>",
+        f"<button type=submit>Continue</button></form>{bar}",
     )
 
 
@@ -174,12 +218,37 @@ def conversation_box(view: Conversing, action: str, csrf: str, person_name: str)
     return f"<div class=box id=conversation><strong>Questions</strong>{turns}{waiting}{ask}</div>"
 
 
+def _remember_choice(view: ConsentView) -> str:
+    """How long an approval counts: the person picks this request only, or the server's
+    remembered period; and how long the token itself lives."""
+    lifetime = ""
+    if view.token_lifetime is not None:
+        lifetime = (
+            f"<p id=token-lifetime>If you approve, the agent's access lasts "
+            f"{duration(view.token_lifetime)} (then it must ask again, or reuse an approval "
+            "you let this server remember).</p>"
+        )
+    if view.remembered_for is None:
+        return lifetime + "<p id=remember>This approval is not remembered.</p>"
+    days = duration(view.remembered_for)
+    return (
+        f"{lifetime}<fieldset id=remember><legend>Remember this approval?</legend>"
+        "<label><input type=radio name=remember value=once id=remember-once> "
+        "This request only</label>"
+        "<label><input type=radio name=remember value=remember id=remember-days checked> "
+        f"Remember for {days}: this agent gets the same access here again without asking"
+        "</label></fieldset>"
+    )
+
+
 def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) -> str:
     scopes = "".join(
         f"<li><code>{escape(name)}</code>{_text(desc) if desc else ''}</li>"
         for name, desc in view.scopes
     )
-    agent = escape(view.agent_name or view.agent_id)
+    local = view.agent_id.removeprefix("aauth:").rpartition("@")[0] or view.agent_id
+    agent = f"<code>{escape(local)}</code>"
+    provider = f" from <strong>{escape(view.agent_name)}</strong>" if view.agent_name else ""
     resource = escape(view.resource_name or view.resource_id)
     why = (
         f"<div class=box><strong>Why the agent says it needs this</strong>"
@@ -196,27 +265,38 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
         running += f"<p id=chain>On behalf of: {chain}</p>"
     return _page(
         "Approve access?",
-        f"<h1>{agent} is asking for access</h1>"
-        f"<p>Signed in as <strong>{escape(person_name)}</strong>. "
-        f"Code <code id=code>{escape(view.code)}</code> — check it matches what your agent shows."
-        "</p><div class=box>"
+        f"<h1>The agent {agent} is asking for access to {resource}</h1>"
+        f"<p class=sub id=agent-provider>an agent{provider}</p>"
+        f"<p>Code <code id=code>{escape(view.code)}</code> — check it matches what your agent "
+        "shows.</p><div class=box>"
         f"<p>Agent: <code>{escape(view.agent_id)}</code></p>{running}"
         f"<p>Resource: <strong>{resource}</strong> (<code>{escape(view.resource_id)}</code>)</p>"
         f"<p>Access requested:</p><ul>{scopes}</ul></div>{why}"
         f"<form method=post action='{escape(action)}'>"
         f"<input type=hidden name=csrf value='{escape(csrf)}'>"
         f"<input type=hidden name=code value='{escape(view.code)}'>"
+        f"{_remember_choice(view)}"
         "<button type=submit name=decision value=approve id=approve>Approve</button>"
         "<button type=submit name=decision value=deny id=deny>Deny</button></form>"
-        f"{conversation_box(view, action, csrf, person_name)}",
+        f"{conversation_box(view, action, csrf, person_name)}{_sign_out(person_name, csrf)}",
         refresh=ANSWER_REFRESH if view.awaiting_answer else None,
     )
 
 
-def message_page(title: str, message: str, *, code: str | None = None) -> str:
-    """An outcome; ``code`` is the AAuth error code of a refusal, shown for support."""
+def message_page(
+    title: str,
+    message: str,
+    *,
+    code: str | None = None,
+    signed_in: tuple[str, str] | None = None,
+) -> str:
+    """An outcome; ``code`` is the AAuth error code of a refusal, shown for support;
+    ``signed_in`` (person name, CSRF token) adds the sign-out control."""
     body = f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>"
-    return _page(title, body + _problem(None, code))
+    bar = _sign_out(*signed_in) if signed_in else ""
+    return _page(title, body + _problem(None, code) + bar)
+
+
 def interstitial_page(resource: str, code: str, person_server: str, link: str) -> str:
     """A resource's page before a chained interaction: the code to compare, then onward to the
     person server that will ask (phase 9)."""

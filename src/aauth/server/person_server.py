@@ -44,6 +44,7 @@ from ..person import PersonServerConfig, PersonService, Reply, prefer_wait, toke
 from ..person.mission_endpoint import json_object
 from ..person.polling import mission_approval
 from ..resource import handle_http_error, handle_unexpected_error
+from ..resource.middleware import STATE_KEY
 from ..store import StoreUnavailable, open_store
 from ..store.base import Store
 from ..tokens import AgentTokenClaims
@@ -105,6 +106,7 @@ class _Api:
         """The verified signer's agent token, key thumbprint (V-32 on pending URLs) and the
         agent token's text (forwarded when federating)."""
         caller = await self.service.verifier.averify(request_from_scope(request.scope, body))
+        request.scope.setdefault("state", {})[STATE_KEY] = caller  # for the access log
         agent = caller.agent_token
         if agent is None:
             raise InvalidAgentToken("sign with an agent token (scheme=jwt)")

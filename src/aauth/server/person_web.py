@@ -154,21 +154,29 @@ async def sign_in(
     cookie: str,
     lifetime: int,
     secure: bool,
+    server_name: str | None = None,
 ) -> Response:
     """POST /login: check the password (failures counted per client and per account), open
-    a session in ``cookie`` (HttpOnly, SameSite=Lax) and continue to the form's ``next``."""
+    a session in ``cookie`` (HttpOnly, SameSite=Lax) and continue to the form's ``next``;
+    the sign-in page, shown again after a failure, names ``server_name``."""
     form = await _form(request)
     username, password = form.get("username", ""), form.get("password", "")
     target = _next(form.get("next"))
     client = request.client.host if request.client else "unknown"
     keys = (f"client:{client}", f"user:{username}")
     if any(limiter.blocked(key) for key in keys):
-        return _html(login_page("/login", error="Too many attempts; try again later."), 429)
+        error = "Too many attempts; try again later."
+        return _html(login_page("/login", error=error, server_name=server_name), 429)
     person = await asyncio.to_thread(people.authenticate, username, password)
     if person is None:
         for key in keys:
             limiter.fail(key)
-        page = login_page("/login", error="Wrong username or password.", hidden={"next": target})
+        page = login_page(
+            "/login",
+            error="Wrong username or password.",
+            hidden={"next": target},
+            server_name=server_name,
+        )
         return _html(page, 401)
     session = people.open_session(person)
     response = RedirectResponse(target, 303)
@@ -224,6 +232,12 @@ class PersonWeb:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?{urlencode({'next': here})}", 303)
 
+    @property
+    def _name(self) -> str:
+        """This person server as its login page names it."""
+        config = self.service.config
+        return config.name or config.identifier
+
     def _csrf_ok(self, session: Session, form: dict[str, str]) -> bool:
         return hmac.compare_digest(form.get("csrf", "").encode(), session.csrf.encode())
 
@@ -239,7 +253,8 @@ class PersonWeb:
     ) -> Response:
         """The sign-in form with its CSRF token, in the page and in its cookie."""
         token = self.service.login_csrf.current(request.cookies.get(self._login_cookie))
-        page = login_page("/login", error=error, code=code, hidden={"next": target, "csrf": token})
+        hidden = {"next": target, "csrf": token}
+        page = login_page("/login", error=error, code=code, hidden=hidden, server_name=self._name)
         response = _html(page, status, headers=headers)
         response.set_cookie(
             self._login_cookie,
@@ -328,17 +343,23 @@ class PersonWeb:
         signed_in = self._signed_in(request)
         if signed_in is None:
             return self._to_login(request)
-        session, _ = signed_in
+        session, person = signed_in
         code = request.query_params.get("code")
         if not code:
-            return _html(code_page("/interact", session.csrf))
+            return _html(code_page("/interact", session.csrf, person_name=person.name))
         keys = self._code_keys(request, session)
         self._guessing(keys)
         try:
             found = self.service.consent.find(code)
         except InvalidCode as exc:
             self.service.code_throttle.fail(**keys)
-            page = code_page("/interact", session.csrf, error=exc.description, code=exc.code)
+            page = code_page(
+                "/interact",
+                session.csrf,
+                error=exc.description,
+                code=exc.code,
+                person_name=person.name,
+            )
             return _html(page, 400)
         query = {"code": code}
         if found.payload.get("kind") == "mission":  # a mission proposal, not a token request
@@ -359,7 +380,8 @@ class PersonWeb:
         interaction_id = request.path_params["interaction_id"]
         code = request.query_params.get("code")
         if not code:
-            return _html(code_page(f"/interact/{quote(interaction_id)}", session.csrf))
+            action = f"/interact/{quote(interaction_id)}"
+            return _html(code_page(action, session.csrf, person_name=person.name))
         callback = request.query_params.get("callback")
         keys = self._code_keys(request, session)
         self._guessing(keys)
@@ -413,9 +435,13 @@ class PersonWeb:
             person,
             approve=decision == "approve",
             callback=request.query_params.get("callback"),
+            remember=form.get("remember") != "once",
         )
         if outcome.redirect is not None:
             return RedirectResponse(outcome.redirect, 303)
-        if outcome.approved:
-            return _html(message_page("Access approved", "You can return to your agent."))
-        return _html(message_page("Request denied", "The agent has been told."))
+        title, message = (
+            ("Access approved", "You can return to your agent.")
+            if outcome.approved
+            else ("Request denied", "The agent has been told.")
+        )
+        return _html(message_page(title, message, signed_in=(person.name, session.csrf)))

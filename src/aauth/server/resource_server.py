@@ -139,12 +139,12 @@ def create_resource_server(
         replay_guard=StoreReplayGuard(store),
         revoked=revoked,
     )
-    granted = identified.with_(require_auth_token=True)
+    reading = identified.with_(require_auth_token=True, required_scopes=(READ_SCOPE,))
     rules = [
         RouteRule("/.well-known/*", None),
         RouteRule("/public/*", identified.with_(require_identity=False)),
-        RouteRule("/data", granted.with_(required_scopes=(READ_SCOPE,)), methods=("GET",)),
-        RouteRule("/data", granted.with_(required_scopes=(WRITE_SCOPE,)), methods=("POST",)),
+        RouteRule("/data", reading, methods=("GET",)),
+        RouteRule("/data", reading.with_(required_scopes=(WRITE_SCOPE,)), methods=("POST",)),
         # Issuers sign revocations as themselves (jwks_uri), not as agents.
         RouteRule(
             "/revoke", identified.with_(accepted_schemes=("jwks_uri",), require_identity=False)
@@ -163,7 +163,7 @@ def create_resource_server(
     chaining = None
     if config.downstream_url is not None:
         chaining = ResourceChaining.create(config, keys, store, discovery, on_downstream)
-        rules += chaining.rules(granted, identified)
+        rules += chaining.rules(reading, identified)
     items = _Items()
     can_read, can_write = require_scopes(READ_SCOPE), require_scopes(WRITE_SCOPE)
 

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import uvicorn
 
 from ..store import STORE_ENV, StoreUnavailable, is_shared
+from .access_log import AccessLog, logging_config
 
-__all__ = ["ROLES", "ServeSettings", "build_app", "serve_role", "worker_app"]
+__all__ = ["ROLES", "Built", "ServeSettings", "build", "build_app", "serve_role", "worker_app"]
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -45,6 +48,16 @@ class ServeSettings:
     store: str | None = None
 
 
+@dataclass(frozen=True)
+class Built:
+    """A role's ASGI app (access log included) and the identifier it serves as."""
+
+    app: Any
+    identifier: str
+    store: str
+    """Where its state lives (a SQLite file, ``:memory:`` or a ``redis://`` URL)."""
+
+
 def _dev_config(settings: ServeSettings) -> dict[str, Any]:
     host, port = settings.host, settings.port
     if host not in _LOOPBACK:
@@ -60,35 +73,24 @@ def _with_store(config: C, settings: ServeSettings) -> C:
     return config if location is None else replace(config, store=location)
 
 
-def _serving(app: Any, location: str) -> Any:
-    """``app``, noting where its state lives (for the ``--workers`` check)."""
-    app.state.store_location = location
-    return app
-
-
-def _shares_state(app: Any) -> bool:
-    """Whether the app's store is one several processes can share (Redis)."""
-    return is_shared(app.state.store_location)
-
-
-def _resource(settings: ServeSettings) -> Any:
+def _resource(settings: ServeSettings) -> Built:
     from .resource_server import ResourceServerConfig, create_resource_server
 
     config = ResourceServerConfig.load(settings.config or _dev_config(settings))
     config = _with_store(config, settings)
-    return _serving(create_resource_server(config), config.store)
+    return Built(create_resource_server(config), config.identifier, config.store)
 
 
-def _agent_provider(settings: ServeSettings) -> Any:
+def _agent_provider(settings: ServeSettings) -> Built:
     from .agent_provider import AgentProviderConfig, create_agent_provider
 
     source: Any = settings.config or {**_dev_config(settings), "agents": {}}
     config = AgentProviderConfig.load(source)
     config = _with_store(config, settings)
-    return _serving(create_agent_provider(config), config.store or config.db)
+    return Built(create_agent_provider(config), config.identifier, config.store or config.db)
 
 
-def _person(settings: ServeSettings) -> Any:
+def _person(settings: ServeSettings) -> Built:
     from ..person.config import PersonServerConfig
     from .person_server import create_person_server
 
@@ -96,10 +98,10 @@ def _person(settings: ServeSettings) -> Any:
         raise ValueError("the person server needs a --config naming its people")
     config = PersonServerConfig.load(settings.config)
     config = _with_store(config, settings)
-    return _serving(create_person_server(config), config.store_location)
+    return Built(create_person_server(config), config.identifier, config.store_location)
 
 
-def _access(settings: ServeSettings) -> Any:
+def _access(settings: ServeSettings) -> Built:
     from ..access.config import AccessServerConfig
     from .access_server import create_access_server
 
@@ -107,10 +109,10 @@ def _access(settings: ServeSettings) -> Any:
         raise ValueError("the access server needs a --config naming its resources and trust list")
     config = AccessServerConfig.load(settings.config)
     config = _with_store(config, settings)
-    return _serving(create_access_server(config), config.store_location)
+    return Built(create_access_server(config), config.identifier, config.store_location)
 
 
-ROLES: dict[str, Callable[[ServeSettings], Any]] = {
+ROLES: dict[str, Callable[[ServeSettings], Built]] = {
     "resource": _resource,
     "agent-provider": _agent_provider,
     "person": _person,
@@ -118,18 +120,54 @@ ROLES: dict[str, Callable[[ServeSettings], Any]] = {
 }
 
 
-def build_app(settings: ServeSettings) -> Any:
-    """The ASGI app for ``settings``; ValueError for a configuration problem."""
+def build(settings: ServeSettings) -> Built:
+    """The role's app, logging each request; ValueError for a configuration problem, a
+    file that cannot be created (a missing folder) or a store that cannot be opened."""
     try:
-        return ROLES[settings.role](settings)
+        built = ROLES[settings.role](settings)
     except StoreUnavailable as exc:
         raise ValueError(exc.description) from None
+    except OSError as exc:
+        name = f"{exc.filename}: " if exc.filename else ""
+        raise ValueError(f"cannot create {name}{exc.strerror} (does the folder exist?)") from None
+    except sqlite3.Error as exc:
+        raise ValueError(f"cannot open the database: {exc} (does its folder exist?)") from None
+    return replace(built, app=AccessLog(built.app))
+
+
+def build_app(settings: ServeSettings) -> Any:
+    """The ASGI app for ``settings``; ValueError for a configuration problem."""
+    return build(settings).app
 
 
 def worker_app() -> Any:
     """uvicorn's app factory in each worker process of ``--workers N``."""
     settings = ServeSettings(**json.loads(os.environ[_SETTINGS_ENV]))
     return build_app(settings)
+
+
+def _identifier_port(identifier: str) -> int:
+    parts = urlsplit(identifier)
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _announce(role: str, built: Built, host: str, port: int, workers: int) -> None:
+    """What is listening where, and a warning when the identifier names another port (a
+    proxy in front may explain it; otherwise clients will not reach this server)."""
+    authority = f"[{host}]" if ":" in host else host
+    extra = f", {workers} workers" if workers > 1 else ""
+    print(
+        f"aauth serve: {role} {built.identifier} listening on http://{authority}:{port}{extra}",
+        file=sys.stderr,
+    )
+    named = _identifier_port(built.identifier)
+    if named != port:
+        print(
+            f"aauth serve: warning: the identifier {built.identifier} names port {named} but "
+            f"this server listens on {port}; clients reach it only through a proxy forwarding "
+            f"{named} to {port}",
+            file=sys.stderr,
+        )
 
 
 def serve_role(
@@ -141,29 +179,32 @@ def serve_role(
     db: str | None = None,
     store: str | None = None,
     workers: int = 1,
+    log_level: str = "info",
+    log_format: str = "text",
 ) -> int:
-    """Run ``role`` until interrupted; 2 for a configuration problem (reported, no trace)."""
+    """Run ``role`` until interrupted; 2 for a configuration problem (one line, no trace)."""
     settings = ServeSettings(role, config, host, port, db, store)
     try:
         if workers < 1:
             raise ValueError("--workers must be at least 1")
-        app = build_app(settings)  # every mistake is reported before anything listens
-        if workers > 1 and not _shares_state(app):
+        built = build(settings)  # every mistake is reported before anything listens
+        if workers > 1 and not is_shared(built.store):
             print(
-                f"aauth serve {role}: warning: {workers} workers without a shared store; "
+                f"aauth serve: warning: {workers} workers without a shared store; "
                 "state in SQLite is shared, but long-poll wake-ups are not (use --store redis://…)",
                 file=sys.stderr,
             )
-        if settings.config is None:
-            print(
-                f"aauth: development configuration (http://{host}:{port}, loopback http allowed)",
-                file=sys.stderr,
-            )
     except ValueError as exc:
-        print(f"aauth serve {role}: {exc}", file=sys.stderr)
+        print(f"aauth serve: error: {role}: {exc}", file=sys.stderr)
         return 2
+    if settings.config is None:
+        print(
+            "aauth serve: development configuration (loopback http allowed)", file=sys.stderr
+        )
+    _announce(role, built, host, port, workers)
+    logs = logging_config(log_level, log_format)
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(built.app, host=host, port=port, log_config=logs, access_log=False)
         return 0
     os.environ[_SETTINGS_ENV] = json.dumps(asdict(settings))
     uvicorn.run(
@@ -172,7 +213,7 @@ def serve_role(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=logs,
         access_log=False,
     )
     return 0
