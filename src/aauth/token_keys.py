@@ -35,7 +35,7 @@ from aauth_signing import (
 from aauth_signing._cache import BoundedCache
 
 from . import jwt
-from .errors import AAuthError, InvalidToken, TokenExpired
+from .errors import AAuthError, InvalidConfirmationKey, InvalidToken, TokenExpired
 from .keysource import KeySource
 from .tokens import AUTH_TOKEN, AgentTokenClaims, AuthTokenClaims, TokenVerifier
 from .tokens.wire import AGENT_JWT_TYP, AUTH_JWT_TYP
@@ -65,7 +65,11 @@ class Presented(NamedTuple):
     auth_token: AuthTokenClaims | None = None
 
 
-def _map_token_error(exc: InvalidToken) -> InvalidJWT | ExpiredJWT:
+def _map_token_error(exc: InvalidToken) -> SignatureError:
+    """A token failure as the ``Signature-Error`` it means: a bad ``cnf.jwk`` is the key's
+    own error (``invalid_key``/``unsupported_algorithm``, V-49), anything else the JWT's."""
+    if isinstance(exc, InvalidConfirmationKey):
+        return type(exc.key_error)(exc.description)
     if isinstance(exc, TokenExpired):
         return ExpiredJWT(exc.description)
     return InvalidJWT(exc.description)

@@ -23,7 +23,7 @@ from aauth_signing import (
     public_key_from_jwk,
 )
 
-from ..errors import InvalidToken
+from ..errors import InvalidConfirmationKey, InvalidToken
 from ..headers.mission import MissionRef
 from ..identifiers import is_agent_identifier, is_endpoint_url, is_server_identifier, server_host
 
@@ -141,11 +141,13 @@ def _confirmation(
     try:
         jkt = jwk_thumbprint(jwk)
     except SignatureError as exc:
-        raise InvalidToken(f"{what} 'cnf.jwk' is incomplete: {exc.description}") from exc
+        description = f"{what} 'cnf.jwk' is incomplete: {exc.description}"
+        raise InvalidConfirmationKey(description, exc) from exc
     try:
         key = public_key_from_jwk(jwk, allow_legacy=allow_legacy)
     except SignatureError as exc:
-        raise InvalidToken(f"{what} 'cnf.jwk' is not a usable key: {exc.description}") from exc
+        description = f"{what} 'cnf.jwk' is not a usable key: {exc.description}"
+        raise InvalidConfirmationKey(description, exc) from exc
     return MappingProxyType(jwk), key, jkt
 
 
