@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aauth_signing import HttpRequest, Jwt, SigningKey, sign, sign_request
+from aauth_signing import HttpRequest, Jwt, SigningKey, VerificationPolicy, sign, sign_request
 
 from aauth import jwt
 from aauth.agent.signer import AgentSigner
@@ -261,3 +261,20 @@ def test_v15_a_signature_that_does_not_verify_is_invalid_signature(world: World)
 def test_v48_a_signature_made_for_another_authority_is_refused(world: World) -> None:
     headers = world.signer.sign("GET", "https://other.example/whoami")
     error_of(world.send("GET", WHOAMI, headers), "invalid_signature")
+
+
+@pytest.mark.parametrize("algorithms", [("Ed25519", "none"), ("ES256", "HS256"), ("EdDSA",)])
+def test_v18_a_policy_refuses_none_unknown_and_symmetric_algorithms(
+    algorithms: tuple[str, ...],
+) -> None:
+    with pytest.raises(ValueError, match="accepted_algorithms"):
+        VerificationPolicy.aauth(accepted_algorithms=algorithms)
+    with pytest.raises(ValueError, match="accepted_algorithms"):
+        VerificationPolicy.generic(accepted_algorithms=algorithms)
+
+
+def test_v18_plain_verification_without_signature_key_may_use_a_shared_secret() -> None:
+    """The one place a symmetric algorithm stays: :func:`aauth_signing.verify` with a key the
+    caller already holds, where no ``Accept-Signature-Alg`` is ever sent."""
+    policy = VerificationPolicy.generic(accepted_schemes=(), accepted_algorithms=("HS256",))
+    assert policy.accepted_algorithms == ("HS256",)
