@@ -179,6 +179,7 @@ def _fetch(args: argparse.Namespace) -> int:
     from .agent.signer import AgentSigner
     from .demo.printer import Printer
     from .errors import AAuthError
+    from .tls import tls_context
 
     printer = Printer(sys.stderr)
 
@@ -197,7 +198,7 @@ def _fetch(args: argparse.Namespace) -> int:
             allow_loopback_http=args.allow_loopback,
             event_hooks=hooks,  # -v shows the exchange with the person server too
         )
-        with httpx.Client(auth=auth, event_hooks=hooks, timeout=60) as client:
+        with httpx.Client(auth=auth, event_hooks=hooks, timeout=60, verify=tls_context()) as client:
             response = client.request(
                 args.method, args.url, headers=_headers(args.header), content=_body(args.data)
             )

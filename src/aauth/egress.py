@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import httpx
 
 from .errors import AAuthError
+from .tls import tls_context
 
 __all__ = [
     "AsyncEgressClient",
@@ -221,7 +222,7 @@ class PinnedTransport(httpx.BaseTransport):
 
     def __init__(self, policy: EgressPolicy, inner: httpx.BaseTransport | None = None) -> None:
         self._policy = policy
-        self._inner = inner or httpx.HTTPTransport(limits=_NO_KEEPALIVE)
+        self._inner = inner or httpx.HTTPTransport(limits=_NO_KEEPALIVE, verify=tls_context())
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         addresses = self._policy.admit(request.url)
@@ -241,7 +242,7 @@ class AsyncPinnedTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, policy: EgressPolicy, inner: httpx.AsyncBaseTransport | None = None) -> None:
         self._policy = policy
-        self._inner = inner or httpx.AsyncHTTPTransport(limits=_NO_KEEPALIVE)
+        self._inner = inner or httpx.AsyncHTTPTransport(limits=_NO_KEEPALIVE, verify=tls_context())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         addresses = await self._policy.aadmit(request.url)

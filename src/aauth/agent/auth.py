@@ -35,6 +35,7 @@ from ..headers import (
     parse_signature_error,
 )
 from ..metadata import PersonServerMetadata, well_known_url
+from ..tls import tls_context
 from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
 from ..tokens.wire import PERSON_DWK
@@ -272,7 +273,9 @@ class AgentAuth(httpx.Auth):
         flow = self.flow(request)
         reply: httpx.Response | None = None
         failure: httpx.TransportError | None = None
-        with httpx.Client(timeout=self._timeout, event_hooks=self._hooks) as own:
+        with httpx.Client(
+            timeout=self._timeout, event_hooks=self._hooks, verify=tls_context()
+        ) as own:
             try:
                 while True:
                     step = flow.send(reply) if failure is None else flow.throw(failure)
@@ -298,7 +301,9 @@ class AgentAuth(httpx.Auth):
         flow = self.flow(request)
         reply: httpx.Response | None = None
         failure: httpx.TransportError | None = None
-        async with httpx.AsyncClient(timeout=self._timeout, event_hooks=self._async_hooks()) as own:
+        async with httpx.AsyncClient(
+            timeout=self._timeout, event_hooks=self._async_hooks(), verify=tls_context()
+        ) as own:
             try:
                 while True:
                     step = flow.send(reply) if failure is None else flow.throw(failure)
