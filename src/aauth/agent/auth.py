@@ -37,10 +37,11 @@ from ..headers import (
 from ..metadata import PersonServerMetadata, well_known_url
 from ..tls import tls_context
 from ..tokens import check_resource_challenge, decode_unverified
-from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
+from ..tokens.verifier import AGENT_TOKEN
 from ..tokens.wire import PERSON_DWK
 from .flow import Ask, Flow, Sleep, ask_async, ask_sync
 from .poller import ClarificationCallback, DeferredCallbacks, PollSettings
+from .resource_directory import ResourceDirectory
 from .signer import AgentSigner
 from .token_client import TokenRequest, request_auth_token
 
@@ -140,6 +141,7 @@ class AgentAuth(httpx.Auth):
         self.capabilities = tuple(capabilities)
         self._capabilities_header = build_capabilities(capabilities) if capabilities else None
         self.cache = cache or AuthTokenCache()
+        self.resources = ResourceDirectory(allow_loopback_http=allow_loopback_http)
         self._loopback = allow_loopback_http
         self._timeout = timeout
         self._hooks = dict(event_hooks or {})
@@ -200,9 +202,9 @@ class AgentAuth(httpx.Auth):
         return endpoint
 
     def _obtain(self, requirement: AuthTokenRequirement, resource: str) -> Flow[str]:
-        """AG-11/AG-12: check the resource token, then get an auth token for it."""
-        challenge = decode_unverified(
-            RESOURCE_TOKEN, requirement.resource_token, allow_loopback_http=self._loopback
+        """AG-11/AG-12: verify the resource token, then get an auth token for it."""
+        challenge = yield from self.resources.verify_resource_token(
+            resource, requirement.resource_token
         )
         check_resource_challenge(
             challenge, resource=resource, agent=self.agent_id, agent_jkt=self.signer.thumbprint
@@ -232,7 +234,7 @@ class AgentAuth(httpx.Auth):
         """Sign ``request``; satisfy the resource's challenges; return the final response."""
         resource = _origin(request.url)
         token = self.cache.get(resource)
-        extra: tuple[str, ...] = ()
+        extra = yield from self.resources.components(resource)  # AG-05, V-46
         retries = 0
         while True:
             response = yield self._signed(request, token, extra)
@@ -286,6 +288,7 @@ class AgentAuth(httpx.Auth):
                         ask_sync(step)
                     elif _origin(step.url) == resource:
                         reply = yield step
+                        reply.read()  # requires_response_body: the flow reads bodies
                     else:
                         try:
                             reply = own.send(step)
@@ -314,6 +317,7 @@ class AgentAuth(httpx.Auth):
                         await ask_async(step)
                     elif _origin(step.url) == resource:
                         reply = yield step
+                        await reply.aread()
                     else:
                         try:
                             reply = await own.send(step)

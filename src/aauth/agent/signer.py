@@ -24,7 +24,7 @@ from aauth_signing import (
 )
 from aauth_signing.message import HeadersInput
 
-__all__ = ["AgentSigner"]
+__all__ = ["AgentSigner", "coverable"]
 
 _SIGNER_CACHE = 32
 
@@ -88,9 +88,31 @@ class AgentSigner:
     ) -> dict[str, str]:
         """Headers to add: ``Signature-Key``, ``Signature-Input``, ``Signature`` and, for
         a body, ``Content-Digest``. ``extra_components`` are a resource's
-        ``additional_signature_components`` (AG-05)."""
+        ``additional_signature_components`` as published (AG-05, V-46): ``@query`` and
+        ``content-digest`` are covered when the request has a query or a body, a field when
+        the request carries it."""
         member = self.member(scheme, token)
-        if not extra_components:
-            return self._signer_for(member).sign(method, url, headers, body)
         request = HttpRequest(method, url, headers or (), body)
-        return sign_request(request, self.key, member, extra_components=extra_components)
+        extra = coverable(request, extra_components)
+        if not extra:
+            return self._signer_for(member).sign(method, url, headers, body)
+        return sign_request(request, self.key, member, extra_components=extra)
+
+
+#: Covered on every request, or added by the signer itself when the request has a query/body.
+_ALWAYS_OR_CONDITIONAL = frozenset(
+    {"@method", "@authority", "@path", "signature-key", "@query", "content-digest"}
+)
+
+
+def coverable(request: HttpRequest, names: Sequence[str]) -> tuple[str, ...]:
+    """The components of ``names`` this request must cover beyond what AAuth covers anyway:
+    derived ones always, fields only when the request carries them (nothing to cover else)."""
+    if not names:
+        return ()
+    return tuple(
+        name
+        for name in dict.fromkeys(names)
+        if name not in _ALWAYS_OR_CONDITIONAL
+        and (name.startswith("@") or request.headers.get(name) is not None)
+    )

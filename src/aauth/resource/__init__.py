@@ -18,7 +18,7 @@ from .dependency import (
     verified_caller,
 )
 from .middleware import AAuthMiddleware, RouteRule, caller_from_scope
-from .policy import ResourcePolicy
+from .policy import ResourcePolicy, published_components
 from .verifier import RequestVerifier
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "VerifiedCaller",
     "caller_from_scope",
     "handle_aauth_error",
+    "published_components",
     "read_json_object",
     "require_scopes",
     "verified_caller",

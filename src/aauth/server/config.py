@@ -21,6 +21,7 @@ import uvicorn
 from ..agent_provider import EnrolledAgent
 from ..config_files import build_config, check_member_types, read_config
 from ..identifiers import is_server_identifier, server_host
+from ..resource.policy import check_components
 from ..tokens import parse_scope
 from ..tokens.agent import DEFAULT_AGENT_TOKEN_LIFETIME
 
@@ -79,6 +80,8 @@ class ResourceServerConfig:
     host; ``public_origin`` is set behind a proxy. ``key_file`` keeps the signing keys across
     restarts (created on first start). ``store`` keeps the replay guard (and any other state)
     past a restart and across instances: a SQLite file or a ``redis://`` URL (default: memory).
+    ``additional_signature_components`` must be covered by every signature beyond the AAuth
+    defaults (e.g. ``["content-type", "@target-uri"]``); the metadata lists them (V-46).
     """
 
     identifier: str
@@ -92,9 +95,11 @@ class ResourceServerConfig:
     public_origin: str | None = None
     name: str | None = None
     allow_loopback_http: bool = False
+    additional_signature_components: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_member_types(self)
+        check_components(self.additional_signature_components, "additional_signature_components")
         loop = self.allow_loopback_http
         _identifier(self.identifier, "identifier", loop)
         for issuer in self.trusted_issuers:

@@ -42,6 +42,7 @@ from ..resource import (
     ResourceTokenIssuer,
     RouteRule,
     VerifiedCaller,
+    published_components,
     read_json_object,
     require_scopes,
     verified_caller,
@@ -119,6 +120,7 @@ def create_resource_server(
         trusted_issuers=config.trusted,
         access_server=config.access_server,
         signature_window=config.signature_window,
+        additional_components=config.additional_signature_components,
         allow_loopback_http=loop,
     )
     verifier = RequestVerifier(
@@ -142,6 +144,7 @@ def create_resource_server(
         authorization_endpoint=f"{config.identifier}/authorize",
         scope_descriptions=config.scope_descriptions,
         signature_window=config.signature_window,
+        additional_signature_components=published_components(rule.policy for rule in rules),
     ).to_json()
     items = _Items()
     can_read, can_write = require_scopes(READ_SCOPE), require_scopes(WRITE_SCOPE)
