@@ -112,3 +112,15 @@ def test_ag21_each_429_adds_five_seconds_to_every_later_pause() -> None:
         final(),
     ]
     assert pauses(replies, settings, clock) == [2, 7, 7, 15, 12]
+
+
+def test_ag22_an_unknown_status_is_treated_as_pending() -> None:
+    clock = Clock()
+    settings = PollSettings(deadline=600, prefer_wait=0, clock=clock)
+    odd = httpx.Response(
+        202,
+        json={"status": "teleporting"},
+        headers={"Location": PENDING, "Retry-After": "1"},
+        request=httpx.Request("GET", PENDING),
+    )
+    assert pauses([pending(**{"Retry-After": "1"}), odd, final()], settings, clock) == [1, 1]

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from ..errors import InvalidToken, ServerError
+from ..errors import ExpiredResourceToken, InvalidToken, ServerError
 from ..headers import (
     AgentTokenRequirement,
     AuthTokenRequirement,
@@ -58,7 +58,8 @@ def _origin(url: httpx.URL | str) -> str:
 @dataclass
 class AuthTokenCache:
     """Auth tokens by resource origin (``scheme://host[:port]``, the resource identifier for
-    AAuth resources), each until shortly before its ``exp``.
+    AAuth resources) and the agent key they are bound to, each until shortly before its
+    ``exp``.
 
     Bounded (LRU) and thread-safe; a token is dropped ``margin`` seconds before it expires so
     a request never leaves with a token that dies in flight. There is no refresh token in
@@ -68,10 +69,12 @@ class AuthTokenCache:
     max_entries: int = 256
     margin: float = 30.0
     clock: Callable[[], float] = time.time
-    _tokens: OrderedDict[str, tuple[str, float]] = field(default_factory=OrderedDict)
+    _tokens: OrderedDict[str, tuple[str, float, str | None]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, resource: str) -> str | None:
+    def get(self, resource: str, jkt: str | None = None) -> str | None:
+        """The token for ``resource``; with ``jkt``, only one bound to that agent key (a
+        token issued to a key the agent rotated away from is unusable, AG-18)."""
         with self._lock:
             entry = self._tokens.get(resource)
             if entry is None:
@@ -79,12 +82,14 @@ class AuthTokenCache:
             if entry[1] - self.margin <= self.clock():
                 del self._tokens[resource]
                 return None
+            if jkt is not None and entry[2] is not None and entry[2] != jkt:
+                return None
             self._tokens.move_to_end(resource)
             return entry[0]
 
-    def put(self, resource: str, token: str, expires_at: float) -> None:
+    def put(self, resource: str, token: str, expires_at: float, jkt: str | None = None) -> None:
         with self._lock:
-            self._tokens[resource] = (token, expires_at)
+            self._tokens[resource] = (token, expires_at, jkt)
             self._tokens.move_to_end(resource)
             while len(self._tokens) > self.max_entries:
                 self._tokens.popitem(last=False)
@@ -227,15 +232,16 @@ class AgentAuth(httpx.Auth):
             allow_loopback_http=self._loopback,
             subagent=None if self.parent is None else self.signer,
         )
-        self.cache.put(resource, token, claims.exp)
+        self.cache.put(resource, token, claims.exp, self.signer.thumbprint)
         return token
 
     def flow(self, request: httpx.Request) -> Flow[httpx.Response]:
         """Sign ``request``; satisfy the resource's challenges; return the final response."""
         resource = _origin(request.url)
-        token = self.cache.get(resource)
+        token = self.cache.get(resource, self.signer.thumbprint)  # AG-18: this key's token
         extra = yield from self.resources.components(resource)  # AG-05, V-46
         retries = 0
+        renewed = False
         while True:
             response = yield self._signed(request, token, extra)
             assert response is not None
@@ -249,9 +255,22 @@ class AgentAuth(httpx.Auth):
             requirement = _requirement(response, self._loopback)
             if isinstance(requirement, AuthTokenRequirement):
                 self.cache.discard(resource)
-                token = yield from self._obtain(requirement, resource)
-            elif isinstance(requirement, AgentTokenRequirement) and token is not None:
-                token = None  # present the agent token instead of the auth token
+                try:
+                    token = yield from self._obtain(requirement, resource)
+                except (InvalidToken, ExpiredResourceToken) as exc:
+                    expired = isinstance(exc, ExpiredResourceToken) or exc.expired
+                    if not expired or renewed:
+                        raise
+                    # AG-16: the resource token expired on the way; a fresh challenge and
+                    # one new token request, once.
+                    renewed, token, retries = True, None, retries - 1
+            elif token is not None and (
+                isinstance(requirement, AgentTokenRequirement) or _signature_error(response)
+            ):
+                # AG-18: the auth token is stale (expired, revoked, another key): drop it and
+                # present the agent token, which earns a fresh challenge.
+                self.cache.discard(resource)
+                token = None
             else:
                 return response  # nothing this agent can satisfy (AG-14)
 
@@ -345,6 +364,11 @@ def _requirement(response: httpx.Response, loopback: bool) -> object:
         return find_requirement(response.headers.multi_items(), allow_loopback_http=loopback)
     except HeaderError:
         return None
+
+
+def _signature_error(response: httpx.Response) -> bool:
+    """Whether the resource refused the signature itself (AG-38: read the header only)."""
+    return "signature-error" in response.headers
 
 
 def _required_input(response: httpx.Response) -> tuple[str, ...]:
