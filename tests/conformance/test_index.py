@@ -20,7 +20,7 @@ CITATION = re.compile(r"(?<![A-Za-z0-9])(V|AG|RS|PS|AS|AP)[-_]?(\d{2})(?!\d)", r
 _MISSIONS = "phase 5/12, missions (in progress on the missions branch)"
 _ACCESS = "phase 7/11, the access server and PS-AS federation (in progress on the access branch)"
 _CHAINING = "phase 9, interaction chaining (in progress on the chaining branch)"
-_CALL_CHAINING = "phase 7, a resource calling downstream resources (in progress on chaining)"
+_CALL_CHAINING = "phase 7, call chaining through the PS (in progress on the chaining branch)"
 _REVOCATION = "phase 12, revocation endpoints (§F.11; with missions)"
 
 #: §K items whose phase is not built yet; other engineers are adding their tests right now.
@@ -49,6 +49,7 @@ PENDING: dict[str, str] = {
     "PS-25": _CHAINING,
     "PS-26": _CHAINING,
     "RS-19": _CALL_CHAINING,
+    "PS-18": _CALL_CHAINING + "; the PS refuses upstream_token until then",
     "V-44": _REVOCATION,
     "V-45": _REVOCATION,
     "PS-24": _REVOCATION,
