@@ -80,15 +80,15 @@ def main() -> int:
     results = [
         (
             "0.3 sign_request vs RequestSigner.sign",
-            *alternating(sign_compat, sign_typed, NUMBER, repeats=REPEATS),
+            *alternating([sign_compat, sign_typed], NUMBER, repeats=REPEATS),
         ),
         (
             "0.3 AgentRequestSigner vs AgentSigner (jwt)",
-            *alternating(agent_compat, agent_typed, NUMBER, repeats=REPEATS),
+            *alternating([agent_compat, agent_typed], NUMBER, repeats=REPEATS),
         ),
         (
             "0.3 verify_signature vs verify_request",
-            *alternating(verify_compat, verify_typed, NUMBER, repeats=REPEATS),
+            *alternating([verify_compat, verify_typed], NUMBER, repeats=REPEATS),
         ),
     ]
     failed = False

@@ -14,7 +14,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 SMALL = {
     "bench_signing": {"NUMBER": 64, "REPEATS": 1},
     "bench_compat": {"NUMBER": 64, "REPEATS": 1},
-    "bench_tokens": {"OPERATIONS": 3},
+    "bench_tokens": {"OPERATIONS": 3, "REPEATS": 1},
     "bench_approval": {"ROUNDS": 1},
     "bench_middleware": {"SECONDS": 0.2, "ROUNDS": 1, "CONNECTIONS": 2},
     "bench_store": {

@@ -35,6 +35,13 @@ def rfc9421() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
+def rfc8032() -> list[dict[str, Any]]:
+    """RFC 8032 §7.1 Ed25519 TEST 1-3."""
+    cases: list[dict[str, Any]] = load_vectors("rfc8032_ed25519.json")["cases"]
+    return cases
+
+
+@pytest.fixture(scope="session")
 def rfc9421_request(rfc9421: dict[str, Any]) -> HttpRequest:
     message = rfc9421["messages"]["test-request"]
     headers = [tuple(line) for line in message["headers"]]

@@ -13,7 +13,7 @@ from aauth_signing import (
 from aauth_signing._cache import BoundedCache
 from aauth_signing._rfc9421 import fields
 from aauth_signing._rfc9421.fields import parse_signature_input
-from aauth_signing.verifier import _hwk_cache
+from aauth_signing.verifier import _signature_keys
 
 NOW = 1_767_225_600
 
@@ -37,7 +37,7 @@ def test_the_hwk_cache_stays_bounded() -> None:
             sign_request(request, key, Hwk.from_public_key(key.public_key()), created=NOW)
         )
         verify_request(signed, policy)
-    assert len(_hwk_cache) <= 1024
+    assert len(_signature_keys) <= 1024
 
 
 def test_the_signature_input_memo_stays_bounded_and_is_not_shared_with_callers() -> None:

@@ -31,7 +31,9 @@ POLICY = VerificationPolicy.generic(accepted_schemes=("hwk",), clock=lambda: NOW
 
 @pytest.fixture
 def frozen_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fixed clock and a fixed nonce, so two signatures of one request are identical."""
     monkeypatch.setattr(signer_module.time, "time", lambda: NOW + 0.75)
+    monkeypatch.setattr(signer_module.secrets, "token_urlsafe", lambda size: "fixed-nonce")
 
 
 def test_sign_request_does_not_mutate_its_input() -> None:
@@ -140,7 +142,9 @@ def test_request_signer_matches_sign_request(
     if uri.isascii():
         fast = signer.sign(method, uri, headers, body)
         assert fast == sign_request(request, KEY, HWK)
-        assert parse_signature_input(fast["Signature-Input"])["sig"][0].created == NOW
+        params = parse_signature_input(fast["Signature-Input"])["sig"][0]
+        assert params.created == NOW
+        assert params.nonce == (None if method == "GET" else "fixed-nonce")
         verify_request(request.with_headers(fast), POLICY)
     else:
         with pytest.raises(InvalidSignature):
@@ -169,3 +173,33 @@ def test_request_signer_accepts_fields_and_exposes_its_header() -> None:
     assert added["Signature-Input"].startswith(
         'agent=("@method" "@authority" "@path" "signature-key")'
     )
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "PROPFIND", "post"])
+@pytest.mark.parametrize("body", [None, b"{}"])
+def test_unsafe_methods_get_a_fresh_covered_nonce(method: str, body: bytes | None) -> None:
+    """Two identical unsafe requests in one second get different signature bases (issue 9 #7),
+    on the fast path (no body) and through sign_request (body) alike."""
+    signer = RequestSigner(KEY, HWK)
+    first = signer.sign(method, "https://api.example/items", None, body)
+    second = signer.sign(method, "https://api.example/items", None, body)
+    nonces = [parse_signature_input(h["Signature-Input"])["sig"][0].nonce for h in (first, second)]
+    assert None not in nonces
+    assert nonces[0] != nonces[1]
+    assert len(nonces[0] or "") == 22  # 128 bits, base64url
+    request = HttpRequest(method, "https://api.example/items", {}, body)
+    verify_request(request.with_headers(first), POLICY.generic(accepted_schemes=("hwk",)))
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "get"])
+def test_safe_methods_carry_no_nonce(method: str) -> None:
+    added = RequestSigner(KEY, HWK).sign(method, "https://api.example/items")
+    assert "nonce" not in added["Signature-Input"]
+    request = HttpRequest(method, "https://api.example/items")
+    assert "nonce" not in sign_request(request, KEY, HWK)["Signature-Input"]
+
+
+def test_sign_request_takes_an_explicit_nonce() -> None:
+    request = HttpRequest("POST", "https://api.example/items", {}, b"{}")
+    added = sign_request(request, KEY, HWK, created=NOW, nonce="chosen")
+    assert added["Signature-Input"].endswith(';created=1767225600;nonce="chosen"')

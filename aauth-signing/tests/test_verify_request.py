@@ -13,6 +13,7 @@ from aauth_signing import (
     HttpRequest,
     HttpResponse,
     Hwk,
+    InvalidInput,
     InvalidSignature,
     JwksUri,
     ResolvedKey,
@@ -240,3 +241,38 @@ def test_averify_request_with_an_async_resolver() -> None:
                 signed(JwksUri(AGENT, "aauth-agent.json", "k1"), ALICE), policy, resolver
             )
         )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "sig=:",
+        "sig=::",
+        "sig=:!!!!:",
+        "sig=:{good}:, other=:{good}:",
+        "other=:{good}:",
+        "sig=:{good}",
+        "sig=:{good}:x:",
+        "sig=:{bad}:",
+    ],
+)
+def test_the_cached_plan_reads_odd_signature_values_like_the_parser(value: str) -> None:
+    """Once a Signature-Input text has its plan, the Signature value is still read strictly:
+    only the canonical one-member form is decoded directly; everything else fails closed."""
+    request = signed()
+    verify_request(request, HWK_POLICY)  # the plan for this Signature-Input now exists
+    good = request.headers.get("signature") or ""
+    encoded = good.split(":")[1]
+    bad = base64.b64encode(bytes(64)).decode("ascii")
+    odd = request.with_headers({"Signature": value.format(good=encoded, bad=bad)})
+    with pytest.raises(InvalidSignature):
+        verify_request(odd, HWK_POLICY)
+
+
+def test_the_cached_plan_never_skips_the_conditional_coverage() -> None:
+    """A plan made for a request without Authorization still refuses one that carries it."""
+    request = signed()
+    verify_request(request, HWK_POLICY)
+    with_authorization = request.with_headers({"Authorization": "AAuth token"})
+    with pytest.raises(InvalidInput, match="authorization"):
+        verify_request(with_authorization, HWK_POLICY)

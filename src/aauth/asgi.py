@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from aauth_signing import HttpRequest
+from aauth_signing import Fields, HttpRequest
 
 from .errors import AAuthError
 
@@ -50,11 +50,12 @@ def request_from_scope(
     ``public_origin`` (``https://api.example``) replaces scheme and authority when the app
     runs behind a proxy; otherwise they come from the scope and the ``Host`` header.
     """
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    headers = Fields([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
     raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
     query: bytes = scope.get("query_string", b"")
     if public_origin is None:
-        host = next((v for k, v in headers if k.lower() == "host"), None)
+        hosts = headers.get_all("host")
+        host = hosts[0] if hosts else None
         if host is None:
             server = scope.get("server") or ("localhost", None)
             host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"

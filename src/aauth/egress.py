@@ -2,7 +2,8 @@
 
 Metadata, JWKS and interaction URLs come from the other side of the protocol, so fetching them
 is a server-side request forgery surface. Every fetch therefore goes through one gate: https
-only, public addresses only (unless configured), no redirects, capped size and time. The host is
+only, public addresses only (unless configured; the table is :mod:`aauth.address_ranges`), no
+redirects, capped size and time. The host is
 resolved once, every address is checked, and the connection goes to a checked address, so a
 second DNS answer (rebinding) cannot redirect it.
 
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from .address_ranges import is_public_address, translated_ipv4
 from .errors import AAuthError
 from .tls import tls_context
 
@@ -45,7 +47,6 @@ __all__ = [
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 _NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
 """Pooled connections are keyed by IP, so reuse could cross TLS server names; fetches are rare."""
@@ -96,10 +97,7 @@ class SystemResolver:
 def _effective(address: IPAddress) -> IPAddress:
     """The IPv4 address an IPv4-mapped or NAT64 IPv6 address really reaches."""
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return address.ipv4_mapped
-        if address in _NAT64:
-            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        return translated_ipv4(address) or address
     return address
 
 
@@ -156,7 +154,7 @@ class EgressPolicy:
             return loopback
         if loopback or any(address in network for network in self.allowed_networks):
             return True
-        return address.is_global and not (address.is_multicast or address.is_reserved)
+        return is_public_address(address)
 
     def admit(self, url: httpx.URL | str) -> list[IPAddress]:
         """Resolve the URL's host and check every address; the ones a connection may use."""

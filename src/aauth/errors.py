@@ -27,7 +27,6 @@ __all__ = [
     "InvalidAgentToken",
     "InvalidAuthToken",
     "InvalidCode",
-    "InvalidConfirmationKey",
     "InvalidRequest",
     "InvalidResourceToken",
     "InvalidScope",
@@ -91,16 +90,6 @@ class TokenExpired(InvalidToken):
 
     def __init__(self, description: str = "token has expired", **members: Any) -> None:
         super().__init__(description, expired=True, **members)
-
-
-class InvalidConfirmationKey(InvalidToken):
-    """The token's ``cnf.jwk`` is unusable; ``key_error`` says how (``invalid_key`` or
-    ``unsupported_algorithm``), which is what a request signed under ``scheme=jwt`` is
-    answered with (V-49), as for the same key sent by ``hwk``."""
-
-    def __init__(self, description: str, key_error: SignatureError) -> None:
-        super().__init__(description)
-        self.key_error = key_error
 
 
 class UntrustedIssuer(InvalidToken):

@@ -9,6 +9,8 @@ a caller turns it on explicitly.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -26,6 +28,9 @@ _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 _LOOPBACK_AUTHORITY = re.compile(r"(localhost|127\.0\.0\.1|\[::1\])(?::([0-9]{1,5}))?")
 _VISIBLE = re.compile(r"[!-~]{1,2048}")
 _AGENT = re.compile(r"aauth:([a-z0-9\-_+.]{1,255})@(.+)")
+_LONGEST = len("aauth:") + 255 + len("@") + 253
+"""No identifier of either kind is longer, so longer values are refused before the memo (which
+then holds at most 1024 short strings, whatever an unverified token claims)."""
 
 
 def _is_loopback_authority(authority: str) -> bool:
@@ -39,10 +44,26 @@ def _is_domain(domain: str, allow_loopback_http: bool) -> bool:
     return allow_loopback_http and _is_loopback_authority(domain)
 
 
+def _memoised(check: Callable[[str, bool], bool]) -> Callable[[object, bool], bool]:
+    """``check`` for strings no longer than any identifier, remembered (a pure function of
+    its input, and every token names the same few issuers and agents); False otherwise."""
+    remembered = lru_cache(maxsize=1024)(check)
+
+    def checked(value: object, allow_loopback_http: bool) -> bool:
+        return isinstance(value, str) and len(value) <= _LONGEST and remembered(
+            value, allow_loopback_http
+        )
+
+    return checked
+
+
 def is_server_identifier(value: object, *, allow_loopback_http: bool = False) -> bool:
     """True for ``https://host`` exactly (lowercase, A-labels, nothing after the host)."""
-    if not isinstance(value, str):
-        return False
+    return _server_identifier(value, allow_loopback_http)
+
+
+@_memoised
+def _server_identifier(value: str, allow_loopback_http: bool) -> bool:
     if value.startswith("https://"):
         host = value[len("https://") :]
         return _HOST.fullmatch(host) is not None and len(host) <= 253
@@ -58,8 +79,11 @@ def server_host(identifier: str) -> str:
 
 def is_agent_identifier(value: object, *, allow_loopback_http: bool = False) -> bool:
     """True for ``aauth:local@domain`` with ``local`` in ``[a-z0-9-_+.]``, 1 to 255 chars."""
-    if not isinstance(value, str):
-        return False
+    return _agent_identifier(value, allow_loopback_http)
+
+
+@_memoised
+def _agent_identifier(value: str, allow_loopback_http: bool) -> bool:
     match = _AGENT.fullmatch(value)
     return match is not None and _is_domain(match.group(2), allow_loopback_http)
 

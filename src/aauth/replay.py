@@ -1,11 +1,14 @@
-"""Replay guard for signed requests (protocol-10 §C.7, §H.1): each signature is accepted once.
+"""Replay guard for signed requests (protocol-10 §C.7, §H.1): each signed request is accepted once.
 
 The ``created`` window is the primary defence; a guard additionally remembers every accepted
-signature until it would fall out of that window, so a captured request cannot be resent
-within it. The key (:func:`replay_key`) is §C.7's ``(jwk-thumbprint, created, @method,
-@authority, @path)`` plus the signature value itself: a replay repeats the exact bytes, while
-two genuine requests to the same path in the same second differ in their signature (their
-bases differ, or ECDSA randomises), so neither is refused as the other's replay.
+request until it would fall out of that window, so a captured request cannot be resent
+within it. The key (:func:`replay_key`) is the signing key's thumbprint and the SHA-256 of
+the signature base, which already holds §C.7's ``created``, ``@method``, ``@authority`` and
+``@path`` (and the ``nonce``, body digest and everything else covered). It never hashes the
+signature value: ECDSA accepts both ``(r, s)`` and ``(r, n - s)`` for one base, so a key over
+the signature bytes would let a rewritten copy pass as new (V-50). Two genuine identical
+requests in one second share a base too; a signer keeps them apart with a ``nonce`` (the
+agent's signer sends one on every unsafe method).
 
 Implementations raise :class:`ReplayedSignature`, an ``invalid_signature`` (401) failure.
 """
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -38,31 +40,20 @@ DEFAULT_MAX_ENTRIES = 100_000
 
 
 class ReplayedSignature(InvalidSignature):
-    """This exact signature was already accepted within its validity window."""
+    """This signed request was already accepted within its validity window."""
 
 
 class ReplayGuardFull(InvalidSignature):
     """A guard configured to refuse when full could not record the signature."""
 
 
-def replay_key(
-    thumbprint: str,
-    created: int,
-    method: str,
-    authority: str,
-    path: str,
-    signature: bytes,
-) -> str:
-    """A fixed-size key for one signed request: SHA-256 over the unambiguous JSON of its parts.
-
-    Pass the values as they entered the signature base (``@method`` upper-case, ``@authority``
-    canonical lower-case host[:port]).
-    """
-    material = json.dumps(
-        [thumbprint, created, method, authority, path, b64url_encode(signature)],
-        separators=(",", ":"),
-    )
-    return b64url_encode(hashlib.sha256(material.encode("utf-8")).digest())
+def replay_key(thumbprint: str, base_digest: bytes) -> str:
+    """A fixed-size key for one signed request: SHA-256 over the key thumbprint and the
+    SHA-256 of the signature base (:attr:`aauth_signing.VerifiedSignature.base_digest`)."""
+    if len(base_digest) != hashlib.sha256().digest_size:
+        raise ValueError("base_digest must be the 32-byte SHA-256 of the signature base")
+    material = thumbprint.encode("utf-8") + b"\n" + base_digest
+    return b64url_encode(hashlib.sha256(material).digest())
 
 
 class ReplayGuard(Protocol):

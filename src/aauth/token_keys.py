@@ -27,6 +27,7 @@ from aauth_signing import (
     ResolvedKey,
     SignatureError,
     SignatureKeyMember,
+    UnsupportedAlgorithm,
     UnsupportedScheme,
     VerifyingKey,
     jwk_thumbprint,
@@ -35,7 +36,7 @@ from aauth_signing import (
 from aauth_signing._cache import BoundedCache
 
 from . import jwt
-from .errors import AAuthError, InvalidConfirmationKey, InvalidToken, TokenExpired
+from .errors import AAuthError, InvalidToken, TokenExpired
 from .keysource import KeySource
 from .tokens import AUTH_TOKEN, AgentTokenClaims, AuthTokenClaims, TokenVerifier
 from .tokens.wire import AGENT_JWT_TYP, AUTH_JWT_TYP
@@ -66,12 +67,14 @@ class Presented(NamedTuple):
 
 
 def _map_token_error(exc: InvalidToken) -> SignatureError:
-    """A token failure as the ``Signature-Error`` it means: a bad ``cnf.jwk`` is the key's
-    own error (``invalid_key``/``unsupported_algorithm``, V-49), anything else the JWT's."""
-    if isinstance(exc, InvalidConfirmationKey):
-        return type(exc.key_error)(exc.description)
+    """The ``Signature-Error`` a token failure means. A token whose ``cnf.jwk`` is the broken
+    part reports the key's own code, as the key of any other scheme would: ``invalid_key``
+    or ``unsupported_algorithm`` (V-49; the claims parser chains that error as the cause)."""
     if isinstance(exc, TokenExpired):
         return ExpiredJWT(exc.description)
+    cause = exc.__cause__
+    if isinstance(cause, InvalidKey | UnsupportedAlgorithm):
+        return type(cause)(exc.description)
     return InvalidJWT(exc.description)
 
 
@@ -160,9 +163,9 @@ class TokenKeyResolver:
 
     def _accept(self, member: Jwt, claims: AgentTokenClaims | AuthTokenClaims) -> ResolvedKey:
         if isinstance(claims, AgentTokenClaims):
-            self.presented = Presented(agent_token=claims)
+            self.presented = Presented(claims, None)
         else:
-            self.presented = Presented(auth_token=claims)
+            self.presented = Presented(None, claims)
         return _resolved(member, claims)
 
     def _jwks_source(self) -> Any:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from aauth_signing import jwk_from_public_key
+from aauth_signing import jwk_from_public_key, parse_signature_input
 
 from aauth import jwt
 from aauth.agent.enrollment import (
@@ -121,7 +121,10 @@ def test_the_request_is_a_signed_post_to_the_token_path() -> None:
     assert (request.method, str(request.url)) == ("POST", f"{AP}/agent-token")
     assert request.headers["signature-key"].startswith('sig=jkt-jwt;jwt="')
     assert "created=" in request.headers["signature-input"]
-    assert int(request.headers["signature-input"].rsplit("created=", 1)[1]) <= time.time() + 1
+    params = parse_signature_input(request.headers["signature-input"])["sig"][0]
+    assert params.created is not None
+    assert params.created <= time.time() + 1
+    assert params.nonce  # a POST carries a nonce (issue 9 #7)
 
 
 def test_transport_failures_propagate() -> None:

@@ -121,6 +121,11 @@ def fast_names(inner: str) -> tuple[str, ...]:
     return tuple([part[1:-1] for part in inner.split(" ")]) if inner else ()
 
 
+def _plain_label(label: str) -> bool:
+    """``a``-``z`` only: always a valid key, checked without the regex (labels are short)."""
+    return label.isascii() and label.isalpha() and label.islower()
+
+
 def fast_signature(text: str) -> tuple[str, bytes] | None:
     """(label, signature bytes) for a one-member canonical ``Signature`` value, else None."""
     label, _, value = text.partition("=")
@@ -129,7 +134,7 @@ def fast_signature(text: str) -> tuple[str, bytes] | None:
         or len(value) < 2
         or value[0] != ":"
         or value[-1] != ":"
-        or _LABEL.fullmatch(label) is None
+        or not (_plain_label(label) or _LABEL.fullmatch(label))
     ):
         return None
     try:

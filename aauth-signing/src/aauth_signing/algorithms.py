@@ -3,6 +3,13 @@
 AAuth takes the algorithm from the key's JWK ``alg`` (RFC 9421 §3.3.7), so keys here always
 carry their algorithm: a key/algorithm mismatch is refused when the key is built, not when a
 signature happens to fail.
+
+Ed25519 signs and verifies through libsodium (PyNaCl), the cheapest operation every AAuth
+request pays for; ``cryptography`` does everything else (ECDSA, RSA, key formats). Each key
+is converted once, when it is built, into the form its library wants (libsodium: the raw
+32-byte public key, the 64-byte seed‖public secret key). libsodium is strict where OpenSSL
+may not be: a small-order or non-canonically encoded public key or ``R``, and an ``S`` not
+below the group order, never verify (docs/signing.md, "Ed25519").
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from nacl.bindings import crypto_sign, crypto_sign_open, crypto_sign_seed_keypair
+from nacl.exceptions import BadSignatureError as _SodiumBadSignature
 
 from .errors import InvalidKey, InvalidSignature, UnsupportedAlgorithm
 
@@ -132,10 +141,41 @@ def _pss(alg: Algorithm) -> padding.PSS:
     return padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
 
 
+_ED25519_SIGNATURE_BYTES = 64
+
+
+def _ed25519_verifier(public: bytes) -> Callable[[bytes, bytes], None]:
+    """libsodium's verify for one raw public key.
+
+    ``crypto_sign_open`` takes signature and message as one buffer, so the length is checked
+    first: a short signature must not borrow bytes of the message.
+    """
+
+    def verify_ed25519(signature: bytes, data: bytes) -> None:
+        if len(signature) != _ED25519_SIGNATURE_BYTES:
+            raise InvalidSignature("Ed25519 signatures are 64 bytes")
+        try:
+            crypto_sign_open(signature + data, public)
+        except _SodiumBadSignature:
+            raise InvalidSignature("signature does not verify") from None
+
+    return verify_ed25519
+
+
+def _ed25519_signer(private: ed25519.Ed25519PrivateKey) -> Callable[[bytes], bytes]:
+    """libsodium's sign with the secret key derived once from ``private``'s seed."""
+    secret = crypto_sign_seed_keypair(private.private_bytes_raw())[1]
+    return lambda data: crypto_sign(data, secret)[:_ED25519_SIGNATURE_BYTES]
+
+
 def _make_verifier(alg: Algorithm, key: PublicKey) -> Callable[[bytes, bytes], None]:
-    """The raw verify operation for ``key``, chosen once (it raises cryptography's error)."""
+    """The raw verify operation for ``key``, chosen once.
+
+    It raises InvalidSignature, or cryptography's error (which :meth:`VerifyingKey.verify`
+    translates).
+    """
     if isinstance(key, ed25519.Ed25519PublicKey):
-        return key.verify
+        return _ed25519_verifier(key.public_bytes_raw())
     if isinstance(key, ec.EllipticCurvePublicKey):
         size, ecdsa = alg.coordinate_size, ec.ECDSA(_HASHES[alg.hash_name]())
 
@@ -213,7 +253,7 @@ class SigningKey:
     def _make_signer(self) -> Callable[[bytes], bytes]:
         alg, key = self.algorithm, self.key
         if isinstance(key, ed25519.Ed25519PrivateKey):
-            return key.sign
+            return _ed25519_signer(key)
         if isinstance(key, ec.EllipticCurvePrivateKey):
             size, digest = alg.coordinate_size, _HASHES[alg.hash_name]
 

@@ -46,11 +46,11 @@ class CompactJWS:
 
 
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in obj:
-            raise ValueError(f"duplicate member {name!r}")
-        obj[name] = value
+    obj = dict(pairs)  # built in C; a duplicate shows as a shorter dict
+    if len(obj) != len(pairs):
+        names = [name for name, _ in pairs]
+        duplicate = next(name for name in names if names.count(name) > 1)
+        raise ValueError(f"duplicate member {duplicate!r}")
     return obj
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple, Union
+from typing import NamedTuple, Union, overload
 from urllib.parse import urlsplit
 
 from .errors import InvalidRequest
@@ -22,7 +22,7 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 class Fields:
-    """Ordered, case-insensitive HTTP field lines (headers)."""
+    """Ordered, case-insensitive HTTP field lines (headers); never changed once built."""
 
     __slots__ = ("_index", "_lines")
     _lines: list[tuple[str, str]]
@@ -30,9 +30,10 @@ class Fields:
 
     def __init__(self, lines: HeadersInput = ()) -> None:
         pairs: list[tuple[str, str]]
-        if isinstance(lines, Fields):
-            pairs = lines.items()
-        elif isinstance(lines, Mapping):
+        if isinstance(lines, Fields):  # never changed once built, so it can be shared
+            self._lines, self._index = lines._lines, lines._index
+            return
+        if isinstance(lines, Mapping):
             pairs = [(str(k), str(v)) for k, v in lines.items()]
         else:
             pairs = [(str(k), str(v)) for k, v in lines]
@@ -110,6 +111,25 @@ def split_target(target_uri: str) -> TargetURI:
     return TargetURI(scheme, authority, parts.path or "/", query)
 
 
+class _SplitTarget:
+    """``HttpRequest.target``: the split, normalised target URI, computed on first use and
+    then a plain instance attribute (every derived component reads it; no lock, no call)."""
+
+    @overload
+    def __get__(self, request: None, owner: type) -> _SplitTarget: ...
+
+    @overload
+    def __get__(self, request: HttpRequest, owner: type | None = None) -> TargetURI: ...
+
+    def __get__(
+        self, request: HttpRequest | None, owner: type | None = None
+    ) -> TargetURI | _SplitTarget:
+        if request is None:
+            return self
+        target = request.__dict__["target"] = split_target(request.target_uri)
+        return target
+
+
 @dataclass(frozen=True)
 class HttpRequest:
     """A request as the signer sends it or the verifier receives it.
@@ -135,14 +155,7 @@ class HttpRequest:
         object.__setattr__(self, "headers", Fields(headers))
         object.__setattr__(self, "body", body)
 
-    @property
-    def target(self) -> TargetURI:
-        """The split, normalised target URI, computed on first use."""
-        memo = self.__dict__
-        target = memo.get("_target")
-        if target is None:
-            target = memo["_target"] = split_target(self.target_uri)
-        return target
+    target = _SplitTarget()  # not a field (unannotated): split on first use
 
     def with_headers(self, extra: Mapping[str, str]) -> HttpRequest:
         """A copy with ``extra`` set (replacing fields of the same name)."""

@@ -1,14 +1,21 @@
 """Creating signatures. Signing never mutates the caller's headers: it returns the headers
 to add (or replace), so the same request object can be signed again or inspected.
+
+Every method other than ``GET``, ``HEAD`` and ``OPTIONS`` is signed with a fresh RFC 9421
+``nonce`` parameter (it lands in ``@signature-params``, so it is covered). A verifier's replay
+guard keys on the signature base; without a nonce, two genuine identical POSTs made in the
+same second would share one base, and the second would be refused as a replay of the first.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import secrets
 import time
 from binascii import b2a_base64
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ._rfc9421.base import SignatureParams, signature_base
 from ._rfc9421.components import Component
@@ -16,10 +23,18 @@ from ._rfc9421.fields import merge_member
 from ._structured import BareItem
 from .algorithms import SigningKey
 from .digest import content_digest
-from .message import Fields, HeadersInput, HttpRequest, HttpResponse, split_target
+from .message import Fields, HeadersInput, HttpRequest, HttpResponse, TargetURI, split_target
 from .signature_key import SignatureKeyHeader, SignatureKeyMember
 
-__all__ = ["RequestSigner", "aauth_components", "sign", "sign_request"]
+__all__ = ["NONCE_EXEMPT_METHODS", "RequestSigner", "aauth_components", "sign", "sign_request"]
+
+NONCE_EXEMPT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods signed without a nonce: safe methods, which replay guards do not track."""
+
+
+def _nonce_for(method: str) -> str | None:
+    """A fresh 128-bit nonce for a method a replay guard tracks; None for a safe one."""
+    return None if method.upper() in NONCE_EXEMPT_METHODS else secrets.token_urlsafe(16)
 
 
 def _as_component(value: str | Component) -> Component:
@@ -110,13 +125,15 @@ def sign_request(
     extra_components: Sequence[str] = (),
     created: int | None = None,
     expires: int | None = None,
+    nonce: str | None = None,
 ) -> dict[str, str]:
     """Sign a request the AAuth way and return every header to add.
 
     ``signature_key`` becomes the ``Signature-Key`` header; pass None when the request
     already carries a complete ``Signature-Key`` (several signatures: signature-key-08 wants
     the whole header in place before any signature is made). A ``Content-Digest`` is added
-    for a body that has none. ``components`` overrides :func:`aauth_components`.
+    for a body that has none. ``components`` overrides :func:`aauth_components`. ``nonce``
+    defaults to a fresh random value for every method but GET, HEAD and OPTIONS.
     """
     added: dict[str, str] = {}
     if signature_key is not None:
@@ -125,7 +142,11 @@ def sign_request(
         added["Content-Digest"] = content_digest(request.body)
     prepared = request.with_headers(added) if added else request
     names = components if components is not None else aauth_components(prepared, extra_components)
-    added.update(sign(prepared, key, names, label=label, created=created, expires=expires))
+    if nonce is None:
+        nonce = _nonce_for(request.method)
+    added.update(
+        sign(prepared, key, names, label=label, created=created, expires=expires, nonce=nonce)
+    )
     return added
 
 
@@ -141,7 +162,7 @@ class RequestSigner:
 
     def __init__(self, key: SigningKey, signature_key: SignatureKeyMember, label: str = "sig"):
         self._key = key
-        self._sign = key.sign
+        self._sign = key._sign  # same package: one method call less per request
         self._label = label
         self._signature_key = SignatureKeyHeader.serialize({label: signature_key})
 
@@ -162,14 +183,13 @@ class RequestSigner:
         A GET-like request (no body, no query, no headers that need covering) takes a fast
         path that builds the base directly; anything else goes through :func:`sign_request`.
         """
-        target = split_target(target_uri)
+        target = _plain_target(target_uri)
         fields = Fields(headers) if headers else None
         if (
             body
-            or target.query
+            or target is None
             or (fields is not None and any(name in fields for name in _SLOW_PATH_FIELDS))
-            or _VISIBLE.fullmatch(method) is None
-            or _VISIBLE.fullmatch(target_uri) is None
+            or (method not in _METHODS and _VISIBLE.fullmatch(method) is None)
         ):
             request = HttpRequest(method, target_uri, fields or (), body)
             added = {"Signature-Key": self._signature_key}
@@ -178,6 +198,9 @@ class RequestSigner:
             )
             return added
         params = f'("@method" "@authority" "@path" "signature-key");created={int(time.time())}'
+        nonce = _nonce_for(method)
+        if nonce is not None:
+            params += f';nonce="{nonce}"'
         base = (
             f'"@method": {method}\n"@authority": {target.authority}\n"@path": {target.path}\n'
             f'"signature-key": {self._signature_key}\n"@signature-params": {params}'
@@ -193,3 +216,13 @@ class RequestSigner:
 #: Fields that the fast path cannot cover (AAuth covers them) or would have to merge with.
 _SLOW_PATH_FIELDS = ("authorization", "aauth-mission", "signature-input", "signature")
 _VISIBLE = re.compile(r"[!-~]+")
+_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "POST", "PUT", "PATCH"})
+
+
+@lru_cache(maxsize=1024)
+def _plain_target(target_uri: str) -> TargetURI | None:
+    """The split target when the fast path can sign for it (visible ASCII, no query)."""
+    target = split_target(target_uri)
+    if target.query or _VISIBLE.fullmatch(target_uri) is None:
+        return None
+    return target

@@ -8,13 +8,16 @@ awaiting), and :func:`_finish` checks the key and the signature.
 
 from __future__ import annotations
 
+import hashlib
+from binascii import Error as BinasciiError
+from binascii import a2b_base64
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ._cache import BoundedCache
 from ._rfc9421.base import SignatureParams, signature_base
 from ._rfc9421.fields import parse_signature, parse_signature_input_shared
+from ._structured import MAX_FIELD_LENGTH
 from .algorithms import ALGORITHMS, VerifyingKey
 from .digest import verify_content_digest
 from .errors import (
@@ -30,6 +33,7 @@ from .policy import VerificationPolicy
 from .signature_key import (
     AsyncKeyResolver,
     Hwk,
+    JktJwt,
     KeyResolver,
     ResolvedKey,
     SignatureKeyHeader,
@@ -41,13 +45,15 @@ from .signature_key import (
 __all__ = ["VerifiedSignature", "averify_request", "verify", "verify_request"]
 
 
-@dataclass(frozen=True, slots=True)
-class VerifiedSignature:
-    """A signature that verified, and what it covered.
+class VerifiedSignature(NamedTuple):
+    """A signature that verified, and what it covered (immutable).
 
     ``signature_key`` is set when the key came from ``Signature-Key``: its scheme, the JWK
     thumbprint, the signer identity and any JWT claims are there. ``signature`` is the raw
-    signature value (replay guards key on it).
+    signature value. ``base_digest`` is the SHA-256 of the signature base: what was signed,
+    the same for every valid encoding of one signature (ECDSA accepts both ``s`` and
+    ``n - s``), so replay guards key on it and never on ``signature``. A named tuple: one is
+    built per verified request, and a tuple costs less than half of a frozen dataclass.
     """
 
     label: str
@@ -55,6 +61,7 @@ class VerifiedSignature:
     key: VerifyingKey
     signature_key: ResolvedKey | None = None
     signature: bytes = b""
+    base_digest: bytes = b""
 
     @property
     def created(self) -> int | None:
@@ -92,13 +99,12 @@ class _Pending(NamedTuple):
     resolved: ResolvedKey | None
 
 
-_members: BoundedCache[tuple[str, str], SignatureKeyMember] = BoundedCache(1024)
-"""Parsed ``Signature-Key`` members by (header text, label): an agent presents the same token
-on every request, and parsing a long JWT string is the costliest part of a warm check."""
-
-_hwk_cache: BoundedCache[tuple[str, str, bool], ResolvedKey] = BoundedCache(1024)
-"""Resolved ``hwk`` members by (header text, label, legacy flag): the same client sends the
-same ``Signature-Key`` on every request, and resolving it is a pure function of that text."""
+_signature_keys: BoundedCache[tuple[str, str, bool], ResolvedKey | SignatureKeyMember] = (
+    BoundedCache(1024)
+)
+"""``Signature-Key`` members by (header text, label, legacy flag): an ``hwk`` member resolved
+(a pure function of the text), any other the parsed member. A client presents the same
+header on every request, and parsing a long JWT string is the costliest part of a warm check."""
 
 
 def _add_accept_lists(exc: SignatureError, policy: VerificationPolicy) -> None:
@@ -173,10 +179,13 @@ def _uncovered_conditionals(
     return names
 
 
-def _check_times(params: SignatureParams, policy: VerificationPolicy, now: float) -> None:
+def _check_required_params(params: SignatureParams, policy: VerificationPolicy) -> None:
     for name in policy.required_params:
         if params.get(name) is None:
             raise InvalidSignature(f"signature parameter {name!r} is required")
+
+
+def _check_window(params: SignatureParams, policy: VerificationPolicy, now: float) -> None:
     created, expires = params.created, params.expires
     if created is not None:
         if created < now - policy.max_age:
@@ -185,6 +194,70 @@ def _check_times(params: SignatureParams, policy: VerificationPolicy, now: float
             raise InvalidSignature("signature 'created' is in the future")
     if expires is not None and expires < now:
         raise InvalidSignature("signature has expired")
+
+
+class _Plan(NamedTuple):
+    """What one policy concluded about one single-signature ``Signature-Input`` text: every
+    check that depends on nothing else passed. ``policy`` is held, so the id in the memo key
+    cannot be reused by another policy while the entry lives. What still depends on the
+    request: ``when_present`` (fields that must not be sent, being uncovered), ``query``
+    and ``body`` (an uncovered ``@query``/``content-digest`` the policy would require)."""
+
+    policy: VerificationPolicy
+    label: str
+    params: SignatureParams
+    serialized: str
+    prefix: str
+    when_present: tuple[str, ...]
+    query: bool
+    body: bool
+
+
+_plans: BoundedCache[tuple[int, str, bool], _Plan] = BoundedCache(1024)
+"""Plans by (policy id, Signature-Input text, whether Signature-Key names the key): within a
+second every request a client sends with the same components carries the same text."""
+
+
+def _plan(
+    policy: VerificationPolicy, params: SignatureParams, label: str, serialized: str
+) -> _Plan:
+    covered = params.whole
+    return _Plan(
+        policy,
+        label,
+        params,
+        serialized,
+        f"{label}=:",
+        tuple(name for name in policy.covered_when_present if name not in covered),
+        policy.require_query and "@query" not in covered,
+        policy.require_content_digest and "content-digest" not in covered,
+    )
+
+
+def _read_signature(plan: _Plan, text: str) -> bytes:
+    """The signature of the plan's label: the canonical one-member ``Signature`` value
+    (``label=:base64:``) is decoded directly, anything else goes through the full parser."""
+    prefix = plan.prefix
+    if len(prefix) < len(text) <= MAX_FIELD_LENGTH and text.startswith(prefix) and text[-1] == ":":
+        try:
+            return a2b_base64(text[len(prefix) : -1], strict_mode=True)
+        except BinasciiError:
+            pass  # not strict base64, or a second member: the parser decides
+    signatures = parse_signature(text)
+    if len(signatures) != 1 or plan.label not in signatures:
+        raise InvalidSignature("Signature-Input and Signature labels differ")
+    return signatures[plan.label]
+
+
+def _violates(plan: _Plan, message: HttpRequest | HttpResponse) -> bool:
+    """Whether ``message`` carries something ``plan``'s signature should have covered."""
+    if not isinstance(message, HttpRequest):
+        return False
+    headers = message.headers
+    for name in plan.when_present:
+        if headers.get_all(name):
+            return True
+    return (plan.query and bool(message.target.query)) or (plan.body and bool(message.body))
 
 
 def _prepare(
@@ -208,51 +281,70 @@ def _prepare(
         if with_signature_key:
             error.advertised_schemes = policy.accepted_schemes
         raise error
-    inputs = parse_signature_input_shared(input_text)
-    signatures = parse_signature(signature_text)
-    if len(inputs) != len(signatures) or not inputs.keys() <= signatures.keys():
-        raise InvalidSignature("Signature-Input and Signature labels differ")
-    if not inputs:
-        raise InvalidSignature("Signature-Input has no signature")
-    sk_header: SignatureKeyHeader | None = None
-    if len(inputs) == 1 and policy.label is None and policy.tag is None:
-        (label,) = inputs
+    plan_key = (id(policy), input_text, with_signature_key)
+    plan = _plans.get(plan_key)
+    if plan is not None and plan.policy is policy:
+        label, params, serialized = plan.label, plan.params, plan.serialized
+        signature = _read_signature(plan, signature_text)
+        if _violates(plan, message):
+            _check_coverage(message, params, policy, with_signature_key)  # raises
+        sk_header: SignatureKeyHeader | None = None
     else:
-        if with_signature_key:
-            sk_header = SignatureKeyHeader.parse(key_text)
-        label = _select_label(inputs, policy, sk_header.labels if sk_header else None)
-    params, serialized = inputs[label]
-    _check_coverage(message, params, policy, with_signature_key)
+        inputs = parse_signature_input_shared(input_text)
+        signatures = parse_signature(signature_text)
+        if len(inputs) != len(signatures) or not inputs.keys() <= signatures.keys():
+            raise InvalidSignature("Signature-Input and Signature labels differ")
+        if not inputs:
+            raise InvalidSignature("Signature-Input has no signature")
+        sk_header = None
+        single = len(inputs) == 1 and policy.label is None and policy.tag is None
+        if single:
+            (label,) = inputs
+        else:
+            if with_signature_key:
+                sk_header = SignatureKeyHeader.parse(key_text)
+            label = _select_label(inputs, policy, sk_header.labels if sk_header else None)
+        params, serialized = inputs[label]
+        signature = signatures[label]
+        _check_coverage(message, params, policy, with_signature_key)
+        _check_required_params(params, policy)
+        if single:
+            _plans.put(plan_key, _plan(policy, params, label, serialized))
     now = policy.clock()
-    _check_times(params, policy, now)
+    _check_window(params, policy, now)
     if not with_signature_key:
-        return _Pending(message, policy, label, params, serialized, signatures[label], None, None)
+        return _Pending(message, policy, label, params, serialized, signature, None, None)
     cache_key = (key_text, label, policy.allow_legacy_keys)
-    resolved = _hwk_cache.get(cache_key)
-    if resolved is not None:
-        member: SignatureKeyMember = resolved.member
-        if member.scheme not in policy.accepted_schemes:
-            require_supported(member, policy.accepted_schemes)
-    else:
-        try:
-            member_key = (key_text, label)
-            cached_member = _members.get(member_key)
-            if cached_member is None:
-                header = sk_header or SignatureKeyHeader.parse(key_text)
-                member = header.member(label, policy.accepted_schemes)
-                _members.put(member_key, member)
-            else:
-                member = cached_member
+    entry = _signature_keys.get(cache_key)
+    member: SignatureKeyMember
+    resolved: ResolvedKey | None
+    try:
+        if entry is None:
+            header = sk_header or SignatureKeyHeader.parse(key_text)
+            member = header.member(label, policy.accepted_schemes)
             require_supported(member, policy.accepted_schemes)
             resolved = resolve_locally(
                 member, allow_legacy=policy.allow_legacy_keys, now=now, leeway=policy.jwt_leeway
             )
-        except SignatureError as exc:
-            _add_accept_lists(exc, policy)
-            raise
-        if resolved is not None and isinstance(member, Hwk):
-            _hwk_cache.put(cache_key, resolved)
-    return _Pending(message, policy, label, params, serialized, signatures[label], member, resolved)
+            if isinstance(member, Hwk) and resolved is not None:
+                _signature_keys.put(cache_key, resolved)
+            else:
+                _signature_keys.put(cache_key, member)
+        else:
+            if isinstance(entry, ResolvedKey):
+                member, resolved = entry.member, entry
+            else:
+                member, resolved = entry, None
+            if member.scheme not in policy.accepted_schemes:
+                require_supported(member, policy.accepted_schemes)
+            if isinstance(member, JktJwt):  # its times are checked on every request
+                resolved = resolve_locally(
+                    member, allow_legacy=policy.allow_legacy_keys, now=now, leeway=policy.jwt_leeway
+                )
+    except SignatureError as exc:
+        _add_accept_lists(exc, policy)
+        raise
+    return _Pending(message, policy, label, params, serialized, signature, member, resolved)
 
 
 def _finish(
@@ -281,8 +373,10 @@ def _finish(
         if digest is None:
             raise InvalidSignature("content-digest is covered but absent")
         verify_content_digest(digest, message.body or b"")
-    key.verify(pending.signature, signature_base(message, params, pending.serialized))
-    return VerifiedSignature(pending.label, params, key, resolved, pending.signature)
+    base = signature_base(message, params, pending.serialized)
+    key.verify(pending.signature, base)
+    base_digest = hashlib.sha256(base).digest()
+    return VerifiedSignature(pending.label, params, key, resolved, pending.signature, base_digest)
 
 
 _PLAIN_POLICY = VerificationPolicy.generic(

@@ -78,6 +78,11 @@ class ResourcePolicy:
         return self.canonical_authorities or (server_host(self.resource).lower(),)
 
     @cached_property
+    def required_scope_set(self) -> frozenset[str]:
+        """``required_scopes`` as a set, built once (every request checks it)."""
+        return frozenset(self.required_scopes)
+
+    @cached_property
     def signature_policy(self) -> VerificationPolicy:
         """The RFC 9421 layer's policy for these requirements (AAuth profile, §C)."""
         return VerificationPolicy.aauth(

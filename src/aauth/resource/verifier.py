@@ -23,6 +23,7 @@ from aauth_signing import (
     averify_request,
     verify_request,
 )
+from aauth_signing.signer import NONCE_EXEMPT_METHODS
 
 from ..errors import Forbidden, InsufficientScope
 from ..headers import MissionRef, parse_authorization, parse_mission
@@ -36,7 +37,8 @@ from .policy import ResourcePolicy
 
 __all__ = ["RequestVerifier"]
 
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_UNTRACKED_METHODS = NONCE_EXEMPT_METHODS
+"""Safe methods: not replay-checked, so the signer sends no nonce on them (and the reverse)."""
 _LEGACY_KEYWORDS = frozenset({"canonical_authorities", "jwks_fetcher", "trusted_auth_servers"})
 
 
@@ -111,17 +113,9 @@ class RequestVerifier:
             raise InvalidSignature(f"this resource does not answer to {authority!r}")
 
     def _replay_key(self, request: HttpRequest, verified: VerifiedSignature) -> str | None:
-        if request.method.upper() in _SAFE_METHODS or verified.thumbprint is None:
+        if request.method.upper() in _UNTRACKED_METHODS or verified.thumbprint is None:
             return None
-        target = request.target
-        return replay_key(
-            verified.thumbprint,
-            verified.created or 0,
-            request.method,
-            target.authority,
-            target.path,
-            verified.signature,
-        )
+        return replay_key(verified.thumbprint, verified.base_digest)
 
     def _caller(
         self,
@@ -140,15 +134,15 @@ class RequestVerifier:
             self._require_grant(agent, auth, thumbprint, policy, mission)
         authorization = request.headers.get_all("authorization")
         access = parse_authorization(authorization) if authorization else None
-        return VerifiedCaller(
-            signature=verified,
-            scheme=verified.scheme or "",
-            thumbprint=thumbprint,
-            agent_id=agent.sub if agent else (auth.agent if auth else None),
-            agent_token=agent,
-            auth_token=auth,
-            access_token=access,
-            mission=mission,
+        return VerifiedCaller(  # positional: keywords cost a tuple twice as much per request
+            verified,  # signature
+            verified.scheme or "",  # scheme
+            thumbprint,
+            agent.sub if agent else (auth.agent if auth else None),  # agent_id
+            agent,  # agent_token
+            auth,  # auth_token
+            access,  # access_token
+            mission,
         )
 
     def _mission(
@@ -170,7 +164,7 @@ class RequestVerifier:
         mission: MissionRef | None,
     ) -> None:
         """An auth token with every required scope, or an ``auth-token`` challenge (AG-13)."""
-        if auth is not None and set(policy.required_scopes) <= set(auth.scope):
+        if auth is not None and policy.required_scope_set.issubset(auth.scope):
             return
         issuer = self.token_issuer
         if issuer is None:

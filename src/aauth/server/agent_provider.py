@@ -33,7 +33,7 @@ from starlette.routing import Route
 from ..agent_provider import AGENT_TOKEN_PATH, AgentProvider, callback_outcome
 from ..keys import KeySet
 from ..resource import EXCEPTION_HANDLERS, AAuthMiddleware, RouteRule, verified_caller
-from ..store import SQLiteStore
+from ..store import open_store
 from ..tokens.wire import AGENT_DWK
 from .config import AgentProviderConfig, run_main, serve_app
 from .pages import message_page, page_headers
@@ -46,7 +46,7 @@ _JWKS_CACHE = {"Cache-Control": "public, max-age=60"}
 def create_agent_provider(config: AgentProviderConfig) -> Starlette:
     """The agent provider as a Starlette app; ``app.state.agent_provider`` is its
     :class:`~aauth.agent_provider.AgentProvider` (e.g. to rotate keys)."""
-    store = SQLiteStore(config.db)
+    store = open_store(config.store or config.db)
     ap = AgentProvider(
         config.identifier,
         KeySet.load_or_generate(config.key_file),

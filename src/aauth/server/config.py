@@ -140,7 +140,8 @@ class AgentProviderConfig:
 
     ``token_lifetime`` is at most 24 h; ``key_rotation_interval`` (seconds) rotates the
     signing key on a schedule. ``db`` is the SQLite file where delegates are recorded
-    (default: in memory). The agents are checked when the provider is built.
+    (default: in memory); ``store`` names a Redis server or SQLite file instead (see
+    docs/deploy.md). The agents are checked when the provider is built.
     """
 
     identifier: str
@@ -153,6 +154,7 @@ class AgentProviderConfig:
     canonical_authorities: tuple[str, ...] = ()
     public_origin: str | None = None
     db: str = ":memory:"
+    store: str | None = None
     allow_loopback_http: bool = False
 
     def __post_init__(self) -> None:

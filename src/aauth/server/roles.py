@@ -67,7 +67,11 @@ def _agent_provider(settings: ServeSettings) -> Any:
     from .agent_provider import AgentProviderConfig, create_agent_provider
 
     source: Any = settings.config or {**_dev_config(settings), "agents": {}}
-    return create_agent_provider(AgentProviderConfig.load(source))
+    config = AgentProviderConfig.load(source)
+    location = _store_location(settings)
+    if location is not None:
+        config = replace(config, store=location)
+    return create_agent_provider(config)
 
 
 def _person(settings: ServeSettings) -> Any:

@@ -23,7 +23,7 @@ from aauth_signing import (
     public_key_from_jwk,
 )
 
-from ..errors import InvalidConfirmationKey, InvalidToken
+from ..errors import InvalidToken
 from ..headers.mission import MissionRef
 from ..identifiers import is_agent_identifier, is_endpoint_url, is_server_identifier, server_host
 
@@ -133,7 +133,10 @@ def _scope(raw: Mapping[str, Any], what: str, *, required: bool) -> tuple[str, .
 def _confirmation(
     raw: Mapping[str, Any], what: str, allow_legacy: bool
 ) -> tuple[Mapping[str, Any], VerifyingKey, str]:
-    """``cnf.jwk``, its key and thumbprint: completeness first, decoding second (RS-11)."""
+    """``cnf.jwk``, its key and thumbprint: completeness first, decoding second (RS-11).
+
+    The key's own error is chained as the cause, so a resource can report its code (V-49).
+    """
     cnf = raw.get("cnf")
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
     if not isinstance(jwk, dict):
@@ -141,13 +144,11 @@ def _confirmation(
     try:
         jkt = jwk_thumbprint(jwk)
     except SignatureError as exc:
-        description = f"{what} 'cnf.jwk' is incomplete: {exc.description}"
-        raise InvalidConfirmationKey(description, exc) from exc
+        raise InvalidToken(f"{what} 'cnf.jwk' is incomplete: {exc.description}") from exc
     try:
         key = public_key_from_jwk(jwk, allow_legacy=allow_legacy)
     except SignatureError as exc:
-        description = f"{what} 'cnf.jwk' is not a usable key: {exc.description}"
-        raise InvalidConfirmationKey(description, exc) from exc
+        raise InvalidToken(f"{what} 'cnf.jwk' is not a usable key: {exc.description}") from exc
     return MappingProxyType(jwk), key, jkt
 
 

@@ -23,6 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -232,16 +233,21 @@ class TokenVerifier:
     # -- the cache ----------------------------------------------------------------------------
 
     def _cache_get(self, cache_key: tuple[str, str]) -> Any:
-        with self._lock:
-            entry = self._cache.get(cache_key)
-            if entry is None:
-                return None
-            claims, valid_until = entry
-            if self._clock() >= valid_until:
-                del self._cache[cache_key]
-                return None
-            self._cache.move_to_end(cache_key)
-            return claims
+        """A hit takes no lock: it runs on every request, and each OrderedDict operation is
+        atomic on its own (an entry another thread evicted meanwhile is still a valid
+        result). Removing an expired entry takes the lock, as insertions do."""
+        cache = self._cache
+        entry = cache.get(cache_key)
+        if entry is None:
+            return None
+        claims, valid_until = entry
+        if self._clock() >= valid_until:
+            with self._lock:
+                cache.pop(cache_key, None)
+            return None
+        with suppress(KeyError):  # evicted between the two calls
+            cache.move_to_end(cache_key)
+        return claims
 
     def _cache_put(self, cache_key: tuple[str, str], claims: Any, valid_until: float) -> None:
         """Insert; when full, the least recently used entry goes (bounded, V-25)."""
