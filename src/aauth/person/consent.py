@@ -23,6 +23,7 @@ from ..errors import (
     NotFound,
 )
 from ..pending import PendingRequest, PendingRequests, PendingState
+from .audit import AuditEvent, AuditLog
 from .bindings import AgentBindings
 from .clarification import ClarificationChat, Round, conversation, open_question
 from .consents import Consents
@@ -139,9 +140,11 @@ class ConsentFlow:
         minter: AuthTokenMinter,
         *,
         chat: ClarificationChat | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._pending = pending
         self._chat = chat
+        self._audit = audit
         self._bindings = bindings
         self._consents = consents
         self._minter = minter
@@ -228,6 +231,7 @@ class ConsentFlow:
         target = checked_callback(grant, callback)
         if not approve:
             self._finish(request.id, PendingState.DENIED, person, None)
+            self._log(person, "denial", grant, "denied")
             return Outcome(False, _with_error(target, "access_denied"))
         token = self._minter.mint(grant, person)
         if not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
@@ -236,7 +240,13 @@ class ConsentFlow:
         self._consents.remember(
             person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
         )
+        self._log(person, "consent", grant, "approved")
+        self._log(person, "grant", grant, "approved")
         return Outcome(True, target)
+
+    def _log(self, person: Person, event: AuditEvent, grant: Grant, how: str) -> None:
+        if self._audit is not None:
+            self._audit.record(person.id, event, grant.agent, grant.resource, grant.scope, how)
 
     def _finish(
         self, request_id: str, state: PendingState, person: Person, token: str | None

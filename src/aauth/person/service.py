@@ -22,6 +22,7 @@ from ..replay import StoreReplayGuard
 from ..resource import RequestVerifier, ResourcePolicy
 from ..store.base import Store
 from ..tokens import TokenVerifier
+from .audit import AuditLog
 from .bindings import AgentBindings
 from .clarification import ClarificationChat
 from .config import PersonServerConfig
@@ -80,8 +81,17 @@ class PersonService:
             config.people, store, session_lifetime=config.session_lifetime, clock=clock
         )
         self.pending = PendingRequests(store, lifetime=config.pending_lifetime, clock=clock)
-        bindings = AgentBindings(
-            store, config.bindings, bind_on_first_approval=config.bind_on_first_approval
+        self.audit = AuditLog(store, clock=clock)
+
+        def revoked(iss: str, sub: str, person: str) -> None:
+            consents.forget_agent(person, iss, sub)
+            self.audit.record(person, "revocation", sub, None, (), "the agent's person changed")
+
+        self.bindings = bindings = AgentBindings(
+            store,
+            config.bindings,
+            bind_on_first_approval=config.bind_on_first_approval,
+            on_revoke=revoked,
         )
         consents = Consents(
             store,
@@ -109,6 +119,7 @@ class PersonService:
             pending=self.pending,
             discovery=self.discovery,
             chat=self.chat,
+            audit=self.audit,
             clock=clock,
         )
         self.pending_endpoint = PendingEndpoint(
@@ -121,7 +132,9 @@ class PersonService:
             allow_loopback_http=loop,
             clock=clock,
         )
-        self.consent = ConsentFlow(self.pending, bindings, consents, minter, chat=self.chat)
+        self.consent = ConsentFlow(
+            self.pending, bindings, consents, minter, chat=self.chat, audit=self.audit
+        )
         self.login_failures = FailureLimiter(
             store, "login", limit=LOGIN_FAILURES, window=FAILURE_WINDOW, clock=clock
         )
@@ -143,6 +156,7 @@ class PersonService:
             name=self.config.name,
             jwks_uri=f"{identifier}/.well-known/jwks.json",
             token_endpoint=f"{identifier}/token",
+            audit_endpoint=f"{identifier}/audit",
             scopes_supported=self.config.scopes_supported,
             claims_supported=("sub", "name"),
         )

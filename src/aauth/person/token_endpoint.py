@@ -45,6 +45,7 @@ from ..metadata import AgentProviderMetadata, MetadataDocument, ResourceMetadata
 from ..pending import PendingRequest, PendingRequests
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN, TokenKind
+from .audit import AuditLog
 from .bindings import AgentBindings
 from .clarification import POLICY, ClarificationChat
 from .config import PersonServerConfig
@@ -81,10 +82,12 @@ class TokenEndpoint:
         pending: PendingRequests,
         discovery: Discovery | None = None,
         chat: ClarificationChat | None = None,
+        audit: AuditLog | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._config = config
         self._chat = chat
+        self._audit = audit
         self._tokens = tokens
         self._minter = minter
         self._people = people
@@ -127,8 +130,14 @@ class TokenEndpoint:
         )
         bound = self._bindings.person_for(agent.iss, agent.sub)
         person = None if bound is None else self._people.get(bound)
-        if "consent" not in body.prompt and self._pre_approved(grant, person):
-            return self._minter.mint(grant, person)
+        how = None if "consent" in body.prompt else self._pre_approved(grant, person)
+        if how is not None:
+            token = self._minter.mint(grant, person)
+            if person is not None and self._audit is not None:
+                self._audit.record(
+                    person.id, "grant", grant.agent, grant.resource, grant.scope, how
+                )
+            return token
         if "none" in body.prompt:
             raise UserUnreachable("prompt=none, but this request needs the person's consent")
         if "interaction" not in body.capabilities:
@@ -220,19 +229,22 @@ class TokenEndpoint:
             detail = f"cannot fetch the keys to verify the {what}: {exc.description}"
             raise invalid(detail) from None
 
-    def _pre_approved(self, grant: Grant, person: Person | None) -> bool:
-        """A rule, or the bound person's earlier consent, covers the whole request.
+    def _pre_approved(self, grant: Grant, person: Person | None) -> str | None:
+        """How a rule, or the bound person's earlier consent, covers the whole request (for
+        the audit log); None when neither does.
 
         Identity scopes need a person: without a bound one a rule cannot grant them.
         """
         identity = set(grant.scope) & set(self._config.scopes_supported)
         if identity and person is None:
-            return False
+            return None
         if self._consents.auto_approved(grant.agent, grant.resource, grant.scope):
-            return True
-        return person is not None and self._consents.remembered(
+            return "auto-approved"
+        if person is not None and self._consents.remembered(
             person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
-        )
+        ):
+            return "remembered consent"
+        return None
 
     async def _resource_token(self, token: str, agent: str, agent_jkt: str) -> ResourceTokenClaims:
         """PS-03 … PS-05 for the agent ``agent`` holding the key ``agent_jkt``, with every

@@ -15,14 +15,21 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..asgi import read_body
 from ..errors import AAuthError, InvalidCode, InvalidRequest
 from ..person import LoginRequired, PersonService
 from ..person.persons import Person, Session
-from .pages import code_page, consent_page, login_page, message_page, page_headers
+from .pages import (
+    audit_page,
+    code_page,
+    consent_page,
+    login_page,
+    message_page,
+    page_headers,
+)
 
 __all__ = ["PERSON_FACING", "SESSION_COOKIE", "PersonWeb"]
 
@@ -116,6 +123,7 @@ class PersonWeb:
             Route("/interact", _pages(self.code_entry), methods=["GET"]),
             Route("/interact/{interaction_id}", _pages(self.review), methods=["GET"]),
             Route("/interact/{interaction_id}", _pages(self.decide), methods=["POST"]),
+            Route("/audit", _pages(self.audit), methods=["GET"]),
         ]
 
     # -- sessions ---------------------------------------------------------------------------
@@ -178,6 +186,25 @@ class PersonWeb:
         response = _message("Signed out", "You are signed out.", 200)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+    # -- audit ------------------------------------------------------------------------------
+
+    async def audit(self, request: Request) -> Response:
+        """GET /audit: the signed-in person's log (PS-32), as a page or, asked for JSON, as
+        ``{"person": …, "entries": [...]}``; only ever the person's own."""
+        wants_json = "application/json" in request.headers.get("accept", "")
+        signed_in = self._signed_in(request)
+        if signed_in is None:
+            if wants_json:
+                problem = {"error": "login_required", "detail": "sign in to read your log"}
+                return JSONResponse(problem, 401, media_type="application/problem+json")
+            return self._to_login(request)
+        _, person = signed_in
+        entries = self.service.audit.entries(person.id)
+        if wants_json:
+            document = {"person": person.id, "entries": [e.to_json() for e in entries]}
+            return JSONResponse(document, headers={"Cache-Control": "no-store"})
+        return _html(audit_page(person.name, entries))
 
     # -- interaction ------------------------------------------------------------------------
 
