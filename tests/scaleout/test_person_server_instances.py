@@ -170,6 +170,7 @@ def test_fifty_concurrent_polls_across_both_instances_deliver_exactly_once(
 PERMANENT = {
     "aauth:agent-binding:": "an agent stays bound to its person (PS-28) until unbound",
     "aauth:person-server:": "the secret behind pairwise subjects must outlive every token",
+    "aauth:audit:": "a person's audit log (PS-32), one bounded record per person",
 }
 
 
