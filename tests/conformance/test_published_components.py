@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from aauth.agent import AgentAuth, AgentSigner
+from aauth.agent.resource_directory import ResourceDirectory
 from aauth.errors import InvalidToken
 from aauth.headers import AuthTokenRequirement, build_challenge, parse_signature_error
 from aauth.keys import KeySet, generate_key
@@ -240,3 +241,34 @@ def test_ag11_an_unknown_kid_refetches_the_jwks_once_then_refuses(
     # First challenge: one fetch. Second: the cached JWKS lacks the kid, so one refetch.
     assert trail.count(jwks) == 2
     assert all("ps.example" not in url for _, url, _ in trail)
+
+
+def test_ag05_a_failed_metadata_read_is_retried_later_a_good_one_kept_for_its_ttl() -> None:
+    """A resource whose metadata was briefly unreadable is not treated as publishing nothing
+    for good; one that published is not asked again on every request."""
+    now = [0.0]
+    directory = ResourceDirectory(ttl=3600, retry=60, clock=lambda: now[0])
+
+    def read(status: int) -> tuple[str, ...]:
+        flow = directory.components(API)
+        try:
+            request = next(flow)
+        except StopIteration as done:
+            return tuple(done.value)
+        body = {"issuer": API, "additional_signature_components": ["@target-uri"]}
+        reply = httpx.Response(status, json=body, request=request)
+        try:
+            flow.send(reply)
+        except StopIteration as done:
+            return tuple(done.value)
+        raise AssertionError("the flow asked for more than the metadata")
+
+    assert read(503) == ()
+    now[0] = 30
+    assert read(200) == ()  # still within the retry pause: not asked (no request made)
+    now[0] = 61
+    assert read(200) == ("@target-uri",)
+    now[0] = 3000
+    assert read(503) == ("@target-uri",)  # cached: not asked
+    now[0] = 3700
+    assert read(503) == ()

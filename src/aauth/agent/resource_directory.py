@@ -10,7 +10,9 @@ token names a key it does not list (the resource rotated).
 from __future__ import annotations
 
 import json
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -42,13 +44,23 @@ class ResourceDirectory:
     """Resource metadata and JWKS by resource identifier, bounded (LRU).
 
     A resource without readable metadata has no published components (it says so with
-    ``required_input`` when it wants more) and no verifiable resource tokens.
+    ``required_input`` when it wants more) and no verifiable resource tokens. Metadata is
+    read again after ``ttl`` seconds, a failed read after ``retry`` seconds.
     """
 
-    def __init__(self, *, allow_loopback_http: bool = False, max_entries: int = 256) -> None:
+    def __init__(
+        self,
+        *,
+        allow_loopback_http: bool = False,
+        max_entries: int = 256,
+        ttl: float = 3600.0,
+        retry: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._loopback = allow_loopback_http
         self._max = max_entries
-        self._metadata: OrderedDict[str, ResourceMetadata | None] = OrderedDict()
+        self._ttl, self._retry, self._clock = ttl, retry, clock
+        self._metadata: OrderedDict[str, tuple[ResourceMetadata | None, float]] = OrderedDict()
         self._jwks: OrderedDict[str, Any] = OrderedDict()
 
     def _remember(self, table: OrderedDict[str, Any], resource: str, value: Any) -> None:
@@ -58,10 +70,11 @@ class ResourceDirectory:
             table.popitem(last=False)
 
     def metadata(self, resource: str) -> Flow[ResourceMetadata | None]:
-        """The resource's checked metadata, fetched once; None when it publishes none."""
-        if resource in self._metadata:
+        """The resource's checked metadata, cached; None when it publishes none."""
+        cached = self._metadata.get(resource)
+        if cached is not None and cached[1] > self._clock():
             self._metadata.move_to_end(resource)
-            return self._metadata[resource]
+            return cached[0]
         document = _json((yield httpx.Request("GET", well_known_url(resource, RESOURCE_DWK))))
         try:
             found: ResourceMetadata | None = ResourceMetadata.from_json(
@@ -69,7 +82,8 @@ class ResourceDirectory:
             )
         except (AAuthError, SignatureError):
             found = None
-        self._remember(self._metadata, resource, found)
+        until = self._clock() + (self._retry if found is None else self._ttl)
+        self._remember(self._metadata, resource, (found, until))
         return found
 
     def components(self, resource: str) -> Flow[tuple[str, ...]]:
