@@ -5,6 +5,8 @@ and to the libsodium floor (the verifies the path cannot skip), measured in the 
   second Ed25519 verify, so the libsodium floor is two verifies); target <= 1.35.
 - the same request warm: the verified token comes from the cache; target <= 0.70.
 - a full RequestVerifier check of a request carrying an auth token, warm; target <= 0.75.
+- the same with a revocation list in SQLite (one indexed read per request, §F.11); target
+  <= 0.85.
 
 Every line must also stay within 1.15x its libsodium floor; the exit status is 1 when any
 target is missed. The baselines verify the very bytes the path verifies (the request's
@@ -34,6 +36,8 @@ from aauth import (
     issue_agent_token,
     issue_auth_token,
 )
+from aauth.resource import RevokedTokens
+from aauth.store import SQLiteStore
 from aauth.token_keys import TokenKeyResolver
 
 AP, PS, API = "https://agent.example", "https://ps.example", "https://api.example"
@@ -83,6 +87,8 @@ def main() -> int:
         required_scopes=("data.read",),
     )
     verifier = RequestVerifier(policy, keys)
+    revoked = RevokedTokens(SQLiteStore())
+    revocation_aware = RequestVerifier(policy, keys, revoked=revoked)
     signature_policy = VerificationPolicy.aauth()
     tokens = TokenVerifier(keys)
 
@@ -103,13 +109,19 @@ def main() -> int:
         for _ in range(OPERATIONS):
             verifier.verify(with_auth_token)
 
+    def full_check_with_revocations() -> None:
+        for _ in range(OPERATIONS):
+            revocation_aware.verify(with_auth_token)
+
     raw = RawEd25519()
     agent_base, auth_base = http_base(with_agent_token), http_base(with_auth_token)
     full_check_warm()  # prime the caches
+    full_check_with_revocations()
     cases = [
         ("jwt agent token, cold", agent_token_cold, 1.35, [agent_base, signing_input(agent_token)]),
         ("jwt agent token, warm", agent_token_warm, 0.70, [agent_base]),
         ("RequestVerifier + auth token, warm", full_check_warm, 0.75, [auth_base]),
+        ("... + revocation list (SQLite)", full_check_with_revocations, 0.85, [auth_base]),
     ]
     missed = False
     for name, library, target, floor in cases:

@@ -6,6 +6,10 @@ aauth keygen --out agent.jwk
 aauth sign --key agent.jwk GET https://api.example/items
 aauth decode eyJhbGciOi...
 aauth fetch -v --key agent.jwk --agent-token "$TOKEN" https://api.example/data
+aauth mission propose --key agent.jwk --agent-token "$TOKEN" --description "…" \
+    --resource https://api.example=data.read --out mission.json
+aauth fetch --key agent.jwk --agent-token "$TOKEN" --mission mission.json https://api.example/data
+aauth mission complete --key agent.jwk --agent-token "$TOKEN" --mission mission.json --summary "…"
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -170,46 +174,117 @@ def _answerer(answers: Sequence[str]) -> ClarificationCallback | None:
     return answer
 
 
-def _fetch(args: argparse.Namespace) -> int:
-    import httpx
-    from aauth_signing import SignatureError
-
+def _agent_auth(args: argparse.Namespace, mission: Any = None) -> tuple[Any, dict[str, Any]]:
+    """The AgentAuth the agent commands share and its event hooks (-v prints every exchange,
+    the person server's too)."""
     from .agent.auth import AgentAuth
     from .agent.poller import DeferredCallbacks, InteractionPrompt
     from .agent.signer import AgentSigner
     from .demo.printer import Printer
-    from .errors import AAuthError
-    from .tls import tls_context
-
-    printer = Printer(sys.stderr)
 
     def prompt(interaction: InteractionPrompt) -> None:
         print(f"\nOpen {interaction.link} (code {interaction.code}) to approve.\n", file=sys.stderr)
 
     signer = AgentSigner(_load_key(args.key), _token(args.agent_token))
-    hooks: dict[str, list[Any]] = {"response": [printer.exchange]} if args.verbose else {}
+    hooks = {"response": [Printer(sys.stderr).exchange]} if args.verbose else {}
+    auth = AgentAuth(
+        signer,
+        callbacks=DeferredCallbacks(
+            on_interaction=prompt, on_clarification=_answerer(getattr(args, "answer", []))
+        ),
+        justification=getattr(args, "justification", None),
+        allow_loopback_http=args.allow_loopback,
+        event_hooks=hooks,
+        mission=mission,
+    )
+    return auth, hooks
+
+
+def _mission_file(args: argparse.Namespace) -> Any:
+    from .errors import InvalidRequest
+    from .missions import ApprovedMission
+
+    if args.mission is None:
+        return None
     try:
-        auth = AgentAuth(
-            signer,
-            callbacks=DeferredCallbacks(
-                on_interaction=prompt, on_clarification=_answerer(args.answer)
-            ),
-            justification=args.justification,
-            allow_loopback_http=args.allow_loopback,
-            event_hooks=hooks,  # -v shows the exchange with the person server too
-        )
-        with httpx.Client(auth=auth, event_hooks=hooks, timeout=60, verify=tls_context()) as client:
+        document = json.loads(Path(args.mission).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidRequest(f"cannot read the mission file {args.mission}: {exc}") from None
+    return ApprovedMission.from_json(document, allow_loopback_http=args.allow_loopback)
+
+
+def _reporting(command: str, action: Callable[[], int]) -> int:
+    """Run an agent command: a protocol or transport error is one line on stderr, status 1."""
+    import httpx
+    from aauth_signing import SignatureError
+
+    from .errors import AAuthError
+
+    try:
+        return action()
+    except (AAuthError, SignatureError) as exc:
+        print(f"aauth {command}: {exc.code}: {exc.description}", file=sys.stderr)
+    except httpx.HTTPError as exc:
+        print(f"aauth {command}: {exc}", file=sys.stderr)
+    return 1
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    import httpx
+
+    from .tls import tls_context
+
+    def fetch() -> int:
+        auth, hooks = _agent_auth(args, _mission_file(args))
+        with httpx.Client(
+            auth=auth, event_hooks=hooks, timeout=60, verify=tls_context()
+        ) as client:
             response = client.request(
                 args.method, args.url, headers=_headers(args.header), content=_body(args.data)
             )
-    except (AAuthError, SignatureError) as exc:
-        print(f"aauth fetch: {exc.code}: {exc.description}", file=sys.stderr)
-        return 1
-    except httpx.HTTPError as exc:
-        print(f"aauth fetch: {exc}", file=sys.stderr)
-        return 1
-    print(response.text)
-    return 0 if response.is_success else 1
+        print(response.text)
+        return 0 if response.is_success else 1
+
+    return _reporting("fetch", fetch)
+
+
+def _resources(values: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    resources: dict[str, tuple[str, ...]] = {}
+    for value in values:
+        resource, _, scopes = value.partition("=")
+        resources[resource] = tuple(s for s in scopes.replace(",", " ").split() if s)
+    return resources
+
+
+def _mission(args: argparse.Namespace) -> int:
+    import time
+
+    from .missions import MissionProposal
+
+    def propose() -> int:
+        draft = MissionProposal(
+            args.description,
+            resources=_resources(args.resource),
+            expires_at=time.time() + args.expires_in if args.expires_in else None,
+        )
+        proposal = MissionProposal.parse(  # the same checks the person server applies
+            draft.body(), now=time.time(), allow_loopback_http=args.allow_loopback
+        )
+        mission = _agent_auth(args)[0].propose_mission(proposal)
+        text = json.dumps(mission.to_json(), indent=2) + "\n"
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+        print(text, end="")
+        return 0
+
+    def complete() -> int:
+        mission = _mission_file(args)
+        if mission is None:
+            raise SystemExit("aauth mission complete: --mission FILE is required")
+        print(json.dumps(_agent_auth(args, mission)[0].complete_mission(args.summary)))
+        return 0
+
+    return _reporting("mission", propose if args.action == "propose" else complete)
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -285,8 +360,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("-v", "--verbose", action="store_true", help="print the exchange")
     fetch.add_argument("--allow-loopback", action="store_true", help="development only")
+    fetch.add_argument("--mission", help="act under the mission in this file (mission propose)")
     _request_arguments(fetch)
     fetch.set_defaults(func=_fetch)
+
+    mission = commands.add_parser("mission", help="propose a mission, or report it complete")
+    mission.add_argument("action", choices=["propose", "complete"])
+    mission.add_argument("--key", required=True, help="the agent's private JWK or PEM file")
+    mission.add_argument("--agent-token", required=True, help="agent token (or @file)")
+    mission.add_argument("--description", default="", help="propose: what the agent will do")
+    mission.add_argument(
+        "--resource", action="append", default=[], help="propose: URL=scope1,scope2 (repeat)"
+    )
+    mission.add_argument("--expires-in", type=int, help="propose: seconds until it ends")
+    mission.add_argument("--out", help="propose: write the approved mission here")
+    mission.add_argument("--mission", help="complete: the mission file")
+    mission.add_argument("--summary", default="", help="complete: what was accomplished")
+    mission.add_argument("-v", "--verbose", action="store_true", help="print the exchange")
+    mission.add_argument("--allow-loopback", action="store_true", help="development only")
+    mission.set_defaults(func=_mission)
     return parser
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "Forbidden",
     "Gone",
     "InsufficientScope",
+    "InteractionUnavailable",
     "InvalidAgentToken",
     "InvalidAuthToken",
     "InvalidCode",
@@ -112,6 +113,12 @@ class Forbidden(AAuthError):
 
 class UserUnreachable(AAuthError):
     code, status = "user_unreachable", 403
+
+
+class InteractionUnavailable(AAuthError):
+    """424: the PS cannot relay this interaction; the agent directs the person itself (§F.6)."""
+
+    code, status = "interaction_unavailable", 424
 
 
 class MissionTerminated(AAuthError):

@@ -20,11 +20,13 @@ from aauth.cli import main
 from aauth.demo.consent import PERSON, person_server_factory
 from aauth.demo.person import Person
 from aauth.demo.world import World, running_world
-from aauth.keys import private_jwk
+from aauth.keys import generate_key, private_jwk
+from aauth.missions import ApprovedMission
 
 from ..person.conftest import wait_until
 from ..person.test_ps_restart import free_port
 from .conftest import Recorder
+from .test_e2e_missions import accept_when_reported, approve_mission
 
 DOCUMENTS = {
     "resource": "aauth-resource.json",
@@ -205,3 +207,53 @@ def test_fetch_answers_the_persons_question(tmp_path: Path) -> None:
         assert process.returncode == 0, err
         assert json.loads(out)["scope"] == ["data.read"]
         assert "The person asks: What for?" in shown + err
+
+
+def test_mission_propose_fetch_and_complete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``aauth mission propose`` (approved by policy once the agent is bound to its person),
+    ``aauth fetch --mission`` under it, ``aauth mission complete`` accepted by the person."""
+    factory = person_server_factory(auto_approve_missions=["data.read"])
+    with running_world(Recorder(), person_server=factory) as world:
+        approve_mission(world)  # the person's first approval binds the agent to them
+        signer = world.signer
+        assert signer.agent_token is not None
+        key = tmp_path / "agent.jwk"
+        key.write_text(json.dumps(private_jwk(signer.key)))
+        agent = ["--key", str(key), "--agent-token", signer.agent_token, "--allow-loopback"]
+        mission_file = tmp_path / "mission.json"
+        propose = ["mission", "propose", *agent, "--description", "Read Q3 data"]
+        propose += ["--resource", f"{world.resource}=data.read", "--out", str(mission_file)]
+        assert main(propose) == 0, capsys.readouterr().err
+        mission = ApprovedMission.from_json(
+            json.loads(mission_file.read_text()), allow_loopback_http=True
+        )
+        assert mission.document["approved_scopes"] == {world.resource: ["data.read"]}
+        capsys.readouterr()
+        url = f"{world.resource}/data"
+        assert main(["fetch", *agent, "-v", "--mission", str(mission_file), url]) == 0
+        out, err = capsys.readouterr()
+        assert json.loads(out)["scope"] == ["data.read"]
+        assert f"aauth-mission: approver=\"{world.person_server}\"" in err
+        accepting = accept_when_reported(world, mission)
+        complete = ["mission", "complete", *agent, "--mission", str(mission_file)]
+        assert main([*complete, "--summary", "Read it"]) == 0
+        accepting.join(timeout=30)
+        assert json.loads(capsys.readouterr().out) == {"mission_status": "terminated"}
+        assert main(["fetch", *agent, "--mission", str(mission_file), url]) == 1
+        assert "mission_terminated" in capsys.readouterr().err
+
+
+def test_mission_commands_report_mistakes_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "agent.jwk"
+    key.write_text(json.dumps(private_jwk(generate_key())))
+    token = "e30.e30.e30"
+    agent = ["--key", str(key), "--agent-token", token, "--allow-loopback"]
+    assert main(["fetch", *agent, "--mission", str(tmp_path / "none.json"), "http://x"]) == 1
+    assert "cannot read the mission file" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text('{"approver": "x"}')
+    assert main(["mission", "complete", *agent, "--mission", str(tmp_path / "bad.json")]) == 1
+    assert capsys.readouterr().err.startswith("aauth mission: invalid_request")

@@ -1,5 +1,7 @@
-"""The consent pages in a real browser: headless Chromium signs in, checks the code the agent
-shows, approves, and the agent waiting on its pending URL receives its auth token.
+"""The consent and mission pages in a real browser: headless Chromium signs in, checks the code
+the agent shows, approves, and the agent waiting on its pending URL receives its auth token (or
+its mission); the person asks the agent a question; the mission page lists the mission and
+revokes it.
 
 Uses Debian's ``chromium`` and ``chromium-driver`` (installed here when missing and running
 as root) driven by selenium with an explicit driver path, so nothing is ever downloaded.
@@ -19,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import ALICE_PASSWORD, interaction_of, live_servers
+from .conftest import ALICE_PASSWORD, Agent, interaction_of, live_servers
 
 pytestmark = pytest.mark.browser
 
@@ -80,6 +82,42 @@ def shown(browser: Any, element_id: str, by: str = "id") -> Any:
     return WebDriverWait(browser, 15).until(lambda d: d.find_element(by, element_id))
 
 
+def deferred(http: httpx.Client, agent: Agent, url: str, body: bytes) -> tuple[str, str, str]:
+    """POST ``body`` to ``url`` as the agent; the 202's ``(pending URL, url, code)``."""
+    first = http.post(url, content=body, headers=agent.headers("POST", url, body))
+    assert first.status_code == 202, first.text
+    return (first.headers["location"], *interaction_of(first))
+
+
+def wait_for_decision(
+    http: httpx.Client, agent: Agent, location: str, outcome: list[httpx.Response]
+) -> threading.Thread:
+    """The agent long-polls ``location`` on a thread; the final answer lands in ``outcome``."""
+
+    def poll() -> None:
+        for _ in range(20):
+            headers = agent.headers("GET", location, prefer="wait=30")
+            answer = http.get(location, headers=headers)
+            if answer.status_code != 202:
+                outcome.append(answer)
+                return
+
+    waiting = threading.Thread(target=poll)
+    waiting.start()
+    return waiting
+
+
+def sign_in_at(browser: Any, url: str, code: str) -> None:
+    """Open the agent's link and sign in as Alice on the login page it leads to."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{url}?code={code}")
+    shown(browser, "username", By.NAME).send_keys("alice")
+    assert "/login" in browser.current_url
+    browser.find_element(By.NAME, "password").send_keys(ALICE_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
 @pytest.mark.timeout(1200)  # the first run may install Chromium
 def test_consent_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
@@ -96,27 +134,9 @@ def test_consent_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None
     token_url = f"{world.ps}/token"
     outcome: list[httpx.Response] = []
     with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
-        first = http.post(token_url, content=body, headers=agent.headers("POST", token_url, body))
-        assert first.status_code == 202, first.text
-        location = first.headers["location"]
-        url, code = interaction_of(first)
-
-        def poll() -> None:
-            for _ in range(20):
-                headers = agent.headers("GET", location, prefer="wait=30")
-                answer = http.get(location, headers=headers)
-                if answer.status_code != 202:
-                    outcome.append(answer)
-                    return
-
-        waiting = threading.Thread(target=poll)
-        waiting.start()
-
-        browser.get(f"{url}?code={code}")
-        shown(browser, "username", By.NAME).send_keys("alice")
-        assert "/login" in browser.current_url
-        browser.find_element(By.NAME, "password").send_keys(ALICE_PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        location, url, code = deferred(http, agent, token_url, body)
+        waiting = wait_for_decision(http, agent, location, outcome)
+        sign_in_at(browser, url, code)
 
         assert shown(browser, "code").text == code  # the code the agent shows
         page = browser.find_element(By.TAG_NAME, "body").text
@@ -201,3 +221,53 @@ def test_clarification_conversation_in_headless_chromium(browser: Any, tmp_path:
         assert questions == ["Why do you need <b>this</b>?"]
         assert outcome, "the waiting agent got no answer"
         assert outcome[0].status_code == 200, outcome[0].text
+
+
+@pytest.mark.timeout(1200)
+def test_mission_pages_in_headless_chromium(browser: Any, tmp_path: Path) -> None:
+    """Review a proposal (edit its description), approve; the agent receives the mission; the
+    mission page lists it with its log; the person revokes it there."""
+    from selenium.webdriver.common.by import By
+
+    world, neighbour_server, ps_server = live_servers()
+    agent = world.agent()
+    outcome: list[httpx.Response] = []
+    with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
+        mission_url = f"{world.ps}/mission"
+        body = json.dumps(
+            {
+                "description": "Summarise <img src=x onerror=alert(1)> Q3",
+                "resources": [{"resource": world.resources[0], "scopes": ["docs.read"]}],
+            }
+        ).encode()
+        location, url, code = deferred(http, agent, mission_url, body)
+        waiting = wait_for_decision(http, agent, location, outcome)
+        sign_in_at(browser, url, code)
+        assert shown(browser, "code").text == code
+        assert "<img src=x onerror=alert(1)>" in browser.find_element(By.ID, "proposed").text
+        description = browser.find_element(By.ID, "description")
+        description.clear()
+        description.send_keys("Summarise the Q3 documents, read-only")
+        browser.save_screenshot(str(tmp_path / "mission-review.png"))
+        browser.find_element(By.ID, "approve").click()
+        assert shown(browser, "outcome").text == "You can return to your agent."
+
+        waiting.join(timeout=30)
+        assert outcome, "the waiting agent got no answer"
+        approved = outcome[0]
+        assert approved.status_code == 200, approved.text
+        blob = json.loads(approved.content)
+        assert blob["description"] == "Summarise the Q3 documents, read-only"
+        s256 = approved.headers["aauth-mission"].split('s256="')[1].rstrip('"')
+
+        browser.get(f"{world.ps}/missions")
+        link = shown(browser, f"a[href='/missions/{s256}']", By.CSS_SELECTOR)
+        assert "Summarise the Q3 documents" in link.text
+        link.click()
+        assert shown(browser, "state").text == "active"
+        assert "approved" in browser.find_element(By.ID, "log").text
+        browser.find_element(By.ID, "revoke").click()
+        assert shown(browser, "outcome").text == "The agent can no longer act on it."
+        browser.get(f"{world.ps}/missions/{s256}")
+        assert shown(browser, "state").text == "terminated (revoked)"
+        browser.save_screenshot(str(tmp_path / "mission-revoked.png"))

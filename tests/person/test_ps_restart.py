@@ -1,4 +1,5 @@
-"""Restart safety: ``kill -9`` of the person server in the middle of a consent loses nothing.
+"""Restart safety: ``kill -9`` of the person server in the middle of a consent, a
+clarification round or a mission approval loses nothing.
 
 The server runs as its own process (``python -m aauth.server.person_server``); after SIGKILL
 it is started again on the same port with the same database and key file. The agent keeps
@@ -23,7 +24,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from aauth.headers import parse_mission
 from aauth.keysource import StaticKeySource
+from aauth.missions import parse_approval
 from aauth.server.running import RunningServer
 from aauth.tokens import TokenVerifier
 
@@ -241,3 +244,59 @@ def test_kill_9_mid_clarification_round_loses_nothing(
         granted = http.get(location, headers=agent.headers("GET", location))
         assert granted.status_code == 200, granted.text
         assert "auth_token" in granted.json()
+
+
+def test_kill_9_mid_mission_approval_loses_nothing(
+    restartable: tuple[World, PersonServerProcess],
+) -> None:
+    """The proposal is pending and the person has its review page open when the server dies;
+    after the restart the same form approves it, the waiting agent receives the blob whose
+    s256 the header names, and the mission's log and state are all there."""
+    world, server = restartable
+    agent = world.agent()
+    mission_url = f"{world.ps}/mission"
+    body = json.dumps(
+        {
+            "description": "Summarise the Q3 documents",
+            "resources": [{"resource": world.resources[0], "scopes": ["docs.read"]}],
+        }
+    ).encode()
+    with httpx.Client(timeout=30) as http, httpx.Client(base_url=world.ps) as browser:
+        first = http.post(
+            mission_url, content=body, headers=agent.headers("POST", mission_url, body)
+        )
+        assert first.status_code == 202, first.text
+        location = first.headers["location"]
+        url, code = interaction_of(first)
+        login = browser.post("/login", data={"username": "alice", "password": ALICE_PASSWORD})
+        assert login.status_code == 303
+        page = browser.get(url, params={"code": code}, follow_redirects=True)
+        assert "/missions/proposal/" in str(page.url)
+        action = re.search(r"<form method=post action='([^']+)'", page.text)
+        assert action is not None
+
+        server.kill()  # SIGKILL while the person reviews the mission
+        server.start()
+
+        resumed = http.get(location, headers=agent.headers("GET", location))
+        assert resumed.status_code == 202, resumed.text
+        assert resumed.json() == {"status": "interacting"}
+        form = {"csrf": csrf_of(page.text), "code": code, "decision": "approve"}
+        decided = browser.post(action.group(1), data=form)  # the form from before the crash
+        assert decided.status_code == 200, decided.text
+        approved = http.get(location, headers=agent.headers("GET", location))
+        assert approved.status_code == 200, approved.text
+        ref = parse_mission(approved.headers["aauth-mission"], allow_loopback_http=True)
+        mission = parse_approval(ref, approved.content, agent=agent.sub, approver=world.ps)
+
+        server.kill()  # and once more, with the mission approved and a token issued
+        server.start()
+        token = world.resource_token(agent, mission=mission.ref)
+        body = json.dumps({"resource_token": token}).encode()
+        token_url = f"{world.ps}/token"
+        granted = http.post(token_url, content=body, headers=agent.headers("POST", token_url, body))
+        assert granted.status_code == 200, granted.text  # within the mission: no person asked
+        log = browser.get(f"/missions/{ref.s256}")
+        assert log.status_code == 200
+        assert "approved" in log.text
+        assert "token issued" in log.text

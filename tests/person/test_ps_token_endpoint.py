@@ -87,7 +87,9 @@ def test_ps01_metadata_at_both_paths_and_jwks(world: World) -> None:
                 assert document.name == "Home PS"
                 assert document.scopes_supported == ("openid", "profile")
                 assert document.claims_supported == ("sub", "name")
-                assert "interaction_endpoint" not in response.json()
+                # The agent-facing relay (§F.6), not the person's /interact page.
+                assert document.interaction_endpoint == f"{PS}/interaction"
+                assert document.mission_endpoint == f"{PS}/mission"
             jwks = (await http.get("/.well-known/jwks.json")).json()
             assert [set(key) >= {"kid", "alg"} for key in jwks["keys"]] == [True]
 

@@ -8,6 +8,7 @@ from .enrollment import (
     request_agent_token,
     request_subagent_token,
 )
+from .missions import complete_mission, propose_mission
 from .poller import (
     Clarification,
     DeferredCallbacks,
@@ -33,7 +34,9 @@ __all__ = [
     "TokenRequest",
     "UpdatedRequest",
     "arequest_agent_token",
+    "complete_mission",
     "follow_deferred",
+    "propose_mission",
     "request_agent_token",
     "request_auth_token",
     "request_subagent_token",

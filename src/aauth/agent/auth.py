@@ -12,7 +12,6 @@ long poll survives a restarting server.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -24,22 +23,24 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from ..errors import ExpiredResourceToken, InvalidToken, ServerError
+from ..errors import ExpiredResourceToken, InvalidToken, MissionTerminated
 from ..headers import (
+    MISSION_HEADER,
     AgentTokenRequirement,
     AuthTokenRequirement,
     Capability,
     HeaderError,
     build_capabilities,
+    build_mission,
     find_requirement,
     parse_signature_error,
 )
-from ..metadata import PersonServerMetadata, well_known_url
+from ..missions import ApprovedMission, MissionProposal
 from ..tls import tls_context
 from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN
-from ..tokens.wire import PERSON_DWK
-from .flow import Ask, Flow, Sleep, ask_async, ask_sync
+from .flow import Ask, Flow, Sleep, ask_async, ask_sync, run_async, run_sync
+from .missions import complete_mission, person_server_metadata, propose_mission
 from .poller import ClarificationCallback, DeferredCallbacks, PollSettings
 from .resource_directory import ResourceDirectory
 from .signer import AgentSigner
@@ -98,6 +99,10 @@ class AuthTokenCache:
         with self._lock:
             self._tokens.pop(resource, None)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
 
 class AgentAuth(httpx.Auth):
     """Signs requests as an agent and obtains auth tokens when a resource asks for one.
@@ -112,6 +117,10 @@ class AgentAuth(httpx.Auth):
     that exchange too). For a sub-agent, ``parent`` is its parent's signer: a sub-agent never
     calls the person server itself (AG-34), so its parent asks on its behalf, sending the
     sub-agent's agent token as ``subagent_token``.
+    With a ``mission`` (an approval from :meth:`propose_mission`, or given) every request to a
+    resource carries ``AAuth-Mission``, covered by the signature (AG-28, AG-29), so resources
+    put it in their resource tokens and the PS grants what the mission approved. Once the PS
+    answers ``mission_terminated`` the auth refuses every later request (AG-33).
     ``allow_loopback_http`` is for development on one machine only.
     """
 
@@ -133,9 +142,12 @@ class AgentAuth(httpx.Auth):
         timeout: float = 30.0,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         parent: AgentSigner | None = None,
+        mission: ApprovedMission | None = None,
     ) -> None:
         self.signer = signer
         self.parent = parent
+        self.mission = mission
+        self.mission_ended = False
         self.callbacks = callbacks or DeferredCallbacks()
         if on_clarification is not None:
             self.callbacks = replace(self.callbacks, on_clarification=on_clarification)
@@ -171,6 +183,10 @@ class AgentAuth(httpx.Auth):
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _SIGNATURE_FIELDS}
         if self._capabilities_header and "aauth-capabilities" not in request.headers:
             headers["AAuth-Capabilities"] = self._capabilities_header
+        if self.mission is not None:
+            ref = build_mission(self.mission.ref, allow_loopback_http=self._loopback)
+            headers = {k: v for k, v in headers.items() if k.lower() != "aauth-mission"}
+            headers[MISSION_HEADER] = ref  # the signer covers it (AG-28)
         body = request.content or None
         headers.update(
             self.signer.sign(
@@ -191,17 +207,7 @@ class AgentAuth(httpx.Auth):
             raise InvalidToken("the agent token names no person server ('ps') and none is set")
         endpoint = self._token_endpoints.get(ps)
         if endpoint is None:
-            response = yield httpx.Request("GET", well_known_url(ps, PERSON_DWK))
-            assert response is not None
-            if response.status_code != 200:
-                raise ServerError(f"cannot read {ps} metadata (HTTP {response.status_code})")
-            try:
-                document = json.loads(response.content)
-            except ValueError:
-                raise ServerError(f"{ps} metadata is not JSON") from None
-            metadata = PersonServerMetadata.from_json(
-                document, ps, allow_loopback_http=self._loopback
-            )
+            metadata = yield from person_server_metadata(ps, allow_loopback_http=self._loopback)
             endpoint = metadata.token_endpoint
             self._token_endpoints[ps] = endpoint
         return endpoint
@@ -222,21 +228,27 @@ class AgentAuth(httpx.Auth):
             self.capabilities,
             subagent_token=None if self.parent is None else self.signer.agent_token,
         )
-        token, claims = yield from request_auth_token(
-            endpoint,
-            token_request,
-            self.parent or self.signer,
-            issuer=challenge.aud,
-            settings=self.poll,
-            callbacks=self.callbacks,
-            allow_loopback_http=self._loopback,
-            subagent=None if self.parent is None else self.signer,
-        )
+        try:
+            token, claims = yield from request_auth_token(
+                endpoint,
+                token_request,
+                self.parent or self.signer,
+                issuer=challenge.aud,
+                settings=self.poll,
+                callbacks=self.callbacks,
+                allow_loopback_http=self._loopback,
+                subagent=None if self.parent is None else self.signer,
+            )
+        except MissionTerminated:
+            self.mission_ended = self.mission is not None
+            raise
         self.cache.put(resource, token, claims.exp, self.signer.thumbprint)
         return token
 
     def flow(self, request: httpx.Request) -> Flow[httpx.Response]:
         """Sign ``request``; satisfy the resource's challenges; return the final response."""
+        if self.mission_ended:
+            raise MissionTerminated("the mission this agent acts under has ended (AG-33)")
         resource = _origin(request.url)
         token = self.cache.get(resource, self.signer.thumbprint)  # AG-18: this key's token
         extra = yield from self.resources.components(resource)  # AG-05, V-46
@@ -273,6 +285,72 @@ class AgentAuth(httpx.Auth):
                 token = None
             else:
                 return response  # nothing this agent can satisfy (AG-14)
+
+    # -- missions ------------------------------------------------------------------------------
+
+    def _person_server_id(self) -> str:
+        if self._person_server is None:
+            raise InvalidToken("the agent token names no person server ('ps') and none is set")
+        return self._person_server
+
+    def _propose(self, proposal: MissionProposal) -> Flow[ApprovedMission]:
+        if self.parent is not None:
+            raise ValueError("a sub-agent does not call the PS (AG-34): its parent proposes")
+        return propose_mission(
+            self._person_server_id(),
+            proposal,
+            self.signer,
+            settings=self.poll,
+            callbacks=self.callbacks,
+            allow_loopback_http=self._loopback,
+        )
+
+    def _adopt(self, mission: ApprovedMission) -> ApprovedMission:
+        """Act under ``mission`` from now on; tokens of other missions are dropped."""
+        self.mission, self.mission_ended = mission, False
+        self.cache.clear()
+        return mission
+
+    def propose_mission(self, proposal: MissionProposal) -> ApprovedMission:
+        """Propose a mission to the agent's PS, wait for its approval and act under it."""
+        with httpx.Client(timeout=self._timeout, event_hooks=self._hooks) as client:
+            return self._adopt(run_sync(self._propose(proposal), client))
+
+    async def apropose_mission(self, proposal: MissionProposal) -> ApprovedMission:
+        """The asynchronous form of :meth:`propose_mission`."""
+        async with httpx.AsyncClient(
+            timeout=self._timeout, event_hooks=self._async_hooks()
+        ) as client:
+            return self._adopt(await run_async(self._propose(proposal), client))
+
+    def _complete(self, summary: str) -> Flow[dict[str, Any]]:
+        if self.mission is None:
+            raise ValueError("this agent acts under no mission")
+        return complete_mission(
+            self.mission,
+            summary,
+            self.signer,
+            settings=self.poll,
+            callbacks=self.callbacks,
+            allow_loopback_http=self._loopback,
+        )
+
+    def complete_mission(self, summary: str) -> dict[str, Any]:
+        """Report the mission done and wait for the person; once they accept, the mission is
+        terminated and this auth refuses further requests."""
+        with httpx.Client(timeout=self._timeout, event_hooks=self._hooks) as client:
+            answer = run_sync(self._complete(summary), client)
+        self.mission_ended = True
+        return answer
+
+    async def acomplete_mission(self, summary: str) -> dict[str, Any]:
+        """The asynchronous form of :meth:`complete_mission`."""
+        async with httpx.AsyncClient(
+            timeout=self._timeout, event_hooks=self._async_hooks()
+        ) as client:
+            answer = await run_async(self._complete(summary), client)
+        self.mission_ended = True
+        return answer
 
     def _async_hooks(self) -> dict[str, list[Callable[..., Any]]]:
         """The sync hooks wrapped for the async client (hooks only print or record)."""

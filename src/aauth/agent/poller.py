@@ -29,6 +29,7 @@ from ..errors import (
     Gone,
     InvalidCode,
     InvalidRequest,
+    MissionTerminated,
     PendingAbandoned,
     PendingDenied,
     PendingExpired,
@@ -175,6 +176,8 @@ def _terminal_error(response: httpx.Response) -> AAuthError:
     detail = str(body.get("detail") or body.get("error_description") or code)
     if response.status_code == 403 and code == "abandoned":
         return PendingAbandoned(detail)
+    if response.status_code == 403 and code == "mission_terminated":
+        return MissionTerminated(detail)
     if response.status_code == 410 and code == "invalid_code":
         return InvalidCode(detail)
     error_cls = _TERMINAL.get(response.status_code, ServerError)

@@ -22,10 +22,12 @@ from ..errors import (
     ExpiredAgentToken,
     ExpiredResourceToken,
     Forbidden,
+    InteractionUnavailable,
     InvalidAgentToken,
     InvalidRequest,
     InvalidResourceToken,
     InvalidToken,
+    MissionTerminated,
     ServerError,
     UserUnreachable,
 )
@@ -35,7 +37,7 @@ from .flow import Flow
 from .poller import DeferredCallbacks, PollSettings, follow_deferred
 from .signer import AgentSigner
 
-__all__ = ["TokenRequest", "decode_agent_id", "request_auth_token"]
+__all__ = ["TokenRequest", "decode_agent_id", "post_deferred", "problem_of", "request_auth_token"]
 
 _ERRORS: dict[str, type[AAuthError]] = {
     cls.code: cls
@@ -46,6 +48,8 @@ _ERRORS: dict[str, type[AAuthError]] = {
         InvalidResourceToken,
         ExpiredResourceToken,
         UserUnreachable,
+        MissionTerminated,
+        InteractionUnavailable,
         ServerError,
     )
 }
@@ -75,8 +79,8 @@ class TokenRequest:
         return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
-def _problem(response: httpx.Response) -> AAuthError:
-    """The error a non-success token response stands for (by its ``error`` member)."""
+def problem_of(response: httpx.Response) -> AAuthError:
+    """The error a non-success PS response stands for (by its ``error`` member)."""
     try:
         body = response.json()
     except ValueError:
@@ -91,6 +95,32 @@ def _problem(response: httpx.Response) -> AAuthError:
     if error_cls is None:
         error_cls = Forbidden if response.status_code == 403 else ServerError
     return error_cls(detail or f"token endpoint answered HTTP {response.status_code}")
+
+
+def post_deferred(
+    endpoint: str,
+    payload: bytes,
+    signer: AgentSigner,
+    settings: PollSettings,
+    callbacks: DeferredCallbacks | None,
+) -> Flow[httpx.Response]:
+    """A signed JSON POST to a person-server endpoint, with ``Prefer: wait``; a 202 is
+    followed to its end (AG-19). The final 200, or the error the PS answered with."""
+    headers = {"content-type": "application/json", "prefer": f"wait={settings.prefer_wait}"}
+    headers.update(signer.sign("POST", endpoint, headers, payload))
+    response = yield httpx.Request("POST", endpoint, headers=headers, content=payload)
+    assert response is not None
+    if response.status_code == 202:
+
+        def sign(
+            method: str, url: str, headers: dict[str, str], body: bytes | None
+        ) -> dict[str, str]:
+            return signer.sign(method, url, headers, body)
+
+        response = yield from follow_deferred(response, sign, settings, callbacks)
+    if response.status_code != 200:
+        raise problem_of(response)
+    return response
 
 
 def request_auth_token(
@@ -113,21 +143,9 @@ def request_auth_token(
     InvalidToken when the token it returned is not for this resource, agent and key.
     """
     settings = settings or PollSettings(allow_loopback_http=allow_loopback_http)
-    body = request.body()
-    headers = {"content-type": "application/json", "prefer": f"wait={settings.prefer_wait}"}
-    headers.update(signer.sign("POST", token_endpoint, headers, body))
-    response = yield httpx.Request("POST", token_endpoint, headers=headers, content=body)
-    assert response is not None
-    if response.status_code == 202:
-
-        def sign(
-            method: str, url: str, headers: dict[str, str], body: bytes | None
-        ) -> dict[str, str]:
-            return signer.sign(method, url, headers, body)
-
-        response = yield from follow_deferred(response, sign, settings, callbacks)
-    if response.status_code != 200:
-        raise _problem(response)
+    response = yield from post_deferred(
+        token_endpoint, request.body(), signer, settings, callbacks
+    )
     try:
         token = response.json()["auth_token"]
     except (ValueError, KeyError, TypeError):

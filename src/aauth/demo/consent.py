@@ -13,19 +13,24 @@ from ..agent.auth import AgentAuth
 from ..agent.poller import DeferredCallbacks, PollSettings
 from ..person.config import PersonServerConfig
 from ..server.person_server import create_person_server
+from .person import PersonAtHand
+from .printer import Printer
 from .world import World
 
-__all__ = ["PERSON", "agent_client", "person_server_factory"]
+__all__ = ["PERSON", "agent_client", "approving_person", "person_server_factory"]
 
 PERSON = "alice"
 
 
 def person_server_factory(
-    auto_approve_scopes: Sequence[str] = (), **settings: Any
+    auto_approve_scopes: Sequence[str] = (),
+    auto_approve_missions: Sequence[str] = (),
+    **settings: Any,
 ) -> Any:
     """A PS factory for :func:`running_world`: one person, with a fresh password kept on the
-    world, and optionally an auto-approval rule (phase 3); ``settings`` are further
-    configuration members (e.g. ``clarification_rounds``)."""
+    world, and optionally auto-approval rules for tokens (phase 3) and for missions that ask
+    for no more than ``auto_approve_missions`` at any resource (phase 5); ``settings`` are
+    further configuration members (e.g. ``clarification_rounds``)."""
 
     def build(world: World, url: str) -> Any:
         password = secrets.token_urlsafe(12)
@@ -41,6 +46,11 @@ def person_server_factory(
                 "name": "Demo person server",
                 "people": [{"id": PERSON, "name": "Alice", "password": password}],
                 "auto_approve": rules,
+                "auto_approve_missions": [
+                    {"agent": "*", "resource": "*", "scopes": list(auto_approve_missions)}
+                ]
+                if auto_approve_missions
+                else [],
                 "poll_interval": 0,  # Retry-After: 0 — the agent long-polls right away
                 "allow_loopback_http": True,
                 **settings,
@@ -65,3 +75,16 @@ def agent_client(
         event_hooks=hooks,
     )
     return httpx.Client(auth=auth, event_hooks=hooks, timeout=60), auth
+
+
+def approving_person(printer: Printer, world: World, manual: bool) -> PersonAtHand:
+    """The world's person, approving whatever the agent shows them (proposals, consents)."""
+    return PersonAtHand(
+        printer,
+        PERSON,
+        str(world.extras["password"]),
+        lambda someone, prompt: someone.decide(prompt),
+        task="approve",
+        did="approved",
+        manual=manual,
+    )

@@ -19,6 +19,7 @@ from .printer import Printer
 __all__ = ["Person", "PersonAtHand"]
 
 _FORM = re.compile(r"<form method=post action='([^']+)'")
+_FORMS = re.compile(r"<form method=post action='([^']+)'>(.*?)</form>", re.S)
 _HIDDEN = re.compile(r"<input type=hidden name='?(\w+)'? value='([^']*)'>")
 
 
@@ -38,13 +39,31 @@ class Person:
         self.password = password
         self.client = client
 
-    def open(self, prompt: InteractionPrompt) -> httpx.Response:
-        """Open the agent's link, sign in when asked, check the code: the consent page."""
-        page = self.client.get(prompt.link, follow_redirects=True)
+    def visit(self, url: str) -> httpx.Response:
+        """Open a page of the person server, signing in when it asks."""
+        page = self.client.get(url, follow_redirects=True)
         if "name=password" in page.text:
             action, fields = _form(page)
             fields.update(username=self.username, password=self.password)
             page = self.client.post(str(page.url.join(action)), data=fields, follow_redirects=True)
+        return page
+
+    def click(self, url: str, button: str) -> httpx.Response:
+        """Open ``url`` and press the button with id ``button`` (its form's hidden fields and
+        the button's own name and value are sent, as a browser does)."""
+        page = self.visit(url)
+        for action, block in _FORMS.findall(page.text):
+            found = re.search(rf"<button type=submit name=(\w+) value=(\w+) id={button}>", block)
+            if found is not None:
+                fields = {name: unescape(value) for name, value in _HIDDEN.findall(block)}
+                fields[found.group(1)] = found.group(2)
+                target = str(page.url.join(unescape(action)))
+                return self.client.post(target, data=fields, follow_redirects=True)
+        raise AssertionError(f"no button {button!r} on {page.url} (HTTP {page.status_code})")
+
+    def open(self, prompt: InteractionPrompt) -> httpx.Response:
+        """Open the agent's link, sign in when asked, check the code: the consent page."""
+        page = self.visit(prompt.link)
         if prompt.code not in page.text:
             raise AssertionError("the consent page does not show the agent's code")
         return page

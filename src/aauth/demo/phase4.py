@@ -10,8 +10,7 @@ the URL and code are printed for a person to complete in a browser.
 from __future__ import annotations
 
 from ..agent.poller import DeferredCallbacks
-from .consent import PERSON, agent_client, person_server_factory
-from .person import PersonAtHand
+from .consent import agent_client, approving_person, person_server_factory
 from .phase1 import expect
 from .printer import Printer
 from .world import running_world
@@ -20,15 +19,7 @@ from .world import running_world
 def run(printer: Printer, manual: bool = False) -> None:
     printer.title("Phase 4 — user delegation (202, interaction code, long poll, consent)")
     with running_world(printer, person_server=person_server_factory()) as world:
-        person = PersonAtHand(
-            printer,
-            PERSON,
-            str(world.extras["password"]),
-            lambda someone, prompt: someone.decide(prompt),
-            task="approve",
-            did="approved",
-            manual=manual,
-        )
+        person = approving_person(printer, world, manual)
         client, auth = agent_client(
             world,
             DeferredCallbacks(

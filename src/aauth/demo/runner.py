@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import phase1, phase2, phase3, phase4, phase6, phase8
+from . import phase1, phase2, phase3, phase4, phase5, phase6, phase8, phase12
 from .printer import Printer
 
 __all__ = ["PHASES", "run_demos"]
@@ -14,8 +14,10 @@ PHASES: dict[int, Callable[[Printer, bool], None]] = {
     2: phase2.run,
     3: phase3.run,
     4: phase4.run,
+    5: phase5.run,
     6: phase6.run,
     8: phase8.run,
+    12: phase12.run,
 }
 
 

@@ -1,7 +1,9 @@
 """What a person server is configured with, loadable from one JSON file.
 
 Everything a deployment decides lives here: who the server is, the people it acts for,
-which agents belong to whom (PS-28), what may be granted without asking (phase 3), how long
+which agents belong to whom (PS-28), what may be granted without asking (phase 3) and which
+missions are approved without asking (phase 5: every resource and scope proposed is covered
+by an ``auto_approve_missions`` rule), how long
 things live, where state and keys are kept, and which agent providers are trusted.
 
     {
@@ -11,6 +13,8 @@ things live, where state and keys are kept, and which agent providers are truste
       "bindings": {"aauth:assistant@ap.example": "alice"},
       "auto_approve": [{"agent": "*", "resource": "https://docs.example",
                         "scopes": ["docs.read"]}],
+      "auto_approve_missions": [{"agent": "*", "resource": "https://docs.example",
+                                 "scopes": ["docs.read"]}],
       "trusted_agent_providers": ["https://ap.example"],
       "clarify": [{"agent": "*", "resource": "*", "scopes": ["docs.write"],
                    "question": "Why do you need to change my documents?"}]
@@ -86,6 +90,7 @@ class PersonServerConfig:
     bindings: Mapping[str, str] = field(default_factory=dict)
     bind_on_first_approval: bool = True
     auto_approve: tuple[AutoApproval, ...] = ()
+    auto_approve_missions: tuple[AutoApproval, ...] = ()
     remember_consent: bool = True
     consent_lifetime: int = 30 * 24 * 3600
     trusted_agent_providers: tuple[str, ...] | None = None
@@ -174,8 +179,9 @@ class PersonServerConfig:
         values = dict(document)
         if "people" in values:
             values["people"] = tuple(_person(entry) for entry in _list(values, "people"))
-        if "auto_approve" in values:
-            values["auto_approve"] = tuple(_rule(entry) for entry in _list(values, "auto_approve"))
+        for name in ("auto_approve", "auto_approve_missions"):
+            if name in values:
+                values[name] = tuple(_rule(entry, name) for entry in _list(values, name))
         if "clarify" in values:
             values["clarify"] = tuple(_question(entry) for entry in _list(values, "clarify"))
         for name in ("trusted_agent_providers", "scopes_supported"):

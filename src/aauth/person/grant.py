@@ -24,7 +24,8 @@ class Grant:
     ``resource``/``scope``/``account`` from the resource token. The rest is shown at consent:
     the agent's own words and, when its metadata could be fetched, names and descriptions.
     ``callback_endpoint``/``localhost_callback_allowed`` (from the agent provider's metadata)
-    decide where the person may be sent back to (§H.5).
+    decide where the person may be sent back to (§H.5). ``mission`` is the resource token's
+    ``mission`` claim, checked against an active mission of this agent (phase 5).
 
     For a parent-mediated sub-agent request (§F.3 ``subagent_token``), ``agent`` is still the
     parent that asked (consent, rules and bindings are the parent's), ``subagent`` names the
@@ -48,6 +49,7 @@ class Grant:
     scope_descriptions: Mapping[str, str] = field(default_factory=dict)
     callback_endpoint: str | None = None
     localhost_callback_allowed: bool = False
+    mission: Mapping[str, str] | None = None
     subagent: str | None = None
     can_clarify: bool = False
 
@@ -56,6 +58,7 @@ class Grant:
         data["cnf_jwk"] = dict(self.cnf_jwk)
         data["scope"] = list(self.scope)
         data["scope_descriptions"] = dict(self.scope_descriptions)
+        data["mission"] = None if self.mission is None else dict(self.mission)
         return data
 
     @classmethod

@@ -5,7 +5,9 @@ from the agent token), the approved scope (never broader than the resource token
 and, when a person approved, their directed ``sub`` for that resource (plus ``name`` for the
 ``profile`` scope). It lives at most the configured lifetime, at most 1 h and never past the
 agent token's ``exp`` (PS-10). A token for a sub-agent names the sub-agent as ``agent``, bound
-to its key, with its parent as ``act.agent`` (§D.1 sub-agents).
+to its key, with its parent as ``act.agent`` (§D.1 sub-agents). A token under a mission carries
+its ``mission`` claim, never outlives the mission's ``expires_at``, and is written to the
+mission's log.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import jwt
+from ..headers.mission import MissionRef
 from ..keys import KeySet
 from ..tokens import Actor, issue_auth_token
 from ..tokens.wire import PERSON_DWK
 from .grant import Grant
+from .missions import Missions
 from .persons import Person
 from .subjects import PairwiseSubjects
 
@@ -42,8 +46,10 @@ class AuthTokenMinter:
         *,
         lifetime: int,
         allow_loopback_http: bool = False,
+        missions: Missions | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._missions = missions
         self._identifier = identifier
         self._keys = keys
         self._subjects = subjects
@@ -60,7 +66,13 @@ class AuthTokenMinter:
         if person is not None:
             sub = self._subjects.subject(person.id, grant.resource)
             extra = {"name": person.name} if "profile" in grant.scope else None
-        return issue_auth_token(
+        now, lifetime, mission = self._clock(), self._lifetime, None
+        if grant.mission is not None:
+            mission = MissionRef(grant.mission["approver"], grant.mission["s256"])
+            found = self._missions.get(mission.s256) if self._missions else None
+            if found is not None and found.expires_at is not None:
+                lifetime = max(1, min(lifetime, int(found.expires_at - now)))
+        token = issue_auth_token(
             self._keys,
             iss=self._identifier,
             dwk=PERSON_DWK,
@@ -73,8 +85,21 @@ class AuthTokenMinter:
             scope=grant.scope,
             sub=sub,
             account=grant.account,
-            lifetime=self._lifetime,
-            now=self._clock(),
+            lifetime=lifetime,
+            now=now,
             extra_claims=extra,
+            mission=mission,
             allow_loopback_http=self._loopback,
         )
+        if mission is not None and self._missions is not None:
+            claims = jwt.peek(token)[1]
+            self._missions.log(
+                mission.s256,
+                "token issued",
+                jti=claims["jti"],
+                resource=grant.resource,
+                scope=" ".join(grant.scope),
+                exp=claims["exp"],
+                by=None if person is None else person.id,
+            )
+        return token

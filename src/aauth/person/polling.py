@@ -32,14 +32,22 @@ from ..errors import (
     PendingExpired,
     ServerError,
 )
-from ..headers import ClarificationRequirement, InteractionRequirement, build_challenge
+from ..headers import (
+    MISSION_HEADER,
+    ApprovalRequirement,
+    ClarificationRequirement,
+    InteractionRequirement,
+    MissionRef,
+    build_challenge,
+    build_mission,
+)
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..tokens import AgentTokenClaims
 from .clarification import ANSWER_ACTIONS, ClarificationChat, checked_text, open_question
 from .grant import Grant
 from .issuance import token_response
 
-__all__ = ["PendingEndpoint", "Reply", "prefer_wait"]
+__all__ = ["PendingEndpoint", "Reply", "mission_approval", "prefer_wait"]
 
 _WAIT = re.compile(r'wait\s*=\s*"?([0-9]{1,6})"?')
 Updater = Callable[[Grant, str, str | None], Awaitable[Grant]]
@@ -63,11 +71,21 @@ def prefer_wait(header: str | None, cap: int) -> int | None:
 
 @dataclass(frozen=True)
 class Reply:
-    """A successful answer: status, JSON body and headers."""
+    """A successful answer: status, JSON body and headers; ``content``, when set, is the
+    exact body to send instead of ``body`` serialised (a mission blob, §F.8)."""
 
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+
+
+def mission_approval(blob: str, approver: str, s256: str, loopback: bool) -> Reply:
+    """The 200 that approves a mission: ``AAuth-Mission`` and the blob's exact bytes
+    (PS-19, PS-20)."""
+    header = build_mission(MissionRef(approver, s256), allow_loopback_http=loopback)
+    headers = {MISSION_HEADER: header, "Cache-Control": "no-store"}
+    return Reply(200, {}, headers, content=blob.encode("utf-8"))
 
 
 class PendingEndpoint:
@@ -100,14 +118,16 @@ class PendingEndpoint:
     def waiting(self, request: PendingRequest, *, waited: bool) -> Reply:
         """The 202 for a request a person has yet to decide (V-31); after a long poll the
         agent may poll again at once. An open question is sent instead of the interaction,
-        with the seconds left to answer it."""
-        assert request.code is not None
+        with the seconds left to answer it. Without an interaction code the person is reached
+        here, on their own pages: ``requirement=approval``."""
         question = open_question(request)
-        requirement = (
-            InteractionRequirement(self._interaction_url, request.code)
-            if question is None
-            else ClarificationRequirement()
-        )
+        requirement: ApprovalRequirement | ClarificationRequirement | InteractionRequirement
+        if question is not None:
+            requirement = ClarificationRequirement()
+        elif request.code is None:
+            requirement = ApprovalRequirement()
+        else:
+            requirement = InteractionRequirement(self._interaction_url, request.code)
         headers = build_challenge(
             requirement,
             location=self.location(request.id),
@@ -150,8 +170,15 @@ class PendingEndpoint:
         reported = self._pending.report(request.id)
         if reported is None:
             raise Gone("this pending request has already ended")
-        if reported.state is PendingState.COMPLETED and reported.result is not None:
-            body = token_response(str(reported.result["auth_token"]), self._clock())
+        result = reported.result
+        if reported.state is PendingState.COMPLETED and result is not None:
+            if "mission_blob" in result:
+                return mission_approval(
+                    result["mission_blob"], result["approver"], result["s256"], self._loopback
+                )
+            if "auth_token" not in result:
+                return Reply(200, dict(result), {"Cache-Control": "no-store"})
+            body = token_response(str(result["auth_token"]), self._clock())
             return Reply(200, body, {"Cache-Control": "no-store"})
         error, detail = _OUTCOMES.get(reported.state, (ServerError, "the request failed"))
         raise error(detail)

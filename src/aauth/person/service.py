@@ -1,8 +1,9 @@
 """One person server's parts, wired from its configuration: what the ASGI app routes to.
 
 Everything that must outlive the process is in the store (pending requests and their
-results, bindings, consents, sessions, failure counts, replay entries, the pairwise-subject
-secret) or in the key file, so a server killed mid-consent restarts where it stopped.
+results, bindings, consents, missions and their logs, sessions, failure counts, replay
+entries, the pairwise-subject secret) or in the key file, so a server killed mid-consent
+restarts where it stopped.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from ..metadata import PersonServerMetadata
 from ..pending import PendingRequests
 from ..ratelimit import FailureLimiter
 from ..replay import StoreReplayGuard
-from ..resource import RequestVerifier, ResourcePolicy
+from ..resource import RequestVerifier, ResourcePolicy, RevokedTokens
 from ..store.base import Store
 from ..tokens import TokenVerifier
+from ..tokens.agent import MAX_AGENT_TOKEN_LIFETIME
 from .audit import AuditLog
 from .bindings import AgentBindings
 from .clarification import ClarificationChat
@@ -29,8 +31,12 @@ from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
 from .issuance import AuthTokenMinter
+from .mission_endpoint import MissionEndpoint
+from .mission_review import MissionReview
+from .missions import Missions
 from .persons import PersonDirectory
 from .polling import PendingEndpoint
+from .revocation import TokenRevoker
 from .subjects import PairwiseSubjects
 from .token_endpoint import TokenEndpoint
 from .trust import TrustedAgentProviders
@@ -77,6 +83,10 @@ class PersonService:
         self.verifier = RequestVerifier(
             policy, keys, replay_guard=StoreReplayGuard(store, clock=clock), clock=clock
         )
+        self.revoked_agent_tokens = RevokedTokens(
+            store, keep_for=MAX_AGENT_TOKEN_LIFETIME, namespace="revoked-agent-token", clock=clock
+        )
+        """Agent tokens their provider revoked (§F.11): refused on every endpoint (PS-24)."""
         self.people = PersonDirectory(
             config.people, store, session_lifetime=config.session_lifetime, clock=clock
         )
@@ -100,12 +110,14 @@ class PersonService:
             lifetime=config.consent_lifetime,
             clock=clock,
         )
+        self.missions = Missions(store, config.identifier, clock=clock)
         minter = AuthTokenMinter(
             config.identifier,
             self.keys,
             PairwiseSubjects(store),
             lifetime=config.auth_token_lifetime,
             allow_loopback_http=loop,
+            missions=self.missions,
             clock=clock,
         )
         self.chat = ClarificationChat(self.pending, config.clarification_limits, clock=clock)
@@ -118,9 +130,17 @@ class PersonService:
             consents=consents,
             pending=self.pending,
             discovery=self.discovery,
+            missions=self.missions,
             chat=self.chat,
             audit=self.audit,
             clock=clock,
+        )
+        self.mission_endpoint = MissionEndpoint(
+            config, self.missions, self.pending, bindings, clock=clock
+        )
+        self.mission_review = MissionReview(self.pending, bindings, self.missions)
+        self.revoker = TokenRevoker(
+            config.identifier, self.keys, self.discovery, EgressPolicy(allow_loopback_http=loop)
         )
         self.pending_endpoint = PendingEndpoint(
             self.pending,
@@ -149,7 +169,8 @@ class PersonService:
 
     def metadata(self) -> PersonServerMetadata:
         """``aauth-person.json`` (PS-01). The user-facing ``/interact`` page is not the
-        agent-facing ``interaction_endpoint`` relay of §F.6, so that member is omitted."""
+        agent-facing ``interaction_endpoint`` of §F.6 (``/interaction``), which here takes
+        mission completions only."""
         identifier = self.config.identifier
         return PersonServerMetadata(
             issuer=identifier,
@@ -157,6 +178,9 @@ class PersonService:
             jwks_uri=f"{identifier}/.well-known/jwks.json",
             token_endpoint=f"{identifier}/token",
             audit_endpoint=f"{identifier}/audit",
+            mission_endpoint=f"{identifier}/mission",
+            interaction_endpoint=f"{identifier}/interaction",
+            revocation_endpoint=f"{identifier}/revoke",
             scopes_supported=self.config.scopes_supported,
             claims_supported=("sub", "name"),
         )

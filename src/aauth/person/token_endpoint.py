@@ -10,6 +10,10 @@ configured rule or an earlier consent grants at once (phase 3); otherwise the pe
 decide, which needs an agent that can send them to the interaction page (else
 ``user_unreachable``, PS-14) and yields a pending request (phase 4).
 
+A resource token naming a mission must name an active mission of the (parent) agent (else
+``mission_terminated``, PS-21); what that mission approved is granted at once, anything
+beyond it goes to the person like any other request (phase 5).
+
 When a configured rule says so and the agent can answer questions, the new pending request
 starts with the rule's question (phase 8); :meth:`TokenEndpoint.updated` checks the resource
 token of an agent's ``updated_request``.
@@ -52,6 +56,7 @@ from .config import PersonServerConfig
 from .consents import Consents
 from .grant import Grant
 from .issuance import AuthTokenMinter
+from .missions import Mission, Missions
 from .persons import Person, PersonDirectory
 from .request_body import TokenRequestBody
 
@@ -81,10 +86,12 @@ class TokenEndpoint:
         consents: Consents,
         pending: PendingRequests,
         discovery: Discovery | None = None,
+        missions: Missions | None = None,
         chat: ClarificationChat | None = None,
         audit: AuditLog | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._missions = missions
         self._config = config
         self._chat = chat
         self._audit = audit
@@ -113,6 +120,7 @@ class TokenEndpoint:
             holder = await self._subagent(body.subagent_token, agent)
             holder_jkt = holder.jkt
         resource = await self._resource_token(body.resource_token, holder.sub, holder_jkt)
+        mission = self._mission(resource, agent)
         grant = Grant(
             agent_iss=agent.iss,
             agent=agent.sub,
@@ -126,24 +134,32 @@ class TokenEndpoint:
             device=body.device,
             platform=body.platform,
             fresh_login="login" in body.prompt,
+            mission=None if mission is None else mission.ref.to_claim(),
             can_clarify="clarification" in body.capabilities,
         )
         bound = self._bindings.person_for(agent.iss, agent.sub)
         person = None if bound is None else self._people.get(bound)
+        if mission is not None:
+            within = mission.covers(grant.resource, grant.scope)
+            decision = "within the mission" if within else "outside the mission"
+            self._log(mission, "token requested", grant, decision=decision)
+            if within and "consent" not in body.prompt:
+                approver = self._people.get(mission.person)
+                token = self._minter.mint(grant, approver)
+                self._audited(approver, grant, "within the mission")
+                return token
         how = None if "consent" in body.prompt else self._pre_approved(grant, person)
         if how is not None:
             token = self._minter.mint(grant, person)
-            if person is not None and self._audit is not None:
-                self._audit.record(
-                    person.id, "grant", grant.agent, grant.resource, grant.scope, how
-                )
+            self._audited(person, grant, how)
             return token
         if "none" in body.prompt:
             raise UserUnreachable("prompt=none, but this request needs the person's consent")
         if "interaction" not in body.capabilities:
+            beyond = " (it goes beyond the approved mission)" if mission is not None else ""
             raise UserUnreachable(
-                "the person must approve this request and the agent cannot send them to the "
-                "interaction page (no 'interaction' capability)"
+                f"the person must approve this request{beyond} and the agent cannot send them "
+                "to the interaction page (no 'interaction' capability)"
             )
         if not self._bindings.reachable(agent.iss, agent.sub):
             raise UserUnreachable("no person of this PS may approve requests of this agent")
@@ -186,6 +202,9 @@ class TokenEndpoint:
         wider = [s for s in claims.scope if s not in grant.scope]
         if wider:
             raise InvalidResourceToken(f"an updated request may only narrow the scope: {wider}")
+        mission = None if claims.mission is None else claims.mission.to_claim()
+        if mission != (None if grant.mission is None else dict(grant.mission)):
+            raise InvalidResourceToken("an updated request must stay under the same mission")
         return replace(
             grant,
             scope=claims.scope,
@@ -229,6 +248,30 @@ class TokenEndpoint:
             detail = f"cannot fetch the keys to verify the {what}: {exc.description}"
             raise invalid(detail) from None
 
+    def _mission(self, resource: ResourceTokenClaims, agent: AgentTokenClaims) -> Mission | None:
+        """The active mission the resource token names, for this very agent (PS-05, PS-21)."""
+        if resource.mission is None:
+            return None
+        if self._missions is None:
+            raise MissionTerminated("this mission is not active")
+        return self._missions.active_for(resource.mission, agent.iss, agent.sub)
+
+    def _log(self, mission: Mission, event: str, grant: Grant, **details: str) -> None:
+        assert self._missions is not None
+        self._missions.log(
+            mission.s256,
+            event,
+            resource=grant.resource,
+            scope=" ".join(grant.scope),
+            justification=grant.justification,
+            **details,
+        )
+
+    def _audited(self, person: Person | None, grant: Grant, how: str) -> None:
+        """A grant made without asking, in the person's audit log (PS-32)."""
+        if person is not None and self._audit is not None:
+            self._audit.record(person.id, "grant", grant.agent, grant.resource, grant.scope, how)
+
     def _pre_approved(self, grant: Grant, person: Person | None) -> str | None:
         """How a rule, or the bound person's earlier consent, covers the whole request (for
         the audit log); None when neither does.
@@ -268,8 +311,6 @@ class TokenEndpoint:
             )
         except InvalidToken as exc:
             raise InvalidResourceToken(exc.description) from None
-        if claims.mission is not None:
-            raise MissionTerminated("this PS has approved no such mission")
         if claims.interaction is not None:
             raise InvalidResourceToken(
                 "resource-initiated interaction is not supported by this PS yet"

@@ -19,6 +19,7 @@ from .dependency import (
 )
 from .middleware import AAuthMiddleware, RouteRule, caller_from_scope
 from .policy import ResourcePolicy, published_components
+from .revocation import RevokedTokens
 from .verifier import RequestVerifier
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "RequestVerifier",
     "ResourcePolicy",
     "ResourceTokenIssuer",
+    "RevokedTokens",
     "RouteRule",
     "VerifiedCaller",
     "caller_from_scope",

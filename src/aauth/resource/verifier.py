@@ -18,6 +18,7 @@ from typing import Any
 
 from aauth_signing import (
     HttpRequest,
+    InvalidInput,
     InvalidSignature,
     VerifiedSignature,
     averify_request,
@@ -34,6 +35,7 @@ from ..tokens import AgentTokenClaims, AuthTokenClaims, TokenVerifier
 from .caller import VerifiedCaller
 from .challenge import AgentTokenRequired, AuthTokenRequired, ResourceTokenIssuer
 from .policy import ResourcePolicy
+from .revocation import RevokedTokens
 
 __all__ = ["RequestVerifier"]
 
@@ -48,7 +50,8 @@ class RequestVerifier:
     ``key_source`` finds issuer keys (a :class:`~aauth.discovery.Discovery` in production);
     ``token_issuer`` lets the verifier answer with ``requirement=auth-token`` challenges
     (without it, a missing or insufficient auth token is a 403: nothing the agent could do
-    would help).
+    would help). ``revoked`` holds auth tokens their issuer revoked (§F.11): such a token
+    counts as absent.
     State-changing requests (not GET/HEAD/OPTIONS) are checked against ``replay_guard``.
 
     >>> verifier = RequestVerifier(policy, Discovery())  # doctest: +SKIP
@@ -74,8 +77,10 @@ class RequestVerifier:
         *,
         token_issuer: ResourceTokenIssuer | None = None,
         replay_guard: ReplayGuard | None = None,
+        revoked: RevokedTokens | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self.revoked = revoked
         self.policy = policy
         self.token_issuer = token_issuer
         self._keys = as_key_source(key_source)
@@ -126,10 +131,14 @@ class RequestVerifier:
     ) -> VerifiedCaller:
         """Policy after a good signature: challenge, or the caller."""
         agent, auth = presented.agent_token, presented.auth_token
+        if auth is not None and self.revoked is not None and self.revoked.is_revoked(
+            auth.iss, auth.jti
+        ):
+            auth = None
         thumbprint = verified.thumbprint or ""
         if (policy.require_identity or policy.require_auth_token) and not (agent or auth):
             raise AgentTokenRequired()
-        mission = self._mission(request, policy, auth)
+        mission = self._mission(request, verified, policy, auth)
         if policy.require_auth_token:
             self._require_grant(agent, auth, thumbprint, policy, mission)
         authorization = request.headers.get_all("authorization")
@@ -146,13 +155,21 @@ class RequestVerifier:
         )
 
     def _mission(
-        self, request: HttpRequest, policy: ResourcePolicy, auth: AuthTokenClaims | None
+        self,
+        request: HttpRequest,
+        verified: VerifiedSignature,
+        policy: ResourcePolicy,
+        auth: AuthTokenClaims | None,
     ) -> MissionRef | None:
-        if auth is not None and auth.mission is not None:
-            return auth.mission
+        """The mission the request is made under: ``AAuth-Mission``, which only counts when
+        the signature covers it (§C.2), else the auth token's ``mission``."""
         header = request.headers.get("aauth-mission")
         if header is None:
-            return None
+            return auth.mission if auth is not None else None
+        if "aauth-mission" not in verified.covered:
+            raise InvalidInput(
+                "the signature must cover AAuth-Mission", required_input=("aauth-mission",)
+            )
         return parse_mission(header, allow_loopback_http=policy.allow_loopback_http)
 
     def _require_grant(
@@ -163,8 +180,14 @@ class RequestVerifier:
         policy: ResourcePolicy,
         mission: MissionRef | None,
     ) -> None:
-        """An auth token with every required scope, or an ``auth-token`` challenge (AG-13)."""
-        if auth is not None and policy.required_scope_set.issubset(auth.scope):
+        """An auth token with every required scope (and, under a mission, issued under that
+        mission), or an ``auth-token`` challenge (AG-13)."""
+        same_mission = mission is None or auth is None or auth.mission == mission
+        if (
+            auth is not None
+            and same_mission
+            and policy.required_scope_set.issubset(auth.scope)
+        ):
             return
         issuer = self.token_issuer
         if issuer is None:

@@ -78,8 +78,9 @@ class ResourceServerConfig:
     ``access_server`` is trusted implicitly; with neither, no auth token is). Agent tokens are
     accepted from any agent provider. ``canonical_authorities`` default to the identifier's
     host; ``public_origin`` is set behind a proxy. ``key_file`` keeps the signing keys across
-    restarts (created on first start). ``store`` keeps the replay guard (and any other state)
-    past a restart and across instances: a SQLite file or a ``redis://`` URL (default: memory).
+    restarts (created on first start). ``store`` keeps the replay guard and the revoked auth
+    tokens past a restart and across instances: a SQLite file or a ``redis://`` URL (default:
+    memory).
     ``additional_signature_components`` must be covered by every signature beyond the AAuth
     defaults (e.g. ``["content-type", "@target-uri"]``); the metadata lists them (V-46).
     """

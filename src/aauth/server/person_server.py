@@ -1,4 +1,4 @@
-"""The person server as an ASGI app (protocol phases 3 and 4): routing and persistence around
+"""The person server as an ASGI app (protocol phases 3, 4, 5 and 12): routing and persistence around
 :mod:`aauth.person`.
 
 Agent-facing endpoints answer JSON, and problem+json for every error (V-41); person-facing
@@ -42,11 +42,15 @@ from ..errors import (
     error_response,
 )
 from ..keysource import KeySource
+from ..pending import PendingRequest
 from ..person import PersonServerConfig, PersonService, Reply, prefer_wait, token_response
+from ..person.mission_endpoint import json_object
+from ..person.polling import mission_approval
 from ..store import StoreUnavailable, open_store
 from ..store.base import Store
 from ..tokens import AgentTokenClaims
 from .config import run_main, serve_app
+from .mission_web import MissionWeb
 from .pages import message_page, page_headers
 from .person_web import PERSON_FACING, PersonWeb
 
@@ -68,6 +72,8 @@ def _problem(error: AAuthError | SignatureError) -> Response:
 
 def _reply(reply: Reply) -> Response:
     headers = {"Cache-Control": "no-store", **reply.headers}
+    if reply.content is not None:  # exact bytes (a mission blob): never re-serialised
+        return Response(reply.content, reply.status, headers, media_type="application/json")
     return JSONResponse(reply.body, reply.status, headers=headers)
 
 
@@ -101,29 +107,64 @@ class _Api:
     async def _agent(self, request: Request, body: bytes | None) -> tuple[AgentTokenClaims, str]:
         """The verified signer's agent token and key thumbprint (V-32 on pending URLs)."""
         caller = await self.service.verifier.averify(request_from_scope(request.scope, body))
-        if caller.agent_token is None:
+        agent = caller.agent_token
+        if agent is None:
             raise InvalidAgentToken("sign with an agent token (scheme=jwt)")
-        return caller.agent_token, caller.thumbprint
+        if self.service.revoked_agent_tokens.is_revoked(agent.iss, agent.jti):
+            raise InvalidAgentToken("this agent token was revoked by its agent provider (PS-24)")
+        return agent, caller.thumbprint
 
-    async def token(self, request: Request) -> Response:
-        """POST /token (§F.3). An agent token that fails, or whose issuer keys cannot be found,
-        is 400 here, not a signature error (PS-02)."""
-        body = await read_body(request.receive)
+    async def _requester(self, request: Request, body: bytes) -> tuple[AgentTokenClaims, str]:
+        """:meth:`_agent` for PS endpoints: an agent token that fails, or whose issuer keys
+        cannot be found, is 400 here, not a signature error (PS-02)."""
         try:
-            agent, jkt = await self._agent(request, body)
+            return await self._agent(request, body)
         except ExpiredJWT as exc:
             raise ExpiredAgentToken(f"agent token: {exc.description}") from None
         except (InvalidJWT, UnknownKey, IssuerMissing, IssuerMismatch) as exc:
             raise InvalidAgentToken(f"agent token: {exc.description}") from None
-        except (SignatureError, StoreUnavailable):
+        except (SignatureError, StoreUnavailable, InvalidAgentToken):
             raise  # a signature failure stays one; a store outage is 503, not the agent's fault
         except AAuthError as exc:
             raise InvalidAgentToken(f"cannot verify the agent token: {exc.description}") from None
+
+    async def token(self, request: Request) -> Response:
+        """POST /token (§F.3)."""
+        body = await read_body(request.receive)
+        agent, jkt = await self._requester(request, body)
         outcome = await self.service.token_endpoint.request(agent, jkt, body)
         if isinstance(outcome, str):
             granted = token_response(outcome, self.clock())
             return JSONResponse(granted, headers={"Cache-Control": "no-store"})
         return _reply(self.service.pending_endpoint.waiting(outcome, waited=False))
+
+    async def mission(self, request: Request) -> Response:
+        """POST /mission (§F.8): 200 with the approved mission, or 202 for the person."""
+        body = await read_body(request.receive)
+        agent, _ = await self._requester(request, body)
+        outcome = self.service.mission_endpoint.propose(agent, body)
+        if isinstance(outcome, PendingRequest):
+            return _reply(self.service.pending_endpoint.waiting(outcome, waited=False))
+        loop = self.service.config.allow_loopback_http
+        return _reply(mission_approval(outcome.blob, outcome.approver, outcome.s256, loop))
+
+    async def interaction(self, request: Request) -> Response:
+        """POST /interaction (§F.6): a mission completion waits for the person (202)."""
+        body = await read_body(request.receive)
+        agent, _ = await self._requester(request, body)
+        pending = self.service.mission_endpoint.interaction(agent, body)
+        return _reply(self.service.pending_endpoint.waiting(pending, waited=False))
+
+    async def revoke(self, request: Request) -> Response:
+        """POST /revoke (§F.11): an agent provider, signing as itself (``jwks_uri``), revokes
+        one of its agent tokens (V-44, V-45)."""
+        body = await read_body(request.receive)
+        verifier = self.service.verifier
+        policy = verifier.policy.with_(accepted_schemes=("jwks_uri",), require_identity=False)
+        caller = await verifier.averify(request_from_scope(request.scope, body), policy)
+        trusted = self.service.config.trusted_agent_providers
+        self.service.revoked_agent_tokens.revoke(caller, json_object(body), trusted)
+        return JSONResponse({}, headers={"Cache-Control": "no-store"})
 
     async def pending(self, request: Request) -> Response:
         """GET, POST and DELETE on a pending URL (§F.4)."""
@@ -185,6 +226,7 @@ def create_person_server(
     state = store if store is not None else open_store(config.store_location, clock=clock)
     service = PersonService(config, state, key_source=key_source, clock=clock)
     api = _Api(service, clock)
+    web = PersonWeb(service)
 
     async def purge() -> None:
         while True:
@@ -212,8 +254,12 @@ def create_person_server(
         Route("/.well-known/aauth-person", api.metadata, methods=["GET"]),
         Route("/.well-known/jwks.json", api.jwks, methods=["GET"]),
         Route("/token", _api(api.token), methods=["POST"]),
+        Route("/mission", _api(api.mission), methods=["POST"]),
+        Route("/interaction", _api(api.interaction), methods=["POST"]),
+        Route("/revoke", _api(api.revoke), methods=["POST"]),
         Route("/pending/{request_id}", _api(api.pending), methods=["GET", "POST", "DELETE"]),
-        *PersonWeb(service).routes(),
+        *web.routes(),
+        *MissionWeb(web).routes(),
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         HTTPException: _http_error,

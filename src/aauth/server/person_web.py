@@ -34,7 +34,7 @@ from .pages import (
 __all__ = ["PERSON_FACING", "SESSION_COOKIE", "PersonWeb"]
 
 SESSION_COOKIE = "aauth_ps_session"
-PERSON_FACING = ("/login", "/logout", "/interact")
+PERSON_FACING = ("/login", "/logout", "/interact", "/missions")
 """Path prefixes that answer people (HTML) rather than agents (problem+json)."""
 
 MAX_FORM = 16 * 1024
@@ -226,6 +226,10 @@ class PersonWeb:
             limiter.fail(session.id)
             return _html(code_page("/interact", session.csrf, error=exc.description), 400)
         query = {"code": code}
+        if found.payload.get("kind") == "mission":  # a mission proposal, not a token request
+            return RedirectResponse(
+                f"/missions/proposal/{found.interaction_id}?{urlencode(query)}", 303
+            )
         callback = request.query_params.get("callback")
         if callback:
             query["callback"] = callback

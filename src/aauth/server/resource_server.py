@@ -6,6 +6,7 @@
 ``GET /data``                  auth token with ``data.read`` (phases 3/4, RS-02)
 ``POST /data``                 auth token with ``data.write``; body under ``Content-Digest``
 ``POST /authorize``            §F.2 ``authorization_endpoint``: a resource token on request
+``POST /revoke``               §F.11 ``revocation_endpoint``: a trusted issuer revokes a token
 =============================  ==============================================================
 
 Everything protocol-shaped happens in :class:`~aauth.resource.AAuthMiddleware` and the
@@ -40,6 +41,7 @@ from ..resource import (
     RequestVerifier,
     ResourcePolicy,
     ResourceTokenIssuer,
+    RevokedTokens,
     RouteRule,
     VerifiedCaller,
     published_components,
@@ -123,11 +125,13 @@ def create_resource_server(
         additional_components=config.additional_signature_components,
         allow_loopback_http=loop,
     )
+    revoked = RevokedTokens(store)
     verifier = RequestVerifier(
         identified,
         key_source or discovery,
         token_issuer=issuer,
         replay_guard=StoreReplayGuard(store),
+        revoked=revoked,
     )
     granted = identified.with_(require_auth_token=True)
     rules = [
@@ -135,6 +139,10 @@ def create_resource_server(
         RouteRule("/public/*", identified.with_(require_identity=False)),
         RouteRule("/data", granted.with_(required_scopes=(READ_SCOPE,)), methods=("GET",)),
         RouteRule("/data", granted.with_(required_scopes=(WRITE_SCOPE,)), methods=("POST",)),
+        # Issuers sign revocations as themselves (jwks_uri), not as agents.
+        RouteRule(
+            "/revoke", identified.with_(accepted_schemes=("jwks_uri",), require_identity=False)
+        ),
     ]
     metadata = ResourceMetadata(
         issuer=config.identifier,
@@ -142,6 +150,7 @@ def create_resource_server(
         name=config.name,
         access_mode="auth-token",
         authorization_endpoint=f"{config.identifier}/authorize",
+        revocation_endpoint=f"{config.identifier}/revoke",
         scope_descriptions=config.scope_descriptions,
         signature_window=config.signature_window,
         additional_signature_components=published_components(rule.policy for rule in rules),
@@ -179,6 +188,10 @@ def create_resource_server(
         token = issuer.authorize(verified_caller(request), await read_json_object(request))
         return JSONResponse({"resource_token": token}, headers={"Cache-Control": "no-store"})
 
+    async def revoke(request: Request) -> Response:
+        revoked.revoke(verified_caller(request), await read_json_object(request), config.trusted)
+        return JSONResponse({}, headers={"Cache-Control": "no-store"})
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
@@ -198,6 +211,7 @@ def create_resource_server(
             Route("/data", read_data, methods=["GET"]),
             Route("/data", write_data, methods=["POST"]),
             Route("/authorize", authorize, methods=["POST"]),
+            Route("/revoke", revoke, methods=["POST"]),
         ],
         middleware=[
             Middleware(

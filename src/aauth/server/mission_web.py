@@ -1,0 +1,137 @@
+"""The person server's mission pages (phases 5 and 12), next to the consent pages.
+
+``/missions/proposal/{id}?code=…`` reviews a proposal the agent sent its person to (the code
+page forwards there); ``/missions`` lists the signed-in person's missions and
+``/missions/{s256}`` shows one with its log, where the person accepts a completion or revokes
+the mission. Every decision is a POST with the session's CSRF token (PS-27); revoking also
+revokes, at their resources, the auth tokens issued under the mission (§F.11).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..asgi import read_body
+from ..errors import InvalidRequest
+from ..missions import MAX_DESCRIPTION
+from ..person import PersonService
+from .mission_pages import mission_list_page, mission_page, proposal_page
+from .person_web import PersonWeb, _html, _message, _pages
+
+__all__ = ["MissionWeb"]
+
+MAX_FORM = 64 * 1024
+
+
+async def _fields(request: Request) -> list[tuple[str, str]]:
+    """A urlencoded form as ordered pairs (a field may repeat); InvalidRequest otherwise."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind != "application/x-www-form-urlencoded":
+        raise InvalidRequest("expected a form submission")
+    try:
+        text = (await read_body(request.receive, MAX_FORM)).decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=64)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidRequest("the form could not be read") from None
+    if any(len(value) > MAX_DESCRIPTION for _, value in pairs):
+        raise InvalidRequest("a form field is too long")
+    return pairs
+
+
+class MissionWeb:
+    """Mission routes on top of the person pages' sessions."""
+
+    def __init__(self, web: PersonWeb) -> None:
+        self.web = web
+        self.service: PersonService = web.service
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/missions", _pages(self.list), methods=["GET"]),
+            Route("/missions/proposal/{interaction_id}", _pages(self.review), methods=["GET"]),
+            Route("/missions/proposal/{interaction_id}", _pages(self.decide), methods=["POST"]),
+            Route("/missions/{s256}", _pages(self.show), methods=["GET"]),
+            Route("/missions/{s256}", _pages(self.act), methods=["POST"]),
+        ]
+
+    async def list(self, request: Request) -> Response:
+        signed_in = self.web._signed_in(request)
+        if signed_in is None:
+            return self.web._to_login(request)
+        person = signed_in[1]
+        missions = self.service.missions.of_person(person.id)
+        return _html(mission_list_page(missions, person.name))
+
+    async def review(self, request: Request) -> Response:
+        """GET: the proposal the code names; the agent's poll turns ``interacting``."""
+        signed_in = self.web._signed_in(request)
+        if signed_in is None:
+            return self.web._to_login(request)
+        session, person = signed_in
+        interaction_id = request.path_params["interaction_id"]
+        code = request.query_params.get("code", "")
+        view = self.service.mission_review.review(interaction_id, code, person)
+        action = f"/missions/proposal/{quote(interaction_id)}"
+        return _html(proposal_page(view, action, session.csrf, person.name))
+
+    async def decide(self, request: Request) -> Response:
+        """POST: approve (with the edited description and the resources left ticked) or deny."""
+        signed_in = self.web._signed_in(request)
+        if signed_in is None:
+            return _message("Sign in first", "Only a signed-in person can decide.", 401)
+        session, person = signed_in
+        pairs = await _fields(request)
+        form = dict(pairs)
+        if not self.web._csrf_ok(session, form):
+            return _message("Not allowed", "This form has expired; reload the page.", 403)
+        decision = form.get("decision")
+        if decision not in ("approve", "deny"):
+            raise InvalidRequest("choose approve or deny")
+        mission = self.service.mission_review.decide(
+            request.path_params["interaction_id"],
+            form.get("code", ""),
+            person,
+            approve=decision == "approve",
+            description=form.get("description"),
+            resources={v for k, v in pairs if k == "resource"} if "description" in form else None,
+        )
+        if mission is None:
+            return _message("Mission denied", "The agent has been told.", 200)
+        return _message("Mission approved", "You can return to your agent.", 200)
+
+    async def show(self, request: Request) -> Response:
+        signed_in = self.web._signed_in(request)
+        if signed_in is None:
+            return self.web._to_login(request)
+        session, person = signed_in
+        mission = self.service.mission_review.mission(request.path_params["s256"], person)
+        log = self.service.missions.entries(mission.s256)
+        return _html(mission_page(mission, log, session.csrf))
+
+    async def act(self, request: Request) -> Response:
+        """POST: ``accept`` or ``decline`` the completion, or ``revoke`` the mission."""
+        signed_in = self.web._signed_in(request)
+        if signed_in is None:
+            return _message("Sign in first", "Only a signed-in person can do this.", 401)
+        session, person = signed_in
+        form = dict(await _fields(request))
+        if not self.web._csrf_ok(session, form):
+            return _message("Not allowed", "This form has expired; reload the page.", 403)
+        s256, action = request.path_params["s256"], form.get("action")
+        review = self.service.mission_review
+        if action in ("accept", "decline"):
+            review.answer_completion(s256, person, accept=action == "accept")
+            if action == "decline":
+                return _message("Completion declined", "The mission stays active.", 200)
+            return _message("Mission completed", "The mission has ended.", 200)
+        if action != "revoke":
+            raise InvalidRequest("choose accept, decline or revoke")
+        review.revoke(s256, person)
+        missions = self.service.missions
+        for jti, outcome in await self.service.revoker.revoke(missions.issued(s256)):
+            missions.log(s256, "token revoked", jti=jti, outcome=outcome)
+        return _message("Mission revoked", "The agent can no longer act on it.", 200)
