@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from aauth.missions import MissionProposal
 from aauth.person import PersonService
 from aauth.store import SQLiteStore
 
@@ -179,4 +180,15 @@ def test_ps31_rebind_through_the_api_revokes_first(world: World) -> None:
     service.bindings.rebind(agent.iss, agent.sub, "bob")
     assert service.bindings.person_for(agent.iss, agent.sub) == "bob"
     assert [e.event for e in service.audit.entries("alice")] == ["revocation"]
+    assert service.audit.entries("bob") == []
+
+
+def test_ps32_mission_events_reach_the_persons_log(world: World) -> None:
+    service = PersonService(world.config(), SQLiteStore(), key_source=world.keys)
+    agent = world.agent()
+    proposal = MissionProposal("Summarise Q3", resources={RESOURCE: ("docs.read",)})
+    mission = service.missions.approve(proposal, agent.iss, agent.sub, "alice")
+    service.missions.terminate(mission.s256, "revoked")
+    hows = [e.how for e in service.audit.entries("alice") if e.event == "mission"]
+    assert [h.rsplit(": ", 1)[1] for h in hows] == ["terminated", "approved"]
     assert service.audit.entries("bob") == []

@@ -1,9 +1,9 @@
 """What a person server did for each person, for that person to read (PS-32, §F.9).
 
-Every grant, denial, consent and revocation is appended to the person's log in the store
-(so every worker sees the same log and a restart loses nothing), newest last, keeping the
-most recent ``max_entries``. People read their own log on the ``/audit`` page, as HTML or
-as JSON.
+Every grant, denial, consent, revocation and mission event is appended to the person's log
+in the store (so every worker sees the same log and a restart loses nothing), newest last,
+keeping the most recent ``max_entries``. People read their own log on the ``/audit`` page,
+as HTML or as JSON.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..store.base import Store
 
 __all__ = ["AuditEntry", "AuditEvent", "AuditLog"]
 
-AuditEvent = Literal["grant", "denial", "consent", "revocation"]
+AuditEvent = Literal["grant", "denial", "consent", "revocation", "mission"]
 _NS = "audit"
 _ATTEMPTS = 16
 

@@ -110,7 +110,7 @@ class PersonService:
             lifetime=config.consent_lifetime,
             clock=clock,
         )
-        self.missions = Missions(store, config.identifier, clock=clock)
+        self.missions = Missions(store, config.identifier, audit=self.audit, clock=clock)
         minter = AuthTokenMinter(
             config.identifier,
             self.keys,
