@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "agent_identifier",
+    "agent_provider_of",
     "is_agent_identifier",
     "is_endpoint_url",
     "is_server_identifier",
@@ -94,6 +95,14 @@ def agent_identifier(local: str, server_identifier: str) -> str:
     if not is_agent_identifier(value, allow_loopback_http=True):
         raise ValueError(f"{value!r} is not a valid agent identifier")
     return value
+
+
+def agent_provider_of(agent: str, *, allow_loopback_http: bool = False) -> str:
+    """The identifier of the agent provider that names ``agent``: its domain (§B.2), over
+    https, or http for a loopback domain when ``allow_loopback_http`` (development)."""
+    domain = agent.rpartition("@")[2]
+    loopback = allow_loopback_http and _is_loopback_authority(domain)
+    return f"{'http' if loopback else 'https'}://{domain}"
 
 
 def is_subagent_of(subagent: str, parent: str) -> bool:

@@ -24,11 +24,26 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from .errors import Gone, InvalidCode, PendingExpired
+from .errors import (
+    AAuthError,
+    Gone,
+    InvalidCode,
+    PendingAbandoned,
+    PendingDenied,
+    PendingExpired,
+    ServerError,
+)
+from .headers import InteractionRequirement, build_challenge
 from .interaction_code import generate_code, normalize_code
 from .store.base import Store
 
-__all__ = ["PendingRequest", "PendingRequests", "PendingState"]
+__all__ = [
+    "PendingRequest",
+    "PendingRequests",
+    "PendingState",
+    "outcome_error",
+    "waiting_answer",
+]
 
 _NS = "pending"
 _CODE_NS = "interaction-code"
@@ -53,6 +68,41 @@ class PendingState(StrEnum):
     @property
     def terminal(self) -> bool:
         return self not in (PendingState.PENDING, PendingState.INTERACTING)
+
+
+_OUTCOMES: dict[PendingState, tuple[type[AAuthError], str]] = {
+    PendingState.DENIED: (PendingDenied, "the person denied the request"),
+    PendingState.ABANDONED: (PendingAbandoned, "the person abandoned the request"),
+    PendingState.EXPIRED: (PendingExpired, "the request expired before it was decided"),
+    PendingState.INVALID_CODE: (InvalidCode, "too many wrong interaction codes were entered"),
+}
+
+
+def outcome_error(state: PendingState) -> AAuthError:
+    """The error a pending URL answers for a request that ended in ``state`` (§F.4)."""
+    error, detail = _OUTCOMES.get(state, (ServerError, "the request failed"))
+    return error(detail)
+
+
+def waiting_answer(
+    request: PendingRequest,
+    *,
+    interaction_url: str,
+    location: str,
+    retry_after: int,
+    allow_loopback_http: bool = False,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Body and headers of the 202 for a request its person has yet to decide (V-31):
+    ``requirement=interaction`` with the request's code, ``Location``, ``Retry-After``."""
+    assert request.code is not None
+    headers = build_challenge(
+        InteractionRequirement(interaction_url, request.code),
+        location=location,
+        retry_after=retry_after,
+        allow_loopback_http=allow_loopback_http,
+    )
+    interacting = request.state is PendingState.INTERACTING
+    return {"status": "interacting" if interacting else "pending"}, headers
 
 
 @dataclass(frozen=True)
@@ -197,6 +247,18 @@ class PendingRequests:
             )
 
         return seen[-1] if self.update(request_id, mark) is not None else None
+
+    def cancel(self, request_id: str) -> None:
+        """End the request for good (``DELETE`` on its pending URL); its URL answers 410
+        from now on. Gone when it was already reported or cancelled."""
+
+        def cancel(current: PendingRequest) -> PendingRequest | None:
+            if current.reported:
+                return None
+            return replace(current, state=PendingState.CANCELLED, reported=True, result=None)
+
+        if self.update(request_id, cancel) is None:
+            raise Gone("this pending request has already ended")
 
     def by_interaction(self, interaction_id: str) -> PendingRequest | None:
         record = self._store.get(_INTERACTION_NS, interaction_id)

@@ -150,10 +150,11 @@ class PersonAtHand:
     ``questions`` one by one, each time waiting for the agent's answer (phase 8)."""
 
     def __init__(
-        self, world: World, decision: str = "approve", questions: tuple[str, ...] = ()
+        self, world: World, decision: str | list[str] = "approve", questions: tuple[str, ...] = ()
     ) -> None:
+        """``decision`` for every prompt, or one per prompt in the order they come."""
         self.password = str(world.extras["password"])
-        self.decision = decision
+        self.decisions = [decision] if isinstance(decision, str) else list(decision)
         self.questions = questions
         self.prompts: list[InteractionPrompt] = []
         self.answers: list[httpx.Response] = []
@@ -166,15 +167,17 @@ class PersonAtHand:
 
     def prompted(self, prompt: InteractionPrompt) -> None:
         self.prompts.append(prompt)
-        thread = threading.Thread(target=self._decide, args=(prompt,), daemon=True)
+        turn = min(len(self.prompts), len(self.decisions)) - 1
+        decision = self.decisions[turn]
+        thread = threading.Thread(target=self._decide, args=(prompt, decision), daemon=True)
         self._threads.append(thread)
         thread.start()
 
-    def _decide(self, prompt: InteractionPrompt) -> None:
+    def _decide(self, prompt: InteractionPrompt, decision: str) -> None:
         try:
             with httpx.Client(timeout=30) as browser:
                 person = Person(PERSON, self.password, browser)
-                self.answers.append(person.converse(prompt, self.questions, self.decision))
+                self.answers.append(person.converse(prompt, self.questions, decision))
         except BaseException as exc:  # re-raised on the test's thread by done()
             self.failures.append(exc)
 
@@ -184,3 +187,8 @@ class PersonAtHand:
             thread.join(timeout=30)
         if self.failures:
             raise self.failures[0]
+
+
+def poll_once(world: World, pending_url: str) -> httpx.Response:
+    """One more signed poll of a pending URL, as the agent (with its agent token)."""
+    return httpx.get(pending_url, headers=world.signer.sign("GET", pending_url))

@@ -146,7 +146,8 @@ def test_fetch_runs_the_whole_flow(
     argv = ["fetch", "-v", "--key", str(key), "--agent-token", f"@{token}", "--allow-loopback", url]
     assert main(argv) == 0
     out, err = capsys.readouterr()
-    assert json.loads(out) == {"items": [], "subject": None, "scope": ["data.read"]}
+    answer = json.loads(out)
+    assert (answer["items"], answer["subject"], answer["scope"]) == ([], None, ["data.read"])
     assert f"→ POST {live_world.person_server}/token" in err  # -v shows the exchange
     assert err.count(f"→ GET {url}") == 2  # challenged, then retried with the auth token
 

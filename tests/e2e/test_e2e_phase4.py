@@ -4,7 +4,6 @@ the agent's deadline cancels the request. On a blocking and on an async client."
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from aauth.agent.poller import DeferredCallbacks, InteractionPrompt, PollTimeout
@@ -16,13 +15,9 @@ from .conftest import (
     PersonAtHand,
     assert_long_polls,
     deferred_by_the_person_server,
+    poll_once,
     recorder,
 )
-
-
-def poll_once(world: World, pending_url: str) -> httpx.Response:
-    """One more signed poll of a pending URL, as the agent."""
-    return httpx.get(pending_url, headers=world.signer.sign("GET", pending_url))
 
 
 def test_the_person_approves_and_the_waiting_agent_retries(

@@ -120,7 +120,13 @@ def test_rs02_data_with_an_agent_token_is_an_auth_token_challenge(api: Api) -> N
 def test_data_with_an_auth_token(api: Api) -> None:
     response = api.request("GET", "/data", token=api.auth_token(sub="user-7"))
     assert response.status_code == 200
-    assert response.json() == {"items": [], "subject": "user-7", "scope": ["data.read"]}
+    assert response.json() == {
+        "items": [],
+        "subject": "user-7",
+        "scope": ["data.read"],
+        "agent": AGENT,
+        "act": [],
+    }
 
 
 def test_post_data_needs_data_write_and_keeps_the_body(api: Api) -> None:

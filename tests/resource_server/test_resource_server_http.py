@@ -129,7 +129,13 @@ def test_full_discovery_chain_over_http(deployment: Deployment) -> None:
         )
         data = get("/data", auth_token)  # the resource discovers the PS's keys
         assert data.status_code == 200
-        assert data.json() == {"items": [], "subject": "person-1", "scope": ["data.read"]}
+        answer = data.json()
+        assert (answer["items"], answer["subject"], answer["scope"], answer["act"]) == (
+            [],
+            "person-1",
+            ["data.read"],
+            [],
+        )
 
 
 def test_untrusted_ps_is_refused_over_http(deployment: Deployment) -> None:

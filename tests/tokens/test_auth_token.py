@@ -417,15 +417,13 @@ def test_ps16_upstream_token_must_be_minted_for_the_intermediary(world: Any) -> 
         check_upstream_token(elsewhere, intermediary=intermediary)
 
 
-def test_ps17_chained_act_nests_the_upstream_chain(world: Any) -> None:
+def test_ps17_chained_act_names_the_upstream_agent_and_nests_its_chain(world: Any) -> None:
     upstream = received(world, issue(world, act=Actor(UPSTREAM)))
-    actor = chained_actor("aauth:docs@docs.example", upstream)
-    assert actor.chain == ("aauth:docs@docs.example", UPSTREAM)
-    assert actor.claim() == {"agent": "aauth:docs@docs.example", "act": {"agent": UPSTREAM}}
+    actor = chained_actor(upstream)
+    assert actor.chain == (upstream.agent, UPSTREAM)
+    assert actor.claim() == {"agent": upstream.agent, "act": {"agent": UPSTREAM}}
     plain = received(world, issue(world))
-    assert chained_actor("aauth:docs@docs.example", plain).claim() == {
-        "agent": "aauth:docs@docs.example"
-    }
+    assert chained_actor(plain).claim() == {"agent": plain.agent}
 
 
 def test_seed_act_sub_is_read_only_in_legacy_mode() -> None:

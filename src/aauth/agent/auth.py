@@ -1,6 +1,9 @@
 """``httpx.Auth`` for agents: sign every request, and walk challenge → token → retry alone.
 
-The whole exchange is one generator (:meth:`AgentAuth.flow`). The sync and async drivers
+The whole exchange is one generator (:meth:`AgentAuth.flow`). A 202 from the resource is
+followed to its end like one from a person server (AG-19); with a ``scope`` configured for a
+resource that publishes an ``authorization_endpoint``, the agent asks it for a resource token
+up front instead of waiting for a 401 (phase 10). The sync and async drivers
 differ only in how they sleep and send: requests to the resource go through the caller's
 client (so its transport, proxies and limits apply); requests to the person server go
 through the auth's own client, where a failed connection is thrown back into the flow so a
@@ -12,6 +15,7 @@ long poll survives a restarting server.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -41,7 +45,13 @@ from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN
 from .flow import Ask, Flow, Sleep, ask_async, ask_sync, run_async, run_sync
 from .missions import complete_mission, person_server_metadata, propose_mission
-from .poller import ClarificationCallback, DeferredCallbacks, PollSettings
+from .poller import (
+    ClarificationCallback,
+    DeferredCallbacks,
+    PollSettings,
+    follow_deferred,
+    is_deferred,
+)
 from .resource_directory import ResourceDirectory
 from .signer import AgentSigner
 from .token_client import TokenRequest, request_auth_token
@@ -121,6 +131,9 @@ class AgentAuth(httpx.Auth):
     resource carries ``AAuth-Mission``, covered by the signature (AG-28, AG-29), so resources
     put it in their resource tokens and the PS grants what the mission approved. Once the PS
     answers ``mission_terminated`` the auth refuses every later request (AG-33).
+    ``scopes`` maps a resource identifier to the scope to request from its
+    ``authorization_endpoint`` before the first call (§F.2), when it publishes one; the
+    mission's ``AAuth-Mission`` (or one set on the request) is sent there too, signed.
     ``allow_loopback_http`` is for development on one machine only.
     """
 
@@ -143,6 +156,7 @@ class AgentAuth(httpx.Auth):
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         parent: AgentSigner | None = None,
         mission: ApprovedMission | None = None,
+        scopes: Mapping[str, str] | None = None,
     ) -> None:
         self.signer = signer
         self.parent = parent
@@ -164,6 +178,7 @@ class AgentAuth(httpx.Auth):
         self._hooks = dict(event_hooks or {})
         self._person_server = person_server
         self._token_endpoints: dict[str, str] = {}
+        self.scopes = dict(scopes or {})
         if signer.agent_token is None:
             raise ValueError("AgentAuth needs a signer with an agent token")
         agent = decode_unverified(
@@ -245,6 +260,51 @@ class AgentAuth(httpx.Auth):
         self.cache.put(resource, token, claims.exp, self.signer.thumbprint)
         return token
 
+    def _authorization_endpoint(self, resource: str) -> Flow[str | None]:
+        """The ``authorization_endpoint`` in the resource's metadata, if it publishes one."""
+        metadata = yield from self.resources.metadata(resource)
+        endpoint = None if metadata is None else metadata.authorization_endpoint
+        if endpoint is not None and _origin(endpoint) != resource:
+            return None  # the agent token goes to the resource only
+        return endpoint
+
+    def _authorize(self, request: httpx.Request, resource: str, scope: str) -> Flow[str | None]:
+        """Phase 10: a resource token from the resource's authorization endpoint, then an
+        auth token for it; None when the resource offers no such endpoint or refuses."""
+        endpoint = yield from self._authorization_endpoint(resource)
+        if endpoint is None:
+            return None
+        headers = {"content-type": "application/json"}
+        mission = request.headers.get("aauth-mission")
+        if self.mission is not None:
+            mission = build_mission(self.mission.ref, allow_loopback_http=self._loopback)
+        if mission is not None:
+            headers[MISSION_HEADER] = mission  # covered: the signer signs it when present
+        body = json.dumps({"scope": scope}).encode("utf-8")
+        headers.update(self.signer.sign("POST", endpoint, headers, body))
+        response = yield httpx.Request("POST", endpoint, headers=headers, content=body)
+        assert response is not None
+        try:
+            resource_token = response.json()["resource_token"]
+        except (ValueError, KeyError, TypeError):
+            return None  # the usual challenge will say what is needed
+        if response.status_code != 200 or not isinstance(resource_token, str):
+            return None
+        token = yield from self._obtain(AuthTokenRequirement(resource_token), resource)
+        return token
+
+    def _follow(self, response: httpx.Response, token: str | None) -> Flow[httpx.Response]:
+        """AG-19: a 202 from the resource: poll its ``Location`` with GET (never resending
+        the body), signed as the request was, until the final answer."""
+
+        def sign(
+            method: str, url: str, headers: dict[str, str], body: bytes | None
+        ) -> dict[str, str]:
+            return self.signer.sign(method, url, headers, body, token=token)
+
+        final = yield from follow_deferred(response, sign, self.poll, self.callbacks)
+        return final
+
     def flow(self, request: httpx.Request) -> Flow[httpx.Response]:
         """Sign ``request``; satisfy the resource's challenges; return the final response."""
         if self.mission_ended:
@@ -252,11 +312,17 @@ class AgentAuth(httpx.Auth):
         resource = _origin(request.url)
         token = self.cache.get(resource, self.signer.thumbprint)  # AG-18: this key's token
         extra = yield from self.resources.components(resource)  # AG-05, V-46
+        scope = self.scopes.get(resource)
+        if token is None and scope is not None:
+            token = yield from self._authorize(request, resource, scope)
         retries = 0
         renewed = False
         while True:
             response = yield self._signed(request, token, extra)
             assert response is not None
+            if is_deferred(response):
+                final = yield from self._follow(response, token)
+                return final
             if response.status_code != 401 or retries == _RETRY_LIMIT:
                 return response
             retries += 1

@@ -49,6 +49,9 @@ __all__ = [
     "RequestSigner",
     "UpdatedRequest",
     "follow_deferred",
+    "is_deferred",
+    "pending_location",
+    "terminal_error",
 ]
 
 
@@ -170,7 +173,8 @@ def _retry_after(response: httpx.Response, settings: PollSettings) -> float:
     return seconds if settings.max_interval is None else min(seconds, settings.max_interval)
 
 
-def _terminal_error(response: httpx.Response) -> AAuthError:
+def terminal_error(response: httpx.Response) -> AAuthError:
+    """The error a terminal (non-202, non-200) answer of a pending URL stands for (§F.4)."""
     body = _body(response)
     code = str(body.get("error", ""))
     detail = str(body.get("detail") or body.get("error_description") or code)
@@ -192,6 +196,17 @@ def _requirement(response: httpx.Response, settings: PollSettings) -> Requiremen
         )
     except HeaderError:
         return None
+
+
+def is_deferred(response: httpx.Response) -> bool:
+    """An AAuth deferred response (§F.4): a 202 with ``Location`` that says it is pending,
+    by ``AAuth-Requirement`` or its body; any other 202 is an API's own answer."""
+    if response.status_code != 202 or "location" not in response.headers:
+        return False
+    if "aauth-requirement" in response.headers:
+        return True
+    status = _body(response).get("status")
+    return status in ("pending", "interacting")
 
 
 def pending_location(response: httpx.Response) -> str:
@@ -260,7 +275,7 @@ def follow_deferred(
                 continue
             delay = _retry_after(current, settings) + interval_bonus
         else:
-            raise _terminal_error(current)
+            raise terminal_error(current)
         remaining = deadline - settings.clock()
         if remaining <= 0:
             yield from _cancel(location, sign)

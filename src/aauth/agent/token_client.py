@@ -37,7 +37,15 @@ from .flow import Flow
 from .poller import DeferredCallbacks, PollSettings, follow_deferred
 from .signer import AgentSigner
 
-__all__ = ["TokenRequest", "decode_agent_id", "post_deferred", "problem_of", "request_auth_token"]
+__all__ = [
+    "TokenRequest",
+    "decode_agent_id",
+    "post_deferred",
+    "post_signed",
+    "problem_of",
+    "received_auth_token",
+    "request_auth_token",
+]
 
 _ERRORS: dict[str, type[AAuthError]] = {
     cls.code: cls
@@ -97,6 +105,19 @@ def problem_of(response: httpx.Response) -> AAuthError:
     return error_cls(detail or f"token endpoint answered HTTP {response.status_code}")
 
 
+def post_signed(
+    endpoint: str, payload: bytes, signer: AgentSigner, *, prefer_wait: int | None
+) -> Flow[httpx.Response]:
+    """A signed JSON POST to a person-server endpoint; the raw answer (a 202 not followed)."""
+    headers = {"content-type": "application/json"}
+    if prefer_wait is not None:
+        headers["prefer"] = f"wait={prefer_wait}"
+    headers.update(signer.sign("POST", endpoint, headers, payload))
+    response = yield httpx.Request("POST", endpoint, headers=headers, content=payload)
+    assert response is not None
+    return response
+
+
 def post_deferred(
     endpoint: str,
     payload: bytes,
@@ -106,10 +127,7 @@ def post_deferred(
 ) -> Flow[httpx.Response]:
     """A signed JSON POST to a person-server endpoint, with ``Prefer: wait``; a 202 is
     followed to its end (AG-19). The final 200, or the error the PS answered with."""
-    headers = {"content-type": "application/json", "prefer": f"wait={settings.prefer_wait}"}
-    headers.update(signer.sign("POST", endpoint, headers, payload))
-    response = yield httpx.Request("POST", endpoint, headers=headers, content=payload)
-    assert response is not None
+    response = yield from post_signed(endpoint, payload, signer, prefer_wait=settings.prefer_wait)
     if response.status_code == 202:
 
         def sign(
@@ -121,6 +139,41 @@ def post_deferred(
     if response.status_code != 200:
         raise problem_of(response)
     return response
+
+
+def received_auth_token(
+    response: httpx.Response,
+    request: TokenRequest,
+    holder: AgentSigner,
+    *,
+    issuer: str,
+    upstream_agent: str | None = None,
+    allow_loopback_http: bool = False,
+) -> tuple[str, AuthTokenClaims]:
+    """The auth token of a final token-endpoint answer, checked (AG-17) against ``holder``,
+    the signer it is for; the AAuthError the PS answered with otherwise. ``upstream_agent``
+    is who must be named in ``act`` (the caller of a chained request, the parent of a
+    sub-agent), None for a direct one."""
+    if response.status_code != 200:
+        raise problem_of(response)
+    try:
+        token = response.json()["auth_token"]
+    except (ValueError, KeyError, TypeError):
+        raise ServerError("the token endpoint's 200 carries no auth_token") from None
+    if not isinstance(token, str):
+        raise ServerError("auth_token is not a string")
+    claims = decode_unverified(AUTH_TOKEN, token, allow_loopback_http=allow_loopback_http)
+    if holder.agent_token is None:
+        raise InvalidToken("the signer has no agent token to check the auth token against")
+    check_auth_receipt(
+        claims,
+        resource=request.resource,
+        agent=decode_agent_id(holder.agent_token, allow_loopback_http),
+        agent_jkt=holder.thumbprint,
+        issuer=issuer,
+        upstream_agent=upstream_agent,
+    )
+    return token, claims
 
 
 def request_auth_token(
@@ -146,26 +199,17 @@ def request_auth_token(
     response = yield from post_deferred(
         token_endpoint, request.body(), signer, settings, callbacks
     )
-    try:
-        token = response.json()["auth_token"]
-    except (ValueError, KeyError, TypeError):
-        raise ServerError("the token endpoint's 200 carries no auth_token") from None
-    if not isinstance(token, str):
-        raise ServerError("auth_token is not a string")
-    claims = decode_unverified(AUTH_TOKEN, token, allow_loopback_http=allow_loopback_http)
-    holder = subagent or signer
-    if signer.agent_token is None or holder.agent_token is None:
-        raise InvalidToken("the signer has no agent token to check the auth token against")
-    agent = decode_agent_id(signer.agent_token, allow_loopback_http)
-    check_auth_receipt(
-        claims,
-        resource=request.resource,
-        agent=decode_agent_id(holder.agent_token, allow_loopback_http),
-        agent_jkt=holder.thumbprint,
+    upstream = None
+    if subagent is not None and signer.agent_token is not None:
+        upstream = decode_agent_id(signer.agent_token, allow_loopback_http)
+    return received_auth_token(
+        response,
+        request,
+        subagent or signer,
         issuer=issuer,
-        upstream_agent=None if subagent is None else agent,
+        upstream_agent=upstream,
+        allow_loopback_http=allow_loopback_http,
     )
-    return token, claims
 
 
 def decode_agent_id(agent_token: str, allow_loopback_http: bool) -> str:

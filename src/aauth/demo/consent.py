@@ -30,7 +30,7 @@ def person_server_factory(
     """A PS factory for :func:`running_world`: one person, with a fresh password kept on the
     world, and optionally auto-approval rules for tokens (phase 3) and for missions that ask
     for no more than ``auto_approve_missions`` at any resource (phase 5); ``settings`` are
-    further configuration members (e.g. ``clarification_rounds``)."""
+    further configuration members (e.g. ``clarification_rounds``, ``max_chain_depth``)."""
 
     def build(world: World, url: str) -> Any:
         password = secrets.token_urlsafe(12)

@@ -1,6 +1,7 @@
 """A simulated person: signs in at the person server and approves (or denies) over HTTP,
 through the same login and consent pages a person uses in a browser, and may first ask the
-agent questions there (phase 8)."""
+agent questions there (phase 8). When the agent's link leads to a resource that chains the
+interaction (phase 9), they check the code there and continue to the person server it names."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ __all__ = ["Person", "PersonAtHand"]
 _FORM = re.compile(r"<form method=post action='([^']+)'")
 _FORMS = re.compile(r"<form method=post action='([^']+)'>(.*?)</form>", re.S)
 _HIDDEN = re.compile(r"<input type=hidden name='?(\w+)'? value='([^']*)'>")
+_CONTINUE = re.compile(r"<a id=continue href='([^']+)'>")
 
 
 def _form(page: httpx.Response) -> tuple[str, dict[str, str]]:
@@ -41,7 +43,10 @@ class Person:
 
     def visit(self, url: str) -> httpx.Response:
         """Open a page of the person server, signing in when it asks."""
-        page = self.client.get(url, follow_redirects=True)
+        return self._signed_in(self.client.get(url, follow_redirects=True))
+
+    def _signed_in(self, page: httpx.Response) -> httpx.Response:
+        """``page``, or where signing in on it leads when it is the login form."""
         if "name=password" in page.text:
             action, fields = _form(page)
             fields.update(username=self.username, password=self.password)
@@ -61,10 +66,24 @@ class Person:
                 return self.client.post(target, data=fields, follow_redirects=True)
         raise AssertionError(f"no button {button!r} on {page.url} (HTTP {page.status_code})")
 
-    def open(self, prompt: InteractionPrompt) -> httpx.Response:
-        """Open the agent's link, sign in when asked, check the code: the consent page."""
-        page = self.visit(prompt.link)
-        if prompt.code not in page.text:
+    def open(self, prompt: InteractionPrompt, callback: str | None = None) -> httpx.Response:
+        """Open the agent's link (with the agent's ``callback``, if it gives one), sign in when
+        asked, check the code: the consent page. A resource that chains the interaction
+        (phase 9) shows the code first and links on to its person server, whose page shows
+        the code of its own request."""
+        link = prompt.link
+        if callback is not None:
+            link += f"&{httpx.QueryParams({'callback': callback})}"
+        page = self.client.get(link, follow_redirects=True)
+        onward = _CONTINUE.search(page.text)
+        expected = prompt.code
+        if onward is not None:
+            if prompt.code not in page.text:
+                raise AssertionError("the resource's page does not show the agent's code")
+            page = self.client.get(unescape(onward.group(1)), follow_redirects=True)
+            expected = ""
+        page = self._signed_in(page)
+        if expected not in page.text:
             raise AssertionError("the consent page does not show the agent's code")
         return page
 
@@ -74,9 +93,11 @@ class Person:
         data = {**hidden, **fields, "decision": decision}
         return self.client.post(str(page.url.join(action)), data=data, follow_redirects=True)
 
-    def decide(self, prompt: InteractionPrompt, decision: str = "approve") -> httpx.Response:
-        """Open the agent's link and press approve (or deny)."""
-        return self.press(self.open(prompt), decision)
+    def decide(
+        self, prompt: InteractionPrompt, decision: str = "approve", callback: str | None = None
+    ) -> httpx.Response:
+        """Open the agent's link and press approve (or deny); the page the browser ends on."""
+        return self.press(self.open(prompt, callback), decision)
 
     def ask(self, page: httpx.Response, question: str) -> httpx.Response:
         """Ask the agent ``question`` from the consent page; the page that follows."""

@@ -5,6 +5,9 @@ token at once; the agent retries with it and gets the data. No person is involve
 
 from __future__ import annotations
 
+import httpx
+
+from ..agent.auth import AgentAuth
 from .consent import agent_client, person_server_factory
 from .phase1 import expect
 from .printer import Printer
@@ -19,9 +22,14 @@ def run(printer: Printer, manual: bool = False) -> None:
         client, auth = agent_client(world)
         with client:
             response = client.get(f"{world.resource}/data")
-        expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
-        token = auth.cache.get(world.resource)
-        expect(token is not None, "the agent holds no auth token for the resource")
-        assert token is not None
-        printer.token("auth token", token)
-        printer.note(f"the resource answered {response.json()}")
+        show_grant(printer, auth, world.resource, response)
+
+
+def show_grant(printer: Printer, auth: AgentAuth, resource: str, response: httpx.Response) -> None:
+    """Check the agent got the data and holds an auth token; print both."""
+    expect(response.status_code == 200, f"GET /data ended with {response.status_code}")
+    token = auth.cache.get(resource)
+    expect(token is not None, "the agent holds no auth token for the resource")
+    assert token is not None
+    printer.token("auth token", token)
+    printer.note(f"the resource answered {response.json()}")

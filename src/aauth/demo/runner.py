@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import phase1, phase2, phase3, phase4, phase5, phase6, phase8, phase12
+from . import phase1, phase2, phase3, phase4, phase5, phase6, phase8, phase9, phase10, phase12
 from .printer import Printer
 
 __all__ = ["PHASES", "run_demos"]
@@ -17,6 +17,8 @@ PHASES: dict[int, Callable[[Printer, bool], None]] = {
     5: phase5.run,
     6: phase6.run,
     8: phase8.run,
+    9: phase9.run,
+    10: phase10.run,
     12: phase12.run,
 }
 

@@ -35,6 +35,8 @@ from typing import Any, Self
 from ..config_files import check_member_types, read_config
 from ..identifiers import is_agent_identifier, is_server_identifier
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
+from ..tokens.claims import MAX_ACT_DEPTH
+from .chaining import DEFAULT_MAX_CHAIN_DEPTH
 from .clarification import ClarificationLimits, ClarificationRule
 from .persons import Person, hash_password
 
@@ -81,6 +83,7 @@ class PersonServerConfig:
     under egress rules; a tuple accepts only those issuers. Lifetimes are seconds.
     ``clarify`` rules ask agents a question before the person decides; the
     ``clarification_*`` members cap each request's conversation (PS-29).
+    ``max_chain_depth`` bounds the ``act`` chain of call-chained tokens (§D.4).
     ``allow_loopback_http`` admits ``http://127.0.0.1:PORT`` identifiers, for development.
     """
 
@@ -100,6 +103,7 @@ class PersonServerConfig:
     session_lifetime: int = 3600
     max_wait: int = 60
     poll_interval: int = 5
+    max_chain_depth: int = DEFAULT_MAX_CHAIN_DEPTH
     db: str = ":memory:"
     store: str | None = None
     key_file: str | None = None
@@ -137,6 +141,8 @@ class PersonServerConfig:
                 raise ConfigError(f"{name} must be positive")
         if self.poll_interval < 0:
             raise ConfigError("poll_interval must not be negative")
+        if not 1 <= self.max_chain_depth <= MAX_ACT_DEPTH:
+            raise ConfigError(f"max_chain_depth must be 1..{MAX_ACT_DEPTH}")
         try:
             self.clarification_limits  # noqa: B018 (checks the three limits)
         except ValueError as exc:

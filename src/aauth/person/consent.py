@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
+from ..callbacks import check_callback, with_error
 from ..errors import (
     AAuthError,
     Forbidden,
@@ -23,6 +23,7 @@ from ..errors import (
     NotFound,
 )
 from ..pending import PendingRequest, PendingRequests, PendingState
+from ..tokens import Actor
 from .audit import AuditEvent, AuditLog
 from .bindings import AgentBindings
 from .clarification import ClarificationChat, Round, conversation, open_question
@@ -47,8 +48,6 @@ IDENTITY_SCOPES = {
 }
 """What this PS's own identity scopes mean, for the consent page."""
 
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
-MAX_CALLBACK = 2048
 
 
 class LoginRequired(AAuthError):
@@ -74,6 +73,8 @@ class ConsentView:
     conversation: Sequence[Round] = ()
     questions_left: int = 0
     awaiting_answer: bool = False
+    on_behalf_of: tuple[str, ...] = ()
+    """For a chained request (§D.4): the agents it extends, nearest first."""
 
     @property
     def can_ask(self) -> bool:
@@ -101,32 +102,18 @@ class Outcome:
 def checked_callback(grant: Grant, callback: str | None) -> str | None:
     """``callback`` when it is the agent's published ``callback_endpoint`` (any query), or a
     loopback URL its provider allows; InvalidRequest otherwise (no open redirect, §H.5)."""
-    if not callback:
-        return None
-    if len(callback) > MAX_CALLBACK or not (callback.isascii() and callback.isprintable()):
-        raise InvalidRequest("the callback is not a usable URL")
-    try:
-        parts = urlsplit(callback)
-        port = parts.port
-    except ValueError:
-        raise InvalidRequest("the callback is not a usable URL") from None
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment:
-        raise InvalidRequest("the callback is not a usable URL")
-    if parts.username is not None or " " in callback:
-        raise InvalidRequest("the callback is not a usable URL")
-    if grant.callback_endpoint is not None:
-        endpoint = urlsplit(grant.callback_endpoint)
-        if (parts.scheme, parts.netloc, parts.path) == endpoint[:3]:
-            return callback
-    if grant.localhost_callback_allowed and parts.hostname in _LOOPBACK and port is not None:
-        return callback
-    raise InvalidRequest("the callback is not the agent's registered callback endpoint")
+    return check_callback(
+        callback,
+        endpoint=grant.callback_endpoint,
+        localhost_allowed=grant.localhost_callback_allowed,
+    )
 
 
-def _with_error(callback: str | None, error: str) -> str | None:
-    if callback is None:
-        return None
-    return f"{callback}{'&' if urlsplit(callback).query else '?'}error={error}"
+def _chain(grant: Grant) -> tuple[str, ...]:
+    """The agents a chained grant extends (its ``act``, checked when the request came in)."""
+    if grant.act is None:
+        return ()
+    return Actor.from_claim(grant.act, "act", allow_loopback_http=True).chain
 
 
 class ConsentFlow:
@@ -160,7 +147,10 @@ class ConsentFlow:
             raise NotFound("there is no such request")
         request = self._pending.redeem_code(code, interaction_id)
         grant = Grant.from_json(request.payload)
-        if not self._bindings.may_approve(grant.agent_iss, grant.agent, person.id):
+        if grant.chained:
+            if grant.person != person.id:
+                raise Forbidden("this chained request extends another person's grant")
+        elif not self._bindings.may_approve(grant.agent_iss, grant.agent, person.id):
             raise Forbidden("this agent acts for another person (PS-28)")
         return request, grant
 
@@ -202,6 +192,7 @@ class ConsentFlow:
             conversation=conversation(request),
             questions_left=self._questions_left(request, grant),
             awaiting_answer=open_question(request) is not None,
+            on_behalf_of=_chain(grant),
         )
         return Review(request, view, target)
 
@@ -232,9 +223,9 @@ class ConsentFlow:
         if not approve:
             self._finish(request.id, PendingState.DENIED, person, None)
             self._log(person, "denial", grant, "denied")
-            return Outcome(False, _with_error(target, "access_denied"))
+            return Outcome(False, with_error(target, "access_denied"))
         token = self._minter.mint(grant, person)
-        if not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
+        if not grant.chained and not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
             raise Forbidden("this agent acts for another person (PS-28)")
         self._finish(request.id, PendingState.COMPLETED, person, token)
         self._consents.remember(

@@ -31,6 +31,10 @@ class Grant:
     parent that asked (consent, rules and bindings are the parent's), ``subagent`` names the
     sub-agent the token is for, and ``cnf_jwk``/``agent_exp`` come from the sub-agent's token.
     ``can_clarify`` records that the agent declared the ``clarification`` capability.
+
+    A chained request (``upstream_token``, §D.4) carries the downstream ``act`` claim and the
+    ``person`` behind the upstream grant, who alone may decide it; its intermediary is never
+    bound to that person.
     """
 
     agent_iss: str
@@ -52,12 +56,19 @@ class Grant:
     mission: Mapping[str, str] | None = None
     subagent: str | None = None
     can_clarify: bool = False
+    act: Mapping[str, Any] | None = None
+    person: str | None = None
+
+    @property
+    def chained(self) -> bool:
+        return self.act is not None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["cnf_jwk"] = dict(self.cnf_jwk)
         data["scope"] = list(self.scope)
         data["scope_descriptions"] = dict(self.scope_descriptions)
+        data["act"] = None if self.act is None else dict(self.act)
         data["mission"] = None if self.mission is None else dict(self.mission)
         return data
 

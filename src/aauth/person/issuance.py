@@ -7,7 +7,9 @@ and, when a person approved, their directed ``sub`` for that resource (plus ``na
 agent token's ``exp`` (PS-10). A token for a sub-agent names the sub-agent as ``agent``, bound
 to its key, with its parent as ``act.agent`` (§D.1 sub-agents). A token under a mission carries
 its ``mission`` claim, never outlives the mission's ``expires_at``, and is written to the
-mission's log.
+mission's log. A chained grant carries its ``act`` chain (PS-17), under the parent's when a
+sub-agent asks; its ``sub`` is derived for the downstream resource like any other, never taken
+from the upstream token (PS-18).
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ class AuthTokenMinter:
         self._loopback = allow_loopback_http
         self._clock = clock
 
+    def _act(self, grant: Grant) -> Actor | None:
+        """The upstream chain of a chained grant, below the parent of a sub-agent's."""
+        upstream = None
+        if grant.act is not None:
+            upstream = Actor.from_claim(grant.act, "act", allow_loopback_http=self._loopback)
+        return upstream if grant.subagent is None else Actor(grant.agent, upstream)
+
     def mint(self, grant: Grant, person: Person | None) -> str:
         """An auth token for ``grant``; ``person`` is who approved (None: a rule did).
 
@@ -78,12 +87,12 @@ class AuthTokenMinter:
             dwk=PERSON_DWK,
             aud=grant.resource,
             agent=grant.subagent or grant.agent,
-            act=None if grant.subagent is None else Actor(grant.agent),
             cnf_jwk=grant.cnf_jwk,
             agent_exp=grant.agent_exp,
             resource_scope=grant.scope,
             scope=grant.scope,
             sub=sub,
+            act=self._act(grant),
             account=grant.account,
             lifetime=lifetime,
             now=now,

@@ -18,19 +18,13 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import (
-    AAuthError,
     Gone,
-    InvalidCode,
     InvalidRequest,
     NotFound,
-    PendingAbandoned,
-    PendingDenied,
-    PendingExpired,
-    ServerError,
 )
 from ..headers import (
     MISSION_HEADER,
@@ -41,7 +35,7 @@ from ..headers import (
     build_challenge,
     build_mission,
 )
-from ..pending import PendingRequest, PendingRequests, PendingState
+from ..pending import PendingRequest, PendingRequests, PendingState, outcome_error
 from ..tokens import AgentTokenClaims
 from .clarification import ANSWER_ACTIONS, ClarificationChat, checked_text, open_question
 from .grant import Grant
@@ -52,12 +46,6 @@ __all__ = ["PendingEndpoint", "Reply", "mission_approval", "prefer_wait"]
 _WAIT = re.compile(r'wait\s*=\s*"?([0-9]{1,6})"?')
 Updater = Callable[[Grant, str, str | None], Awaitable[Grant]]
 """Checks an ``updated_request``'s resource token against the request; the new grant."""
-_OUTCOMES: dict[PendingState, tuple[type[AAuthError], str]] = {
-    PendingState.DENIED: (PendingDenied, "the person denied the request"),
-    PendingState.ABANDONED: (PendingAbandoned, "the person abandoned the request"),
-    PendingState.EXPIRED: (PendingExpired, "the request expired before it was decided"),
-    PendingState.INVALID_CODE: (InvalidCode, "too many wrong interaction codes were entered"),
-}
 
 
 def prefer_wait(header: str | None, cap: int) -> int | None:
@@ -180,20 +168,12 @@ class PendingEndpoint:
                 return Reply(200, dict(result), {"Cache-Control": "no-store"})
             body = token_response(str(result["auth_token"]), self._clock())
             return Reply(200, body, {"Cache-Control": "no-store"})
-        error, detail = _OUTCOMES.get(reported.state, (ServerError, "the request failed"))
-        raise error(detail)
+        raise outcome_error(reported.state)
 
     def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:
         """DELETE: end the request; from now on its URL answers 410."""
         self._owned(request_id, agent)
-
-        def cancel(current: PendingRequest) -> PendingRequest | None:
-            if current.reported:
-                return None
-            return replace(current, state=PendingState.CANCELLED, reported=True, result=None)
-
-        if self._pending.update(request_id, cancel) is None:
-            raise Gone("this pending request has already ended")
+        self._pending.cancel(request_id)
 
     async def answer(self, request_id: str, agent: AgentTokenClaims, raw_body: bytes) -> None:
         """POST: the agent's answer to the open question (V-34, PS-29). 400 without a

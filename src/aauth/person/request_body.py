@@ -2,9 +2,8 @@
 
 Every member an agent sends is untrusted: display text is capped and may not carry control
 characters (it is escaped again when shown, V-42), ``platform`` and ``prompt`` must use their
-registry values, ``device`` is at most 64 printable characters (§H.6). A member this PS does
-not implement yet (``upstream_token``) is refused rather than ignored, so no token is ever
-issued that silently drops a delegation chain. Unknown members are ignored.
+registry values, ``device`` is at most 64 printable characters (§H.6). Unknown members are
+ignored.
 """
 
 from __future__ import annotations
@@ -23,11 +22,6 @@ MAX_JUSTIFICATION = 4000
 MAX_HINT = 256
 MAX_DEVICE = 64
 MAX_CAPABILITIES = 32
-_UNSUPPORTED = {
-    "upstream_token": "call chaining (upstream_token) is not supported by this PS yet",
-}
-
-
 def _text(body: dict[str, Any], name: str, limit: int, *, multiline: bool = False) -> str | None:
     value = body.get(name)
     if value is None:
@@ -79,6 +73,7 @@ class TokenRequestBody:
     platform: str | None = None
     device: str | None = None
     capabilities: frozenset[str] = frozenset()
+    upstream_token: str | None = None
     subagent_token: str | None = None
 
     @classmethod
@@ -90,12 +85,12 @@ class TokenRequestBody:
             raise InvalidRequest("the token request body must be a JSON object") from None
         if not isinstance(body, dict):
             raise InvalidRequest("the token request body must be a JSON object")
-        for name, why in _UNSUPPORTED.items():
-            if body.get(name) is not None:
-                raise InvalidRequest(why)
         token = body.get("resource_token")
         if not isinstance(token, str) or not token:
             raise InvalidRequest("'resource_token' is required")
+        upstream = body.get("upstream_token")
+        if upstream is not None and (not isinstance(upstream, str) or not upstream):
+            raise InvalidRequest("'upstream_token' must be a non-empty string")
         for hint in ("login_hint", "tenant", "domain_hint"):
             _text(body, hint, MAX_HINT)
         subagent = body.get("subagent_token")
@@ -111,5 +106,6 @@ class TokenRequestBody:
             platform=platform,
             device=_text(body, "device", MAX_DEVICE),
             capabilities=_capabilities(body),
+            upstream_token=upstream,
             subagent_token=subagent,
         )

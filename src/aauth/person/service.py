@@ -15,7 +15,7 @@ from ..discovery import Discovery
 from ..egress import EgressPolicy
 from ..identifiers import server_host
 from ..keys import KeySet
-from ..keysource import KeySource
+from ..keysource import KeySource, StaticKeySource
 from ..metadata import PersonServerMetadata
 from ..pending import PendingRequests
 from ..ratelimit import FailureLimiter
@@ -26,6 +26,7 @@ from ..tokens import TokenVerifier
 from ..tokens.agent import MAX_AGENT_TOKEN_LIFETIME
 from .audit import AuditLog
 from .bindings import AgentBindings
+from .chaining import UpstreamTokens
 from .clarification import ClarificationChat
 from .config import PersonServerConfig
 from .consent import ConsentFlow
@@ -110,11 +111,12 @@ class PersonService:
             lifetime=config.consent_lifetime,
             clock=clock,
         )
+        subjects = PairwiseSubjects(store)
         self.missions = Missions(store, config.identifier, audit=self.audit, clock=clock)
         minter = AuthTokenMinter(
             config.identifier,
             self.keys,
-            PairwiseSubjects(store),
+            subjects,
             lifetime=config.auth_token_lifetime,
             allow_loopback_http=loop,
             missions=self.missions,
@@ -130,6 +132,15 @@ class PersonService:
             consents=consents,
             pending=self.pending,
             discovery=self.discovery,
+            upstream=UpstreamTokens(
+                config.identifier,
+                StaticKeySource({config.identifier: self.keys.jwks()}),
+                subjects,
+                config.people,
+                max_depth=config.max_chain_depth,
+                allow_loopback_http=loop,
+                clock=clock,
+            ),
             missions=self.missions,
             chat=self.chat,
             audit=self.audit,

@@ -51,6 +51,7 @@ from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN, TokenKind
 from .audit import AuditLog
 from .bindings import AgentBindings
+from .chaining import UpstreamTokens
 from .clarification import POLICY, ClarificationChat
 from .config import PersonServerConfig
 from .consents import Consents
@@ -86,6 +87,7 @@ class TokenEndpoint:
         consents: Consents,
         pending: PendingRequests,
         discovery: Discovery | None = None,
+        upstream: UpstreamTokens | None = None,
         missions: Missions | None = None,
         chat: ClarificationChat | None = None,
         audit: AuditLog | None = None,
@@ -102,6 +104,7 @@ class TokenEndpoint:
         self._consents = consents
         self._pending = pending
         self._discovery = discovery
+        self._upstream = upstream
         self._clock = clock
 
     async def request(
@@ -110,17 +113,24 @@ class TokenEndpoint:
         """The auth token granted at once, or the pending request a person must decide."""
         if agent.parent_agent is not None:
             raise InvalidRequest("sub-agents cannot call the PS; their parent asks (PS-06)")
-        if agent.ps != self._config.identifier:
+        body = TokenRequestBody.parse(raw_body)
+        # A chained request is routed here by its upstream token's issuer, not by the
+        # intermediary's ``ps`` (-10 "Call Chaining").
+        if body.upstream_token is None and agent.ps != self._config.identifier:
             raise InvalidAgentToken(
                 f"the agent token names {agent.ps!r} as the agent's person server, not this PS"
             )
-        body = TokenRequestBody.parse(raw_body)
         holder, holder_jkt = agent, signer_jkt
         if body.subagent_token is not None:
             holder = await self._subagent(body.subagent_token, agent)
             holder_jkt = holder.jkt
         resource = await self._resource_token(body.resource_token, holder.sub, holder_jkt)
         mission = self._mission(resource, agent)
+        upstream = None
+        if body.upstream_token is not None:
+            if self._upstream is None:
+                raise InvalidRequest("call chaining (upstream_token) is not enabled on this PS")
+            upstream = await self._upstream.verify(body.upstream_token, agent)
         grant = Grant(
             agent_iss=agent.iss,
             agent=agent.sub,
@@ -136,8 +146,11 @@ class TokenEndpoint:
             fresh_login="login" in body.prompt,
             mission=None if mission is None else mission.ref.to_claim(),
             can_clarify="clarification" in body.capabilities,
+            act=None if upstream is None else upstream.act,
+            person=None if upstream is None else upstream.person,
         )
-        bound = self._bindings.person_for(agent.iss, agent.sub)
+        # A chained request is decided by the person behind the upstream grant, not a binding.
+        bound = grant.person if grant.chained else self._bindings.person_for(agent.iss, agent.sub)
         person = None if bound is None else self._people.get(bound)
         if mission is not None:
             within = mission.covers(grant.resource, grant.scope)
@@ -161,7 +174,9 @@ class TokenEndpoint:
                 f"the person must approve this request{beyond} and the agent cannot send them "
                 "to the interaction page (no 'interaction' capability)"
             )
-        if not self._bindings.reachable(agent.iss, agent.sub):
+        if grant.chained and grant.person is None:
+            raise UserUnreachable("the upstream grant names no person who could approve this")
+        if not grant.chained and not self._bindings.reachable(agent.iss, agent.sub):
             raise UserUnreachable("no person of this PS may approve requests of this agent")
         lifetime = min(self._config.pending_lifetime, agent.exp - self._clock())
         if lifetime <= 0:

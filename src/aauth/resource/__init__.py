@@ -1,7 +1,9 @@
 """The resource side: verify signed requests, challenge for what is missing, mint resource
 tokens, and (for ASGI apps) the middleware that does all of it in front of an app."""
 
+from .agent_identity import ResourceAgent
 from .caller import VerifiedCaller
+from .chaining import ChainingClient, Deferred, DownstreamCall, DownstreamError
 from .challenge import (
     AgentTokenRequired,
     AuthTokenRequired,
@@ -17,6 +19,7 @@ from .dependency import (
     require_scopes,
     verified_caller,
 )
+from .interaction_chain import ChainedRequests
 from .middleware import AAuthMiddleware, RouteRule, caller_from_scope
 from .policy import ResourcePolicy, published_components
 from .revocation import RevokedTokens
@@ -29,8 +32,14 @@ __all__ = [
     "AAuthRequest",
     "AgentTokenRequired",
     "AuthTokenRequired",
+    "ChainedRequests",
+    "ChainingClient",
     "Challenge",
+    "Deferred",
+    "DownstreamCall",
+    "DownstreamError",
     "RequestVerifier",
+    "ResourceAgent",
     "ResourcePolicy",
     "ResourceTokenIssuer",
     "RevokedTokens",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from aauth_signing import VerifiedSignature
+from aauth_signing import Jwt, VerifiedSignature
 
 from ..headers import MissionRef
 from ..tokens import AgentTokenClaims, AuthTokenClaims
@@ -40,6 +40,13 @@ class VerifiedCaller(NamedTuple):
     def subject(self) -> str | None:
         """The person (directed ``sub``) behind an auth token, if it names one."""
         return self.auth_token.sub if self.auth_token else None
+
+    @property
+    def presented_token(self) -> str | None:
+        """The JWT the request was signed under (``Signature-Key`` scheme ``jwt``), as sent:
+        with an auth token, what a resource calling onward passes as ``upstream_token``."""
+        resolved = self.signature.signature_key
+        return resolved.member.jwt if resolved and isinstance(resolved.member, Jwt) else None
 
     @property
     def issuer(self) -> str | None:

@@ -20,7 +20,7 @@ import uvicorn
 
 from ..agent_provider import EnrolledAgent
 from ..config_files import build_config, check_member_types, read_config
-from ..identifiers import is_server_identifier, server_host
+from ..identifiers import is_endpoint_url, is_server_identifier, server_host
 from ..resource.policy import check_components
 from ..tokens import parse_scope
 from ..tokens.agent import DEFAULT_AGENT_TOKEN_LIFETIME
@@ -80,7 +80,9 @@ class ResourceServerConfig:
     host; ``public_origin`` is set behind a proxy. ``key_file`` keeps the signing keys across
     restarts (created on first start). ``store`` keeps the replay guard and the revoked auth
     tokens past a restart and across instances: a SQLite file or a ``redis://`` URL (default:
-    memory).
+    memory). ``downstream_url`` turns on call chaining (phases 7 and 9): ``/chained`` forwards
+    to that URL as this resource's own agent, extending the caller's grant; its pending
+    requests live in the ``store`` for ``pending_lifetime`` seconds.
     ``additional_signature_components`` must be covered by every signature beyond the AAuth
     defaults (e.g. ``["content-type", "@target-uri"]``); the metadata lists them (V-46).
     """
@@ -95,6 +97,8 @@ class ResourceServerConfig:
     signature_window: int = 60
     public_origin: str | None = None
     name: str | None = None
+    downstream_url: str | None = None
+    pending_lifetime: int = 600
     allow_loopback_http: bool = False
     additional_signature_components: tuple[str, ...] = ()
 
@@ -103,6 +107,12 @@ class ResourceServerConfig:
         check_components(self.additional_signature_components, "additional_signature_components")
         loop = self.allow_loopback_http
         _identifier(self.identifier, "identifier", loop)
+        if self.downstream_url is not None and not is_endpoint_url(
+            self.downstream_url, allow_loopback_http=loop
+        ):
+            raise ValueError(f"downstream_url {self.downstream_url!r} must be https, no query")
+        if self.pending_lifetime <= 0:
+            raise ValueError("pending_lifetime must be positive")
         for issuer in self.trusted_issuers:
             _identifier(issuer, "trusted issuer", loop)
         if self.access_server is not None:

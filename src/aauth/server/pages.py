@@ -20,6 +20,7 @@ __all__ = [
     "audit_page",
     "code_page",
     "consent_page",
+    "interstitial_page",
     "login_page",
     "message_page",
     "page_headers",
@@ -165,6 +166,9 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
     running = f"<p>Running on: {device}</p>" if device else ""
     if view.subagent:
         running += f"<p>For its sub-agent: <code id=subagent>{escape(view.subagent)}</code></p>"
+    if view.on_behalf_of:
+        chain = " ← ".join(f"<code>{escape(agent)}</code>" for agent in view.on_behalf_of)
+        running += f"<p id=chain>On behalf of: {chain}</p>"
     return _page(
         "Approve access?",
         f"<h1>{agent} is asking for access</h1>"
@@ -205,3 +209,16 @@ def audit_page(name: str, entries: Sequence[AuditEntry]) -> str:
         else "<p id=audit>Nothing has happened on your behalf yet.</p>"
     )
     return _page("Your activity", f"<h1>Activity for {escape(name)}</h1>{table}")
+
+
+def interstitial_page(resource: str, code: str, person_server: str, link: str) -> str:
+    """A resource's page before a chained interaction: the code to compare, then onward to the
+    person server that will ask (phase 9)."""
+    return _page(
+        "Continue to your person server",
+        f"<h1>{escape(resource)} needs your approval</h1>"
+        f"<p>Code <code id=code>{escape(code)}</code> — check it matches what your agent shows."
+        f"</p><p>To answer your agent, this service must call another one on your behalf. "
+        f"Your person server <code>{escape(person_server)}</code> will ask you to approve.</p>"
+        f"<p><a id=continue href='{escape(link)}'>Continue</a></p>",
+    )

@@ -7,6 +7,8 @@
 ``POST /data``                 auth token with ``data.write``; body under ``Content-Digest``
 ``POST /authorize``            §F.2 ``authorization_endpoint``: a resource token on request
 ``POST /revoke``               §F.11 ``revocation_endpoint``: a trusted issuer revokes a token
+``GET|POST /chained``          with ``downstream_url``: call chaining (phases 7 and 9; see
+                               :mod:`aauth.server.resource_chaining`)
 =============================  ==============================================================
 
 Everything protocol-shaped happens in :class:`~aauth.resource.AAuthMiddleware` and the
@@ -19,10 +21,11 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -58,6 +61,7 @@ from .config import (
     run_main,
     serve_app,
 )
+from .resource_chaining import ResourceChaining
 
 __all__ = ["READ_SCOPE", "WRITE_SCOPE", "ResourceServerConfig", "create_resource_server", "serve"]
 
@@ -101,9 +105,13 @@ def _identity(caller: VerifiedCaller) -> dict[str, Any]:
 
 
 def create_resource_server(
-    config: ResourceServerConfig, *, key_source: KeySource | None = None
+    config: ResourceServerConfig,
+    *,
+    key_source: KeySource | None = None,
+    on_downstream: Callable[[httpx.Response], None] | None = None,
 ) -> Starlette:
-    """The resource as a Starlette app; ``key_source`` replaces HTTP discovery (tests)."""
+    """The resource as a Starlette app; ``key_source`` replaces HTTP discovery (tests);
+    ``on_downstream`` sees each response to a chained call this resource makes (demos)."""
     loop = config.allow_loopback_http
     keys = KeySet.load_or_generate(config.key_file)
     store = open_store(config.store)
@@ -155,6 +163,10 @@ def create_resource_server(
         signature_window=config.signature_window,
         additional_signature_components=published_components(rule.policy for rule in rules),
     ).to_json()
+    chaining = None
+    if config.downstream_url is not None:
+        chaining = ResourceChaining.create(config, keys, store, discovery, on_downstream)
+        rules += chaining.rules(granted, identified)
     items = _Items()
     can_read, can_write = require_scopes(READ_SCOPE), require_scopes(WRITE_SCOPE)
 
@@ -174,8 +186,15 @@ def create_resource_server(
 
     async def read_data(request: Request) -> Response:
         caller = can_read(request)
+        act = caller.auth_token.act if caller.auth_token else None
         return JSONResponse(
-            {"items": items.of(caller), "subject": caller.subject, "scope": sorted(caller.scopes)}
+            {
+                "items": items.of(caller),
+                "subject": caller.subject,
+                "scope": sorted(caller.scopes),
+                "agent": caller.agent_id,
+                "act": list(act.chain) if act else [],
+            }
         )
 
     async def write_data(request: Request) -> Response:
@@ -194,14 +213,18 @@ def create_resource_server(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if chaining is not None:
+            chaining.start()
         yield
+        if chaining is not None:
+            await chaining.close()
         if discovery is not None:
             await discovery.aclose()
             discovery.close()
         store.close()
 
     well_known = f"/.well-known/{RESOURCE_DWK}"
-    return Starlette(
+    app = Starlette(
         routes=[
             Route(well_known, metadata_document),
             Route(well_known.removesuffix(".json"), metadata_document),
@@ -212,6 +235,7 @@ def create_resource_server(
             Route("/data", write_data, methods=["POST"]),
             Route("/authorize", authorize, methods=["POST"]),
             Route("/revoke", revoke, methods=["POST"]),
+            *(chaining.routes() if chaining is not None else ()),
         ],
         middleware=[
             Middleware(
@@ -224,6 +248,8 @@ def create_resource_server(
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
+    app.state.chaining = chaining
+    return app
 
 
 def serve(config: ResourceServerConfig, host: str, port: int) -> None:

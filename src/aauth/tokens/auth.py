@@ -184,6 +184,12 @@ def check_upstream_token(upstream: AuthTokenClaims, *, intermediary: AgentTokenC
         )
 
 
-def chained_actor(intermediary: str, upstream: AuthTokenClaims) -> Actor:
-    """PS-17: the downstream ``act``: the intermediary agent, nesting the upstream chain."""
-    return Actor(intermediary, upstream.act)
+def chained_actor(upstream: AuthTokenClaims) -> Actor:
+    """PS-17: the downstream ``act``: the agent that presented the upstream token (the
+    immediate upstream of the intermediary now asking), nesting that token's own chain.
+
+    The intermediary itself is the new token's ``agent`` and is not repeated in ``act``
+    (-10 "Delegation Chain"; its "Upstream Token Verification" step 4 reads otherwise, but
+    the chain definition, its examples and the agent's receipt check all agree with this).
+    """
+    return Actor(upstream.agent, upstream.act)

@@ -1,0 +1,107 @@
+"""Call chaining at the person server (protocol-10 §D.4, "Call Chaining"): a resource that
+received an auth token from this PS asks, as an agent, for a token to a downstream resource.
+
+The intermediary signs with its own agent token and hands the token it was called with as
+``upstream_token``. That token must be one this PS issued (PS-16: the only issuer it extends),
+still valid, and minted for the intermediary (its ``aud`` is the ``iss`` of the
+intermediary's agent token). The downstream token then records who delegated (``act``, PS-17)
+and is bounded in depth; the person behind the upstream ``sub`` decides, and the downstream
+token carries a ``sub`` directed at the downstream resource, never the upstream one (PS-18).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from aauth_signing import SignatureError
+
+from ..errors import AAuthError, Forbidden, InvalidRequest, InvalidToken
+from ..keysource import KeySource
+from ..tokens import (
+    AgentTokenClaims,
+    AuthTokenClaims,
+    TokenVerifier,
+    chained_actor,
+    check_upstream_token,
+)
+from ..tokens.verifier import AUTH_TOKEN
+from .persons import Person
+from .subjects import PairwiseSubjects
+
+__all__ = ["DEFAULT_MAX_CHAIN_DEPTH", "Upstream", "UpstreamTokens"]
+
+DEFAULT_MAX_CHAIN_DEPTH = 3
+"""How many agents an ``act`` chain may name: an agent and two intermediaries in front of it."""
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """A verified ``upstream_token``: the downstream ``act`` claim and whose grant it extends.
+
+    ``person`` is the person behind the upstream ``sub`` (None: the upstream grant named
+    nobody, so only a rule can grant downstream).
+    """
+
+    claims: AuthTokenClaims
+    act: dict[str, object]
+    person: str | None
+
+
+class UpstreamTokens:
+    """Checks ``upstream_token`` parameters against this PS's own auth tokens."""
+
+    def __init__(
+        self,
+        identifier: str,
+        key_source: KeySource,
+        subjects: PairwiseSubjects,
+        people: Iterable[Person],
+        *,
+        max_depth: int = DEFAULT_MAX_CHAIN_DEPTH,
+        allow_loopback_http: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if max_depth < 1:
+            raise ValueError("max_depth must be at least 1")
+        self._identifier = identifier
+        self._tokens = TokenVerifier(
+            key_source,
+            trusted_issuers=(identifier,),
+            allow_loopback_http=allow_loopback_http,
+            clock=clock,
+        )
+        self._subjects = subjects
+        self._people = tuple(person.id for person in people)
+        self._max_depth = max_depth
+
+    async def verify(self, token: str, intermediary: AgentTokenClaims) -> Upstream:
+        """PS-16 … PS-18 for ``token`` presented by ``intermediary``; InvalidRequest when the
+        token fails, Forbidden when the chain would be deeper than allowed."""
+        try:
+            claims = await self._tokens.averify(AUTH_TOKEN, token)
+            check_upstream_token(claims, intermediary=intermediary)
+        except (InvalidToken, SignatureError) as exc:
+            raise InvalidRequest(f"upstream token: {exc.description}") from None
+        except AAuthError as exc:
+            raise InvalidRequest(f"upstream token cannot be verified: {exc.description}") from None
+        actor = chained_actor(claims)
+        if intermediary.sub in actor.chain:
+            raise Forbidden(f"{intermediary.sub} already appears in this delegation chain")
+        if len(actor.chain) > self._max_depth:
+            raise Forbidden(
+                f"the delegation chain would name {len(actor.chain)} agents; this person "
+                f"server allows at most {self._max_depth}"
+            )
+        return Upstream(claims, actor.claim(), self._person(claims))
+
+    def _person(self, claims: AuthTokenClaims) -> str | None:
+        """Who the upstream ``sub`` (directed at the intermediary) stands for; the value is
+        only compared, never copied into a downstream token (PS-18)."""
+        if claims.sub is None:
+            return None
+        for person in self._people:
+            if self._subjects.subject(person, claims.aud) == claims.sub:
+                return person
+        raise InvalidRequest("the upstream token's subject is not a person of this PS")
