@@ -1,6 +1,7 @@
 """The ``aauth`` command line: run participants and demos, and inspect or make signatures.
 
 aauth serve person --port 8443 --db ps.db --config ps.json
+aauth serve access --port 8444 --db as.db --config as.json
 aauth demo all
 aauth keygen --out agent.jwk
 aauth sign --key agent.jwk GET https://api.example/items
@@ -300,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run a participant as an HTTP service")
-    serve.add_argument("role", choices=["person", "resource", "agent-provider"])
+    serve.add_argument("role", choices=["person", "access", "resource", "agent-provider"])
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--db", help="SQLite state file")

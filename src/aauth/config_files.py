@@ -13,7 +13,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["build_config", "check_member_types", "read_config"]
+__all__ = ["build_config", "check_member_types", "read_config", "server_config_values"]
 
 C = TypeVar("C")
 
@@ -62,3 +62,25 @@ def build_config(cls: type[C], data: dict[str, Any]) -> C:
         return cls(**data)
     except TypeError as exc:  # a required member is missing
         raise ValueError(f"invalid {cls.__name__}: {exc}") from None
+
+
+def server_config_values(
+    cls: type[Any], document: Any, base_dir: str | os.PathLike[str]
+) -> dict[str, Any]:
+    """The members of a stateful server's configuration ``document`` for ``cls``: a JSON
+    object of known members with an ``identifier``, its ``db``, ``key_file`` and ``store``
+    paths made relative to ``base_dir`` (``:memory:`` and URLs such as ``redis://…`` stay as
+    they are)."""
+    if not isinstance(document, Mapping):
+        raise ValueError("the configuration must be a JSON object")
+    unknown = sorted(set(document) - {member.name for member in fields(cls)})
+    if unknown:
+        raise ValueError(f"unknown configuration members {unknown}")
+    if "identifier" not in document:
+        raise ValueError("the configuration needs an 'identifier'")
+    values = dict(document)
+    for name in ("db", "key_file", "store"):
+        value = values.get(name)
+        if isinstance(value, str) and value != ":memory:" and "://" not in value:
+            values[name] = str(Path(base_dir) / value)
+    return values

@@ -24,6 +24,7 @@ __all__ = [
     "Forbidden",
     "Gone",
     "InsufficientScope",
+    "InsufficientTrust",
     "InteractionUnavailable",
     "InvalidAgentToken",
     "InvalidAuthToken",
@@ -113,6 +114,13 @@ class Forbidden(AAuthError):
 
 class UserUnreachable(AAuthError):
     code, status = "user_unreachable", 403
+
+
+class InsufficientTrust(Forbidden):
+    """An access server does not take token requests from this person server (§F.7 403;
+    -10 names no code for it, so this one is ours)."""
+
+    code = "insufficient_trust"
 
 
 class InteractionUnavailable(AAuthError):

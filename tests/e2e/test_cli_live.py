@@ -32,6 +32,7 @@ DOCUMENTS = {
     "resource": "aauth-resource.json",
     "agent-provider": "aauth-agent.json",
     "person": "aauth-person.json",
+    "access": "aauth-access.json",
 }
 
 

@@ -317,7 +317,7 @@ def test_ps06_sub_agents_cannot_ask_the_ps(world: World) -> None:
 @pytest.mark.parametrize(
     ("change", "error", "words"),
     [
-        ({"aud": "https://as.example"}, "invalid_resource_token", "federation"),
+        ({"aud": "https://as.example"}, "invalid_resource_token", "cannot federate"),
         ({"agent_id": "aauth:other@ap.example"}, "invalid_resource_token", "requester"),
         (
             {"agent_jkt": "poqkLGiymh_W0uP6PZFw-dvez3QJT5SolqXBCW38r0U"},

@@ -22,12 +22,14 @@ from ..errors import (
     ExpiredAgentToken,
     ExpiredResourceToken,
     Forbidden,
+    InsufficientTrust,
     InteractionUnavailable,
     InvalidAgentToken,
     InvalidRequest,
     InvalidResourceToken,
     InvalidToken,
     MissionTerminated,
+    PendingDenied,
     ServerError,
     UserUnreachable,
 )
@@ -51,6 +53,8 @@ _ERRORS: dict[str, type[AAuthError]] = {
     cls.code: cls
     for cls in (
         InvalidRequest,
+        InsufficientTrust,
+        PendingDenied,
         InvalidAgentToken,
         ExpiredAgentToken,
         InvalidResourceToken,

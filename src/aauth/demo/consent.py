@@ -11,13 +11,20 @@ import httpx
 
 from ..agent.auth import AgentAuth
 from ..agent.poller import DeferredCallbacks, PollSettings
+from ..agent.signer import AgentSigner
 from ..person.config import PersonServerConfig
 from ..server.person_server import create_person_server
 from .person import PersonAtHand
 from .printer import Printer
 from .world import World
 
-__all__ = ["PERSON", "agent_client", "approving_person", "person_server_factory"]
+__all__ = [
+    "PERSON",
+    "agent_client",
+    "approving_person",
+    "person_server_factory",
+    "signed_client",
+]
 
 PERSON = "alice"
 
@@ -61,13 +68,14 @@ def person_server_factory(
     return build
 
 
-def agent_client(
-    world: World, callbacks: DeferredCallbacks | None = None
+def signed_client(
+    signer: AgentSigner, printer: Printer, callbacks: DeferredCallbacks | None = None
 ) -> tuple[httpx.Client, AgentAuth]:
-    """The agent's HTTP client (every request signed, challenges answered) and its auth."""
-    hooks: dict[str, list[Any]] = {"response": [world.printer.exchange]}
+    """An HTTP client for the agent ``signer`` (every request signed, challenges answered,
+    every exchange printed) and its auth."""
+    hooks: dict[str, list[Any]] = {"response": [printer.exchange]}
     auth = AgentAuth(
-        world.signer,
+        signer,
         callbacks=callbacks,
         justification="Summarise this quarter's data for Alice's report.",
         poll=PollSettings(allow_loopback_http=True, deadline=600),
@@ -75,6 +83,13 @@ def agent_client(
         event_hooks=hooks,
     )
     return httpx.Client(auth=auth, event_hooks=hooks, timeout=60), auth
+
+
+def agent_client(
+    world: World, callbacks: DeferredCallbacks | None = None
+) -> tuple[httpx.Client, AgentAuth]:
+    """The agent's HTTP client (every request signed, challenges answered) and its auth."""
+    return signed_client(world.signer, world.printer, callbacks)
 
 
 def approving_person(printer: Printer, world: World, manual: bool) -> PersonAtHand:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import phase1, phase2, phase3, phase4, phase5, phase6, phase8, phase9, phase10, phase12
+from . import (
+    phase1,
+    phase2,
+    phase3,
+    phase4,
+    phase5,
+    phase6,
+    phase7,
+    phase8,
+    phase9,
+    phase10,
+    phase11,
+    phase12,
+)
 from .printer import Printer
 
 __all__ = ["PHASES", "run_demos"]
@@ -16,9 +29,11 @@ PHASES: dict[int, Callable[[Printer, bool], None]] = {
     4: phase4.run,
     5: phase5.run,
     6: phase6.run,
+    7: phase7.run,
     8: phase8.run,
     9: phase9.run,
     10: phase10.run,
+    11: phase11.run,
     12: phase12.run,
 }
 

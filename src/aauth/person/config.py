@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
-from ..config_files import check_member_types, read_config
+from ..config_files import check_member_types, read_config, server_config_values
 from ..identifiers import is_agent_identifier, is_server_identifier
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
 from ..tokens.claims import MAX_ACT_DEPTH
@@ -40,7 +40,14 @@ from .chaining import DEFAULT_MAX_CHAIN_DEPTH
 from .clarification import ClarificationLimits, ClarificationRule
 from .persons import Person, hash_password
 
-__all__ = ["ANY", "AutoApproval", "ConfigError", "PersonServerConfig"]
+__all__ = [
+    "ANY",
+    "AutoApproval",
+    "ConfigError",
+    "PersonServerConfig",
+    "StatefulServerConfig",
+    "parse_person",
+]
 
 ANY = "*"
 """In an auto-approval rule: any agent, or any resource."""
@@ -72,8 +79,43 @@ class AutoApproval:
         )
 
 
+class StatefulServerConfig:
+    """What the person and access server configurations share (both are frozen dataclasses
+    with ``identifier``, ``db`` and ``store``): where their state lives, whether they are
+    loopback development servers, and reading their JSON file."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    identifier: str
+    db: str
+    store: str | None
+
+
+    @property
+    def store_location(self) -> str:
+        """Where the state lives: ``store`` when set, else the SQLite file ``db``."""
+        return self.store or self.db
+
+    @property
+    def loopback(self) -> bool:
+        """Whether this is a development server on plain loopback http (no Secure cookies)."""
+        return self.identifier.startswith("http://")
+
+    @classmethod
+    def from_json(cls, document: Any, *, base_dir: str | os.PathLike[str] = ".") -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Self:
+        """Read the JSON configuration file at ``path``."""
+        try:
+            document = read_config(path)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return cls.from_json(document, base_dir=Path(path).resolve().parent)
+
+
 @dataclass(frozen=True, kw_only=True)
-class PersonServerConfig:
+class PersonServerConfig(StatefulServerConfig):
     """A person server's settings; see the module docstring for the JSON form.
 
     ``bindings`` maps an agent identifier (agent token ``sub``, whose domain pins its agent
@@ -159,32 +201,15 @@ class PersonServerConfig:
         """This configuration with its state in the SQLite file ``db`` (``aauth serve --db``)."""
         return replace(self, db=db)
 
-    def with_store(self, store: str) -> PersonServerConfig:
-        """This configuration with its state at ``store`` (``--store``, ``AAUTH_STORE``)."""
-        return replace(self, store=store)
-
-    @property
-    def store_location(self) -> str:
-        """Where the state lives: ``store`` when set, else the SQLite file ``db``."""
-        return self.store or self.db
-
-    @property
-    def loopback(self) -> bool:
-        """Whether this is a development server on plain loopback http (no Secure cookies)."""
-        return self.identifier.startswith("http://")
-
     @classmethod
     def from_json(cls, document: Any, *, base_dir: str | os.PathLike[str] = ".") -> Self:
         """The configuration in a parsed JSON document; paths resolve against ``base_dir``."""
-        if not isinstance(document, Mapping):
-            raise ConfigError("the configuration must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(document) - known)
-        if unknown:
-            raise ConfigError(f"unknown configuration members {unknown}")
-        values = dict(document)
+        try:
+            values = server_config_values(cls, document, base_dir)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         if "people" in values:
-            values["people"] = tuple(_person(entry) for entry in _list(values, "people"))
+            values["people"] = tuple(parse_person(entry) for entry in _list(values, "people"))
         for name in ("auto_approve", "auto_approve_missions"):
             if name in values:
                 values[name] = tuple(_rule(entry, name) for entry in _list(values, name))
@@ -195,22 +220,8 @@ class PersonServerConfig:
                 values[name] = tuple(_strings(values, name))
         if "bindings" in values and not _is_string_map(values["bindings"]):
             raise ConfigError("bindings must map agent identifiers to person ids")
-        for name in ("db", "key_file", "store"):
-            value = values.get(name)
-            if isinstance(value, str) and value != ":memory:" and "://" not in value:
-                values[name] = str(Path(base_dir) / value)
-        if "identifier" not in values:
-            raise ConfigError("the configuration needs an 'identifier'")
         return cls(**values)
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Self:
-        """Read the JSON configuration file at ``path``."""
-        try:
-            document = read_config(path)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        return cls.from_json(document, base_dir=Path(path).resolve().parent)
 
 
 def _list(values: Mapping[str, Any], name: str) -> list[Any]:
@@ -233,7 +244,7 @@ def _is_string_map(value: object) -> bool:
     )
 
 
-def _person(entry: Any) -> Person:
+def parse_person(entry: Any) -> Person:
     """A person from ``{"id", "name", "password" | "password_hash"}``."""
     if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str) or not entry["id"]:
         raise ConfigError("people: each person needs a string 'id'")

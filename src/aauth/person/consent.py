@@ -146,6 +146,8 @@ class ConsentFlow:
         if self._pending.by_interaction(interaction_id) is None:
             raise NotFound("there is no such request")
         request = self._pending.redeem_code(code, interaction_id)
+        if request.decided_by is not None:
+            raise InvalidCode("the code has already been used")
         grant = Grant.from_json(request.payload)
         if grant.chained:
             if grant.person != person.id:
@@ -224,6 +226,8 @@ class ConsentFlow:
             self._finish(request.id, PendingState.DENIED, person, None)
             self._log(person, "denial", grant, "denied")
             return Outcome(False, with_error(target, "access_denied"))
+        if grant.access_server is not None:
+            return self._approve_federated(request.id, grant, person, target)
         token = self._minter.mint(grant, person)
         if not grant.chained and not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
             raise Forbidden("this agent acts for another person (PS-28)")
@@ -238,6 +242,27 @@ class ConsentFlow:
     def _log(self, person: Person, event: AuditEvent, grant: Grant, how: str) -> None:
         if self._audit is not None:
             self._audit.record(person.id, event, grant.agent, grant.resource, grant.scope, how)
+
+    def _approve_federated(
+        self, request_id: str, grant: Grant, person: Person, target: str | None
+    ) -> Outcome:
+        """Phase 7: the person approved; the access server decides next. The request stays
+        open with ``decided_by`` set, and the agent's next poll takes it to the AS."""
+        if not self._bindings.claim(grant.agent_iss, grant.agent, person.id):
+            raise Forbidden("this agent acts for another person (PS-28)")
+
+        def approved(current: PendingRequest) -> PendingRequest | None:
+            if current.state.terminal or current.decided_by is not None:
+                return None
+            return replace(current, decided_by=person.id)
+
+        if self._pending.update(request_id, approved) is None:
+            raise InvalidCode("this request has already been decided")
+        self._consents.remember(
+            person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
+        )
+        self._log(person, "consent", grant, "approved; the access server decides next")
+        return Outcome(True, target)
 
     def _finish(
         self, request_id: str, state: PendingState, person: Person, token: str | None

@@ -35,6 +35,9 @@ class Grant:
     A chained request (``upstream_token``, §D.4) carries the downstream ``act`` claim and the
     ``person`` behind the upstream grant, who alone may decide it; its intermediary is never
     bound to that person.
+    ``access_server`` is set when the resource token is addressed to an AS (4-party): the PS
+    then federates, forwarding ``agent_token``, ``resource_token`` and ``subagent_token`` (the
+    tokens' text) to it.
     """
 
     agent_iss: str
@@ -58,6 +61,10 @@ class Grant:
     can_clarify: bool = False
     act: Mapping[str, Any] | None = None
     person: str | None = None
+    access_server: str | None = None
+    agent_token: str | None = None
+    resource_token: str | None = None
+    subagent_token: str | None = None
 
     @property
     def chained(self) -> bool:

@@ -41,7 +41,7 @@ from .clarification import ANSWER_ACTIONS, ClarificationChat, checked_text, open
 from .grant import Grant
 from .issuance import token_response
 
-__all__ = ["PendingEndpoint", "Reply", "mission_approval", "prefer_wait"]
+__all__ = ["PendingEndpoint", "Reply", "mission_approval", "prefer_wait", "report_outcome"]
 
 _WAIT = re.compile(r'wait\s*=\s*"?([0-9]{1,6})"?')
 Updater = Callable[[Grant, str, str | None], Awaitable[Grant]]
@@ -74,6 +74,28 @@ def mission_approval(blob: str, approver: str, s256: str, loopback: bool) -> Rep
     header = build_mission(MissionRef(approver, s256), allow_loopback_http=loopback)
     headers = {MISSION_HEADER: header, "Cache-Control": "no-store"}
     return Reply(200, {}, headers, content=blob.encode("utf-8"))
+
+
+def report_outcome(
+    pending: PendingRequests, request_id: str, now: float, loopback: bool = False
+) -> Reply:
+    """The terminal outcome of a request, handed over exactly once (V-33): 200 with the auth
+    token (or a mission approval, or another endpoint's body), or the problem for
+    denied/abandoned/expired/invalid code; 410 once reported."""
+    reported = pending.report(request_id)
+    if reported is None:
+        raise Gone("this pending request has already ended")
+    result = reported.result
+    if reported.state is PendingState.COMPLETED and result is not None:
+        if "mission_blob" in result:
+            return mission_approval(
+                result["mission_blob"], result["approver"], result["s256"], loopback
+            )
+        if "auth_token" not in result:
+            return Reply(200, dict(result), {"Cache-Control": "no-store"})
+        body = token_response(str(result["auth_token"]), now)
+        return Reply(200, body, {"Cache-Control": "no-store"})
+    raise outcome_error(reported.state)
 
 
 class PendingEndpoint:
@@ -129,7 +151,8 @@ class PendingEndpoint:
             body["timeout"] = max(0, int(request.expires_at - self._clock()))
         return Reply(202, body, headers)
 
-    def _owned(self, request_id: str, agent: AgentTokenClaims) -> PendingRequest:
+    def owned(self, request_id: str, agent: AgentTokenClaims) -> PendingRequest:
+        """The request, when ``agent`` made it; 404 otherwise, like an unknown id (V-32)."""
         request = self._pending.get(request_id)
         if request is None or not request.owned_by(agent.iss, agent.sub):
             raise NotFound("no such pending request")
@@ -138,7 +161,7 @@ class PendingEndpoint:
     async def poll(self, request_id: str, agent: AgentTokenClaims, wait: int) -> Reply:
         """GET: the current answer, held up to ``wait`` seconds until the state changes (the
         person opens the page, asks, or decides); an open question is answered at once."""
-        request = self._owned(request_id, agent)
+        request = self.owned(request_id, agent)
         seen, deadline = request.state, self._clock() + wait
         while (
             request.state is seen
@@ -155,31 +178,18 @@ class PendingEndpoint:
         return self._report(request)
 
     def _report(self, request: PendingRequest) -> Reply:
-        reported = self._pending.report(request.id)
-        if reported is None:
-            raise Gone("this pending request has already ended")
-        result = reported.result
-        if reported.state is PendingState.COMPLETED and result is not None:
-            if "mission_blob" in result:
-                return mission_approval(
-                    result["mission_blob"], result["approver"], result["s256"], self._loopback
-                )
-            if "auth_token" not in result:
-                return Reply(200, dict(result), {"Cache-Control": "no-store"})
-            body = token_response(str(result["auth_token"]), self._clock())
-            return Reply(200, body, {"Cache-Control": "no-store"})
-        raise outcome_error(reported.state)
+        return report_outcome(self._pending, request.id, self._clock(), self._loopback)
 
     def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:
         """DELETE: end the request; from now on its URL answers 410."""
-        self._owned(request_id, agent)
+        self.owned(request_id, agent)
         self._pending.cancel(request_id)
 
     async def answer(self, request_id: str, agent: AgentTokenClaims, raw_body: bytes) -> None:
         """POST: the agent's answer to the open question (V-34, PS-29). 400 without a
         recognised ``action``, with nothing to answer, or with an answer over the size cap;
         a request that has ended meanwhile is left for the poll that follows to report."""
-        request = self._owned(request_id, agent)
+        request = self.owned(request_id, agent)
         if request.reported:
             raise Gone("this pending request has already ended")
         try:

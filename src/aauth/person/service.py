@@ -24,6 +24,7 @@ from ..resource import RequestVerifier, ResourcePolicy, RevokedTokens
 from ..store.base import Store
 from ..tokens import TokenVerifier
 from ..tokens.agent import MAX_AGENT_TOKEN_LIFETIME
+from .access_client import AccessServerClient
 from .audit import AuditLog
 from .bindings import AgentBindings
 from .chaining import UpstreamTokens
@@ -31,6 +32,7 @@ from .clarification import ClarificationChat
 from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
+from .federation import Federation
 from .issuance import AuthTokenMinter
 from .mission_endpoint import MissionEndpoint
 from .mission_review import MissionReview
@@ -122,10 +124,11 @@ class PersonService:
             missions=self.missions,
             clock=clock,
         )
+        tokens = TokenVerifier(keys, allow_loopback_http=loop, clock=clock)
         self.chat = ClarificationChat(self.pending, config.clarification_limits, clock=clock)
         self.token_endpoint = TokenEndpoint(
             config,
-            tokens=TokenVerifier(keys, allow_loopback_http=loop, clock=clock),
+            tokens=tokens,
             minter=minter,
             people=self.people,
             bindings=bindings,
@@ -163,6 +166,25 @@ class PersonService:
             allow_loopback_http=loop,
             clock=clock,
         )
+        self.federation: Federation | None = None
+        if self.discovery is not None:
+            client = AccessServerClient(
+                config.identifier, self.keys, self.discovery, allow_loopback_http=loop
+            )
+            self.federation = Federation(
+                client,
+                tokens=tokens,
+                pending=self.pending,
+                endpoint=self.pending_endpoint,
+                people=self.people,
+                subjects=subjects,
+                store=store,
+                poll_interval=config.poll_interval,
+                pending_lifetime=config.pending_lifetime,
+                allow_loopback_http=loop,
+                clock=clock,
+            )
+            self.token_endpoint.federation = self.federation
         self.consent = ConsentFlow(
             self.pending, bindings, consents, minter, chat=self.chat, audit=self.audit
         )

@@ -18,6 +18,9 @@ When a configured rule says so and the agent can answer questions, the new pendi
 starts with the rule's question (phase 8); :meth:`TokenEndpoint.updated` checks the resource
 token of an agent's ``updated_request``.
 
+A resource token addressed to an access server is federated once approved (phase 7,
+:mod:`aauth.person.federation`).
+
 The answer to a request that needs the person is never held back for ``Prefer: wait``: it
 carries the code the person must see, so delaying it would only delay the consent.
 """
@@ -41,20 +44,20 @@ from ..errors import (
     InvalidResourceToken,
     InvalidToken,
     MissionTerminated,
-    TokenExpired,
     UserUnreachable,
 )
 from ..keys import thumbprint
 from ..metadata import AgentProviderMetadata, MetadataDocument, ResourceMetadata
 from ..pending import PendingRequest, PendingRequests
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
-from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN, TokenKind
+from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN, TokenKind, averify_presented
 from .audit import AuditLog
 from .bindings import AgentBindings
 from .chaining import UpstreamTokens
 from .clarification import POLICY, ClarificationChat
 from .config import PersonServerConfig
 from .consents import Consents
+from .federation import Federation
 from .grant import Grant
 from .issuance import AuthTokenMinter
 from .missions import Mission, Missions
@@ -88,6 +91,7 @@ class TokenEndpoint:
         pending: PendingRequests,
         discovery: Discovery | None = None,
         upstream: UpstreamTokens | None = None,
+        federation: Federation | None = None,
         missions: Missions | None = None,
         chat: ClarificationChat | None = None,
         audit: AuditLog | None = None,
@@ -105,12 +109,21 @@ class TokenEndpoint:
         self._pending = pending
         self._discovery = discovery
         self._upstream = upstream
+        self.federation = federation
         self._clock = clock
 
     async def request(
-        self, agent: AgentTokenClaims, signer_jkt: str, raw_body: bytes
+        self,
+        agent: AgentTokenClaims,
+        signer_jkt: str,
+        raw_body: bytes,
+        *,
+        agent_token: str | None = None,
     ) -> str | PendingRequest:
-        """The auth token granted at once, or the pending request a person must decide."""
+        """The auth token granted at once, or the pending request a person must decide.
+
+        ``agent_token`` (the presented token's text) is forwarded when the PS federates.
+        """
         if agent.parent_agent is not None:
             raise InvalidRequest("sub-agents cannot call the PS; their parent asks (PS-06)")
         body = TokenRequestBody.parse(raw_body)
@@ -124,7 +137,9 @@ class TokenEndpoint:
         if body.subagent_token is not None:
             holder = await self._subagent(body.subagent_token, agent)
             holder_jkt = holder.jkt
-        resource = await self._resource_token(body.resource_token, holder.sub, holder_jkt)
+        resource = await self._resource_token(
+            body.resource_token, holder.sub, holder_jkt, federate=agent_token is not None
+        )
         mission = self._mission(resource, agent)
         upstream = None
         if body.upstream_token is not None:
@@ -149,6 +164,14 @@ class TokenEndpoint:
             act=None if upstream is None else upstream.act,
             person=None if upstream is None else upstream.person,
         )
+        if resource.aud != self._config.identifier:
+            grant = replace(
+                grant,
+                access_server=resource.aud,
+                agent_token=agent_token,
+                resource_token=body.resource_token,
+                subagent_token=body.subagent_token,
+            )
         # A chained request is decided by the person behind the upstream grant, not a binding.
         bound = grant.person if grant.chained else self._bindings.person_for(agent.iss, agent.sub)
         person = None if bound is None else self._people.get(bound)
@@ -158,14 +181,14 @@ class TokenEndpoint:
             self._log(mission, "token requested", grant, decision=decision)
             if within and "consent" not in body.prompt:
                 approver = self._people.get(mission.person)
-                token = self._minter.mint(grant, approver)
-                self._audited(approver, grant, "within the mission")
-                return token
+                granted = await self._grant_now(grant, approver)
+                self._audited(approver, grant, "within the mission", granted)
+                return granted
         how = None if "consent" in body.prompt else self._pre_approved(grant, person)
         if how is not None:
-            token = self._minter.mint(grant, person)
-            self._audited(person, grant, how)
-            return token
+            granted = await self._grant_now(grant, person)
+            self._audited(person, grant, how, granted)
+            return granted
         if "none" in body.prompt:
             raise UserUnreachable("prompt=none, but this request needs the person's consent")
         if "interaction" not in body.capabilities:
@@ -193,6 +216,13 @@ class TokenEndpoint:
         self._policy_question(created, grant)
         return created
 
+    async def _grant_now(self, grant: Grant, person: Person | None) -> str | PendingRequest:
+        """The approved ``grant``'s auth token: minted here, or, when the resource token names
+        an access server, obtained from it (phase 7; it may answer with steps of its own)."""
+        if self.federation is not None and grant.access_server is not None:
+            return await self.federation.begin(grant, person)
+        return self._minter.mint(grant, person)
+
     def _policy_question(self, request: PendingRequest, grant: Grant) -> None:
         """Ask the first configured question that applies, when the agent can answer; the
         agent gets it on its first poll (the 202 it has now carries the interaction)."""
@@ -208,8 +238,13 @@ class TokenEndpoint:
         same resource, same agent and key (AG-26), and no scope it did not ask for before
         (so the person never approves more than the page showed them)."""
         claims = await self._resource_token(
-            token, grant.subagent or grant.agent, thumbprint(grant.cnf_jwk)
+            token,
+            grant.subagent or grant.agent,
+            thumbprint(grant.cnf_jwk),
+            federate=grant.access_server is not None,
         )
+        if claims.aud != (grant.access_server or self._config.identifier):
+            raise InvalidResourceToken(f"the updated request is for {claims.aud!r}")
         if claims.iss != grant.resource:
             raise InvalidResourceToken(
                 f"the updated request is for {claims.iss!r}, not {grant.resource!r}"
@@ -225,6 +260,7 @@ class TokenEndpoint:
             scope=claims.scope,
             account=claims.account,
             justification=justification or grant.justification,
+            resource_token=token if grant.access_server else grant.resource_token,
         )
 
     async def _subagent(self, token: str, parent: AgentTokenClaims) -> AgentTokenClaims:
@@ -253,15 +289,9 @@ class TokenEndpoint:
     ) -> C:
         """``token`` verified as ``kind``; any failure becomes ``invalid`` (``expired`` when
         the token has expired), naming ``what``."""
-        try:
-            return await self._tokens.averify(kind, token)
-        except TokenExpired as exc:
-            raise expired(f"{what}: {exc.description}") from None
-        except (InvalidToken, SignatureError) as exc:
-            raise invalid(f"{what}: {exc.description}") from None
-        except AAuthError as exc:
-            detail = f"cannot fetch the keys to verify the {what}: {exc.description}"
-            raise invalid(detail) from None
+        return await averify_presented(
+            self._tokens, kind, token, what=what, invalid=invalid, expired=expired
+        )
 
     def _mission(self, resource: ResourceTokenClaims, agent: AgentTokenClaims) -> Mission | None:
         """The active mission the resource token names, for this very agent (PS-05, PS-21)."""
@@ -282,9 +312,14 @@ class TokenEndpoint:
             **details,
         )
 
-    def _audited(self, person: Person | None, grant: Grant, how: str) -> None:
-        """A grant made without asking, in the person's audit log (PS-32)."""
+    def _audited(
+        self, person: Person | None, grant: Grant, how: str, granted: str | PendingRequest
+    ) -> None:
+        """A grant made without asking, in the person's audit log (PS-32); a federated one
+        that the access server has yet to decide is logged as such."""
         if person is not None and self._audit is not None:
+            if not isinstance(granted, str):
+                how += "; the access server decides next"
             self._audit.record(person.id, "grant", grant.agent, grant.resource, grant.scope, how)
 
     def _pre_approved(self, grant: Grant, person: Person | None) -> str | None:
@@ -304,22 +339,25 @@ class TokenEndpoint:
             return "remembered consent"
         return None
 
-    async def _resource_token(self, token: str, agent: str, agent_jkt: str) -> ResourceTokenClaims:
+    async def _resource_token(
+        self, token: str, agent: str, agent_jkt: str, *, federate: bool = False
+    ) -> ResourceTokenClaims:
         """PS-03 … PS-05 for the agent ``agent`` holding the key ``agent_jkt``, with every
-        failure as ``invalid_resource_token`` or ``expired_resource_token``."""
+        failure as ``invalid_resource_token`` or ``expired_resource_token``. ``aud`` is this PS,
+        or, when the PS can ``federate``, an access server (PS-08)."""
         identifier = self._config.identifier
         claims = await self._verified(
             RESOURCE_TOKEN, token, "resource token", ExpiredResourceToken, InvalidResourceToken
         )
-        if claims.aud != identifier:
+        if claims.aud != identifier and (self.federation is None or not federate):
             raise InvalidResourceToken(
-                f"the resource token is for {claims.aud!r}, not this PS: federation with "
-                "access servers is not supported by this PS yet"
+                f"the resource token is for {claims.aud!r}, not this PS, and this PS cannot "
+                "federate with access servers"
             )
         try:
             check_resource_binding(
                 claims,
-                audience=identifier,
+                audience=claims.aud,
                 agent=agent,
                 agent_jkt=agent_jkt,
                 approver=identifier,

@@ -23,6 +23,7 @@ __all__ = [
     "interstitial_page",
     "login_page",
     "message_page",
+    "payment_page",
     "page_headers",
 ]
 
@@ -221,4 +222,18 @@ def interstitial_page(resource: str, code: str, person_server: str, link: str) -
         f"</p><p>To answer your agent, this service must call another one on your behalf. "
         f"Your person server <code>{escape(person_server)}</code> will ask you to approve.</p>"
         f"<p><a id=continue href='{escape(link)}'>Continue</a></p>",
+    )
+
+
+def payment_page(action: str, code: str, amount: str, person_server: str) -> str:
+    """The simulated payment step of an access server (no money moves)."""
+    return _page(
+        "Settle billing",
+        "<h1>Billing required</h1><div class=box>"
+        f"<p>Person server: <code>{escape(person_server)}</code></p>"
+        f"<p>Amount: <strong>{escape(amount)}</strong> (simulated: no money moves)</p>"
+        f"<p>Code <code id=code>{escape(code)}</code> — check it matches what your agent shows."
+        f"</p></div><form method=post action='{escape(action)}'>"
+        f"<input type=hidden name=code value='{escape(code)}'>"
+        "<button type=submit name=decision value=approve id=pay>Pay</button></form>",
     )

@@ -9,12 +9,9 @@ pages are in :mod:`aauth.server.person_web`. Run one with :func:`serve`, or from
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aauth_signing import (
@@ -22,6 +19,7 @@ from aauth_signing import (
     InvalidJWT,
     IssuerMismatch,
     IssuerMissing,
+    Jwt,
     SignatureError,
     UnknownKey,
 )
@@ -53,14 +51,11 @@ from .config import run_main, serve_app
 from .mission_web import MissionWeb
 from .pages import message_page, page_headers
 from .person_web import PERSON_FACING, PersonWeb
+from .upkeep import upkeep
 
 __all__ = ["create_person_server", "main", "serve"]
 
 log = logging.getLogger(__name__)
-
-PURGE_INTERVAL = 600.0
-"""Expired records (sessions, failure counts, replay entries, old requests) are removed this
-often, so the store stays bounded however many requests arrive."""
 
 _Handler = Callable[[Request], Awaitable[Response]]
 
@@ -104,17 +99,31 @@ class _Api:
         headers = {"Cache-Control": "public, max-age=300"}
         return JSONResponse(self.service.keys.jwks(), headers=headers)
 
-    async def _agent(self, request: Request, body: bytes | None) -> tuple[AgentTokenClaims, str]:
-        """The verified signer's agent token and key thumbprint (V-32 on pending URLs)."""
+    async def _agent(
+        self, request: Request, body: bytes | None
+    ) -> tuple[AgentTokenClaims, str, str | None]:
+        """The verified signer's agent token, key thumbprint (V-32 on pending URLs) and the
+        agent token's text (forwarded when federating)."""
         caller = await self.service.verifier.averify(request_from_scope(request.scope, body))
         agent = caller.agent_token
         if agent is None:
             raise InvalidAgentToken("sign with an agent token (scheme=jwt)")
         if self.service.revoked_agent_tokens.is_revoked(agent.iss, agent.jti):
             raise InvalidAgentToken("this agent token was revoked by its agent provider (PS-24)")
-        return agent, caller.thumbprint
+        resolved = caller.signature.signature_key
+        member = None if resolved is None else resolved.member
+        text = member.jwt if isinstance(member, Jwt) else None
+        return agent, caller.thumbprint, text
 
-    async def _requester(self, request: Request, body: bytes) -> tuple[AgentTokenClaims, str]:
+    def _waiting(self, outcome: PendingRequest) -> Reply:
+        federation = self.service.federation
+        if federation is not None and federation.handles(outcome):
+            return federation.waiting(outcome, waited=False)
+        return self.service.pending_endpoint.waiting(outcome, waited=False)
+
+    async def _requester(
+        self, request: Request, body: bytes
+    ) -> tuple[AgentTokenClaims, str, str | None]:
         """:meth:`_agent` for PS endpoints: an agent token that fails, or whose issuer keys
         cannot be found, is 400 here, not a signature error (PS-02)."""
         try:
@@ -131,17 +140,17 @@ class _Api:
     async def token(self, request: Request) -> Response:
         """POST /token (§F.3)."""
         body = await read_body(request.receive)
-        agent, jkt = await self._requester(request, body)
-        outcome = await self.service.token_endpoint.request(agent, jkt, body)
+        agent, jkt, text = await self._requester(request, body)
+        outcome = await self.service.token_endpoint.request(agent, jkt, body, agent_token=text)
         if isinstance(outcome, str):
             granted = token_response(outcome, self.clock())
             return JSONResponse(granted, headers={"Cache-Control": "no-store"})
-        return _reply(self.service.pending_endpoint.waiting(outcome, waited=False))
+        return _reply(self._waiting(outcome))
 
     async def mission(self, request: Request) -> Response:
         """POST /mission (§F.8): 200 with the approved mission, or 202 for the person."""
         body = await read_body(request.receive)
-        agent, _ = await self._requester(request, body)
+        agent, _, _ = await self._requester(request, body)
         outcome = self.service.mission_endpoint.propose(agent, body)
         if isinstance(outcome, PendingRequest):
             return _reply(self.service.pending_endpoint.waiting(outcome, waited=False))
@@ -151,7 +160,7 @@ class _Api:
     async def interaction(self, request: Request) -> Response:
         """POST /interaction (§F.6): a mission completion waits for the person (202)."""
         body = await read_body(request.receive)
-        agent, _ = await self._requester(request, body)
+        agent, _, _ = await self._requester(request, body)
         pending = self.service.mission_endpoint.interaction(agent, body)
         return _reply(self.service.pending_endpoint.waiting(pending, waited=False))
 
@@ -171,14 +180,27 @@ class _Api:
         request_id = request.path_params["request_id"]
         endpoint = self.service.pending_endpoint
         body = await read_body(request.receive)
-        agent, _ = await self._agent(request, body)
+        agent, _, _ = await self._agent(request, body)
+        federation = self.service.federation
+        federated = federation is not None and federation.handles(endpoint.owned(request_id, agent))
         if request.method == "DELETE":
-            endpoint.cancel(request_id, agent)
+            if federation is not None and federated:
+                await federation.cancel(request_id, agent)
+            else:
+                endpoint.cancel(request_id, agent)
             return Response(status_code=204, headers={"Cache-Control": "no-store"})
-        if request.method == "POST":
+        if request.method == "POST" and not (
+            federation is not None
+            and federated
+            and await federation.answer(request_id, agent, body)
+        ):
             await endpoint.answer(request_id, agent, body)
         wait = prefer_wait(request.headers.get("prefer"), self.service.config.max_wait)
-        response = _reply(await endpoint.poll(request_id, agent, wait or 0))
+        if federation is not None and federated:
+            reply = await federation.poll(request_id, agent, wait or 0)
+        else:
+            reply = await endpoint.poll(request_id, agent, wait or 0)
+        response = _reply(reply)
         if wait is not None:
             response.headers["Preference-Applied"] = f"wait={wait}"
         return response
@@ -228,27 +250,6 @@ def create_person_server(
     api = _Api(service, clock)
     web = PersonWeb(service)
 
-    async def purge() -> None:
-        while True:
-            with contextlib.suppress(StoreUnavailable):
-                state.purge_expired()
-            await asyncio.sleep(PURGE_INTERVAL)
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        purging = asyncio.create_task(purge())
-        try:
-            yield
-        finally:
-            purging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purging
-            if service.discovery is not None:
-                await service.discovery.aclose()
-                service.discovery.close()
-            if owned:
-                state.close()
-
     routes = [
         Route("/.well-known/aauth-person.json", api.metadata, methods=["GET"]),
         Route("/.well-known/aauth-person", api.metadata, methods=["GET"]),
@@ -266,6 +267,7 @@ def create_person_server(
         StoreUnavailable: _store_unavailable,
         Exception: _server_error,
     }
+    lifespan = upkeep(state, service.discovery, close_store=owned)
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
 
 

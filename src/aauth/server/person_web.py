@@ -21,7 +21,8 @@ from starlette.routing import Route
 from ..asgi import read_body
 from ..errors import AAuthError, InvalidCode, InvalidRequest
 from ..person import LoginRequired, PersonService
-from ..person.persons import Person, Session
+from ..person.persons import Person, PersonDirectory, Session
+from ..ratelimit import FailureLimiter
 from .pages import (
     audit_page,
     code_page,
@@ -31,7 +32,7 @@ from .pages import (
     page_headers,
 )
 
-__all__ = ["PERSON_FACING", "SESSION_COOKIE", "PersonWeb"]
+__all__ = ["PERSON_FACING", "SESSION_COOKIE", "PersonWeb", "sign_in"]
 
 SESSION_COOKIE = "aauth_ps_session"
 PERSON_FACING = ("/login", "/logout", "/interact", "/missions")
@@ -108,6 +109,38 @@ async def _form(request: Request) -> dict[str, str]:
     return dict(fields)
 
 
+async def sign_in(
+    request: Request,
+    people: PersonDirectory,
+    limiter: FailureLimiter,
+    *,
+    cookie: str,
+    lifetime: int,
+    secure: bool,
+) -> Response:
+    """POST /login: check the password (failures counted per client and per account), open
+    a session in ``cookie`` (HttpOnly, SameSite=Lax) and continue to the form's ``next``."""
+    form = await _form(request)
+    username, password = form.get("username", ""), form.get("password", "")
+    target = _next(form.get("next"))
+    client = request.client.host if request.client else "unknown"
+    keys = (f"client:{client}", f"user:{username}")
+    if any(limiter.blocked(key) for key in keys):
+        return _html(login_page("/login", error="Too many attempts; try again later."), 429)
+    person = await asyncio.to_thread(people.authenticate, username, password)
+    if person is None:
+        for key in keys:
+            limiter.fail(key)
+        page = login_page("/login", error="Wrong username or password.", hidden={"next": target})
+        return _html(page, 401)
+    session = people.open_session(person)
+    response = RedirectResponse(target, 303)
+    response.set_cookie(
+        cookie, session.id, max_age=lifetime, path="/", httponly=True, samesite="lax", secure=secure
+    )
+    return response
+
+
 class PersonWeb:
     """The person-facing routes of one person server."""
 
@@ -148,35 +181,15 @@ class PersonWeb:
         return _html(login_page("/login", hidden={"next": target}))
 
     async def login(self, request: Request) -> Response:
-        form = await _form(request)
-        username, password = form.get("username", ""), form.get("password", "")
-        target = _next(form.get("next"))
-        client = request.client.host if request.client else "unknown"
-        keys = (f"client:{client}", f"user:{username}")
-        limiter = self.service.login_failures
-        if any(limiter.blocked(key) for key in keys):
-            page = login_page("/login", error="Too many attempts; try again later.")
-            return _html(page, 429)
-        person = await asyncio.to_thread(self.people.authenticate, username, password)
-        if person is None:
-            for key in keys:
-                limiter.fail(key)
-            page = login_page(
-                "/login", error="Wrong username or password.", hidden={"next": target}
-            )
-            return _html(page, 401)
-        session = self.people.open_session(person)
-        response = RedirectResponse(target, 303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            session.id,
-            max_age=self.service.config.session_lifetime,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=not self.service.config.loopback,
+        config = self.service.config
+        return await sign_in(
+            request,
+            self.people,
+            self.service.login_failures,
+            cookie=SESSION_COOKIE,
+            lifetime=config.session_lifetime,
+            secure=not config.loopback,
         )
-        return response
 
     async def logout(self, request: Request) -> Response:
         signed_in = self._signed_in(request)

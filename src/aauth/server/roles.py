@@ -16,13 +16,18 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
 
 from ..store import STORE_ENV, StoreUnavailable, is_shared
 
 __all__ = ["ROLES", "ServeSettings", "build_app", "serve_role", "worker_app"]
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+C = TypeVar("C", bound="DataclassInstance")
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _SETTINGS_ENV = "AAUTH_SERVE_SETTINGS"
@@ -48,19 +53,30 @@ def _dev_config(settings: ServeSettings) -> dict[str, Any]:
     return {"identifier": f"http://{authority}:{port}", "allow_loopback_http": True}
 
 
-def _store_location(settings: ServeSettings) -> str | None:
-    """``--store``, else ``$AAUTH_STORE``, else ``--db``; None: the configuration decides."""
-    return settings.store or os.environ.get(STORE_ENV) or settings.db
+def _with_store(config: C, settings: ServeSettings) -> C:
+    """``config`` with its ``store`` set from ``--store``, else ``$AAUTH_STORE``, else
+    ``--db``; unchanged when none is given (the configuration decides)."""
+    location = settings.store or os.environ.get(STORE_ENV) or settings.db
+    return config if location is None else replace(config, store=location)
+
+
+def _serving(app: Any, location: str) -> Any:
+    """``app``, noting where its state lives (for the ``--workers`` check)."""
+    app.state.store_location = location
+    return app
+
+
+def _shares_state(app: Any) -> bool:
+    """Whether the app's store is one several processes can share (Redis)."""
+    return is_shared(app.state.store_location)
 
 
 def _resource(settings: ServeSettings) -> Any:
     from .resource_server import ResourceServerConfig, create_resource_server
 
     config = ResourceServerConfig.load(settings.config or _dev_config(settings))
-    location = _store_location(settings)
-    if location is not None:
-        config = replace(config, store=location)
-    return create_resource_server(config)
+    config = _with_store(config, settings)
+    return _serving(create_resource_server(config), config.store)
 
 
 def _agent_provider(settings: ServeSettings) -> Any:
@@ -68,10 +84,8 @@ def _agent_provider(settings: ServeSettings) -> Any:
 
     source: Any = settings.config or {**_dev_config(settings), "agents": {}}
     config = AgentProviderConfig.load(source)
-    location = _store_location(settings)
-    if location is not None:
-        config = replace(config, store=location)
-    return create_agent_provider(config)
+    config = _with_store(config, settings)
+    return _serving(create_agent_provider(config), config.store or config.db)
 
 
 def _person(settings: ServeSettings) -> Any:
@@ -81,16 +95,26 @@ def _person(settings: ServeSettings) -> Any:
     if settings.config is None:
         raise ValueError("the person server needs a --config naming its people")
     config = PersonServerConfig.load(settings.config)
-    location = _store_location(settings)
-    if location is not None:
-        config = config.with_store(location)
-    return create_person_server(config)
+    config = _with_store(config, settings)
+    return _serving(create_person_server(config), config.store_location)
+
+
+def _access(settings: ServeSettings) -> Any:
+    from ..access.config import AccessServerConfig
+    from .access_server import create_access_server
+
+    if settings.config is None:
+        raise ValueError("the access server needs a --config naming its resources and trust list")
+    config = AccessServerConfig.load(settings.config)
+    config = _with_store(config, settings)
+    return _serving(create_access_server(config), config.store_location)
 
 
 ROLES: dict[str, Callable[[ServeSettings], Any]] = {
     "resource": _resource,
     "agent-provider": _agent_provider,
     "person": _person,
+    "access": _access,
 }
 
 
@@ -123,14 +147,13 @@ def serve_role(
     try:
         if workers < 1:
             raise ValueError("--workers must be at least 1")
-        location = _store_location(settings)
-        if workers > 1 and not (location and is_shared(location)):
+        app = build_app(settings)  # every mistake is reported before anything listens
+        if workers > 1 and not _shares_state(app):
             print(
                 f"aauth serve {role}: warning: {workers} workers without a shared store; "
                 "state in SQLite is shared, but long-poll wake-ups are not (use --store redis://…)",
                 file=sys.stderr,
             )
-        app = build_app(settings)  # every mistake is reported before anything listens
         if settings.config is None:
             print(
                 f"aauth: development configuration (http://{host}:{port}, loopback http allowed)",

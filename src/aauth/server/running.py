@@ -37,9 +37,19 @@ class RunningServer:
     def with_own_url(cls, factory: Callable[[str], Any], host: str = "127.0.0.1") -> RunningServer:
         """A server whose app must know its own URL: participants' identifiers carry the
         ephemeral port, so the app is built by ``factory(url)`` once the port is bound."""
-        server = cls(None, host)
-        server._server.config.app = factory(server.url)
-        return server
+        server = cls.reserved(host)
+        return server.mount(factory(server.url))
+
+    @classmethod
+    def reserved(cls, host: str = "127.0.0.1") -> RunningServer:
+        """A server with its port bound and no app yet: participants that must know each
+        other's URLs (a resource and its access server) are reserved first, then mounted."""
+        return cls(None, host)
+
+    def mount(self, app: Any) -> RunningServer:
+        """Set the app of a :meth:`reserved` server before it starts."""
+        self._server.config.app = app
+        return self
 
     @property
     def url(self) -> str:

@@ -27,10 +27,10 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from aauth_signing import VerifyingKey
+from aauth_signing import SignatureError, VerifyingKey
 
 from .. import jwt
-from ..errors import InvalidToken, UntrustedIssuer
+from ..errors import AAuthError, InvalidToken, TokenExpired, UntrustedIssuer
 from ..identifiers import is_server_identifier
 from ..keysource import KeySource
 from .agent import check_agent_binding
@@ -46,6 +46,7 @@ __all__ = [
     "RESOURCE_TOKEN",
     "TokenKind",
     "TokenVerifier",
+    "averify_presented",
     "decode_unverified",
 ]
 
@@ -312,3 +313,25 @@ class TokenVerifier:
         claims = await self.averify(AUTH_TOKEN, token)
         check_auth_binding(claims, audience=audience, agent=agent, request_jkt=request_jkt)
         return claims
+
+
+async def averify_presented(
+    tokens: TokenVerifier,
+    kind: TokenKind[C],
+    token: str,
+    *,
+    what: str,
+    invalid: type[AAuthError],
+    expired: type[AAuthError],
+) -> C:
+    """A token presented in a request body (a PS's or AS's token request), with every failure
+    as the endpoint's own error: ``expired`` when only ``exp`` failed, ``invalid`` otherwise
+    (also when the issuer's keys cannot be fetched); ``what`` names the token."""
+    try:
+        return await tokens.averify(kind, token)
+    except TokenExpired as exc:
+        raise expired(f"{what}: {exc.description}") from None
+    except (InvalidToken, SignatureError) as exc:
+        raise invalid(f"{what}: {exc.description}") from None
+    except AAuthError as exc:
+        raise invalid(f"cannot fetch the keys to verify the {what}: {exc.description}") from None

@@ -1,0 +1,438 @@
+"""The access server in process (httpx.ASGITransport, issuer keys pinned with a
+StaticKeySource): every refusal of the token endpoint, the pending URL and the pages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from aauth_signing import Hwk, JwksUri, RequestSigner, SigningKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aauth.access import AccessServerConfig
+from aauth.headers import InteractionRequirement, parse_requirement
+from aauth.keys import KeySet, generate_key, thumbprint
+from aauth.keysource import StaticKeySource
+from aauth.server.access_server import create_access_server
+from aauth.store import SQLiteStore
+from aauth.tokens import decode_unverified, issue_agent_token, issue_resource_token
+from aauth.tokens.verifier import AUTH_TOKEN
+from aauth.tokens.wire import PERSON_DWK
+
+AS = "https://as.example"
+PS = "https://ps.example"
+OTHER_PS = "https://other-ps.example"
+AP = "https://ap.example"
+RESOURCE = "https://docs.example"
+AGENT = "aauth:bot@ap.example"
+
+T = TypeVar("T")
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+@dataclass
+class World:
+    ps_keys: KeySet = field(default_factory=KeySet.generate)
+    ap_keys: KeySet = field(default_factory=KeySet.generate)
+    resource_keys: KeySet = field(default_factory=KeySet.generate)
+    agent_key: SigningKey = field(default_factory=generate_key)
+    store: SQLiteStore = field(default_factory=SQLiteStore)
+
+    def app(self, clock: Callable[[], float] = time.time, **config: Any) -> Any:
+        settings = {"identifier": AS, "resources": [RESOURCE], "trusted_person_servers": [PS]}
+        keys = StaticKeySource(
+            {
+                PS: self.ps_keys.jwks(),
+                OTHER_PS: self.ps_keys.jwks(),
+                AP: self.ap_keys.jwks(),
+                RESOURCE: self.resource_keys.jwks(),
+            }
+        )
+        return create_access_server(
+            AccessServerConfig.from_json({**settings, **config}),
+            self.store,
+            key_source=keys,
+            clock=clock,
+        )
+
+    def agent_token(self, **changes: Any) -> str:
+        values: dict[str, Any] = {"iss": AP, "sub": AGENT, "cnf_jwk": self.agent_key.public_key()}
+        values["ps"] = PS
+        values.update(changes)
+        return issue_agent_token(self.ap_keys, **values)
+
+    def resource_token(self, **changes: Any) -> str:
+        values: dict[str, Any] = {
+            "iss": RESOURCE,
+            "aud": AS,
+            "agent": AGENT,
+            "agent_jkt": thumbprint(self.agent_key.public_key()),
+            "scope": "data.read",
+        }
+        values.update(changes)
+        return issue_resource_token(self.resource_keys, **values)
+
+    def body(self, **changes: Any) -> dict[str, Any]:
+        return {
+            "resource_token": self.resource_token(),
+            "agent_token": self.agent_token(),
+            **changes,
+        }
+
+
+async def call(
+    app: Any,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    signer: tuple[SigningKey, Any] | None = None,
+    raw: bytes | None = None,
+) -> httpx.Response:
+    url = f"{AS}{path}"
+    content = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    headers = {"content-type": "application/json"} if content is not None else {}
+    if signer is not None:
+        headers.update(RequestSigner(*signer).sign(method, url, headers, content))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport) as client:
+        return await client.request(method, url, headers=headers, content=content)
+
+
+def as_ps(world: World, ps: str = PS) -> tuple[SigningKey, Any]:
+    return world.ps_keys.current, JwksUri(ps, PERSON_DWK, world.ps_keys.current_kid)
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    world = World()
+    yield world
+    world.store.close()
+
+
+def problem(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["error"] == error, body
+    return body
+
+
+def test_as01_metadata_with_and_without_suffix(world: World) -> None:
+    app = world.app()
+    for path in ("/.well-known/aauth-access.json", "/.well-known/aauth-access"):
+        document = run(call(app, "GET", path)).json()
+        assert document["issuer"] == AS
+        assert document["token_endpoint"] == f"{AS}/token"
+        assert document["jwks_uri"] == f"{AS}/.well-known/jwks.json"
+
+
+def test_as05_granted_at_once_without_steps(world: World) -> None:
+    response = run(call(world.app(), "POST", "/token", world.body(), signer=as_ps(world)))
+    assert response.status_code == 200, response.text
+    claims = decode_unverified(AUTH_TOKEN, response.json()["auth_token"])
+    assert (claims.iss, claims.raw["dwk"], claims.aud, claims.agent) == (
+        AS,
+        "aauth-access.json",
+        RESOURCE,
+        AGENT,
+    )
+    assert claims.jkt == thumbprint(world.agent_key.public_key())
+    assert claims.exp - claims.iat <= 3600
+
+
+def test_as02_unsigned_and_wrongly_signed_requests(world: World) -> None:
+    app = world.app()
+    unsigned = run(call(app, "POST", "/token", world.body()))
+    assert unsigned.status_code == 401
+    assert "signature-error" in unsigned.headers
+    hwk = (world.agent_key, Hwk.from_public_key(world.agent_key.public_key()))
+    assert (
+        "unsupported_scheme"
+        in run(call(app, "POST", "/token", world.body(), signer=hwk)).headers["signature-error"]
+    )
+    wrong_dwk = (world.ps_keys.current, JwksUri(PS, "aauth-agent.json", world.ps_keys.current_kid))
+    response = run(call(app, "POST", "/token", world.body(), signer=wrong_dwk))
+    assert "invalid_key" in response.headers["signature-error"]
+    forged = (generate_key(), JwksUri(PS, PERSON_DWK, world.ps_keys.current_kid))
+    response = run(call(app, "POST", "/token", world.body(), signer=forged))
+    assert response.status_code == 401
+
+
+def test_phase11_untrusted_ps_is_refused_before_its_keys_are_looked_up(world: World) -> None:
+    response = run(call(world.app(), "POST", "/token", world.body(), signer=as_ps(world, OTHER_PS)))
+    body = problem(response, 403, "insufficient_trust")
+    assert OTHER_PS in body["detail"]
+    assert "signature-error" not in response.headers
+
+
+def test_a_replayed_ps_request_is_refused(world: World) -> None:
+    app = world.app()
+    url, content = f"{AS}/token", json.dumps(world.body()).encode()
+    headers = {"content-type": "application/json"}
+    headers.update(RequestSigner(*as_ps(world)).sign("POST", url, headers, content))
+
+    async def twice() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport) as client:
+            return [await client.post(url, headers=headers, content=content) for _ in range(2)]
+
+    first, second = run(twice())
+    assert first.status_code == 200
+    assert second.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"not json", "JSON object"),
+        (b"[1]", "JSON object"),
+        (b'{"resource_token": "x"}', "agent_token"),
+    ],
+)
+def test_malformed_bodies(world: World, raw: bytes, words: str) -> None:
+    response = run(call(world.app(), "POST", "/token", raw=raw, signer=as_ps(world)))
+    assert words in problem(response, 400, "invalid_request")["detail"]
+
+
+def test_upstream_token_is_refused_plainly(world: World) -> None:
+    body = world.body(upstream_token="eyJ.e30.c2ln")
+    response = run(call(world.app(), "POST", "/token", body, signer=as_ps(world)))
+    assert "upstream_token" in problem(response, 400, "invalid_request")["detail"]
+
+
+SUBAGENT = "aauth:bot+search@ap.example"
+
+
+def test_as04_a_sub_agent_through_its_parent(world: World) -> None:
+    """AS-04: the token is the sub-agent's, bound to its key, with the parent in ``act``."""
+    child_key = generate_key()
+    child = world.agent_token(sub=SUBAGENT, cnf_jwk=child_key.public_key(), parent_agent=AGENT)
+    child_jkt = thumbprint(child_key.public_key())
+    token = world.resource_token(agent=SUBAGENT, agent_jkt=child_jkt)
+    body = world.body(resource_token=token, subagent_token=child)
+    granted = run(call(world.app(), "POST", "/token", body, signer=as_ps(world)))
+    assert granted.status_code == 200, granted.text
+    claims = decode_unverified(AUTH_TOKEN, granted.json()["auth_token"])
+    assert (claims.agent, claims.jkt) == (SUBAGENT, child_jkt)
+    assert claims.act is not None
+    assert claims.act.agent == AGENT
+    bound_to_parent = world.body(
+        resource_token=world.resource_token(agent=SUBAGENT), subagent_token=child
+    )
+    response = run(call(world.app(), "POST", "/token", bound_to_parent, signer=as_ps(world)))
+    assert "agent_jkt" in problem(response, 400, "invalid_resource_token")["detail"]
+
+
+def test_as04_a_sub_agent_of_another_parent_is_refused(world: World) -> None:
+    stranger = world.agent_token(
+        sub="aauth:other+x@ap.example", parent_agent="aauth:other@ap.example"
+    )
+    body = world.body(subagent_token=stranger)
+    response = run(call(world.app(), "POST", "/token", body, signer=as_ps(world)))
+    assert "AS-04" in problem(response, 400, "invalid_agent_token")["detail"]
+    parent_as_sub = world.body(agent_token=world.agent_token(sub=SUBAGENT, parent_agent=AGENT))
+    response = run(call(world.app(), "POST", "/token", parent_as_sub, signer=as_ps(world)))
+    problem(response, 400, "invalid_request")
+
+
+def test_agent_token_checks(world: World) -> None:
+    app = world.app()
+    other = world.body(agent_token=world.agent_token(ps=OTHER_PS))
+    response = run(call(app, "POST", "/token", other, signer=as_ps(world)))
+    assert OTHER_PS in problem(response, 400, "invalid_agent_token")["detail"]
+    expired = world.body(agent_token=world.agent_token(now=time.time() - 90000))
+    response = run(call(app, "POST", "/token", expired, signer=as_ps(world)))
+    problem(response, 400, "expired_agent_token")
+    garbage = world.body(agent_token="eyJ.e30.c2ln")
+    problem(
+        run(call(app, "POST", "/token", garbage, signer=as_ps(world))), 400, "invalid_agent_token"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "words"),
+    [
+        ({"iss": "https://mail.example"}, "invalid_resource_token", "does not use this AS"),
+        ({"aud": PS}, "invalid_resource_token", "'aud'"),
+        ({"agent": "aauth:other@ap.example"}, "invalid_resource_token", "'agent'"),
+        ({"now": time.time() - 3600}, "expired_resource_token", "expired"),
+    ],
+)
+def test_as03_resource_token_checks(
+    world: World, change: dict[str, Any], error: str, words: str
+) -> None:
+    keys = world.resource_keys if "iss" not in change else KeySet.generate()
+    token = issue_resource_token(
+        keys,
+        **{
+            "iss": RESOURCE,
+            "aud": AS,
+            "agent": AGENT,
+            "agent_jkt": thumbprint(world.agent_key.public_key()),
+            "scope": "data.read",
+            **change,
+        },
+    )
+    body = world.body(resource_token=token)
+    response = run(call(world.app(), "POST", "/token", body, signer=as_ps(world)))
+    assert words in problem(response, 400, error)["detail"]
+
+
+def _pending(world: World, app: Any) -> str:
+    response = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
+    assert response.status_code == 202, response.text
+    location: str = response.headers["location"]
+    return location.removeprefix(AS)
+
+
+def test_as07_claims_step_then_a_directed_sub(world: World) -> None:
+    """AS-07 and AS-08's no-copied-``sub`` rule: the AS derives its own ``sub``."""
+    app = world.app(required_claims=["sub", "name"])
+    first = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
+    assert first.status_code == 202
+    assert first.headers["aauth-requirement"] == "requirement=claims"
+    assert first.json()["required_claims"] == ["sub", "name"]
+    path = first.headers["location"].removeprefix(AS)
+    missing = run(call(app, "POST", path, {"sub": "ps-sub"}, signer=as_ps(world)))
+    assert "name" in problem(missing, 400, "invalid_request")["detail"]
+    with_action = {"action": "x", "sub": "s", "name": "n"}
+    problem(run(call(app, "POST", path, with_action, signer=as_ps(world))), 400, "invalid_request")
+    claims = {"sub": "ps-sub", "name": "Alice"}
+    granted = run(call(app, "POST", path, claims, signer=as_ps(world)))
+    assert granted.status_code == 200, granted.text
+    token = decode_unverified(AUTH_TOKEN, granted.json()["auth_token"])
+    assert token.sub not in (None, "ps-sub")
+    assert token.raw["name"] == "Alice"
+    assert run(call(app, "GET", path, signer=as_ps(world))).status_code == 410
+
+
+def test_clarification_step_needs_an_action(world: World) -> None:
+    app = world.app(clarification="Why?")
+    path = _pending(world, app)
+    polled = run(call(app, "GET", path, signer=as_ps(world)))
+    assert polled.headers["aauth-requirement"] == "requirement=clarification"
+    assert polled.json()["clarification"] == "Why?"
+    bare = {"clarification_response": "Because."}
+    problem(run(call(app, "POST", path, bare, signer=as_ps(world))), 400, "invalid_request")
+    answer = {"action": "clarification_response", "clarification_response": "Because."}
+    assert run(call(app, "POST", path, answer, signer=as_ps(world))).status_code == 200
+
+
+def test_v32_pending_url_belongs_to_its_ps_and_ends_in_410(world: World) -> None:
+    app = world.app(
+        interaction=True,
+        people=[{"id": "o", "password": "pw"}],
+        trusted_person_servers=[PS, OTHER_PS],
+    )
+    path = _pending(world, app)
+    assert run(call(app, "GET", "/pending/nope", signer=as_ps(world))).status_code == 404
+    assert run(call(app, "GET", path, signer=as_ps(world, OTHER_PS))).status_code == 404
+    answer = run(call(app, "POST", path, {"sub": "x"}, signer=as_ps(world)))
+    problem(answer, 400, "invalid_request")
+    assert run(call(app, "DELETE", path, signer=as_ps(world))).status_code == 204
+    problem(run(call(app, "GET", path, signer=as_ps(world))), 410, "gone")
+
+
+def test_as06_payment_is_a_402_with_location(world: World) -> None:
+    app = world.app(payment="1 USD")
+    response = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
+    assert response.status_code == 402
+    assert response.headers["location"].startswith(f"{AS}/pending/")
+    assert response.headers["www-authenticate"].startswith("Payment ")
+    assert "requirement=interaction" in response.headers["aauth-requirement"]
+
+
+def test_pages_refuse_bad_codes_and_missing_sessions(world: World) -> None:
+    app = world.app(payment="1 USD", interaction=True, people=[{"id": "o", "password": "pw"}])
+    page = run(call(app, "GET", "/pay?code=AAAA-AAAA"))
+    assert page.status_code == 410
+    assert "unknown code" in page.text
+    login = run(call(app, "GET", "/interact?code=AAAA-AAAA"))
+    assert login.status_code == 303
+    assert login.headers["location"].startswith("/login?next=")
+    decide = run(call(app, "POST", "/interact", raw=b"code=x&decision=approve"))
+    assert decide.status_code == 401
+    assert run(call(app, "GET", "/nothing")).json()["error"] == "not_found"
+    assert run(call(app, "GET", "/pay/x")).status_code == 404
+
+
+def test_v38_wrong_codes_are_rate_limited(world: World) -> None:
+    app = world.app(payment="1 USD")
+    statuses = [run(call(app, "GET", "/pay?code=AAAA-AAAA")).status_code for _ in range(11)]
+    assert statuses[:10] == [410] * 10
+    assert statuses[10] == 429
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=15), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+_BODIES = st.one_of(
+    st.binary(max_size=64),
+    _JSON.map(lambda value: json.dumps(value).encode()),
+    st.dictionaries(
+        st.sampled_from(["resource_token", "agent_token", "upstream_token", "sub", "action"]),
+        _JSON,
+        max_size=4,
+    ).map(lambda value: json.dumps(value).encode()),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=_BODIES)
+def test_any_token_request_body_gets_a_4xx_never_a_500(world: World, raw: bytes) -> None:
+    response = run(call(world.app(), "POST", "/token", raw=raw, signer=as_ps(world)))
+    assert 400 <= response.status_code < 500, response.text
+    assert isinstance(response.json()["error"], str)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=_BODIES)
+def test_any_answer_on_a_pending_url_gets_a_4xx_or_moves_on(world: World, raw: bytes) -> None:
+    app = world.app(required_claims=["sub"])
+    path = _pending(world, app)
+    response = run(call(app, "POST", path, raw=raw, signer=as_ps(world)))
+    assert response.status_code in (200, 400), response.text
+
+
+def test_v38_wrong_codes_posted_count_too(world: World) -> None:
+    app = world.app(payment="1 USD")
+
+    async def post_wrong_codes() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=AS) as client:
+            form = {"code": "AAAA-AAAA"}
+            return [(await client.post("/pay", data=form)).status_code for _ in range(11)]
+
+    statuses = run(post_wrong_codes())
+    assert statuses[:10] == [410] * 10
+    assert statuses[10] == 429
+
+
+def test_v39_a_code_after_its_request_expired(world: World) -> None:
+    now = [time.time()]
+    app = world.app(clock=lambda: now[0], payment="1 USD", pending_lifetime=60)
+    first = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
+    requirement = parse_requirement(first.headers["aauth-requirement"], allow_loopback_http=True)
+    assert isinstance(requirement, InteractionRequirement)
+    now[0] += 61
+    page = run(call(app, "GET", f"/pay?code={requirement.code}"))
+    assert page.status_code == 408
+    assert "expired" in page.text
