@@ -1,8 +1,8 @@
 """The conformance index: every in-scope §K item of ``checklist.txt`` is cited by a test.
 
 A test cites an item by naming its ID in its name or docstring (``V-04``, ``test_v04_…``).
-Items whose phase is not built yet are listed in :data:`PENDING`, in this one place, with the
-reason; everything else must be cited, or this test fails and names what is missing.
+Items not covered yet (mostly: not built) are listed in :data:`PENDING`, in this one place,
+with the reason; everything else must be cited, or this test fails and names what is missing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ CITATION = re.compile(r"(?<![A-Za-z0-9])(V|AG|RS|PS|AS|AP)[-_]?(\d{2})(?!\d)", r
 
 _PERMISSION = "§F.9 permission and audit endpoints for agents (not built; missions are)"
 _RELAY = "§F.6 interaction relay through the PS (not built: the PS answers 424)"
-_ACCESS = "phase 7/11, the access server and PS-AS federation (in progress on the access branch)"
 _RESOURCE_INTERACTION = (
     "resource-initiated interaction (a resource token with 'interaction'): the PS refuses it "
     "with invalid_resource_token, so it never redirects to a resource's interaction url"
@@ -29,19 +28,12 @@ _CALLBACK_ERRORS = (
     "with phase 9, unit-tested (tests/resource/test_resource_agent.py), no HTTP test yet"
 )
 
-#: §K items not covered yet, each with the reason: mostly phases not built yet (the access
-#: server is being built now); remove an item here once a test cites it.
+#: §K items not covered yet, each with the reason (mostly: not built); remove an item here
+#: once a test cites it.
 PENDING: dict[str, str] = {
     "AG-31": _RELAY,
     "AG-32": _PERMISSION,
     "PS-22": _PERMISSION,
-    "AS-02": _ACCESS,
-    "AS-06": _ACCESS,
-    "AS-07": _ACCESS,
-    "AS-08": _ACCESS,
-    "PS-08": _ACCESS,
-    "PS-15": _ACCESS,
-    "PS-30": _ACCESS,
     "RS-18": _CALLBACK_ERRORS,
     "PS-25": _RESOURCE_INTERACTION,
 }
