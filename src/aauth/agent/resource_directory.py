@@ -25,6 +25,7 @@ from ..tokens import ResourceTokenClaims, TokenVerifier
 from ..tokens.verifier import RESOURCE_TOKEN
 from ..tokens.wire import RESOURCE_DWK
 from .flow import Flow
+from .signer import AAUTH_COVERED
 
 __all__ = ["ResourceDirectory"]
 
@@ -87,11 +88,11 @@ class ResourceDirectory:
         return found
 
     def components(self, resource: str) -> Flow[tuple[str, ...]]:
-        """``additional_signature_components`` as the resource publishes them (AG-05)."""
+        """The resource's ``additional_signature_components`` (AG-05) beyond those every AAuth
+        signature covers anyway (``@query``/``content-digest`` when there is a query/body)."""
         metadata = yield from self.metadata(resource)
-        if metadata is None:
-            return ()
-        return tuple(metadata.additional_signature_components or ())
+        published = () if metadata is None else metadata.additional_signature_components or ()
+        return tuple(name for name in published if name not in AAUTH_COVERED)
 
     def _fetch_jwks(self, resource: str) -> Flow[Any]:
         metadata = yield from self.metadata(resource)
