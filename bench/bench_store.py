@@ -7,7 +7,9 @@ one run, as ratios (docs/deploy.md quotes them).
 3. pending-URL poll latency with 100 k stored pending requests ÷ with 1 k (must stay flat);
 4. resource verification throughput with the replay guard on Redis ÷ in memory;
 5. pending-URL polls per second with 1, 2 and 4 uvicorn workers on Redis (``aauth serve``),
-   ÷ 1 worker, under a load of concurrent keep-alive clients.
+   ÷ 1 worker, under a load of concurrent keep-alive clients. The load generator runs on the
+   same machine: on 2 cores it competes with the workers, so this shows what sharing costs
+   rather than how far the workers scale on a larger host.
 
 Needs Debian's ``redis-server`` on PATH; without it the benchmark says so and does nothing.
 Run: .venv/bin/python bench/bench_store.py
@@ -42,6 +44,7 @@ from aauth.person.persons import Person, hash_password
 from aauth.replay import InMemoryReplayGuard, StoreReplayGuard
 from aauth.resource import RequestVerifier, ResourcePolicy
 from aauth.server.person_server import create_person_server
+from aauth.server.running import RunningServer
 from aauth.store import SQLiteStore, Store
 from aauth.store.redis import RedisStore
 from aauth.tokens import issue_agent_token, issue_resource_token
@@ -220,56 +223,84 @@ def verification_rate(guard: Any) -> float:
     return VERIFICATIONS / (time.perf_counter() - started)
 
 
+def _agent_provider(world: World) -> tuple[RunningServer, dict[str, str]]:
+    """The world's agent provider on loopback (metadata and JWKS), for a person server in
+    another process to discover; returns the server and its URL."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    found: dict[str, str] = {}
+
+    def app(url: str) -> Starlette:
+        found["url"] = url
+        document = {"issuer": url, "jwks_uri": f"{url}/jwks.json"}
+        return Starlette(routes=[
+            Route("/.well-known/aauth-agent.json", lambda r: JSONResponse(document)),
+            Route("/jwks.json", lambda r: JSONResponse(world.ap_keys.jwks())),
+        ])
+
+    return RunningServer.with_own_url(app), found
+
+
 def workers_rate(world: World, url: str, workers: int, directory: Path) -> float:
-    """Signed pending-URL polls per second answered by ``aauth serve person --workers N``."""
+    """Signed pending-URL polls per second answered by ``aauth serve person --workers N``,
+    each poll verified (agent token through the provider's JWKS, signature) and read from
+    Redis."""
     port = _free_port()
     identifier = f"http://127.0.0.1:{port}"
-    config = directory / f"ps-{workers}.json"
-    config.write_text(json.dumps({
-        "identifier": identifier, "allow_loopback_http": True,
-        "people": [{"id": "alice", "name": "Alice", "password": "x"}],
-        "key_file": str(directory / "keys.json"),
-    }))
-    store = RedisStore.from_url(url)
-    mine = PendingRequests(store).create(AP, world.sub, {}, requirement="interaction",
-                                         with_code=True)
-    store.close()
-    command = [sys.executable, "-m", "aauth.cli", "serve", "person", "--config", str(config),
-               "--port", str(port), "--workers", str(workers), "--store", url]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{identifier}/.well-known/jwks.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the person server did not start") from None
-                time.sleep(0.05)
-        pending = f"{identifier}/pending/{mine.id}"
-        headers = world.signer.sign("GET", pending)  # GETs are not replay-checked
+    provider, found = _agent_provider(world)
+    with provider:
+        ap = found["url"]
+        sub = f"aauth:bench@{ap.split('://', 1)[1]}"
+        token = issue_agent_token(world.ap_keys, iss=ap, sub=sub, cnf_jwk=world.key.public_key(),
+                                  ps=identifier, allow_loopback_http=True)
+        signer = AgentSigner(world.key, token)
+        config = directory / f"ps-{workers}.json"
+        config.write_text(json.dumps({
+            "identifier": identifier, "allow_loopback_http": True,
+            "people": [{"id": "alice", "name": "Alice", "password": "x"}],
+            "trusted_agent_providers": [ap],
+            "key_file": str(directory / "keys.json"),
+        }))
+        store = RedisStore.from_url(url)
+        mine = PendingRequests(store).create(ap, sub, {}, requirement="interaction",
+                                             with_code=True)
+        store.close()
+        command = [sys.executable, "-m", "aauth.cli", "serve", "person", "--config",
+                   str(config), "--port", str(port), "--workers", str(workers), "--store", url]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(f"{identifier}/.well-known/jwks.json", timeout=1)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise RuntimeError("the person server did not start") from None
+                    time.sleep(0.05)
+            pending = f"{identifier}/pending/{mine.id}"
+            headers = signer.sign("GET", pending)  # GETs are not replay-checked
 
-        async def client(stop: float, counts: list[int]) -> None:
-            async with httpx.AsyncClient(timeout=10) as http:
-                while time.perf_counter() < stop:
-                    response = await http.get(pending, headers=headers)
-                    # The agent token names ps.example; the poll is still authenticated and
-                    # answered from the store, which is what this measures.
-                    assert response.status_code < 500, response.text
-                    counts.append(1)
+            async def client(stop: float, counts: list[int]) -> None:
+                async with httpx.AsyncClient(timeout=10) as http:
+                    while time.perf_counter() < stop:
+                        response = await http.get(pending, headers=headers)
+                        assert response.status_code == 202, response.text
+                        counts.append(1)
 
-        async def run() -> float:
-            counts: list[int] = []
-            started = time.perf_counter()
-            stop = started + LOAD_SECONDS
-            await asyncio.gather(*(client(stop, counts) for _ in range(CONNECTIONS)))
-            return len(counts) / (time.perf_counter() - started)
+            async def run() -> float:
+                counts: list[int] = []
+                started = time.perf_counter()
+                stop = started + LOAD_SECONDS
+                await asyncio.gather(*(client(stop, counts) for _ in range(CONNECTIONS)))
+                return len(counts) / (time.perf_counter() - started)
 
-        return asyncio.run(run())
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+            return asyncio.run(run())
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
 
 
 def _line(name: str, value: str) -> None:

@@ -159,6 +159,7 @@ def test_ps12_an_as_token_signed_by_another_key_is_refused(tmp_path: Path) -> No
     [
         (403, {"error": "insufficient_trust", "detail": "who are you"}, "insufficient_trust"),
         (400, {"error": "invalid_resource_token", "detail": "bad"}, "invalid_resource_token"),
+        (403, {"error": "forbidden", "detail": "chain too deep"}, "forbidden"),  # AS-08
         (500, {"error": "something_else"}, "server_error"),
         (202, {"status": "pending"}, "server_error"),  # no Location
     ],

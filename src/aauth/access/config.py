@@ -16,7 +16,8 @@
 steps run in this order before a token is issued: ``payment`` (a 402 a person settles once
 per PS on a simulated payment page), ``interaction`` (a 202 sending a person to this AS's
 page to approve as one of ``people``), ``clarification`` (a question the PS answers) and
-``required_claims`` (identity claims the PS supplies). Mistakes raise ConfigError naming the
+``required_claims`` (identity claims the PS supplies). ``max_chain_depth`` bounds the ``act``
+chain of call-chained requests (AS-08). Mistakes raise ConfigError naming the
 member at load, not at the first request.
 """
 
@@ -31,6 +32,8 @@ from ..identifiers import is_server_identifier
 from ..person.config import ConfigError, StatefulServerConfig, parse_person
 from ..person.persons import Person
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
+from ..tokens.claims import MAX_ACT_DEPTH
+from ..tokens.upstream import DEFAULT_MAX_CHAIN_DEPTH
 
 __all__ = ["CLAIMS_SUPPORTED", "AccessServerConfig"]
 
@@ -60,6 +63,7 @@ class AccessServerConfig(StatefulServerConfig):
     max_wait: int = 60
     poll_interval: int = 5
     signature_window: int = 60
+    max_chain_depth: int = DEFAULT_MAX_CHAIN_DEPTH
     db: str = ":memory:"
     store: str | None = None
     key_file: str | None = None
@@ -99,6 +103,8 @@ class AccessServerConfig(StatefulServerConfig):
                 raise ConfigError(f"{name} must be positive")
         if self.poll_interval < 0:
             raise ConfigError("poll_interval must not be negative")
+        if not 1 <= self.max_chain_depth <= MAX_ACT_DEPTH:
+            raise ConfigError(f"max_chain_depth must be 1..{MAX_ACT_DEPTH}")
 
     @classmethod
     def from_json(cls, document: Any, *, base_dir: str | os.PathLike[str] = ".") -> Self:

@@ -5,7 +5,8 @@ its key come from the agent token, whose ``exp`` caps the token's (at most 1 h).
 this AS's own directed identifier for the person the PS vouched for: derived from the PS and
 the PS's ``sub``, never copied, so two person servers can never collide on one ``sub``
 (§H.4). Identity claims the AS asked for travel with it. A sub-agent's token names its parent
-in ``act`` (AS-04).
+in ``act`` (AS-04); a chained request's carries the chain its upstream token extends (AS-08),
+and never that token's ``sub``.
 """
 
 from __future__ import annotations
@@ -67,9 +68,17 @@ class AccessTokenMinter:
             sub=sub,
             account=request.account,
             mission=None if mission is None else MissionRef(mission["approver"], mission["s256"]),
-            act=None if request.parent_agent is None else Actor(request.parent_agent),
+            act=self._actor(request),
             lifetime=self._lifetime,
             now=self._clock(),
             extra_claims=claims or None,
             allow_loopback_http=self._loopback,
         )
+
+    def _actor(self, request: AccessRequest) -> Actor | None:
+        """The ``act`` claim: the upstream chain, below a sub-agent's parent when there is one
+        (the person server nests them the same way)."""
+        upstream = None
+        if request.act is not None:
+            upstream = Actor.from_claim(request.act, "act", allow_loopback_http=self._loopback)
+        return upstream if request.parent_agent is None else Actor(request.parent_agent, upstream)

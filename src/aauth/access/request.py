@@ -40,9 +40,11 @@ class AccessRequest:
     ``ps`` is the person server that asked; ``agent_iss``/``agent``/``cnf_jwk``/``agent_exp``
     come from the agent token, ``resource``/``scope``/``account``/``mission`` from the resource
     token. ``parent_agent`` is set for a sub-agent, whose parent's token was presented too
-    (it goes into ``act``, AS-04). ``steps`` are the steps still to complete, the first being
-    the current one; ``code`` is the single-use code of the current person-facing step. What
-    the steps yield accumulates in ``claims``, ``clarification_answer`` and ``approved_by``.
+    (it goes into ``act``, AS-04); ``act`` is the chain of a call-chained request, built from
+    its verified ``upstream_token`` (AS-08). ``steps`` are the steps still to complete, the
+    first being the current one; ``code`` is the single-use code of the current person-facing
+    step. What the steps yield accumulates in ``claims``, ``clarification_answer`` and
+    ``approved_by``.
     """
 
     ps: str
@@ -55,6 +57,7 @@ class AccessRequest:
     account: str | None = None
     mission: Mapping[str, str] | None = None
     parent_agent: str | None = None
+    act: Mapping[str, Any] | None = None
     steps: tuple[str, ...] = ()
     code: str | None = None
     claims: Mapping[str, str] = field(default_factory=dict)
@@ -78,6 +81,7 @@ class AccessRequest:
         data["steps"] = list(self.steps)
         data["claims"] = dict(self.claims)
         data["mission"] = None if self.mission is None else dict(self.mission)
+        data["act"] = None if self.act is None else dict(self.act)
         return data
 
     @classmethod

@@ -82,6 +82,12 @@ class AccessService:
         self.token_endpoint = AccessTokenEndpoint(
             config,
             tokens=TokenVerifier(key_source, allow_loopback_http=loop, clock=clock),
+            upstream_tokens=TokenVerifier(
+                key_source,
+                trusted_issuers=(config.identifier, *config.trusted_person_servers),
+                allow_loopback_http=loop,
+                clock=clock,
+            ),
             flow=self.flow,
         )
         self.login_failures = FailureLimiter(

@@ -9,8 +9,13 @@ key (AS-03). The request then runs its steps (:class:`~aauth.access.flow.AccessF
 
 With a ``subagent_token`` the request is for that sub-agent: its ``parent_agent`` must be the
 agent token's agent, the resource token must bind the sub-agent's key, and the token issued
-names the parent in ``act`` (AS-04). ``upstream_token`` is refused with a clear
-``invalid_request``: this access server does not broker chained requests yet.
+names the parent in ``act`` (AS-04).
+
+With an ``upstream_token`` the request is call-chained (§D.4, AS-08): the agent token is the
+intermediary resource's own, and the upstream token must verify as an auth token of the
+calling person server or of this AS, minted for that intermediary, with an ``act`` chain within
+``max_chain_depth``. The token issued carries that chain; its ``sub`` is derived here from
+what the person server supplies, never copied from the upstream token.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from ..errors import (
 )
 from ..pending import PendingRequest
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
+from ..tokens.upstream import verify_upstream_token
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN, averify_presented
 from .config import AccessServerConfig
 from .flow import AccessFlow
@@ -49,10 +55,9 @@ def _body(raw: bytes) -> dict[str, Any]:
     for name in ("resource_token", "agent_token"):
         if not isinstance(body.get(name), str) or not body[name]:
             raise InvalidRequest(f"the request needs a string {name!r} (PS-30)")
-    if body.get("upstream_token") is not None:
-        raise InvalidRequest("this access server does not accept 'upstream_token' yet")
-    if body.get("subagent_token") is not None and not isinstance(body["subagent_token"], str):
-        raise InvalidRequest("'subagent_token' must be a string")
+    for name in ("subagent_token", "upstream_token"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise InvalidRequest(f"{name!r} must be a string")
     return {k: v for k, v in body.items() if k in _MEMBERS}
 
 
@@ -60,10 +65,18 @@ class AccessTokenEndpoint:
     """Handles token requests from trusted person servers."""
 
     def __init__(
-        self, config: AccessServerConfig, *, tokens: TokenVerifier, flow: AccessFlow
+        self,
+        config: AccessServerConfig,
+        *,
+        tokens: TokenVerifier,
+        upstream_tokens: TokenVerifier,
+        flow: AccessFlow,
     ) -> None:
+        """``upstream_tokens`` verifies auth tokens of this AS and its trusted person servers
+        (the issuers a chained request may extend)."""
         self._config = config
         self._tokens = tokens
+        self._upstream_tokens = upstream_tokens
         self._flow = flow
 
     async def request(self, ps: str, raw_body: bytes) -> str | PendingRequest:
@@ -73,6 +86,9 @@ class AccessTokenEndpoint:
         if body.get("subagent_token"):
             agent = await self._subagent_token(body["subagent_token"], parent)
         resource = await self._resource_token(body["resource_token"], agent, ps)
+        act = None
+        if body.get("upstream_token"):
+            act = await self._upstream(body["upstream_token"], parent, ps)
         request = AccessRequest(
             ps=ps,
             agent_iss=agent.iss,
@@ -80,6 +96,7 @@ class AccessTokenEndpoint:
             cnf_jwk=dict(agent.cnf_jwk),
             agent_exp=min(agent.exp, parent.exp),
             parent_agent=None if agent is parent else parent.sub,
+            act=act,
             resource=resource.iss,
             scope=resource.scope,
             account=resource.account,
@@ -101,6 +118,24 @@ class AccessTokenEndpoint:
         if agent.ps is not None and agent.ps != ps:
             raise InvalidAgentToken(f"the agent token names {agent.ps!r} as its person server")
         return agent
+
+    async def _upstream(
+        self, token: str, intermediary: AgentTokenClaims, ps: str
+    ) -> dict[str, Any]:
+        """AS-08: the ``act`` claim of a chained request; only the calling PS's tokens or this
+        AS's own may be extended."""
+        verified = await verify_upstream_token(
+            self._upstream_tokens,
+            token,
+            intermediary,
+            max_depth=self._config.max_chain_depth,
+            who="access server",
+        )
+        if verified.claims.iss not in (ps, self._config.identifier):
+            raise InvalidRequest(
+                f"upstream token: issued by {verified.claims.iss!r}, not by {ps!r} or this AS"
+            )
+        return verified.actor.claim()
 
     async def _subagent_token(self, token: str, parent: AgentTokenClaims) -> AgentTokenClaims:
         """AS-04: a sub-agent of the agent whose token came with it, from the same provider."""

@@ -2,7 +2,9 @@
 chose an access server, and that access server, all real servers on loopback ports.
 
 The resource and its access server must know each other's URLs, so both ports are reserved
-before either app is built. Every request a person server makes to the access server is
+before either app is built. With ``intermediary`` a second resource, which trusts the person
+servers, sits in front of the data resource and calls it as its own agent (call chaining
+through the access server, AS-08). Every request a person server makes to the access server is
 printed (``PS → AS``), next to the agent's own exchanges.
 """
 
@@ -46,6 +48,7 @@ class FederatedWorld:
     access_server: str = ""
     person_servers: list[str] = field(default_factory=list)
     agent_provider: str = ""
+    intermediary: str = ""
     agents: dict[str, AgentSigner] = field(default_factory=dict)
 
     @property
@@ -96,6 +99,7 @@ def federated_world(
     person_servers: int = 1,
     trusted: int = 1,
     auto_approve: bool = False,
+    intermediary: bool = False,
 ) -> Iterator[FederatedWorld]:
     """Start the participants; the AS runs ``steps`` (AccessServerConfig members such as
     ``payment``, ``interaction``, ``required_claims``) and trusts the first ``trusted`` of the
@@ -136,8 +140,35 @@ def federated_world(
         resource.mount(create_resource_server(ResourceServerConfig.load(resource_config)))
         stack.enter_context(access)
         stack.enter_context(resource)
+        if intermediary:
+            world.intermediary = _intermediary(stack, world)
         world.agent_provider = _agents(stack, world)
         yield world
+
+
+def _intermediary(stack: contextlib.ExitStack, world: FederatedWorld) -> str:
+    """A resource whose ``/chained`` calls the data resource, extending the caller's grant."""
+
+    def build(url: str) -> Any:
+        port = url.rsplit(":", 1)[1]
+        config = {
+            "identifier": url,
+            "trusted_issuers": world.person_servers,
+            "downstream_url": f"{world.resource}/data",
+            "store": str(world.directory / f"resource-{port}.db"),
+            "key_file": str(world.directory / f"resource-{port}-keys.json"),
+            "name": "Demo intermediary",
+            "allow_loopback_http": True,
+        }
+        return create_resource_server(ResourceServerConfig.load(config), on_downstream=shown)
+
+    def shown(response: httpx.Response) -> None:
+        world.printer.note("the intermediary calls downstream, as its own agent:")
+        world.printer.exchange(response)
+        if b'"upstream_token"' in response.request.content:
+            world.printer.note("(the body carries the agent's token as upstream_token)")
+
+    return stack.enter_context(RunningServer.with_own_url(build)).url
 
 
 def _agents(stack: contextlib.ExitStack, world: FederatedWorld) -> str:

@@ -5,7 +5,10 @@ a simulated payment page), a person's approval on its own page, an answer to a q
 identity claims; the PS passes each step down to the agent on its own pending URL, supplies
 the claims itself, verifies the AS's auth token and hands it to the agent.
 
-Call chaining (``upstream_token``) is not part of this demo: it is built separately.
+Then call chaining through the access server (AS-08): an intermediary resource calls the
+data resource as its own agent; it extends the agent's grant at the PS, which checks and
+forwards the ``upstream_token`` to the AS; the AS's token names the agent in ``act``. This part
+runs in a second world whose PS pre-approves and whose AS asks for nothing more.
 """
 
 from __future__ import annotations
@@ -67,3 +70,21 @@ def run(printer: Printer, manual: bool = False) -> None:
         assert token is not None
         printer.token("auth token (issued by the access server)", token)
         printer.note(f"the resource answered {response.json()}")
+    chaining(printer)
+
+
+def chaining(printer: Printer) -> None:
+    """Call chaining through the access server: the intermediary's downstream exchange is
+    printed (``PS → AS`` lines included), then what the data resource saw."""
+    printer.title("Phase 7 — call chaining through the access server (upstream_token, AS-08)")
+    with federated_world(printer, auto_approve=True, intermediary=True) as world:
+        client, auth = federated_client(world, world.trusted_ps, None)
+        with client:
+            response = client.get(f"{world.intermediary}/chained")
+        expect(response.status_code == 200, f"GET /chained ended with {response.status_code}")
+        answer = response.json()
+        expect(answer["act"] == [auth.agent_id], f"act is {answer['act']}, not the agent")
+        printer.note(
+            f"the data resource saw agent {answer['agent']} (the intermediary) acting for "
+            f"{answer['act']} with scope {answer['scope']}"
+        )

@@ -22,6 +22,7 @@ from ..errors import (
     AAuthError,
     ExpiredAgentToken,
     ExpiredResourceToken,
+    Forbidden,
     InsufficientTrust,
     InvalidAgentToken,
     InvalidCode,
@@ -59,6 +60,7 @@ ERRORS: dict[str, type[AAuthError]] = {
         InvalidResourceToken,
         ExpiredResourceToken,
         InvalidRequest,
+        Forbidden,
     )
 }
 

@@ -15,25 +15,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from aauth_signing import SignatureError
-
-from ..errors import AAuthError, Forbidden, InvalidRequest, InvalidToken
+from ..errors import InvalidRequest
 from ..keysource import KeySource
-from ..tokens import (
-    AgentTokenClaims,
-    AuthTokenClaims,
-    TokenVerifier,
-    chained_actor,
-    check_upstream_token,
-)
-from ..tokens.verifier import AUTH_TOKEN
+from ..tokens import AgentTokenClaims, AuthTokenClaims, TokenVerifier
+from ..tokens.upstream import DEFAULT_MAX_CHAIN_DEPTH, verify_upstream_token
 from .persons import Person
 from .subjects import PairwiseSubjects
 
 __all__ = ["DEFAULT_MAX_CHAIN_DEPTH", "Upstream", "UpstreamTokens"]
-
-DEFAULT_MAX_CHAIN_DEPTH = 3
-"""How many agents an ``act`` chain may name: an agent and two intermediaries in front of it."""
 
 
 @dataclass(frozen=True)
@@ -79,22 +68,11 @@ class UpstreamTokens:
     async def verify(self, token: str, intermediary: AgentTokenClaims) -> Upstream:
         """PS-16 … PS-18 for ``token`` presented by ``intermediary``; InvalidRequest when the
         token fails, Forbidden when the chain would be deeper than allowed."""
-        try:
-            claims = await self._tokens.averify(AUTH_TOKEN, token)
-            check_upstream_token(claims, intermediary=intermediary)
-        except (InvalidToken, SignatureError) as exc:
-            raise InvalidRequest(f"upstream token: {exc.description}") from None
-        except AAuthError as exc:
-            raise InvalidRequest(f"upstream token cannot be verified: {exc.description}") from None
-        actor = chained_actor(claims)
-        if intermediary.sub in actor.chain:
-            raise Forbidden(f"{intermediary.sub} already appears in this delegation chain")
-        if len(actor.chain) > self._max_depth:
-            raise Forbidden(
-                f"the delegation chain would name {len(actor.chain)} agents; this person "
-                f"server allows at most {self._max_depth}"
-            )
-        return Upstream(claims, actor.claim(), self._person(claims))
+        verified = await verify_upstream_token(
+            self._tokens, token, intermediary, max_depth=self._max_depth, who="person server"
+        )
+        claims = verified.claims
+        return Upstream(claims, verified.actor.claim(), self._person(claims))
 
     def _person(self, claims: AuthTokenClaims) -> str | None:
         """Who the upstream ``sub`` (directed at the intermediary) stands for; the value is

@@ -36,7 +36,7 @@ from ..config_files import check_member_types, read_config, server_config_values
 from ..identifiers import is_agent_identifier, is_server_identifier
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
 from ..tokens.claims import MAX_ACT_DEPTH
-from .chaining import DEFAULT_MAX_CHAIN_DEPTH
+from ..tokens.upstream import DEFAULT_MAX_CHAIN_DEPTH
 from .clarification import ClarificationLimits, ClarificationRule
 from .persons import Person, hash_password
 

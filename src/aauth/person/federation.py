@@ -142,6 +142,8 @@ class Federation:
                 body = {"resource_token": grant.resource_token, "agent_token": grant.agent_token}
                 if grant.subagent_token is not None:
                     body["subagent_token"] = grant.subagent_token
+                if grant.upstream_token is not None:
+                    body["upstream_token"] = grant.upstream_token  # AS-08: the AS checks it too
                 response = await self._client.send("POST", endpoint, body)
             elif answer is not None:
                 response = await self._client.send("POST", location, answer)
@@ -208,7 +210,8 @@ class Federation:
 
     async def _verified(self, grant: Grant, response: httpx.Response) -> str:
         """PS-12: the AS's token is for this resource, agent and key, from that AS, and no
-        broader than the resource token; a sub-agent's names its parent in ``act``."""
+        broader than the resource token; a sub-agent's names its parent in ``act``, a chained
+        one the agent upstream of the intermediary (AS-08)."""
         token = json_body(response).get("auth_token")
         if not isinstance(token, str):
             raise ServerError("the access server's 200 carries no auth_token")
@@ -220,7 +223,7 @@ class Federation:
                 agent=grant.subagent or grant.agent,
                 agent_jkt=thumbprint(grant.cnf_jwk),
                 issuer=grant.access_server,
-                upstream_agent=grant.agent if grant.subagent else None,
+                upstream_agent=_upstream_agent(grant),
                 resource_scope=grant.scope,
             )
         except (InvalidToken, SignatureError) as exc:
@@ -391,3 +394,11 @@ class Federation:
         if step is not None and step.location is not None and step.error is None:
             with contextlib.suppress(AAuthError):
                 await self._client.send("DELETE", step.location)
+
+
+def _upstream_agent(grant: Grant) -> str | None:
+    """Who the AS's token must name first in ``act``: a sub-agent's parent, or for a chained
+    request the agent that called the intermediary."""
+    if grant.subagent is not None:
+        return grant.agent
+    return None if grant.act is None else str(grant.act["agent"])

@@ -36,8 +36,8 @@ class Grant:
     ``person`` behind the upstream grant, who alone may decide it; its intermediary is never
     bound to that person.
     ``access_server`` is set when the resource token is addressed to an AS (4-party): the PS
-    then federates, forwarding ``agent_token``, ``resource_token`` and ``subagent_token`` (the
-    tokens' text) to it.
+    then federates, forwarding ``agent_token``, ``resource_token``, ``subagent_token`` and
+    ``upstream_token`` (the tokens' text) to it.
     """
 
     agent_iss: str
@@ -65,6 +65,7 @@ class Grant:
     agent_token: str | None = None
     resource_token: str | None = None
     subagent_token: str | None = None
+    upstream_token: str | None = None
 
     @property
     def chained(self) -> bool:

@@ -171,6 +171,7 @@ class TokenEndpoint:
                 agent_token=agent_token,
                 resource_token=body.resource_token,
                 subagent_token=body.subagent_token,
+                upstream_token=body.upstream_token,
             )
         # A chained request is decided by the person behind the upstream grant, not a binding.
         bound = grant.person if grant.chained else self._bindings.person_for(agent.iss, agent.sub)
