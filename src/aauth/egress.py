@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import socket
 import time
 from collections.abc import Iterable
@@ -25,7 +24,8 @@ from typing import Any, Protocol
 import httpx
 
 from .address_ranges import is_public_address, translated_ipv4
-from .errors import AAuthError
+from .errors import AAuthError, InvalidRequest
+from .json_body import parse_json
 from .tls import tls_context
 
 __all__ = [
@@ -290,27 +290,13 @@ def _append(body: bytearray, chunk: bytes, url: str, policy: EgressPolicy, deadl
         raise FetchError(f"{url} took longer than {policy.total_timeout} s")
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate member name")
-    return result
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _json_object(body: bytes, url: str) -> dict[str, Any]:
-    """A strict JSON object: UTF-8, no duplicate members, no NaN/Infinity."""
+    """A strict JSON object (:mod:`aauth.json_body`): UTF-8, no duplicate members, no
+    NaN/Infinity; the size was capped while reading."""
     try:
-        document = json.loads(
-            body.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_no_constant,
-        )
-    except (ValueError, RecursionError) as exc:
-        raise FetchError(f"{url} did not return valid JSON") from exc
+        document = parse_json(body, what="the document", max_bytes=len(body))
+    except InvalidRequest as exc:
+        raise FetchError(f"{url} did not return valid JSON: {exc.description}") from None
     if not isinstance(document, dict):
         raise FetchError(f"{url} did not return a JSON object")
     return document

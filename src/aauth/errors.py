@@ -10,6 +10,7 @@ both branches: the protocol errors below and the signature failures,
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "PendingDenied",
     "PendingExpired",
     "ServerError",
+    "SlowDown",
     "TokenExpired",
     "UntrustedIssuer",
     "UserUnreachable",
@@ -164,6 +166,19 @@ class NotFound(AAuthError):
 
 class MethodNotAllowed(AAuthError):
     code, status = "method_not_allowed", 405
+
+
+class SlowDown(AAuthError):
+    """Too many attempts: wait ``retry_after`` seconds (sent as ``Retry-After``)."""
+
+    code, status = "slow_down", 429
+
+    def __init__(self, description: str, *, retry_after: float = 5.0) -> None:
+        super().__init__(description)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ServerError(AAuthError):

@@ -26,6 +26,7 @@ from aauth_signing import b64url_encode
 from .errors import InvalidRequest, InvalidToken, ServerError
 from .headers.mission import MissionRef
 from .identifiers import is_server_identifier
+from .json_body import parse_json_object
 
 __all__ = [
     "ApprovedMission",
@@ -163,11 +164,9 @@ class MissionProposal:
     ) -> MissionProposal:
         """The proposal in a request body; InvalidRequest for anything malformed."""
         try:
-            body = json.loads(raw)
-        except (ValueError, RecursionError):
-            raise InvalidRequest("the mission proposal must be a JSON object") from None
-        if not isinstance(body, dict):
-            raise InvalidRequest("the mission proposal must be a JSON object")
+            body = parse_json_object(raw, what="the mission proposal")
+        except InvalidRequest as exc:
+            raise InvalidRequest(f"the mission proposal must be a JSON object: {exc}") from None
         expires_at = None
         if body.get("expires_at") is not None:
             expires_at = _parse_time(body["expires_at"], "expires_at")

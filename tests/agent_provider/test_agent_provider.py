@@ -222,3 +222,30 @@ def test_config_defaults_and_loopback() -> None:
 def test_bad_configuration_is_a_value_error(change: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         create_agent_provider(config(generate_key(), **change))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [
+        ("POST", "/.well-known/jwks.json", 405, "method_not_allowed"),
+        ("DELETE", "/.well-known/aauth-agent.json", 405, "method_not_allowed"),
+    ],
+)
+def test_v41_framework_errors_are_problem_json(
+    ap: Provider, method: str, path: str, status: int, error: str
+) -> None:
+    """Issue 9 item 12: Starlette's plain-text 404/405 become problem+json with a code."""
+    response = ap.client.request(method, path)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["error"] == error
+    assert "GET" in response.headers["allow"]
+
+
+def test_v41_unknown_path_after_a_good_signature_is_problem_json_404(ap: Provider) -> None:
+    proof = raw_proof(ap.enrolled, ap.instance)
+    headers = RequestSigner(ap.instance, JktJwt(proof)).sign("GET", f"{AP}/nowhere")
+    response = ap.client.get("/nowhere", headers=headers)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["error"] == "not_found"

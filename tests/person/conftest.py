@@ -27,7 +27,8 @@ from aauth.headers import InteractionRequirement, parse_requirement
 from aauth.keys import KeySet, generate_key
 from aauth.keysource import StaticKeySource
 from aauth.person import AutoApproval, PersonServerConfig
-from aauth.person.persons import Person, hash_password
+from aauth.person.passwords import ScryptParams, hash_password
+from aauth.person.persons import Person
 from aauth.server.person_server import create_person_server
 from aauth.server.running import RunningServer
 from aauth.store import SQLiteStore
@@ -42,10 +43,11 @@ ALICE_PASSWORD = "wonderland"
 BOB_PASSWORD = "builder"
 INTERACTION = ["interaction"]
 
-# Hashing once keeps every test fast (scrypt is deliberately slow).
-ALICE = Person("alice", "Alice", hash_password(ALICE_PASSWORD))
-BOB = Person("bob", "Bob", hash_password(BOB_PASSWORD))
-_CSRF = re.compile(r"name=csrf value='([^']+)'")
+# Tests hash at a cost far below the default (scrypt is deliberately slow): an explicit setting.
+FAST_SCRYPT = ScryptParams(n=2**10)
+ALICE = Person("alice", "Alice", hash_password(ALICE_PASSWORD, FAST_SCRYPT))
+BOB = Person("bob", "Bob", hash_password(BOB_PASSWORD, FAST_SCRYPT))
+_CSRF = re.compile(r"name='?csrf'? value='([^']+)'")
 
 
 def csrf_of(html: str) -> str:
@@ -146,6 +148,7 @@ class World:
             "people": (ALICE, BOB),
             "allow_loopback_http": self.loopback,
             "poll_interval": 1,
+            "password_scrypt_n": FAST_SCRYPT.n,
         }
         values.update(changes)
         return PersonServerConfig(**values)
@@ -160,8 +163,10 @@ def auto(scopes: str = "docs.read", agent: str = "*", resource: str = RESOURCE) 
     return AutoApproval(agent, resource, frozenset(scopes.split()))
 
 
-def client(app: Starlette, base_url: str = PS) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+def client(app: Starlette, base_url: str = PS, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    """An in-process client of ``app``, seen as coming from ``address``."""
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    return httpx.AsyncClient(transport=transport, base_url=base_url)
 
 
 def token_body(resource_token: str, **members: Any) -> bytes:
@@ -196,13 +201,29 @@ async def signed(
     return await http.request(method, url, content=body, headers=headers)
 
 
-async def sign_in(http: httpx.AsyncClient, person: str, password: str) -> None:
-    """Sign in through the login form, as a browser would."""
+async def post_login(
+    http: httpx.AsyncClient, person: str, password: str, **fields: str
+) -> httpx.Response:
+    """Fetch the sign-in form (its CSRF token and cookie), then submit it."""
     form = await http.get("/login")
     assert form.status_code == 200
-    response = await http.post(
-        "/login", data={"username": person, "password": password, "next": "/interact"}
-    )
+    data = {"username": person, "password": password, "next": "/interact", **fields}
+    return await http.post("/login", data={"csrf": csrf_of(form.text), **data})
+
+
+def post_login_sync(
+    browser: httpx.Client, person: str, password: str, **fields: str
+) -> httpx.Response:
+    """:func:`post_login` for a blocking client."""
+    form = browser.get("/login")
+    assert form.status_code == 200
+    data = {"username": person, "password": password, **fields}
+    return browser.post("/login", data={"csrf": csrf_of(form.text), **data})
+
+
+async def sign_in(http: httpx.AsyncClient, person: str, password: str) -> None:
+    """Sign in through the login form, as a browser would."""
+    response = await post_login(http, person, password)
     assert response.status_code == 303, response.text
 
 

@@ -9,15 +9,17 @@ from typing import Any
 import pytest
 
 from aauth.person import ANY, AutoApproval, ConfigError, PersonServerConfig
-from aauth.person.persons import PersonDirectory, hash_password
+from aauth.person.passwords import DEFAULT_SCRYPT, hash_password
+from aauth.person.persons import PersonDirectory
 from aauth.server.person_server import main
 from aauth.store import SQLiteStore
 
-BASE: dict[str, Any] = {"identifier": "https://ps.example"}
+FAST_N = 2**10  # explicit low scrypt cost keeps these tests fast
+BASE: dict[str, Any] = {"identifier": "https://ps.example", "password_scrypt_n": FAST_N}
 
 
 def test_full_configuration_file(tmp_path: Path) -> None:
-    hashed = hash_password("builder")
+    hashed = hash_password("builder", DEFAULT_SCRYPT)
     path = tmp_path / "ps.json"
     path.write_text(
         json.dumps(
@@ -42,6 +44,7 @@ def test_full_configuration_file(tmp_path: Path) -> None:
                 "auth_token_lifetime": 900,
                 "pending_lifetime": 120,
                 "max_wait": 30,
+                "password_scrypt_n": FAST_N,
             }
         )
     )
@@ -51,7 +54,8 @@ def test_full_configuration_file(tmp_path: Path) -> None:
     assert config.loopback
     assert [p.name for p in config.people] == ["Alice", "bob"]
     assert config.people[1].password_hash == hashed
-    people = PersonDirectory(config.people, SQLiteStore())
+    assert config.people[0].password_hash.startswith("scrypt$n=1024,")
+    people = PersonDirectory(config.people, SQLiteStore(), password_params=config.password_params)
     assert people.authenticate("alice", "wonderland") is not None
     assert people.authenticate("bob", "builder") is not None
     assert config.auto_approve[1] == AutoApproval(ANY, ANY, frozenset({"b", "c"}))
@@ -62,7 +66,8 @@ def test_full_configuration_file(tmp_path: Path) -> None:
 
 
 def test_defaults_are_strict_and_in_memory() -> None:
-    config = PersonServerConfig.from_json(BASE)
+    config = PersonServerConfig.from_json({"identifier": BASE["identifier"]})
+    assert config.password_params == DEFAULT_SCRYPT
     assert config.db == ":memory:"
     assert config.with_db("ps.db").db == "ps.db"
     assert config.key_file is None
@@ -96,6 +101,10 @@ def test_defaults_are_strict_and_in_memory() -> None:
         ({"poll_interval": -1}, "poll_interval"),
         ({"pending_lifetime": "600"}, "wrong type"),
         ({"allow_loopback_http": 1}, "wrong type"),
+        ({"password_scrypt_n": 1000}, "password_scrypt_n"),
+        ({"password_scrypt_n": 2**21}, "password_scrypt_n"),
+        ({"password_scrypt_n": "131072"}, "password_scrypt_n"),
+        ({"password_scrypt_n": True}, "password_scrypt_n"),
     ],
 )
 def test_mistakes_are_named_at_load(change: dict[str, Any], words: str) -> None:

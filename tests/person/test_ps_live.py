@@ -18,7 +18,14 @@ from aauth.agent.poller import DeferredCallbacks, InteractionPrompt, PollSetting
 from aauth.agent.token_client import TokenRequest, request_auth_token
 from aauth.tokens import AuthTokenClaims
 
-from .conftest import ALICE_PASSWORD, World, csrf_of, interaction_of, live_servers
+from .conftest import (
+    ALICE_PASSWORD,
+    World,
+    csrf_of,
+    interaction_of,
+    live_servers,
+    post_login_sync,
+)
 
 
 @pytest.fixture
@@ -60,11 +67,10 @@ def test_phase4_live_with_discovery_callback_and_prompt_wakeup(live: tuple[World
         poller = threading.Thread(target=poll)
         poller.start()
 
-        login = browser.post(
-            "/login", data={"username": "alice", "password": ALICE_PASSWORD, "next": "/"}
-        )
+        login = post_login_sync(browser, "alice", ALICE_PASSWORD, next="/")
         assert login.status_code == 303
-        assert "secure" not in login.headers["set-cookie"].lower()  # loopback development
+        for cookie in login.headers.get_list("set-cookie"):
+            assert "secure" not in cookie.lower()  # loopback development
         callback = f"{origin}/callback?state=xyz"
         page = browser.get(url, params={"code": code, "callback": callback}, follow_redirects=True)
         assert page.status_code == 200, page.text
@@ -84,8 +90,9 @@ def test_phase4_live_with_discovery_callback_and_prompt_wakeup(live: tuple[World
         assert isinstance(granted, httpx.Response)
         assert granted.status_code == 200, granted.text
         assert set(granted.json()) == {"auth_token", "expires_in"}
+        # Woken by the decision, not by the 30 s long-poll deadline (speed is bench_approval's).
         latency = float(outcome["at"]) - sent  # type: ignore[arg-type]
-        assert latency < 0.1, f"approval reached the waiting agent after {latency * 1000:.0f} ms"
+        assert latency < 10, f"approval reached the waiting agent after {latency:.1f} s"
         gone = http.get(location, headers=agent.headers("GET", location))
         assert gone.status_code == 410
 
@@ -101,7 +108,7 @@ def test_denial_goes_back_to_the_callback_with_an_error(live: tuple[World, str])
     with httpx.Client() as http, httpx.Client(base_url=world.ps) as browser:
         first = http.post(token_url, content=body, headers=agent.headers("POST", token_url, body))
         url, code = interaction_of(first)
-        browser.post("/login", data={"username": "alice", "password": ALICE_PASSWORD})
+        assert post_login_sync(browser, "alice", ALICE_PASSWORD).status_code == 303
         page = browser.get(
             url, params={"code": code, "callback": f"{origin}/callback"}, follow_redirects=True
         )
@@ -148,7 +155,7 @@ def test_the_agent_client_follows_consent_to_its_token(live: tuple[World, str]) 
     waiting.start()
     prompt = prompts.get(timeout=10)
     with httpx.Client(base_url=world.ps) as browser:
-        browser.post("/login", data={"username": "alice", "password": ALICE_PASSWORD})
+        assert post_login_sync(browser, "alice", ALICE_PASSWORD).status_code == 303
         page = browser.get(prompt.link, follow_redirects=True)
         action = re.search(r"<form method=post action='([^']+)'", page.text)
         assert action is not None

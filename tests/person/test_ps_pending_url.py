@@ -106,6 +106,13 @@ def test_v33_delete_cancels_then_410(world: World) -> None:
         (b'{"clarification_response": "hi"}', "action"),
         (b'{"action": "dance"}', "action"),
         (b"not json", "action"),
+        (b'{"action": ["x"]}', "action"),  # issue 9 item 5: was a 500 (unhashable)
+        (b'{"action": {"a": 1}}', "action"),
+        (b'{"action": 7}', "action"),
+        (b'{"action": null}', "action"),
+        (b'{"action": NaN}', "strict JSON"),
+        (b'{"action": "x", "action": "updated_request"}', "duplicate"),
+        (b'["action"]', "JSON object"),
         (b'{"action": "clarification_response", "clarification_response": "x"}', "outstanding"),
     ],
 )

@@ -32,10 +32,12 @@ from aauth.tokens import TokenVerifier
 
 from .conftest import (
     ALICE_PASSWORD,
+    FAST_SCRYPT,
     World,
     csrf_of,
     interaction_of,
     neighbours,
+    post_login_sync,
     wait_until,
 )
 
@@ -117,6 +119,7 @@ def restartable(tmp_path: Path) -> Iterator[tuple[World, PersonServerProcess]]:
                 "people": [{"id": "alice", "name": "Alice", "password": ALICE_PASSWORD}],
                 "trusted_agent_providers": [world.ap],
                 "poll_interval": 1,
+                "password_scrypt_n": FAST_SCRYPT.n,
             }
         )
     )
@@ -144,7 +147,7 @@ def test_kill_9_mid_consent_loses_nothing(
         assert first.status_code == 202, first.text
         location = first.headers["location"]
         url, code = interaction_of(first)
-        login = browser.post("/login", data={"username": "alice", "password": ALICE_PASSWORD})
+        login = post_login_sync(browser, "alice", ALICE_PASSWORD)
         assert login.status_code == 303
         page = browser.get(url, params={"code": code}, follow_redirects=True)
         assert page.status_code == 200
@@ -214,7 +217,7 @@ def test_kill_9_mid_clarification_round_loses_nothing(
         assert first.status_code == 202, first.text
         location = first.headers["location"]
         url, code = interaction_of(first)
-        browser.post("/login", data={"username": "alice", "password": ALICE_PASSWORD})
+        assert post_login_sync(browser, "alice", ALICE_PASSWORD).status_code == 303
         page = browser.get(url, params={"code": code}, follow_redirects=True)
         action = re.search(r"<form method=post action='([^']+)'", page.text)
         assert action is not None
@@ -268,7 +271,7 @@ def test_kill_9_mid_mission_approval_loses_nothing(
         assert first.status_code == 202, first.text
         location = first.headers["location"]
         url, code = interaction_of(first)
-        login = browser.post("/login", data={"username": "alice", "password": ALICE_PASSWORD})
+        login = post_login_sync(browser, "alice", ALICE_PASSWORD)
         assert login.status_code == 303
         page = browser.get(url, params={"code": code}, follow_redirects=True)
         assert "/missions/proposal/" in str(page.url)

@@ -374,6 +374,21 @@ def test_resource_token_from_an_unknown_issuer_or_garbled(world: World) -> None:
         {"upstream_token": "eyJ"},
         {"subagent_token": 7},
         {"login_hint": ""},
+        # issue 9 item 5: every member with a wrong JSON type
+        {"justification": ["x"]},
+        {"prompt": ["login"]},
+        {"prompt": 1},
+        {"platform": {"web": True}},
+        {"platform": 7},
+        {"device": ["d"]},
+        {"device": 1.5},
+        {"capabilities": [1]},
+        {"capabilities": [["interaction"]]},
+        {"capabilities": {"interaction": True}},
+        {"login_hint": ["a"]},
+        {"tenant": 1},
+        {"domain_hint": True},
+        {"upstream_token": ["eyJ"]},
     ],
 )
 def test_invalid_body_members_are_400(world: World, members: dict[str, Any]) -> None:
@@ -386,7 +401,24 @@ def test_invalid_body_members_are_400(world: World, members: dict[str, Any]) -> 
     problem(run(scenario()), 400, "invalid_request")
 
 
-@pytest.mark.parametrize("body", [b"", b"[]", b"{", b'{"resource_token": 7}', b"{}"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"[]",
+        b"{",
+        b"{}",
+        b'{"resource_token": 7}',
+        b'{"resource_token": ["eyJ"]}',
+        b'{"resource_token": {"t": 1}}',
+        b'{"resource_token": null}',
+        b'{"resource_token": "eyJ", "resource_token": "eyK"}',
+        b'{"resource_token": "eyJ", "n": NaN}',
+        b'{"resource_token": "eyJ", "n": 1e999}',
+        b'{"resource_token": "\\ud800"}',
+        b'{"resource_token": "\xff"}',
+    ],
+)
 def test_malformed_bodies_are_400(world: World, body: bytes) -> None:
     agent = world.agent()
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from aauth_signing import HttpRequest, SignatureError
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -77,7 +78,13 @@ def test_handlers_render_problem_json_for_every_error_kind() -> None:
     ):
         response = asyncio.run(handle_aauth_error(request, error))
         assert response.headers["content-type"] == "application/problem+json"
-    assert set(EXCEPTION_HANDLERS) == {AAuthHTTPException, AAuthError, SignatureError}
+    assert set(EXCEPTION_HANDLERS) == {
+        AAuthHTTPException,
+        AAuthError,
+        SignatureError,
+        HTTPException,
+        Exception,
+    }
 
 
 def test_require_scopes_returns_the_caller_or_403(world: Resource, asgi_client: Client) -> None:

@@ -166,6 +166,36 @@ def test_post_data_requires_a_json_object(api: Api) -> None:
     assert response.json()["error"] == "invalid_request"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"n": NaN}',
+        b'{"n": Infinity}',
+        b'{"n": -Infinity}',
+        b'{"n": 1e999}',
+        b'{"s": "\\ud800"}',
+        b'{"s": "\xff"}',
+        b'{"n": 1, "n": 2}',
+        b"[" * 40 + b"]" * 40,
+        b'{"a": ' * 40 + b"1" + b"}" * 40,
+        b'{"s": "' + b"x" * 70_000 + b'"}',
+        b'{"n": 1',
+        b'"text"',
+    ],
+)
+def test_post_data_refuses_non_strict_json_and_stores_nothing(api: Api, body: bytes) -> None:
+    """Issue 9 item 4: NaN, 1e999 or a lone surrogate were stored and broke every later read."""
+    token = api.auth_token("data.read data.write")
+    assert api.request("POST", "/data", b'{"n": 1}', token=token).status_code == 201
+    response = api.request("POST", "/data", body, token=token)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["error"] == "invalid_request"
+    after = api.request("GET", "/data", token=token)
+    assert after.status_code == 200
+    assert after.json()["items"] == [{"n": 1}]
+
+
 def test_rs10_auth_token_for_another_resource_is_refused(api: Api) -> None:
     token = api.auth_token(aud="https://other.example")
     response = api.request("GET", "/data", token=token)
@@ -202,6 +232,12 @@ def test_authorize_copies_the_mission(api: Api) -> None:
         (b"{}", "invalid_request"),
         (b'{"scope": ""}', "invalid_request"),
         (b'{"scope": 7}', "invalid_request"),
+        (b'{"scope": ["data.read"]}', "invalid_request"),
+        (b'{"scope": {"data.read": true}}', "invalid_request"),
+        (b'{"scope": true}', "invalid_request"),
+        (b'{"scope": NaN}', "invalid_request"),
+        (b'{"scope": "data.read", "scope": "data.write"}', "invalid_request"),
+        (b'["scope"]', "invalid_request"),
         (b"not json", "invalid_request"),
         (b'{"scope": "data.delete"}', "invalid_scope"),
         (b'{"scope": "data.read  data.write"}', "invalid_scope"),
@@ -282,3 +318,17 @@ def test_rs05_access_server_is_trusted_and_is_the_audience(
     api.client = asgi_client(create_resource_server(config, key_source=keys), API)
     challenge = api.request("GET", "/data")
     assert resource_token_from(challenge.headers["aauth-requirement"]).aud == AS
+
+
+def test_v41_framework_errors_are_problem_json(api: Api) -> None:
+    """Issue 9 item 12: no plain-text 404/405 from the resource."""
+    wrong_method = api.client.post("/.well-known/jwks.json")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"] == "application/problem+json"
+    assert wrong_method.json()["error"] == "method_not_allowed"
+    missing = api.request("GET", "/nowhere", token=api.auth_token())
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["error"] == "not_found"
+    delete = api.request("DELETE", "/data", token=api.auth_token())
+    assert (delete.status_code, delete.json()["error"]) == (405, "method_not_allowed")

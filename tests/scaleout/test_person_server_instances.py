@@ -25,6 +25,7 @@ from ..person.conftest import (
     decide,
     interaction_of,
     open_consent,
+    post_login,
     request_token,
     sign_in,
     signed,
@@ -169,7 +170,8 @@ def test_fifty_concurrent_polls_across_both_instances_deliver_exactly_once(
 
 PERMANENT = {
     "aauth:agent-binding:": "an agent stays bound to its person (PS-28) until unbound",
-    "aauth:person-server:": "the secret behind pairwise subjects must outlive every token",
+    "aauth:person-server:": "the secrets behind pairwise subjects and sign-in forms",
+    "aauth:password:": "a password rehashed at sign-in replaces the configured hash",
     "aauth:audit:": "a person's audit log (PS-32), one bounded record per person",
 }
 
@@ -187,8 +189,8 @@ def test_every_key_a_flow_leaves_expires_unless_it_is_permanent_by_design(
         async with client(pair.a) as http:
             first = await request_token(http, agent, world.resource_token(agent))
             url, code = interaction_of(first)
-            wrong = {"username": "alice", "password": "wrong", "next": "/interact"}
-            await http.post("/login", data=wrong)  # leaves a failure counter behind
+            wrong = await post_login(http, "alice", "wrong")  # leaves failure counters behind
+            assert wrong.status_code == 401
             await sign_in(http, "alice", ALICE_PASSWORD)
             await decide(http, await open_consent(http, url, code))
             assert (await signed(http, agent, "GET", first.headers["location"])).status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
 
 from aauth.store import SQLiteStore
@@ -70,3 +72,39 @@ def test_delete() -> None:
     store.create("ns", "k", {}, None)
     store.delete("ns", "k")
     assert store.get("ns", "k") is None
+
+
+def _modes(path: Path) -> dict[str, int]:
+    files = (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+    return {file.name: file.stat().st_mode & 0o777 for file in files}
+
+
+def test_database_wal_and_shm_are_owner_only(tmp_path: Path) -> None:
+    """Issue 9 item 11 (§H.7): sessions, CSRF tokens and the pairwise secret live here."""
+    path = tmp_path / "state.db"
+    previous = os.umask(0)  # even a permissive umask must not widen them
+    try:
+        store = SQLiteStore(path)
+        store.create("ns", "k", {"v": 1}, None)
+        assert _modes(path) == {"state.db": 0o600, "state.db-wal": 0o600, "state.db-shm": 0o600}
+        store.close()
+        reopened = SQLiteStore(path)
+        reopened.create("ns", "k2", {"v": 2}, None)
+        assert set(_modes(path).values()) == {0o600}
+        reopened.close()
+    finally:
+        os.umask(previous)
+
+
+def test_a_database_created_world_readable_is_narrowed(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute("PRAGMA journal_mode=WAL")
+    old.execute("CREATE TABLE t (x)")
+    os.chmod(path, 0o644)
+    for suffix in ("-wal", "-shm"):
+        os.chmod(f"{path}{suffix}", 0o644)
+    store = SQLiteStore(path)
+    assert set(_modes(path).values()) == {0o600}
+    store.close()
+    old.close()

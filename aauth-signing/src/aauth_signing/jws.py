@@ -15,7 +15,7 @@ from .algorithms import VerifyingKey
 from .errors import InvalidJWT, InvalidSignature
 from .jwk import b64url_decode
 
-__all__ = ["CompactJWS", "decode_compact", "decode_segment"]
+__all__ = ["STRICT_JSON", "CompactJWS", "decode_compact", "decode_segment"]
 
 MAX_TOKEN_LENGTH = 12 * 1024
 
@@ -65,9 +65,11 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_STRICT_JSON = json.JSONDecoder(
+STRICT_JSON = json.JSONDecoder(
     object_pairs_hook=_unique_object, parse_float=_finite_float, parse_constant=_reject_constant
 )
+"""A JSON decoder that raises ValueError on duplicate member names, ``NaN``/``Infinity`` and
+numbers that overflow to infinity; one definition for JWS segments and (in ``aauth``) bodies."""
 
 
 def decode_segment(segment: str, what: str) -> dict[str, Any]:
@@ -75,7 +77,7 @@ def decode_segment(segment: str, what: str) -> dict[str, Any]:
     UTF-8, no duplicate members (two parsers must never see two different claims), no
     NaN/Infinity. Raises InvalidJWT naming ``what``."""
     try:
-        value = _STRICT_JSON.decode(b64url_decode(segment).decode("utf-8"))
+        value = STRICT_JSON.decode(b64url_decode(segment).decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # RecursionError: hostile deep nesting
         raise InvalidJWT(f"JWT {what} is not strict base64url JSON: {exc}") from None
     if not isinstance(value, dict):

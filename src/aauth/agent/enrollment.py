@@ -16,7 +16,6 @@ instance's own (current) key and names the sub-agent's discriminator (§D.1).
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 
@@ -26,7 +25,8 @@ from aauth_signing import JktJwt, RequestSigner, SigningKey, VerifyingKey
 from .. import jwt
 from ..agent_provider import AGENT_TOKEN_PATH, JKT_S256_PREFIX, MAX_PROOF_LIFETIME
 from ..delegates import is_delegate_name
-from ..errors import AAuthError, InvalidToken
+from ..errors import AAuthError, InvalidRequest, InvalidToken
+from ..json_body import parse_json_object
 from ..keys import jwk_from_public_key, thumbprint
 from ..tokens import decode_unverified
 from ..tokens.verifier import AGENT_TOKEN
@@ -107,10 +107,9 @@ def _flow(
     response = yield httpx.Request("POST", url, headers=headers)
     assert response is not None
     try:
-        body = json.loads(response.content)
-    except ValueError:
-        body = None
-    body = body if isinstance(body, dict) else {}
+        body = parse_json_object(response.content)
+    except InvalidRequest:
+        body = {}
     if response.status_code != 200:
         error = body.get("error") if isinstance(body.get("error"), str) else None
         raise AgentTokenRefused(
@@ -164,9 +163,7 @@ def request_subagent_token(
 
     Raises AgentTokenRefused when the provider says no (403 for a sub-agent's key, AP-06).
     """
-    flow = _flow(
-        ap_url, parent_key, subagent_key, allow_loopback_http, discriminator=discriminator
-    )
+    flow = _flow(ap_url, parent_key, subagent_key, allow_loopback_http, discriminator=discriminator)
     return run_sync(flow, client)
 
 

@@ -36,6 +36,7 @@ from ..errors import (
     ServerError,
 )
 from ..headers import HeaderError, InteractionRequirement, Requirement, find_requirement
+from ..json_body import parse_json_object
 from .flow import Ask, Flow, Sleep
 
 __all__ = [
@@ -150,10 +151,9 @@ _TERMINAL: dict[int, type[AAuthError]] = {
 
 def _body(response: httpx.Response) -> dict[str, Any]:
     try:
-        value = json.loads(response.content or b"{}")
-    except ValueError:
+        return parse_json_object(response.content or b"{}")
+    except InvalidRequest:
         return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _retry_after(response: httpx.Response, settings: PollSettings) -> float:

@@ -33,6 +33,7 @@ from ..errors import (
     ServerError,
     UserUnreachable,
 )
+from ..json_body import parse_json, parse_json_object
 from ..tokens import AuthTokenClaims, check_auth_receipt, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN, AUTH_TOKEN
 from .flow import Flow
@@ -94,8 +95,8 @@ class TokenRequest:
 def problem_of(response: httpx.Response) -> AAuthError:
     """The error a non-success PS response stands for (by its ``error`` member)."""
     try:
-        body = response.json()
-    except ValueError:
+        body: Any = parse_json(response.content)
+    except InvalidRequest:
         body = {}
     code = str(body.get("error", "")) if isinstance(body, dict) else ""
     detail = str(body.get("detail") or body.get("error_description") or code) if body else ""
@@ -161,8 +162,8 @@ def received_auth_token(
     if response.status_code != 200:
         raise problem_of(response)
     try:
-        token = response.json()["auth_token"]
-    except (ValueError, KeyError, TypeError):
+        token = parse_json_object(response.content)["auth_token"]
+    except (InvalidRequest, KeyError):
         raise ServerError("the token endpoint's 200 carries no auth_token") from None
     if not isinstance(token, str):
         raise ServerError("auth_token is not a string")

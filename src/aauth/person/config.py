@@ -38,7 +38,8 @@ from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
 from ..tokens.claims import MAX_ACT_DEPTH
 from ..tokens.upstream import DEFAULT_MAX_CHAIN_DEPTH
 from .clarification import ClarificationLimits, ClarificationRule
-from .persons import Person, hash_password
+from .passwords import DEFAULT_SCRYPT, ScryptParams, hash_password, is_password_hash
+from .persons import Person
 
 __all__ = [
     "ANY",
@@ -127,6 +128,8 @@ class PersonServerConfig(StatefulServerConfig):
     ``clarification_*`` members cap each request's conversation (PS-29).
     ``max_chain_depth`` bounds the ``act`` chain of call-chained tokens (§D.4).
     ``allow_loopback_http`` admits ``http://127.0.0.1:PORT`` identifiers, for development.
+    ``password_scrypt_n`` is scrypt's cost N for password hashes (default 2^17, 128 MiB per
+    hash); lower it only for tests.
     """
 
     identifier: str
@@ -154,6 +157,7 @@ class PersonServerConfig(StatefulServerConfig):
     clarification_rounds: int = 5
     clarification_max_length: int = 2000
     clarification_timeout: int = 120
+    password_scrypt_n: int = DEFAULT_SCRYPT.n
 
     def __post_init__(self) -> None:
         try:
@@ -189,6 +193,7 @@ class PersonServerConfig(StatefulServerConfig):
             self.clarification_limits  # noqa: B018 (checks the three limits)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+        _password_params(self.password_scrypt_n)
 
     @property
     def clarification_limits(self) -> ClarificationLimits:
@@ -196,6 +201,11 @@ class PersonServerConfig(StatefulServerConfig):
         return ClarificationLimits(
             self.clarification_rounds, self.clarification_max_length, self.clarification_timeout
         )
+
+    @property
+    def password_params(self) -> ScryptParams:
+        """The scrypt parameters new password hashes are made with."""
+        return _password_params(self.password_scrypt_n)
 
     def with_db(self, db: str) -> PersonServerConfig:
         """This configuration with its state in the SQLite file ``db`` (``aauth serve --db``)."""
@@ -209,7 +219,8 @@ class PersonServerConfig(StatefulServerConfig):
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         if "people" in values:
-            values["people"] = tuple(parse_person(entry) for entry in _list(values, "people"))
+            cost = _password_params(values.get("password_scrypt_n", DEFAULT_SCRYPT.n))
+            values["people"] = tuple(parse_person(entry, cost) for entry in _list(values, "people"))
         for name in ("auto_approve", "auto_approve_missions"):
             if name in values:
                 values[name] = tuple(_rule(entry, name) for entry in _list(values, name))
@@ -222,6 +233,15 @@ class PersonServerConfig(StatefulServerConfig):
             raise ConfigError("bindings must map agent identifiers to person ids")
         return cls(**values)
 
+
+
+def _password_params(n: object) -> ScryptParams:
+    if type(n) is not int:
+        raise ConfigError("password_scrypt_n must be an integer")
+    try:
+        return ScryptParams(n=n, r=DEFAULT_SCRYPT.r, p=DEFAULT_SCRYPT.p)
+    except ValueError as exc:
+        raise ConfigError(f"password_scrypt_n: {exc}") from None
 
 
 def _list(values: Mapping[str, Any], name: str) -> list[Any]:
@@ -244,7 +264,7 @@ def _is_string_map(value: object) -> bool:
     )
 
 
-def parse_person(entry: Any) -> Person:
+def parse_person(entry: Any, cost: ScryptParams = DEFAULT_SCRYPT) -> Person:
     """A person from ``{"id", "name", "password" | "password_hash"}``."""
     if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str) or not entry["id"]:
         raise ConfigError("people: each person needs a string 'id'")
@@ -255,8 +275,8 @@ def parse_person(entry: Any) -> Person:
     if password is not None and (not isinstance(password, str) or not password):
         raise ConfigError(f"people: {entry['id']!r} password must be a non-empty string")
     if isinstance(password, str):
-        return Person(entry["id"], name, hash_password(password))
-    if not isinstance(hashed, str) or not hashed.startswith("scrypt$"):
+        return Person(entry["id"], name, hash_password(password, cost))
+    if not isinstance(hashed, str) or not is_password_hash(hashed):
         raise ConfigError(f"people: {entry['id']!r} password_hash must be an scrypt hash")
     return Person(entry["id"], name, hashed)
 

@@ -11,7 +11,6 @@ channel here and answers ``424 interaction_unavailable`` (PS-23).
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -27,6 +26,7 @@ from ..errors import (
     UserUnreachable,
 )
 from ..headers.mission import MissionRef
+from ..json_body import parse_json_object
 from ..missions import MissionProposal, markdown_text
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..tokens import AgentTokenClaims
@@ -157,11 +157,5 @@ class MissionEndpoint:
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
-    """A JSON object request body; InvalidRequest for anything else."""
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        body = None
-    if not isinstance(body, dict):
-        raise InvalidRequest("the request body must be a JSON object")
-    return body
+    """A strict JSON object request body (:mod:`aauth.json_body`); InvalidRequest otherwise."""
+    return parse_json_object(raw, what="the request body")

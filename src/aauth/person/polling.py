@@ -14,7 +14,6 @@ for denied/expired/invalid code); afterwards, and after DELETE, the URL answers 
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -35,6 +34,7 @@ from ..headers import (
     build_challenge,
     build_mission,
 )
+from ..json_body import parse_json_object
 from ..pending import PendingRequest, PendingRequests, PendingState, outcome_error
 from ..tokens import AgentTokenClaims
 from .clarification import ANSWER_ACTIONS, ClarificationChat, checked_text, open_question
@@ -193,10 +193,14 @@ class PendingEndpoint:
         if request.reported:
             raise Gone("this pending request has already ended")
         try:
-            body = json.loads(raw_body)
-        except (ValueError, RecursionError):
-            body = None
-        if not isinstance(body, dict) or body.get("action") not in ANSWER_ACTIONS:
+            body = parse_json_object(raw_body, what="the body")
+        except InvalidRequest as exc:
+            raise InvalidRequest(
+                f"a POST to a pending URL needs a JSON object with an 'action' (V-34): "
+                f"{exc.description}"
+            ) from None
+        action = body.get("action")
+        if not isinstance(action, str) or action not in ANSWER_ACTIONS:
             raise InvalidRequest("a POST to a pending URL needs a recognised 'action' (V-34)")
         if request.state.terminal:
             return

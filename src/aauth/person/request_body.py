@@ -8,11 +8,11 @@ ignored.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidRequest
+from ..json_body import parse_json_object
 
 __all__ = ["PLATFORMS", "PROMPTS", "TokenRequestBody"]
 
@@ -79,12 +79,7 @@ class TokenRequestBody:
     @classmethod
     def parse(cls, raw: bytes) -> TokenRequestBody:
         """The members of a JSON token request body; InvalidRequest for anything malformed."""
-        try:
-            body = json.loads(raw)
-        except (ValueError, RecursionError):
-            raise InvalidRequest("the token request body must be a JSON object") from None
-        if not isinstance(body, dict):
-            raise InvalidRequest("the token request body must be a JSON object")
+        body = parse_json_object(raw, what="the token request body")
         token = body.get("resource_token")
         if not isinstance(token, str) or not token:
             raise InvalidRequest("'resource_token' is required")

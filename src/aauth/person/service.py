@@ -18,7 +18,7 @@ from ..keys import KeySet
 from ..keysource import KeySource, StaticKeySource
 from ..metadata import PersonServerMetadata
 from ..pending import PendingRequests
-from ..ratelimit import FailureLimiter
+from ..ratelimit import FailureLimiter, Throttle
 from ..replay import StoreReplayGuard
 from ..resource import RequestVerifier, ResourcePolicy, RevokedTokens
 from ..store.base import Store
@@ -34,6 +34,7 @@ from .consent import ConsentFlow
 from .consents import Consents
 from .federation import Federation
 from .issuance import AuthTokenMinter
+from .login_csrf import LoginCsrf
 from .mission_endpoint import MissionEndpoint
 from .mission_review import MissionReview
 from .missions import Missions
@@ -46,9 +47,20 @@ from .trust import TrustedAgentProviders
 
 __all__ = ["PersonService"]
 
-LOGIN_FAILURES = 10
-CODE_FAILURES = 10
-FAILURE_WINDOW = 600.0
+HOUR = 3600.0
+MAX_BACKOFF = 900.0
+"""Backoff doubles from one second up to this (15 min) once a key is over its limit."""
+LOGIN_PAIR_FAILURES = 5
+"""Wrong passwords for one account from one address before that pair backs off."""
+LOGIN_CLIENT_FAILURES = 20
+"""Wrong passwords from one address, over all accounts, before the address backs off."""
+LOGIN_ACCOUNT_FAILURES = 100
+ACCOUNT_MAX_BACKOFF = 60.0
+"""The ceiling per account over all addresses: high, with short waits, so a distributed
+guesser is slowed to about one guess a minute while the owner is never locked out for long."""
+CODE_SESSION_FAILURES = 10
+CODE_FAILURES = 20
+"""Wrong interaction codes per person and per address (over any number of sessions, V-38)."""
 
 
 class PersonService:
@@ -91,7 +103,11 @@ class PersonService:
         )
         """Agent tokens their provider revoked (§F.11): refused on every endpoint (PS-24)."""
         self.people = PersonDirectory(
-            config.people, store, session_lifetime=config.session_lifetime, clock=clock
+            config.people,
+            store,
+            session_lifetime=config.session_lifetime,
+            password_params=config.password_params,
+            clock=clock,
         )
         self.pending = PendingRequests(store, lifetime=config.pending_lifetime, clock=clock)
         self.audit = AuditLog(store, clock=clock)
@@ -188,12 +204,30 @@ class PersonService:
         self.consent = ConsentFlow(
             self.pending, bindings, consents, minter, chat=self.chat, audit=self.audit
         )
-        self.login_failures = FailureLimiter(
-            store, "login", limit=LOGIN_FAILURES, window=FAILURE_WINDOW, clock=clock
+        self.login_csrf = LoginCsrf(store, clock=clock)
+
+        def backoff(name: str, limit: int, max_delay: float = MAX_BACKOFF) -> FailureLimiter:
+            return FailureLimiter(
+                store,
+                name,
+                limit=limit,
+                window=HOUR,
+                max_delay=max_delay,
+                clock=clock,
+            )
+
+        self.login_throttle = Throttle(
+            pair=backoff("login-pair", LOGIN_PAIR_FAILURES),
+            client=backoff("login-client", LOGIN_CLIENT_FAILURES),
+            account=backoff("login-account", LOGIN_ACCOUNT_FAILURES, ACCOUNT_MAX_BACKOFF),
         )
-        self.code_failures = FailureLimiter(
-            store, "code", limit=CODE_FAILURES, window=FAILURE_WINDOW, clock=clock
+        """Wrong passwords, per (account, address), per address and per account (§H.5)."""
+        self.code_throttle = Throttle(
+            session=backoff("code-session", CODE_SESSION_FAILURES),
+            person=backoff("code-person", CODE_FAILURES),
+            client=backoff("code-client", CODE_FAILURES),
         )
+        """Wrong interaction codes, per session, per person and per address (V-38)."""
 
     @property
     def interaction_url(self) -> str:

@@ -9,27 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 
 from aauth_signing import b64url_encode
 
 from ..store.base import Store
+from .server_secrets import stored_secret
 
 __all__ = ["PairwiseSubjects"]
-
-_NS = "person-server"
-_KEY = "pairwise-secret"
 
 
 class PairwiseSubjects:
     """Pairwise ``sub`` values under this store's secret (created on first use)."""
 
     def __init__(self, store: Store) -> None:
-        store.create(_NS, _KEY, {"secret": secrets.token_hex(32)}, None)
-        record = store.get(_NS, _KEY)
-        if record is None:
-            raise RuntimeError("the pairwise subject secret could not be stored")
-        self._secret = bytes.fromhex(str(record.value["secret"]))
+        self._secret = stored_secret(store, "pairwise-secret")
 
     def subject(self, person_id: str, resource: str) -> str:
         """The ``sub`` for ``person_id`` at ``resource``."""

@@ -11,9 +11,9 @@ handler; register :data:`EXCEPTION_HANDLERS` to send the exact problem+json body
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aauth_signing import HttpRequest, SignatureError
@@ -23,7 +23,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..asgi import request_from_scope
-from ..errors import AAuthError, InsufficientScope, InvalidRequest, error_response
+from ..errors import (
+    AAuthError,
+    InsufficientScope,
+    InvalidRequest,
+    MethodNotAllowed,
+    NotFound,
+    ServerError,
+    error_response,
+)
+from ..json_body import parse_json_object
 from .caller import VerifiedCaller
 from .middleware import caller_from_scope
 
@@ -32,6 +41,8 @@ __all__ = [
     "AAuthHTTPException",
     "AAuthRequest",
     "handle_aauth_error",
+    "handle_http_error",
+    "handle_unexpected_error",
     "read_json_object",
     "require_scopes",
     "verified_caller",
@@ -63,12 +74,45 @@ async def handle_aauth_error(request: Request, exc: Exception) -> Response:
     return Response(rendered.body, rendered.status, headers=rendered.headers)
 
 
+_log = logging.getLogger(__name__)
+
+
+def _framework_error(status: int, method: str) -> AAuthError:
+    if status == 404:
+        return NotFound("there is nothing here")
+    if status == 405:
+        return MethodNotAllowed(f"{method} is not allowed here")
+    if status < 500:
+        return InvalidRequest(f"the request was refused (HTTP {status})")
+    return ServerError(f"the server could not answer (HTTP {status})")
+
+
+def handle_http_error(request: Request, exc: Exception) -> Response:
+    """The framework's own errors (no such route: 404, wrong method: 405, …) as problem+json
+    with an error code, like every other error (V-41), keeping their status and ``Allow``."""
+    assert isinstance(exc, HTTPException), "registered for HTTPException only"
+    error = _framework_error(exc.status_code, request.method)
+    rendered = replace(error_response(error), status=exc.status_code)
+    headers = {**rendered.headers, **(exc.headers or {})}
+    return Response(rendered.body, rendered.status, headers=headers)
+
+
+def handle_unexpected_error(request: Request, exc: Exception) -> Response:
+    """A bug: logged with its traceback, answered 500 ``server_error`` without one."""
+    _log.error("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
+    rendered = error_response(ServerError("the server failed to answer this request"))
+    return Response(rendered.body, rendered.status, headers=rendered.headers)
+
+
 EXCEPTION_HANDLERS: Mapping[Any, Callable[..., Any]] = {
     AAuthHTTPException: handle_aauth_error,
     AAuthError: handle_aauth_error,
     SignatureError: handle_aauth_error,
+    HTTPException: handle_http_error,
+    Exception: handle_unexpected_error,
 }
-"""``Starlette(..., exception_handlers=EXCEPTION_HANDLERS)``; FastAPI: add each pair."""
+"""``Starlette(..., exception_handlers=EXCEPTION_HANDLERS)``: every error, the framework's
+404/405 and unexpected failures included, answers problem+json. FastAPI: add each pair."""
 
 
 def verified_caller(request: Request) -> VerifiedCaller:
@@ -105,14 +149,12 @@ def require_scopes(*scopes: str) -> Callable[[Request], VerifiedCaller]:
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object; 400 ``invalid_request`` for anything else."""
+    """The request body as a strict JSON object (:mod:`aauth.json_body`); 400
+    ``invalid_request`` for anything else, before route code sees any of it."""
     try:
-        value = json.loads(await request.body())
-    except (ValueError, RecursionError):
-        raise AAuthHTTPException(InvalidRequest("the body must be JSON")) from None
-    if not isinstance(value, dict):
-        raise AAuthHTTPException(InvalidRequest("the body must be a JSON object"))
-    return value
+        return parse_json_object(await request.body())
+    except AAuthError as exc:
+        raise AAuthHTTPException(exc) from None
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..asgi import read_body
-from ..errors import InvalidRequest
+from ..errors import Forbidden, InvalidRequest
 from ..missions import MAX_DESCRIPTION
 from ..person import PersonService
 from .mission_pages import mission_list_page, mission_page, proposal_page
-from .person_web import PersonWeb, _html, _message, _pages
+from .person_web import UNAUTHENTICATED, PersonWeb, _html, _message, _pages
 
 __all__ = ["MissionWeb"]
 
@@ -53,9 +53,13 @@ class MissionWeb:
         return [
             Route("/missions", _pages(self.list), methods=["GET"]),
             Route("/missions/proposal/{interaction_id}", _pages(self.review), methods=["GET"]),
-            Route("/missions/proposal/{interaction_id}", _pages(self.decide), methods=["POST"]),
+            Route(
+                "/missions/proposal/{interaction_id}",
+                _pages(self.web._same_site(self.decide)),
+                methods=["POST"],
+            ),
             Route("/missions/{s256}", _pages(self.show), methods=["GET"]),
-            Route("/missions/{s256}", _pages(self.act), methods=["POST"]),
+            Route("/missions/{s256}", _pages(self.web._same_site(self.act)), methods=["POST"]),
         ]
 
     async def list(self, request: Request) -> Response:
@@ -82,12 +86,14 @@ class MissionWeb:
         """POST: approve (with the edited description and the resources left ticked) or deny."""
         signed_in = self.web._signed_in(request)
         if signed_in is None:
-            return _message("Sign in first", "Only a signed-in person can decide.", 401)
+            return _message(
+                "Sign in first", "Only a signed-in person can decide.", 401, UNAUTHENTICATED
+            )
         session, person = signed_in
         pairs = await _fields(request)
         form = dict(pairs)
         if not self.web._csrf_ok(session, form):
-            return _message("Not allowed", "This form has expired; reload the page.", 403)
+            raise Forbidden("This form has expired; reload the page.")
         decision = form.get("decision")
         if decision not in ("approve", "deny"):
             raise InvalidRequest("choose approve or deny")
@@ -116,11 +122,13 @@ class MissionWeb:
         """POST: ``accept`` or ``decline`` the completion, or ``revoke`` the mission."""
         signed_in = self.web._signed_in(request)
         if signed_in is None:
-            return _message("Sign in first", "Only a signed-in person can do this.", 401)
+            return _message(
+                "Sign in first", "Only a signed-in person can do this.", 401, UNAUTHENTICATED
+            )
         session, person = signed_in
         form = dict(await _fields(request))
         if not self.web._csrf_ok(session, form):
-            return _message("Not allowed", "This form has expired; reload the page.", 403)
+            raise Forbidden("This form has expired; reload the page.")
         s256, action = request.path_params["s256"], form.get("action")
         review = self.service.mission_review
         if action in ("accept", "decline"):

@@ -78,14 +78,24 @@ def _text(markdown: str) -> str:
     return f"<div class=md>{escape(markdown)}</div>"
 
 
+def _problem(error: str | None, code: str | None) -> str:
+    """A refusal: what went wrong, and its AAuth error code."""
+    shown = f"<p class=error>{escape(error)}</p>" if error else ""
+    return shown + (f"<p>Error code: <code id=error>{escape(code)}</code></p>" if code else "")
+
+
 def login_page(
-    action: str, *, error: str | None = None, hidden: Mapping[str, str] | None = None
+    action: str,
+    *,
+    error: str | None = None,
+    code: str | None = None,
+    hidden: Mapping[str, str] | None = None,
 ) -> str:
     fields = "".join(
         f"<input type=hidden name='{escape(k)}' value='{escape(v)}'>"
         for k, v in (hidden or {}).items()
     )
-    problem = f"<p class=error>{escape(error)}</p>" if error else ""
+    problem = _problem(error, code)
     return _page(
         "Sign in",
         f"<h1>Sign in to review the request</h1>{problem}"
@@ -96,8 +106,8 @@ def login_page(
     )
 
 
-def code_page(action: str, csrf: str, *, error: str | None = None) -> str:
-    problem = f"<p class=error>{escape(error)}</p>" if error else ""
+def code_page(action: str, csrf: str, *, error: str | None = None, code: str | None = None) -> str:
+    problem = _problem(error, code)
     return _page(
         "Enter code",
         f"<h1>Enter the code your agent showed you</h1>{problem}"
@@ -117,9 +127,7 @@ def _turn(number: int, turn: Round, person_name: str) -> str:
     )
     if turn.action == "updated_request":
         scope = " ".join(turn.scope or ())
-        html += (
-            f"<p class=who>The agent narrowed its request to <code>{escape(scope)}</code>:</p>"
-        )
+        html += f"<p class=who>The agent narrowed its request to <code>{escape(scope)}</code>:</p>"
     elif turn.answer is not None:
         html += "<p class=who>The agent answered:</p>"
     if turn.answer is not None:
@@ -189,8 +197,10 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
     )
 
 
-def message_page(title: str, message: str) -> str:
-    return _page(title, f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>")
+def message_page(title: str, message: str, *, code: str | None = None) -> str:
+    """An outcome; ``code`` is the AAuth error code of a refusal, shown for support."""
+    body = f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>"
+    return _page(title, body + _problem(None, code))
 
 
 def audit_page(name: str, entries: Sequence[AuditEntry]) -> str:

@@ -36,7 +36,6 @@ from ..errors import (
     InvalidAgentToken,
     MethodNotAllowed,
     NotFound,
-    ServerError,
     error_response,
 )
 from ..keysource import KeySource
@@ -44,6 +43,7 @@ from ..pending import PendingRequest
 from ..person import PersonServerConfig, PersonService, Reply, prefer_wait, token_response
 from ..person.mission_endpoint import json_object
 from ..person.polling import mission_approval
+from ..resource import handle_http_error, handle_unexpected_error
 from ..store import StoreUnavailable, open_store
 from ..store.base import Store
 from ..tokens import AgentTokenClaims
@@ -207,31 +207,24 @@ class _Api:
 
 
 def _http_error(request: Request, exc: Exception) -> Response:
-    """Unrouted paths and wrong methods: problem+json, or a page for people."""
+    """Unrouted paths and wrong methods: problem+json, or a page (with the code) for people."""
+    if not request.url.path.startswith(PERSON_FACING):
+        return handle_http_error(request, exc)
     assert isinstance(exc, HTTPException)
     error: AAuthError = (
         MethodNotAllowed(f"{request.method} is not allowed here")
         if exc.status_code == 405
         else NotFound("there is nothing here")
     )
-    if request.url.path.startswith(PERSON_FACING):
-        title = "Not allowed" if exc.status_code == 405 else "Not found"
-        html = message_page(title, error.description)
-        return HTMLResponse(html, error.status, headers=page_headers())
-    response = _problem(error)
-    response.headers.update(exc.headers or {})
-    return response
+    title = "Not allowed" if exc.status_code == 405 else "Not found"
+    html = message_page(title, error.description, code=error.code)
+    return HTMLResponse(html, error.status, headers={**page_headers(), **(exc.headers or {})})
 
 
 def _store_unavailable(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StoreUnavailable)
     log.warning("%s %s: %s", request.method, request.url.path, exc.description)
     return _problem(exc)
-
-
-def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error answering %s %s", request.method, request.url.path)
-    return _problem(ServerError("the person server failed to answer this request"))
 
 
 def create_person_server(
@@ -265,7 +258,7 @@ def create_person_server(
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         HTTPException: _http_error,
         StoreUnavailable: _store_unavailable,
-        Exception: _server_error,
+        Exception: handle_unexpected_error,
     }
     lifespan = upkeep(state, service.discovery, close_store=owned)
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)

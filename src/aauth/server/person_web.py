@@ -2,16 +2,19 @@
 
 Only what is in the store identifies a browser: a random session cookie (HttpOnly,
 SameSite=Lax, Secure except on loopback development servers). Every decision is a POST that
-needs that session and its CSRF token (PS-27); the code alone decides nothing. Password and
-code guesses are counted against the client, the account and the session. Every problem is
-an escaped page with its status, never a traceback.
+needs that session and its CSRF token (PS-27); the code alone decides nothing. Signing in
+needs the sign-in form's own token (login CSRF, :mod:`aauth.person.login_csrf`), and every
+form POST from another site (``Sec-Fetch-Site``, ``Origin``) is refused with 403 before
+anything else. Wrong passwords back off per (account, address), per address and, much later,
+per account; wrong codes per session, person and address. Every problem is an escaped page
+with its status and AAuth error code, never a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from starlette.requests import Request
@@ -19,7 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from ..asgi import read_body
-from ..errors import AAuthError, InvalidCode, InvalidRequest
+from ..errors import AAuthError, Forbidden, InvalidCode, InvalidRequest, SlowDown
 from ..person import LoginRequired, PersonService
 from ..person.persons import Person, PersonDirectory, Session
 from ..ratelimit import FailureLimiter
@@ -32,9 +35,14 @@ from .pages import (
     page_headers,
 )
 
-__all__ = ["PERSON_FACING", "SESSION_COOKIE", "PersonWeb", "sign_in"]
+__all__ = ["LOGIN_COOKIE", "PERSON_FACING", "SESSION_COOKIE", "PersonWeb", "sign_in"]
 
 SESSION_COOKIE = "aauth_ps_session"
+LOGIN_COOKIE = "aauth_ps_login"
+"""The sign-in form's CSRF cookie; ``__Host-`` prefixed (so no sibling subdomain can set it)
+whenever cookies are Secure."""
+UNAUTHENTICATED = "access_denied"
+"""The error code of a refusal for want of a signed-in person (wrong password, no session)."""
 PERSON_FACING = ("/login", "/logout", "/interact", "/missions")
 """Path prefixes that answer people (HTML) rather than agents (problem+json)."""
 
@@ -46,6 +54,7 @@ _TITLES = {
     "not_found": "Request not found",
     "forbidden": "Not allowed",
     "invalid_request": "This request cannot be completed",
+    "slow_down": "Too many attempts",
     "too_many_rounds": "No more questions",
     "gone": "Request withdrawn",
 }
@@ -53,25 +62,41 @@ _TITLES = {
 _Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _html(page: str, status: int = 200, form_targets: tuple[str, ...] = ()) -> HTMLResponse:
-    return HTMLResponse(page, status, headers=page_headers(form_targets))
+def _html(
+    page: str,
+    status: int = 200,
+    form_targets: tuple[str, ...] = (),
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    return HTMLResponse(page, status, headers={**page_headers(form_targets), **(headers or {})})
 
 
-def _message(title: str, message: str, status: int) -> HTMLResponse:
-    return _html(message_page(title, message), status)
+def _message(title: str, message: str, status: int, code: str | None = None) -> HTMLResponse:
+    """An outcome page; a refusal names its AAuth error ``code``."""
+    return _html(message_page(title, message, code=code), status)
+
+
+def _refusal(error: AAuthError) -> HTMLResponse:
+    """The page for a protocol error: its status, its code, its headers (``Retry-After``)."""
+    title = _TITLES.get(error.code, "Something went wrong")
+    page = message_page(title, error.description, code=error.code)
+    return _html(page, error.status, headers=error.response_headers())
 
 
 def _pages(handler: _Handler) -> _Handler:
-    """Every protocol error becomes an escaped page with the error's status."""
+    """Every protocol error becomes an escaped page with the error's status and code."""
 
     async def run(request: Request) -> Response:
         try:
             return await handler(request)
         except AAuthError as exc:
-            title = _TITLES.get(exc.code, "Something went wrong")
-            return _message(title, exc.description, exc.status)
+            return _refusal(exc)
 
     return run
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _next(value: str | None) -> str:
@@ -91,6 +116,25 @@ def _next(value: str | None) -> str:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _cross_site(request: Request, own_origin: str) -> bool:
+    """Whether a form POST comes from another site (or one we cannot tell is ours).
+
+    ``Sec-Fetch-Site`` decides when the browser sends it; ``Origin`` otherwise. With the
+    pages' ``Referrer-Policy: no-referrer`` a browser sends ``Origin: null`` even on our own
+    forms, so ``null`` is accepted only alongside ``Sec-Fetch-Site: same-origin``. A request
+    with neither header is not from a browser that could be forged into sending it.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    if origin == "null":
+        return site is None
+    return origin != own_origin
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -147,17 +191,34 @@ class PersonWeb:
     def __init__(self, service: PersonService) -> None:
         self.service = service
         self.people = service.people
+        self._origin = _origin(service.config.identifier)
+        self._secure = not service.config.loopback
+        self._login_cookie = f"__Host-{LOGIN_COOKIE}" if self._secure else LOGIN_COOKIE
 
     def routes(self) -> list[Route]:
         return [
             Route("/login", _pages(self.login_form), methods=["GET"]),
-            Route("/login", _pages(self.login), methods=["POST"]),
-            Route("/logout", _pages(self.logout), methods=["POST"]),
+            Route("/login", _pages(self._same_site(self.login)), methods=["POST"]),
+            Route("/logout", _pages(self._same_site(self.logout)), methods=["POST"]),
             Route("/interact", _pages(self.code_entry), methods=["GET"]),
             Route("/interact/{interaction_id}", _pages(self.review), methods=["GET"]),
-            Route("/interact/{interaction_id}", _pages(self.decide), methods=["POST"]),
+            Route(
+                "/interact/{interaction_id}",
+                _pages(self._same_site(self.decide)),
+                methods=["POST"],
+            ),
             Route("/audit", _pages(self.audit), methods=["GET"]),
         ]
+
+    def _same_site(self, handler: _Handler) -> _Handler:
+        """Refuse a form POST another site made the browser send (CSRF), before reading it."""
+
+        async def run(request: Request) -> Response:
+            if _cross_site(request, self._origin):
+                raise Forbidden("this form was sent from another site")
+            return await handler(request)
+
+        return run
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -174,29 +235,88 @@ class PersonWeb:
     def _csrf_ok(self, session: Session, form: dict[str, str]) -> bool:
         return hmac.compare_digest(form.get("csrf", "").encode(), session.csrf.encode())
 
+    def _login_page(
+        self,
+        request: Request,
+        target: str,
+        status: int = 200,
+        *,
+        error: str | None = None,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """The sign-in form with its CSRF token, in the page and in its cookie."""
+        token = self.service.login_csrf.current(request.cookies.get(self._login_cookie))
+        page = login_page("/login", error=error, code=code, hidden={"next": target, "csrf": token})
+        response = _html(page, status, headers=headers)
+        response.set_cookie(
+            self._login_cookie,
+            token,
+            max_age=self.service.login_csrf.lifetime,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=self._secure,
+        )
+        return response
+
     async def login_form(self, request: Request) -> Response:
         target = _next(request.query_params.get("next"))
         if self._signed_in(request) is not None:
             return RedirectResponse(target, 303)
-        return _html(login_page("/login", hidden={"next": target}))
+        return self._login_page(request, target)
 
     async def login(self, request: Request) -> Response:
-        config = self.service.config
-        return await sign_in(
-            request,
-            self.people,
-            self.service.login_failures,
-            cookie=SESSION_COOKIE,
-            lifetime=config.session_lifetime,
-            secure=not config.loopback,
+        form = await _form(request)
+        username, password = form.get("username", ""), form.get("password", "")
+        target = _next(form.get("next"))
+        if not self.service.login_csrf.check(
+            request.cookies.get(self._login_cookie), form.get("csrf")
+        ):
+            expired = "This sign-in form has expired or came from elsewhere; sign in again."
+            return self._login_page(request, target, 403, error=expired, code=Forbidden.code)
+        client = _client(request)
+        keys = {"pair": f"{username}\x00{client}", "client": client, "account": username}
+        throttle = self.service.login_throttle
+        wait = throttle.retry_after(**keys)
+        if wait is not None:
+            slow = SlowDown("too many attempts", retry_after=wait)
+            return self._login_page(
+                request,
+                target,
+                429,
+                error=f"Too many attempts; try again in {slow.retry_after} s.",
+                code=slow.code,
+                headers=slow.response_headers(),
+            )
+        person = await asyncio.to_thread(self.people.authenticate, username, password)
+        if person is None:
+            throttle.fail(**keys)
+            wrong = "Wrong username or password."
+            return self._login_page(request, target, 401, error=wrong, code=UNAUTHENTICATED)
+        throttle.clear("pair", keys["pair"])
+        session = self.people.open_session(person)
+        response = RedirectResponse(target, 303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            session.id,
+            max_age=self.service.config.session_lifetime,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=self._secure,
         )
+        response.delete_cookie(
+            self._login_cookie, path="/", secure=self._secure, httponly=True, samesite="strict"
+        )
+        return response
 
     async def logout(self, request: Request) -> Response:
         signed_in = self._signed_in(request)
         if signed_in is None or not self._csrf_ok(signed_in[0], await _form(request)):
-            return _message("Not allowed", "The sign-out form has expired.", 403)
+            raise Forbidden("The sign-out form has expired.")
         self.people.close_session(signed_in[0].id)
-        response = _message("Signed out", "You are signed out.", 200)
+        response = _html(message_page("Signed out", "You are signed out."))
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
@@ -219,6 +339,15 @@ class PersonWeb:
             return JSONResponse(document, headers={"Cache-Control": "no-store"})
         return _html(audit_page(person.name, entries))
 
+    def _code_keys(self, request: Request, session: Session) -> dict[str, str]:
+        return {"session": session.id, "person": session.person_id, "client": _client(request)}
+
+    def _guessing(self, keys: dict[str, str]) -> None:
+        """SlowDown while any of the keys has guessed too many wrong codes (V-38)."""
+        wait = self.service.code_throttle.retry_after(**keys)
+        if wait is not None:
+            raise SlowDown("Too many wrong codes; try again later.", retry_after=wait)
+
     # -- interaction ------------------------------------------------------------------------
 
     async def code_entry(self, request: Request) -> Response:
@@ -230,14 +359,14 @@ class PersonWeb:
         code = request.query_params.get("code")
         if not code:
             return _html(code_page("/interact", session.csrf))
-        limiter = self.service.code_failures
-        if limiter.blocked(session.id):
-            return _message("Too many attempts", "Too many wrong codes; try again later.", 429)
+        keys = self._code_keys(request, session)
+        self._guessing(keys)
         try:
             found = self.service.consent.find(code)
         except InvalidCode as exc:
-            limiter.fail(session.id)
-            return _html(code_page("/interact", session.csrf, error=exc.description), 400)
+            self.service.code_throttle.fail(**keys)
+            page = code_page("/interact", session.csrf, error=exc.description, code=exc.code)
+            return _html(page, 400)
         query = {"code": code}
         if found.payload.get("kind") == "mission":  # a mission proposal, not a token request
             return RedirectResponse(
@@ -259,6 +388,8 @@ class PersonWeb:
         if not code:
             return _html(code_page(f"/interact/{quote(interaction_id)}", session.csrf))
         callback = request.query_params.get("callback")
+        keys = self._code_keys(request, session)
+        self._guessing(keys)
         try:
             review = self.service.consent.review(
                 interaction_id,
@@ -267,6 +398,9 @@ class PersonWeb:
                 signed_in_at=session.expires_at - self.service.config.session_lifetime,
                 callback=callback,
             )
+        except InvalidCode:
+            self.service.code_throttle.fail(**keys)
+            raise
         except LoginRequired:
             self.people.close_session(session.id)
             return self._to_login(request)
@@ -283,11 +417,14 @@ class PersonWeb:
         person, with CSRF (PS-27). A question leads back to the page, which shows it."""
         signed_in = self._signed_in(request)
         if signed_in is None:
-            return _message("Sign in first", "Only a signed-in person can decide.", 401)
+            page = message_page(
+                "Sign in first", "Only a signed-in person can decide.", code=UNAUTHENTICATED
+            )
+            return _html(page, 401)
         session, person = signed_in
         form = await _form(request)
         if not self._csrf_ok(session, form):
-            return _message("Not allowed", "This form has expired; reload the page.", 403)
+            raise Forbidden("This form has expired; reload the page.")
         decision = form.get("decision")
         if decision not in ("approve", "deny", "ask"):
             raise InvalidRequest("choose approve or deny")
@@ -307,5 +444,5 @@ class PersonWeb:
         if outcome.redirect is not None:
             return RedirectResponse(outcome.redirect, 303)
         if outcome.approved:
-            return _message("Access approved", "You can return to your agent.", 200)
-        return _message("Request denied", "The agent has been told.", 200)
+            return _html(message_page("Access approved", "You can return to your agent."))
+        return _html(message_page("Request denied", "The agent has been told."))

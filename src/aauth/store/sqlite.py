@@ -2,11 +2,16 @@
 
 Every write is its own transaction, committed before the call returns, so a participant
 killed at any point (even ``kill -9``) restarts with everything it acknowledged.
+
+The database holds session ids, CSRF tokens and the pairwise-subject secret, so it and its
+``-wal`` and ``-shm`` files are readable by their owner only (0600, protocol-10 §H.7): the
+file is created with that mode before SQLite opens it, and all three are narrowed to it after.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -17,7 +22,10 @@ from typing import Any
 from .base import Record
 from .signal import LocalSignal
 
-__all__ = ["SQLiteStore"]
+__all__ = ["FILE_MODE", "SQLiteStore"]
+
+FILE_MODE = 0o600
+"""The mode of the database file and its ``-wal`` and ``-shm`` companions."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -33,6 +41,18 @@ CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at)
 """
 
 
+def _owner_only(database: Path) -> None:
+    """Narrow the database and its WAL and shared-memory files to :data:`FILE_MODE` (a file
+    an older version created 0644 is fixed on the next start)."""
+    for file in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            mode = file.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode != FILE_MODE:
+            os.chmod(file, FILE_MODE)
+
+
 class SQLiteStore:
     """A :class:`~aauth.store.base.Store` in one SQLite database file.
 
@@ -46,13 +66,18 @@ class SQLiteStore:
         self._clock = clock
         self.signal = LocalSignal()
         self._lock = threading.Lock()
+        on_disk = str(path) != ":memory:"
+        if on_disk:
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE))
         self._db = sqlite3.connect(
             str(path), check_same_thread=False, isolation_level=None, timeout=10.0
         )
-        if str(path) != ":memory:":
+        if on_disk:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        if on_disk:
+            _owner_only(Path(path))
 
     def get(self, namespace: str, key: str) -> Record | None:
         with self._lock:
