@@ -50,9 +50,9 @@ class VerifiedSignature(NamedTuple):
 
     ``signature_key`` is set when the key came from ``Signature-Key``: its scheme, the JWK
     thumbprint, the signer identity and any JWT claims are there. ``signature`` is the raw
-    signature value. ``base_digest`` is the SHA-256 of the signature base: what was signed,
-    the same for every valid encoding of one signature (ECDSA accepts both ``s`` and
-    ``n - s``), so replay guards key on it and never on ``signature``. A named tuple: one is
+    signature value. ``base`` is the signature base, what was signed: the same for every
+    valid encoding of one signature (ECDSA accepts both ``s`` and ``n - s``), so replay
+    guards key on :attr:`base_digest` and never on ``signature``. A named tuple: one is
     built per verified request, and a tuple costs less than half of a frozen dataclass.
     """
 
@@ -61,7 +61,13 @@ class VerifiedSignature(NamedTuple):
     key: VerifyingKey
     signature_key: ResolvedKey | None = None
     signature: bytes = b""
-    base_digest: bytes = b""
+    base: bytes = b""
+
+    @property
+    def base_digest(self) -> bytes:
+        """SHA-256 of the signature base, the replay key's material; computed on use, since
+        only requests a replay guard tracks (unsafe methods) need it."""
+        return hashlib.sha256(self.base).digest()
 
     @property
     def created(self) -> int | None:
@@ -375,8 +381,7 @@ def _finish(
         verify_content_digest(digest, message.body or b"")
     base = signature_base(message, params, pending.serialized)
     key.verify(pending.signature, base)
-    base_digest = hashlib.sha256(base).digest()
-    return VerifiedSignature(pending.label, params, key, resolved, pending.signature, base_digest)
+    return VerifiedSignature(pending.label, params, key, resolved, pending.signature, base)
 
 
 _PLAIN_POLICY = VerificationPolicy.generic(
