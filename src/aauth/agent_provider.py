@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from aauth_signing import InvalidJWT
 
@@ -44,6 +45,8 @@ from .tokens.claims import is_s256
 from .tokens.verifier import AGENT_TOKEN
 
 __all__ = [
+    "CallbackOutcome",
+    "callback_outcome",
     "AGENT_TOKEN_PATH",
     "JKT_S256_PREFIX",
     "MAX_PROOF_LIFETIME",
@@ -61,6 +64,44 @@ MAX_PROOF_LIFETIME = 3600
 """A ``jkt-jwt`` enrollment proof is a short delegation; one living longer is refused."""
 
 _EXPIRY_LEEWAY = 60
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    """What a person's return to ``callback_endpoint`` means (§F.5, AG-37).
+
+    ``error`` is the polling error the callback's ``error`` maps to (``denied``,
+    ``abandoned``, ``expired``, ``server_error``), None when the flow completed. A callback
+    with an error is never a completion: the agent learns the result from its pending URL,
+    and the person is told plainly that nothing was done.
+    """
+
+    error: str | None
+    title: str
+    message: str
+
+    @property
+    def completed(self) -> bool:
+        return self.error is None
+
+
+_CALLBACK_ERRORS = {
+    "access_denied": "denied",
+    "user_abandoned": "abandoned",
+    "interaction_expired": "expired",
+}
+
+
+def callback_outcome(query: Mapping[str, str]) -> CallbackOutcome:
+    """The outcome of a callback request with ``query``; an unknown or malformed ``error``
+    counts as ``server_error`` (PS-26's mapping, applied on the receiving side)."""
+    raw = query.get("error")
+    if raw is None:
+        return CallbackOutcome(None, "Done", "You can return to your agent.")
+    error = _CALLBACK_ERRORS.get(raw, "server_error")
+    return CallbackOutcome(
+        error, "Not completed", f"The request was not completed ({error}). Nothing was granted."
+    )
 
 
 @dataclass(frozen=True)
@@ -123,6 +164,9 @@ class AgentProvider:
             callback_endpoint, allow_loopback_http=loop
         ):
             raise ValueError("callback_endpoint must be https without query or fragment (AP-08)")
+        if callback_endpoint is not None and not callback_endpoint.startswith(identifier + "/"):
+            # AG-37: what is advertised is served, and only this provider serves it.
+            raise ValueError(f"callback_endpoint must be a path under {identifier}")
         self.identifier = identifier
         self.keys = keys
         self.token_lifetime = token_lifetime
@@ -150,6 +194,12 @@ class AgentProvider:
             allow_loopback_http=loop,
         )
         self.verifier = RequestVerifier(self.policy, clock=clock)
+
+    @property
+    def callback_path(self) -> str | None:
+        """The path of the advertised ``callback_endpoint`` this provider serves (AG-37)."""
+        endpoint = self._document.callback_endpoint
+        return None if endpoint is None else urlsplit(endpoint).path
 
     def metadata(self) -> dict[str, Any]:
         """``aauth-agent.json`` (AP-01)."""

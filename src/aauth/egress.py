@@ -26,6 +26,7 @@ import httpx
 from .address_ranges import is_public_address, translated_ipv4
 from .errors import AAuthError, InvalidRequest
 from .json_body import parse_json
+from .tls import tls_context
 
 __all__ = [
     "AsyncEgressClient",
@@ -219,7 +220,7 @@ class PinnedTransport(httpx.BaseTransport):
 
     def __init__(self, policy: EgressPolicy, inner: httpx.BaseTransport | None = None) -> None:
         self._policy = policy
-        self._inner = inner or httpx.HTTPTransport(limits=_NO_KEEPALIVE)
+        self._inner = inner or httpx.HTTPTransport(limits=_NO_KEEPALIVE, verify=tls_context())
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         addresses = self._policy.admit(request.url)
@@ -239,7 +240,7 @@ class AsyncPinnedTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, policy: EgressPolicy, inner: httpx.AsyncBaseTransport | None = None) -> None:
         self._policy = policy
-        self._inner = inner or httpx.AsyncHTTPTransport(limits=_NO_KEEPALIVE)
+        self._inner = inner or httpx.AsyncHTTPTransport(limits=_NO_KEEPALIVE, verify=tls_context())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         addresses = await self._policy.aadmit(request.url)

@@ -268,6 +268,14 @@ def test_agent_auth_advertises_only_what_its_callbacks_can_do() -> None:
     prompts = DeferredCallbacks(on_interaction=lambda prompt: None)
     assert AgentAuth(signer, callbacks=prompts).capabilities == ("interaction",)
     request = httpx.Request("GET", "https://api.example/data")
-    sent = next(AgentAuth(signer, callbacks=prompts).sync_auth_flow(request))
-    assert sent.headers["aauth-capabilities"] == "interaction"
-    assert "aauth-capabilities" not in next(AgentAuth(signer).sync_auth_flow(request)).headers
+
+    def first_signed(auth: AgentAuth) -> httpx.Request:
+        flow = auth.sync_auth_flow(request)
+        metadata = next(flow)  # the resource's metadata is read first (AG-05)
+        assert metadata.url.path == "/.well-known/aauth-resource.json"
+        return flow.send(httpx.Response(404, request=metadata))
+
+    assert first_signed(AgentAuth(signer, callbacks=prompts)).headers["aauth-capabilities"] == (
+        "interaction"
+    )
+    assert "aauth-capabilities" not in first_signed(AgentAuth(signer)).headers

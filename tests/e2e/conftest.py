@@ -27,7 +27,7 @@ from aauth.demo.person import Person
 from aauth.demo.printer import Printer
 from aauth.demo.world import World, running_world
 from aauth.metadata import well_known_url
-from aauth.tokens.wire import PERSON_DWK
+from aauth.tokens.wire import PERSON_DWK, RESOURCE_DWK
 
 Exchange = tuple[str, str, int]
 """``(method, URL without its query, status)`` of one request the agent made."""
@@ -69,10 +69,13 @@ def assert_long_polls(exchanges: list[Exchange], pending_url: str, final: int) -
 
 def deferred_by_the_person_server(world: World) -> list[Exchange]:
     """How the agent's first request for ``/data`` begins when its person must be asked:
-    challenge, the person server's metadata, then a token request answered 202."""
+    the resource's metadata (AG-05), challenge, the resource's JWKS to verify it (AG-11), the
+    person server's metadata, then a token request answered 202."""
     ps = world.person_server
     return [
+        ("GET", well_known_url(world.resource, RESOURCE_DWK), 200),
         ("GET", f"{world.resource}/data", 401),
+        ("GET", f"{world.resource}/.well-known/jwks.json", 200),
         ("GET", well_known_url(ps, PERSON_DWK), 200),
         ("POST", f"{ps}/token", 202),
     ]

@@ -44,7 +44,9 @@ def test_ps17_the_downstream_token_names_the_intermediary_and_the_agent_in_act(
     # The agent saw only its own exchange with the intermediary and its PS.
     ps = world.person_server
     assert log.trail() == [
+        ("GET", well_known_url(intermediary, "aauth-resource.json"), 200),  # AG-05
         ("GET", f"{intermediary}/chained", 401),
+        ("GET", well_known_url(intermediary, "jwks.json"), 200),  # AG-11
         ("GET", well_known_url(ps, "aauth-person.json"), 200),
         ("POST", f"{ps}/token", 200),
         ("GET", f"{intermediary}/chained", 200),

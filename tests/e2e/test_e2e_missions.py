@@ -63,7 +63,8 @@ def test_phase5_the_agent_works_under_its_approved_mission(
         response = agent.request("GET", f"{world.resource}/data")
     assert response.status_code == 200, response.text
     assert len(person.prompts) == 1  # nobody was asked again: the mission approved it
-    challenge = log.responses[start]
+    # The first exchange is the resource's metadata (AG-05); then the challenge.
+    challenge = next(r for r in log.responses[start:] if r.request.url.path == "/data")
     assert challenge.status_code == 401
     assert challenge.request.headers["aauth-mission"].startswith('approver="http://127.0.0.1')
     requirement = parse_requirement(

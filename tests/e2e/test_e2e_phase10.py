@@ -40,6 +40,7 @@ def test_the_agent_asks_the_authorization_endpoint_and_skips_the_401(
     assert log.trail() == [
         ("GET", well_known_url(world.resource, "aauth-resource.json"), 200),
         ("POST", f"{world.resource}/authorize", 200),
+        ("GET", well_known_url(world.resource, "jwks.json"), 200),  # AG-11: verified first
         ("GET", well_known_url(ps, "aauth-person.json"), 200),
         ("POST", f"{ps}/token", 200),
         ("GET", data, 200),
@@ -78,7 +79,8 @@ def test_without_a_configured_scope_the_agent_waits_for_the_challenge(
     world, log = autonomous, recorder(autonomous)
     with open_agent(world, None) as agent:
         assert agent.request("GET", f"{world.resource}/data").status_code == 200
-    assert log.trail()[0] == ("GET", f"{world.resource}/data", 401)
+    # The metadata is read for its components (AG-05), not for the authorization endpoint.
+    assert log.trail()[1] == ("GET", f"{world.resource}/data", 401)
 
 
 def test_a_refused_authorization_falls_back_to_the_challenge(

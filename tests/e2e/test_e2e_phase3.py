@@ -9,7 +9,7 @@ from aauth.headers import AuthTokenRequirement, parse_requirement
 from aauth.metadata import well_known_url
 from aauth.tokens import decode_unverified
 from aauth.tokens.verifier import AUTH_TOKEN, RESOURCE_TOKEN
-from aauth.tokens.wire import PERSON_DWK
+from aauth.tokens.wire import PERSON_DWK, RESOURCE_DWK
 
 from .conftest import AgentFactory, PersonAtHand, assert_long_polls, recorder
 
@@ -28,14 +28,17 @@ def test_challenge_token_retry_then_the_cached_token_is_reused(
         first = agent.request("GET", data)
         assert first.status_code == 200, first.text
         assert first.json()["scope"] == ["data.read"]
+        resource = autonomous.resource
         assert log.trail() == [
+            ("GET", well_known_url(resource, RESOURCE_DWK), 200),  # AG-05: what to cover
             ("GET", data, 401),
+            ("GET", f"{resource}/.well-known/jwks.json", 200),  # AG-11: verify the challenge
             ("GET", well_known_url(ps, PERSON_DWK), 200),
             ("POST", f"{ps}/token", 200),
             ("GET", data, 200),
         ]
         challenge = parse_requirement(
-            log.responses[0].headers["aauth-requirement"], allow_loopback_http=True
+            log.responses[1].headers["aauth-requirement"], allow_loopback_http=True
         )
         assert isinstance(challenge, AuthTokenRequirement)
         resource_token = decode_unverified(

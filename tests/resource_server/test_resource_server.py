@@ -48,6 +48,7 @@ def test_rs21_metadata_document(api: Api, path: str) -> None:
         "scope_descriptions": {"data.read": "Read your data", "data.write": "Add to your data"},
         "signature_window": 60,
         "revocation_endpoint": f"{API}/revoke",
+        "additional_signature_components": ["@query", "content-digest"],  # V-46
     }
     assert ResourceMetadata.from_json(document, API).authorization_endpoint == f"{API}/authorize"
 

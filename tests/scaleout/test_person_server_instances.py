@@ -172,6 +172,7 @@ PERMANENT = {
     "aauth:agent-binding:": "an agent stays bound to its person (PS-28) until unbound",
     "aauth:person-server:": "the secrets behind pairwise subjects and sign-in forms",
     "aauth:password:": "a password rehashed at sign-in replaces the configured hash",
+    "aauth:audit:": "a person's audit log (PS-32), one bounded record per person",
 }
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from .algorithms import ALGORITHMS
 from .errors import InvalidRequest, InvalidSignature, SignatureError
 
 __all__ = ["ALL_SCHEMES", "VerificationPolicy"]
@@ -57,6 +58,20 @@ class VerificationPolicy:
     jwt_leeway: int = 60
     missing_headers_error: type[SignatureError] = InvalidRequest
     clock: Callable[[], float] = field(default=time.time, compare=False)
+
+    def __post_init__(self) -> None:
+        """Refuse an accepted list that ``Accept-Signature-Alg`` could not honestly send
+        (V-18): ``none``, unknown names, and — whenever a ``Signature-Key`` scheme is
+        accepted — symmetric algorithms, which a public key can never verify."""
+        for name in self.accepted_algorithms:
+            alg = ALGORITHMS.get(name)
+            if alg is None:
+                raise ValueError(f"accepted_algorithms: {name!r} is not a supported algorithm")
+            if self.accepted_schemes and not alg.asymmetric:
+                raise ValueError(
+                    f"accepted_algorithms: {name!r} is symmetric; Signature-Key schemes need "
+                    "asymmetric algorithms"
+                )
 
     @classmethod
     def aauth(cls, **overrides: object) -> VerificationPolicy:

@@ -392,6 +392,7 @@ _PLAIN_POLICY = VerificationPolicy.generic(
     required_params=(),
     max_age=2**62,
     accepted_algorithms=tuple(ALGORITHMS),
+    accepted_schemes=(),  # Signature-Key is never read here, so HMAC keys are allowed
 )
 
 

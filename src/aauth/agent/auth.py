@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from ..errors import AAuthError, InvalidToken, MissionTerminated
+from ..errors import ExpiredResourceToken, InvalidToken, MissionTerminated
 from ..headers import (
     MISSION_HEADER,
     AgentTokenRequirement,
@@ -39,11 +39,10 @@ from ..headers import (
     find_requirement,
     parse_signature_error,
 )
-from ..metadata import ResourceMetadata, well_known_url
 from ..missions import ApprovedMission, MissionProposal
+from ..tls import tls_context
 from ..tokens import check_resource_challenge, decode_unverified
-from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN
-from ..tokens.wire import RESOURCE_DWK
+from ..tokens.verifier import AGENT_TOKEN
 from .flow import Ask, Flow, Sleep, ask_async, ask_sync, run_async, run_sync
 from .missions import complete_mission, person_server_metadata, propose_mission
 from .poller import (
@@ -54,6 +53,7 @@ from .poller import (
     follow_deferred,
     is_deferred,
 )
+from .resource_directory import ResourceDirectory
 from .signer import AgentSigner
 from .token_client import TokenRequest, request_auth_token
 
@@ -70,7 +70,8 @@ def _origin(url: httpx.URL | str) -> str:
 @dataclass
 class AuthTokenCache:
     """Auth tokens by resource origin (``scheme://host[:port]``, the resource identifier for
-    AAuth resources), each until shortly before its ``exp``.
+    AAuth resources) and the agent key they are bound to, each until shortly before its
+    ``exp``.
 
     Bounded (LRU) and thread-safe; a token is dropped ``margin`` seconds before it expires so
     a request never leaves with a token that dies in flight. There is no refresh token in
@@ -80,10 +81,12 @@ class AuthTokenCache:
     max_entries: int = 256
     margin: float = 30.0
     clock: Callable[[], float] = time.time
-    _tokens: OrderedDict[str, tuple[str, float]] = field(default_factory=OrderedDict)
+    _tokens: OrderedDict[str, tuple[str, float, str | None]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, resource: str) -> str | None:
+    def get(self, resource: str, jkt: str | None = None) -> str | None:
+        """The token for ``resource``; with ``jkt``, only one bound to that agent key (a
+        token issued to a key the agent rotated away from is unusable, AG-18)."""
         with self._lock:
             entry = self._tokens.get(resource)
             if entry is None:
@@ -91,12 +94,14 @@ class AuthTokenCache:
             if entry[1] - self.margin <= self.clock():
                 del self._tokens[resource]
                 return None
+            if jkt is not None and entry[2] is not None and entry[2] != jkt:
+                return None
             self._tokens.move_to_end(resource)
             return entry[0]
 
-    def put(self, resource: str, token: str, expires_at: float) -> None:
+    def put(self, resource: str, token: str, expires_at: float, jkt: str | None = None) -> None:
         with self._lock:
-            self._tokens[resource] = (token, expires_at)
+            self._tokens[resource] = (token, expires_at, jkt)
             self._tokens.move_to_end(resource)
             while len(self._tokens) > self.max_entries:
                 self._tokens.popitem(last=False)
@@ -174,13 +179,13 @@ class AgentAuth(httpx.Auth):
         self.capabilities = tuple(capabilities)
         self._capabilities_header = build_capabilities(capabilities) if capabilities else None
         self.cache = cache or AuthTokenCache()
+        self.resources = ResourceDirectory(allow_loopback_http=allow_loopback_http)
         self._loopback = allow_loopback_http
         self._timeout = timeout
         self._hooks = dict(event_hooks or {})
         self._person_server = person_server
         self._token_endpoints: dict[str, str] = {}
         self.scopes = dict(scopes or {})
-        self._authorization_endpoints: dict[str, str | None] = {}
         if signer.agent_token is None:
             raise ValueError("AgentAuth needs a signer with an agent token")
         agent = decode_unverified(
@@ -230,9 +235,9 @@ class AgentAuth(httpx.Auth):
         return endpoint
 
     def _obtain(self, requirement: AuthTokenRequirement, resource: str) -> Flow[str]:
-        """AG-11/AG-12: check the resource token, then get an auth token for it."""
-        challenge = decode_unverified(
-            RESOURCE_TOKEN, requirement.resource_token, allow_loopback_http=self._loopback
+        """AG-11/AG-12: verify the resource token, then get an auth token for it."""
+        challenge = yield from self.resources.verify_resource_token(
+            resource, requirement.resource_token
         )
         check_resource_challenge(
             challenge, resource=resource, agent=self.agent_id, agent_jkt=self.signer.thumbprint
@@ -259,27 +264,16 @@ class AgentAuth(httpx.Auth):
         except MissionTerminated:
             self.mission_ended = self.mission is not None
             raise
-        self.cache.put(resource, token, claims.exp)
+        self.cache.put(resource, token, claims.exp, self.signer.thumbprint)
         return token
 
     def _authorization_endpoint(self, resource: str) -> Flow[str | None]:
         """The ``authorization_endpoint`` in the resource's metadata, if it publishes one."""
-        if resource not in self._authorization_endpoints:
-            endpoint = None
-            response = yield httpx.Request("GET", well_known_url(resource, RESOURCE_DWK))
-            assert response is not None
-            try:
-                metadata = ResourceMetadata.from_json(
-                    json.loads(response.content), resource, allow_loopback_http=self._loopback
-                )
-                if response.status_code == 200:
-                    endpoint = metadata.authorization_endpoint
-            except (ValueError, RecursionError, AAuthError):
-                endpoint = None
-            if endpoint is not None and _origin(endpoint) != resource:
-                endpoint = None  # the agent token goes to the resource only
-            self._authorization_endpoints[resource] = endpoint
-        return self._authorization_endpoints[resource]
+        metadata = yield from self.resources.metadata(resource)
+        endpoint = None if metadata is None else metadata.authorization_endpoint
+        if endpoint is not None and _origin(endpoint) != resource:
+            return None  # the agent token goes to the resource only
+        return endpoint
 
     def _authorize(self, request: httpx.Request, resource: str, scope: str) -> Flow[str | None]:
         """Phase 10: a resource token from the resource's authorization endpoint, then an
@@ -323,12 +317,13 @@ class AgentAuth(httpx.Auth):
         if self.mission_ended:
             raise MissionTerminated("the mission this agent acts under has ended (AG-33)")
         resource = _origin(request.url)
-        token = self.cache.get(resource)
+        token = self.cache.get(resource, self.signer.thumbprint)  # AG-18: this key's token
+        extra = yield from self.resources.components(resource)  # AG-05, V-46
         scope = self.scopes.get(resource)
         if token is None and scope is not None:
             token = yield from self._authorize(request, resource, scope)
-        extra: tuple[str, ...] = ()
         retries = 0
+        renewed = False
         while True:
             response = yield self._signed(request, token, extra)
             assert response is not None
@@ -345,9 +340,22 @@ class AgentAuth(httpx.Auth):
             requirement = _requirement(response, self._loopback)
             if isinstance(requirement, AuthTokenRequirement):
                 self.cache.discard(resource)
-                token = yield from self._obtain(requirement, resource)
-            elif isinstance(requirement, AgentTokenRequirement) and token is not None:
-                token = None  # present the agent token instead of the auth token
+                try:
+                    token = yield from self._obtain(requirement, resource)
+                except (InvalidToken, ExpiredResourceToken) as exc:
+                    expired = isinstance(exc, ExpiredResourceToken) or exc.expired
+                    if not expired or renewed:
+                        raise
+                    # AG-16: the resource token expired on the way; a fresh challenge and
+                    # one new token request, once.
+                    renewed, token, retries = True, None, retries - 1
+            elif token is not None and (
+                isinstance(requirement, AgentTokenRequirement) or _signature_error(response)
+            ):
+                # AG-18: the auth token is stale (expired, revoked, another key): drop it and
+                # present the agent token, which earns a fresh challenge.
+                self.cache.discard(resource)
+                token = None
             else:
                 return response  # nothing this agent can satisfy (AG-14)
 
@@ -438,7 +446,9 @@ class AgentAuth(httpx.Auth):
         flow = self.flow(request)
         reply: httpx.Response | None = None
         failure: httpx.TransportError | None = None
-        with httpx.Client(timeout=self._timeout, event_hooks=self._hooks) as own:
+        with httpx.Client(
+            timeout=self._timeout, event_hooks=self._hooks, verify=tls_context()
+        ) as own:
             try:
                 while True:
                     step = flow.send(reply) if failure is None else flow.throw(failure)
@@ -449,7 +459,7 @@ class AgentAuth(httpx.Auth):
                         ask_sync(step)
                     elif _origin(step.url) == resource:
                         reply = yield step
-                        reply.read()  # a 202's body (status, clarification) is read
+                        reply.read()  # requires_response_body: the flow reads bodies
                     else:
                         try:
                             reply = own.send(step)
@@ -465,7 +475,9 @@ class AgentAuth(httpx.Auth):
         flow = self.flow(request)
         reply: httpx.Response | None = None
         failure: httpx.TransportError | None = None
-        async with httpx.AsyncClient(timeout=self._timeout, event_hooks=self._async_hooks()) as own:
+        async with httpx.AsyncClient(
+            timeout=self._timeout, event_hooks=self._async_hooks(), verify=tls_context()
+        ) as own:
             try:
                 while True:
                     step = flow.send(reply) if failure is None else flow.throw(failure)
@@ -494,6 +506,11 @@ def _requirement(response: httpx.Response, loopback: bool) -> object:
         return find_requirement(response.headers.multi_items(), allow_loopback_http=loopback)
     except HeaderError:
         return None
+
+
+def _signature_error(response: httpx.Response) -> bool:
+    """Whether the resource refused the signature itself (AG-38: read the header only)."""
+    return "signature-error" in response.headers
 
 
 def _required_input(response: httpx.Response) -> tuple[str, ...]:

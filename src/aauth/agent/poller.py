@@ -1,7 +1,7 @@
 """Following a deferred (202) response to its end (protocol-10 §F.4).
 
 The agent long-polls the pending URL with ``Prefer: wait``, honours ``Retry-After``
-(clamped, 5 s when absent, +5 s after a 429), surfaces interaction prompts and
+(up to the deadline, 5 s when absent, +5 s after a 429), surfaces interaction prompts and
 clarification questions through callbacks, and stops at an overall deadline — cancelling
 the pending request with ``DELETE`` so the server does not keep it alive for nobody.
 
@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeAlias
 from urllib.parse import urljoin, urlsplit
 
@@ -77,12 +79,16 @@ class PollTimeout(AAuthError):
 
 @dataclass(frozen=True)
 class PollSettings:
-    """Limits for one deferred flow; every wait is bounded by ``deadline`` seconds."""
+    """Limits for one deferred flow; every wait is bounded by ``deadline`` seconds.
+
+    ``Retry-After`` is honoured as sent, up to what is left of ``deadline`` (AG-20);
+    ``max_interval`` caps it further only when set (tests use it to stay fast).
+    """
 
     deadline: float = 300.0
     prefer_wait: int = 30
     default_interval: float = 5.0
-    max_interval: float = 60.0
+    max_interval: float | None = None
     slow_down_increment: float = 5.0
     min_interval: float = 0.5
     allow_loopback_http: bool = False
@@ -168,12 +174,20 @@ def _body(response: httpx.Response) -> dict[str, Any]:
 
 
 def _retry_after(response: httpx.Response, settings: PollSettings) -> float:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP-date); 5 s when absent or
+    unreadable (AG-20). The deadline, not this function, bounds the wait."""
     raw = response.headers.get("retry-after")
-    try:
-        seconds = float(raw) if raw is not None else settings.default_interval
-    except ValueError:
+    seconds = settings.default_interval
+    if raw is not None:
+        try:
+            seconds = float(raw)
+        except ValueError:
+            with contextlib.suppress(TypeError, ValueError, IndexError):
+                seconds = parsedate_to_datetime(raw).timestamp() - time.time()
+    if not math.isfinite(seconds):
         seconds = settings.default_interval
-    return min(max(seconds, 0.0), settings.max_interval)
+    seconds = max(seconds, 0.0)
+    return seconds if settings.max_interval is None else min(seconds, settings.max_interval)
 
 
 def terminal_error(response: httpx.Response) -> AAuthError:

@@ -24,7 +24,7 @@ from aauth_signing import (
 )
 from aauth_signing.message import HeadersInput
 
-__all__ = ["AgentSigner"]
+__all__ = ["AAUTH_COVERED", "AgentSigner", "coverable"]
 
 _SIGNER_CACHE = 32
 
@@ -97,9 +97,30 @@ class AgentSigner:
     ) -> dict[str, str]:
         """Headers to add: ``Signature-Key``, ``Signature-Input``, ``Signature`` and, for
         a body, ``Content-Digest``. ``extra_components`` are a resource's
-        ``additional_signature_components`` (AG-05)."""
+        ``additional_signature_components`` as published (AG-05, V-46): ``@query`` and
+        ``content-digest`` are covered when the request has a query or a body, a field when
+        the request carries it."""
         member = self.member(scheme, token)
-        if not extra_components:
-            return self._signer_for(member).sign(method, url, headers, body)
-        request = HttpRequest(method, url, headers or (), body)
-        return sign_request(request, self.key, member, extra_components=extra_components)
+        if extra_components:  # the common case has none: keep the signer's fast path
+            request = HttpRequest(method, url, headers or (), body)
+            extra = coverable(request, extra_components)
+            if extra:
+                return sign_request(request, self.key, member, extra_components=extra)
+        return self._signer_for(member).sign(method, url, headers, body)
+
+
+#: Covered on every request, or added by the signer itself when the request has a query/body.
+AAUTH_COVERED = frozenset(
+    {"@method", "@authority", "@path", "signature-key", "@query", "content-digest"}
+)
+
+
+def coverable(request: HttpRequest, names: Sequence[str]) -> tuple[str, ...]:
+    """The components of ``names`` this request must cover beyond what AAuth covers anyway:
+    derived ones always, fields only when the request carries them (nothing to cover else)."""
+    return tuple(
+        name
+        for name in dict.fromkeys(names)
+        if name not in AAUTH_COVERED
+        and (name.startswith("@") or request.headers.get(name) is not None)
+    )

@@ -19,6 +19,7 @@ from aauth_signing import SigningKey
 from ..agent.enrollment import request_agent_token
 from ..identifiers import is_server_identifier, not_an_identifier
 from ..keys import generate_key, private_jwk, write_secret
+from ..tls import tls_context
 from ..tokens import decode_unverified
 from ..tokens.verifier import AGENT_TOKEN
 from .errors import CommandFailed, UsageError
@@ -73,7 +74,7 @@ def enroll(args: argparse.Namespace) -> int:
     enrollment_key = load_key(args.enrollment_key)
     instance_key, created = _instance_key(args.key)
     try:
-        with httpx.Client(timeout=args.timeout) as client:
+        with httpx.Client(timeout=args.timeout, verify=tls_context()) as client:
             token = request_agent_token(
                 provider,
                 enrollment_key,

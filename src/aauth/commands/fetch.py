@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ..jwt import peek
+from ..tls import tls_context
 from . import inputs
 from .errors import CommandFailed
 from .network import connection_failure, origin
@@ -86,7 +87,9 @@ def fetch(
     auth, hooks, agent_token = agent_auth(args, answerer, mission)
     request_headers, content = inputs.headers(args.header), inputs.body(args.data)
     try:
-        with httpx.Client(auth=auth, event_hooks=hooks, timeout=args.timeout) as client:
+        with httpx.Client(
+            auth=auth, event_hooks=hooks, timeout=args.timeout, verify=tls_context()
+        ) as client:
             response = client.request(
                 args.method, args.url, headers=request_headers, content=content
             )

@@ -24,6 +24,7 @@ from ..errors import (
 )
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..tokens import Actor
+from .audit import AuditEvent, AuditLog
 from .bindings import AgentBindings
 from .clarification import ClarificationChat, Round, conversation, open_question
 from .consents import Consents
@@ -130,9 +131,11 @@ class ConsentFlow:
         minter: AuthTokenMinter,
         *,
         chat: ClarificationChat | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._pending = pending
         self._chat = chat
+        self._audit = audit
         self._bindings = bindings
         self._consents = consents
         self._minter = minter
@@ -229,6 +232,7 @@ class ConsentFlow:
         target = checked_callback(grant, callback)
         if not approve:
             self._finish(request.id, PendingState.DENIED, person, None)
+            self._log(person, "denial", grant, "denied")
             return Outcome(False, with_error(target, "access_denied"))
         if grant.access_server is not None:
             return self._approve_federated(request.id, grant, person, target, remember)
@@ -240,7 +244,13 @@ class ConsentFlow:
             self._consents.remember(
                 person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
             )
+        self._log(person, "consent", grant, "approved")
+        self._log(person, "grant", grant, "approved")
         return Outcome(True, target)
+
+    def _log(self, person: Person, event: AuditEvent, grant: Grant, how: str) -> None:
+        if self._audit is not None:
+            self._audit.record(person.id, event, grant.agent, grant.resource, grant.scope, how)
 
     def _approve_federated(
         self, request_id: str, grant: Grant, person: Person, target: str | None, remember: bool
@@ -261,6 +271,7 @@ class ConsentFlow:
             self._consents.remember(
                 person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
             )
+        self._log(person, "consent", grant, "approved; the access server decides next")
         return Outcome(True, target)
 
     def _finish(

@@ -8,7 +8,7 @@ again without a prompt until the consent lapses, unless the agent asks for ``pro
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ..store.base import Store
 from .config import AutoApproval
@@ -16,6 +16,7 @@ from .config import AutoApproval
 __all__ = ["Consents"]
 
 _NS = "consent"
+_INDEX_NS = "consent-index"  # person, agent → the resources consented (to forget them all)
 
 
 def _key(person: str, iss: str, agent: str, resource: str) -> str:
@@ -64,12 +65,27 @@ class Consents:
             return
         key = _key(person, iss, agent, resource)
         expires_at = self._clock() + self._lifetime
+        self._merge(_INDEX_NS, _key(person, iss, agent, ""), "resources", (resource,), expires_at)
+        self._merge(_NS, key, "scope", scope, expires_at)
+
+    def forget_agent(self, person: str, iss: str, agent: str) -> None:
+        """Drop every consent ``person`` gave this agent (PS-31: the agent's person changed)."""
+        index_key = _key(person, iss, agent, "")
+        record = self._store.get(_INDEX_NS, index_key)
+        for resource in record.value["resources"] if record is not None else ():
+            self._store.delete(_NS, _key(person, iss, agent, resource))
+        self._store.delete(_INDEX_NS, index_key)
+
+    def _merge(
+        self, namespace: str, key: str, member: str, items: Iterable[str], expires_at: float
+    ) -> None:
+        """Add ``items`` to the list ``member`` of a record (compare-and-set)."""
         for _ in range(16):
-            record = self._store.get(_NS, key)
+            record = self._store.get(namespace, key)
             if record is None:
-                if self._store.create(_NS, key, {"scope": sorted(scope)}, expires_at):
+                if self._store.create(namespace, key, {member: sorted(set(items))}, expires_at):
                     return
                 continue
-            merged = sorted(set(record.value["scope"]) | set(scope))
-            if self._store.replace(_NS, key, {"scope": merged}, record.version, expires_at):
+            merged = sorted(set(record.value[member]) | set(items))
+            if self._store.replace(namespace, key, {member: merged}, record.version, expires_at):
                 return

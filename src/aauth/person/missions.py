@@ -21,6 +21,7 @@ from ..errors import MissionTerminated
 from ..headers.mission import MissionRef
 from ..missions import MissionProposal, build_blob, mission_s256
 from ..store.base import Store
+from .audit import AuditLog
 
 __all__ = ["ACTIVE", "TERMINATED", "Mission", "Missions"]
 
@@ -80,10 +81,16 @@ class Missions:
     """Approve, find, end and log missions, in ``store``."""
 
     def __init__(
-        self, store: Store, identifier: str, *, clock: Callable[[], float] = time.time
+        self,
+        store: Store,
+        identifier: str,
+        *,
+        audit: AuditLog | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._identifier = identifier
+        self._audit = audit
         self._clock = clock
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -184,6 +191,14 @@ class Missions:
         self._update(
             _LOG_NS, s256, lambda v: {"entries": [*v.get("entries", []), entry][-MAX_LOG:]}
         )
+        record = self._store.get(_NS, s256) if self._audit is not None else None
+        if self._audit is not None and record is not None:
+            # The person's own audit log shows mission events too (PS-32).
+            mission = Mission.from_json(record.value)
+            how = f"mission {s256[:12]}…: {event}"
+            scope = tuple(str(details["scope"]).split()) if details.get("scope") else ()
+            resource = details.get("resource")
+            self._audit.record(mission.person, "mission", mission.agent, resource, scope, how)
 
     def entries(self, s256: str) -> list[dict[str, Any]]:
         """The log, oldest first."""

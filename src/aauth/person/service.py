@@ -25,6 +25,7 @@ from ..store.base import Store
 from ..tokens import TokenVerifier
 from ..tokens.agent import MAX_AGENT_TOKEN_LIFETIME
 from .access_client import AccessServerClient
+from .audit import AuditLog
 from .bindings import AgentBindings
 from .chaining import UpstreamTokens
 from .clarification import ClarificationChat
@@ -109,8 +110,17 @@ class PersonService:
             clock=clock,
         )
         self.pending = PendingRequests(store, lifetime=config.pending_lifetime, clock=clock)
-        bindings = AgentBindings(
-            store, config.bindings, bind_on_first_approval=config.bind_on_first_approval
+        self.audit = AuditLog(store, clock=clock)
+
+        def revoked(iss: str, sub: str, person: str) -> None:
+            consents.forget_agent(person, iss, sub)
+            self.audit.record(person, "revocation", sub, None, (), "the agent's person changed")
+
+        self.bindings = bindings = AgentBindings(
+            store,
+            config.bindings,
+            bind_on_first_approval=config.bind_on_first_approval,
+            on_revoke=revoked,
         )
         consents = Consents(
             store,
@@ -120,7 +130,7 @@ class PersonService:
             clock=clock,
         )
         subjects = PairwiseSubjects(store)
-        self.missions = Missions(store, config.identifier, clock=clock)
+        self.missions = Missions(store, config.identifier, audit=self.audit, clock=clock)
         minter = AuthTokenMinter(
             config.identifier,
             self.keys,
@@ -152,6 +162,7 @@ class PersonService:
             ),
             missions=self.missions,
             chat=self.chat,
+            audit=self.audit,
             clock=clock,
         )
         self.mission_endpoint = MissionEndpoint(
@@ -190,7 +201,9 @@ class PersonService:
                 clock=clock,
             )
             self.token_endpoint.federation = self.federation
-        self.consent = ConsentFlow(self.pending, bindings, consents, minter, chat=self.chat)
+        self.consent = ConsentFlow(
+            self.pending, bindings, consents, minter, chat=self.chat, audit=self.audit
+        )
         self.login_csrf = LoginCsrf(store, clock=clock)
 
         def backoff(name: str, limit: int, max_delay: float = MAX_BACKOFF) -> FailureLimiter:
@@ -231,6 +244,7 @@ class PersonService:
             name=self.config.name,
             jwks_uri=f"{identifier}/.well-known/jwks.json",
             token_endpoint=f"{identifier}/token",
+            audit_endpoint=f"{identifier}/audit",
             mission_endpoint=f"{identifier}/mission",
             interaction_endpoint=f"{identifier}/interaction",
             revocation_endpoint=f"{identifier}/revoke",

@@ -51,6 +51,7 @@ from ..metadata import AgentProviderMetadata, MetadataDocument, ResourceMetadata
 from ..pending import PendingRequest, PendingRequests
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
 from ..tokens.verifier import AGENT_TOKEN, RESOURCE_TOKEN, TokenKind, averify_presented
+from .audit import AuditLog
 from .bindings import AgentBindings
 from .chaining import UpstreamTokens
 from .clarification import POLICY, ClarificationChat
@@ -93,11 +94,13 @@ class TokenEndpoint:
         federation: Federation | None = None,
         missions: Missions | None = None,
         chat: ClarificationChat | None = None,
+        audit: AuditLog | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._missions = missions
         self._config = config
         self._chat = chat
+        self._audit = audit
         self._tokens = tokens
         self._minter = minter
         self._people = people
@@ -178,9 +181,15 @@ class TokenEndpoint:
             decision = "within the mission" if within else "outside the mission"
             self._log(mission, "token requested", grant, decision=decision)
             if within and "consent" not in body.prompt:
-                return await self._grant_now(grant, self._people.get(mission.person))
-        if "consent" not in body.prompt and self._pre_approved(grant, person):
-            return await self._grant_now(grant, person)
+                approver = self._people.get(mission.person)
+                granted = await self._grant_now(grant, approver)
+                self._audited(approver, grant, "within the mission", granted)
+                return granted
+        how = None if "consent" in body.prompt else self._pre_approved(grant, person)
+        if how is not None:
+            granted = await self._grant_now(grant, person)
+            self._audited(person, grant, how, granted)
+            return granted
         if "none" in body.prompt:
             raise UserUnreachable("prompt=none, but this request needs the person's consent")
         if "interaction" not in body.capabilities:
@@ -304,19 +313,32 @@ class TokenEndpoint:
             **details,
         )
 
-    def _pre_approved(self, grant: Grant, person: Person | None) -> bool:
-        """A rule, or the bound person's earlier consent, covers the whole request.
+    def _audited(
+        self, person: Person | None, grant: Grant, how: str, granted: str | PendingRequest
+    ) -> None:
+        """A grant made without asking, in the person's audit log (PS-32); a federated one
+        that the access server has yet to decide is logged as such."""
+        if person is not None and self._audit is not None:
+            if not isinstance(granted, str):
+                how += "; the access server decides next"
+            self._audit.record(person.id, "grant", grant.agent, grant.resource, grant.scope, how)
+
+    def _pre_approved(self, grant: Grant, person: Person | None) -> str | None:
+        """How a rule, or the bound person's earlier consent, covers the whole request (for
+        the audit log); None when neither does.
 
         Identity scopes need a person: without a bound one a rule cannot grant them.
         """
         identity = set(grant.scope) & set(self._config.scopes_supported)
         if identity and person is None:
-            return False
+            return None
         if self._consents.auto_approved(grant.agent, grant.resource, grant.scope):
-            return True
-        return person is not None and self._consents.remembered(
+            return "auto-approved"
+        if person is not None and self._consents.remembered(
             person.id, grant.agent_iss, grant.agent, grant.resource, grant.scope
-        )
+        ):
+            return "remembered consent"
+        return None
 
     async def _resource_token(
         self, token: str, agent: str, agent_jkt: str, *, federate: bool = False

@@ -23,7 +23,7 @@ from .dependency import (
 )
 from .interaction_chain import ChainedRequests
 from .middleware import AAuthMiddleware, RouteRule, caller_from_scope
-from .policy import ResourcePolicy
+from .policy import ResourcePolicy, published_components
 from .revocation import RevokedTokens
 from .verifier import RequestVerifier
 
@@ -51,6 +51,7 @@ __all__ = [
     "handle_aauth_error",
     "handle_http_error",
     "handle_unexpected_error",
+    "published_components",
     "read_json_object",
     "require_scopes",
     "verified_caller",

@@ -7,6 +7,7 @@ with :meth:`ResourcePolicy.with_`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -16,7 +17,16 @@ from aauth_signing import VerificationPolicy
 
 from ..identifiers import server_host
 
-__all__ = ["ResourcePolicy"]
+__all__ = ["BASE_COMPONENTS", "ResourcePolicy", "check_components", "published_components"]
+
+#: What every AAuth signature covers; never listed in ``additional_signature_components``.
+BASE_COMPONENTS = ("@method", "@authority", "@path", "signature-key")
+#: Required by the AAuth profile whenever the request has a query or a body (§C.2).
+CONDITIONAL_COMPONENTS = ("@query", "content-digest")
+_DERIVED = frozenset(
+    {"@method", "@target-uri", "@authority", "@scheme", "@request-target", "@path", "@query"}
+)
+_FIELD_NAME = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]+")
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,15 @@ class ResourcePolicy:
                 "require_auth_token=True needs required_scopes: the scopes an agent asks its "
                 "person server for"
             )
+        check_components(self.additional_components, "additional_components")
+
+    @property
+    def signature_components(self) -> tuple[str, ...]:
+        """What this policy requires beyond the four base components, as a resource
+        publishes it in ``additional_signature_components`` (V-46): ``@query`` and
+        ``content-digest`` (required when there is a query or a body), then its own."""
+        extra = (*CONDITIONAL_COMPONENTS, *self.additional_components)
+        return tuple(n for n in dict.fromkeys(extra) if n not in BASE_COMPONENTS)
 
     def with_(self, **changes: object) -> ResourcePolicy:
         """A copy with ``changes`` (e.g. ``policy.with_(require_auth_token=True)``)."""
@@ -112,3 +131,20 @@ def _strings(name: str, value: object) -> tuple[str, ...]:
     if not all(isinstance(item, str) for item in items):
         raise TypeError(f"{name} must hold only strings, not {items!r}")
     return items
+
+
+def check_components(names: Iterable[object], what: str) -> None:
+    """ValueError unless every name is a derived component or a lowercase field name."""
+    for name in names:
+        if not isinstance(name, str) or not (name in _DERIVED or _FIELD_NAME.fullmatch(name)):
+            raise ValueError(f"{what}: {name!r} is neither a derived component nor a field name")
+
+
+def published_components(policies: Iterable[ResourcePolicy | None]) -> tuple[str, ...]:
+    """``additional_signature_components`` for a resource whose routes have ``policies``:
+    everything any of them requires beyond the four (V-46), in first-seen order."""
+    names: dict[str, None] = {}
+    for policy in policies:
+        if policy is not None:
+            names.update(dict.fromkeys(policy.signature_components))
+    return tuple(names)

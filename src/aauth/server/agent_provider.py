@@ -5,6 +5,8 @@
 ``GET /.well-known/jwks.json``         current and retired signing keys (AP-07)
 ``POST /agent-token``                  ``jkt-jwt``-signed proof → agent token for an
                                        instance, or (signed by an instance) a sub-agent
+``GET {callback_endpoint}``            where a person returns after consent, when configured
+                                       (an ``error`` is shown as one, never as done)
 =================================  =========================================================
 
 Delegates (instances and sub-agents, with their current keys) are kept in the SQLite file
@@ -25,15 +27,16 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..agent_provider import AGENT_TOKEN_PATH, AgentProvider
+from ..agent_provider import AGENT_TOKEN_PATH, AgentProvider, callback_outcome
 from ..keys import KeySet
 from ..resource import EXCEPTION_HANDLERS, AAuthMiddleware, RouteRule, verified_caller
 from ..store import open_store
 from ..tokens.wire import AGENT_DWK
 from .config import AgentProviderConfig, run_main, serve_app
+from .pages import message_page, page_headers
 
 __all__ = ["AgentProviderConfig", "create_agent_provider", "serve"]
 
@@ -64,6 +67,13 @@ def create_agent_provider(config: AgentProviderConfig) -> Starlette:
     async def jwks(request: Request) -> Response:
         return JSONResponse(ap.jwks(), headers=_JWKS_CACHE)
 
+    async def callback(request: Request) -> Response:
+        """Where a person server sends the person back (AG-37): an error is shown as one."""
+        outcome = callback_outcome(request.query_params)
+        status = 200 if outcome.completed else 400
+        html = message_page(outcome.title, outcome.message)
+        return HTMLResponse(html, status_code=status, headers=page_headers())
+
     async def agent_token(request: Request) -> Response:
         grant = ap.issue(verified_caller(request))
         return JSONResponse(grant.to_json(), headers={"Cache-Control": "no-store"})
@@ -76,19 +86,24 @@ def create_agent_provider(config: AgentProviderConfig) -> Starlette:
             store.close()
 
     well_known = f"/.well-known/{AGENT_DWK}"
+    routes = [
+        Route(well_known, metadata),
+        Route(well_known.removesuffix(".json"), metadata),
+        Route("/.well-known/jwks.json", jwks),
+        Route(AGENT_TOKEN_PATH, agent_token, methods=["POST"]),
+    ]
+    rules = [RouteRule("/.well-known/*", None)]
+    if ap.callback_path is not None:
+        routes.append(Route(ap.callback_path, callback))
+        rules.append(RouteRule(ap.callback_path, None))
     app = Starlette(
         lifespan=lifespan,
-        routes=[
-            Route(well_known, metadata),
-            Route(well_known.removesuffix(".json"), metadata),
-            Route("/.well-known/jwks.json", jwks),
-            Route(AGENT_TOKEN_PATH, agent_token, methods=["POST"]),
-        ],
+        routes=routes,
         middleware=[
             Middleware(
                 AAuthMiddleware,
                 verifier=ap.verifier,
-                rules=[RouteRule("/.well-known/*", None)],
+                rules=rules,
                 public_origin=config.public_origin,
             )
         ],

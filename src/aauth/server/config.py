@@ -21,6 +21,7 @@ import uvicorn
 from ..agent_provider import EnrolledAgent
 from ..config_files import LOOPBACK_SWITCH, build_config, check_member_types, read_config
 from ..identifiers import is_endpoint_url, is_server_identifier, not_an_identifier, server_host
+from ..resource.policy import check_components
 from ..tokens import parse_scope
 from ..tokens.agent import DEFAULT_AGENT_TOKEN_LIFETIME
 
@@ -82,6 +83,8 @@ class ResourceServerConfig:
     memory). ``downstream_url`` turns on call chaining (phases 7 and 9): ``/chained`` forwards
     to that URL as this resource's own agent, extending the caller's grant; its pending
     requests live in the ``store`` for ``pending_lifetime`` seconds.
+    ``additional_signature_components`` must be covered by every signature beyond the AAuth
+    defaults (e.g. ``["content-type", "@target-uri"]``); the metadata lists them (V-46).
     """
 
     identifier: str
@@ -97,9 +100,11 @@ class ResourceServerConfig:
     downstream_url: str | None = None
     pending_lifetime: int = 600
     allow_loopback_http: bool = False
+    additional_signature_components: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_member_types(self)
+        check_components(self.additional_signature_components, "additional_signature_components")
         loop = self.allow_loopback_http
         _identifier(self.identifier, "identifier", loop)
         if self.downstream_url is not None and not is_endpoint_url(

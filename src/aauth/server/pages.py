@@ -7,16 +7,19 @@ untrusted Markdown; it is shown as escaped text with its line breaks kept, never
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Protocol
 
+from ..person.audit import AuditEntry
 from ..person.clarification import POLICY, Round
 from ..person.consent import ConsentView
 
 __all__ = [
     "PAGE_HEADERS",
     "Conversing",
+    "audit_page",
     "code_page",
     "consent_page",
     "conversation_box",
@@ -295,6 +298,25 @@ def message_page(
     body = f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>"
     bar = _sign_out(*signed_in) if signed_in else ""
     return _page(title, body + _problem(None, code) + bar)
+
+
+def audit_page(name: str, entries: Sequence[AuditEntry]) -> str:
+    """A person's audit log (PS-32), newest first; every value is escaped text."""
+    rows = "".join(
+        "<tr>"
+        f"<td>{escape(time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(e.at)))}</td>"
+        f"<td>{escape(e.event)}</td><td><code>{escape(e.agent)}</code></td>"
+        f"<td>{escape(e.resource or '')}</td><td>{escape(' '.join(e.scope))}</td>"
+        f"<td>{escape(e.how)}</td></tr>"
+        for e in entries
+    )
+    table = (
+        "<table id=audit><tr><th>When</th><th>What</th><th>Agent</th><th>Resource</th>"
+        f"<th>Scope</th><th>How</th></tr>{rows}</table>"
+        if entries
+        else "<p id=audit>Nothing has happened on your behalf yet.</p>"
+    )
+    return _page("Your activity", f"<h1>Activity for {escape(name)}</h1>{table}")
 
 
 def interstitial_page(resource: str, code: str, person_server: str, link: str) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..asgi import read_body
@@ -26,7 +26,14 @@ from ..errors import AAuthError, Forbidden, InvalidCode, InvalidRequest, SlowDow
 from ..person import LoginRequired, PersonService
 from ..person.persons import Person, PersonDirectory, Session
 from ..ratelimit import FailureLimiter
-from .pages import code_page, consent_page, login_page, message_page, page_headers
+from .pages import (
+    audit_page,
+    code_page,
+    consent_page,
+    login_page,
+    message_page,
+    page_headers,
+)
 
 __all__ = ["LOGIN_COOKIE", "PERSON_FACING", "SESSION_COOKIE", "PersonWeb", "sign_in"]
 
@@ -208,6 +215,7 @@ class PersonWeb:
                 _pages(self._same_site(self.decide)),
                 methods=["POST"],
             ),
+            Route("/audit", _pages(self.audit), methods=["GET"]),
         ]
 
     def _same_site(self, handler: _Handler) -> _Handler:
@@ -326,6 +334,25 @@ class PersonWeb:
         response = _html(message_page("Signed out", "You are signed out."))
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+    # -- audit ------------------------------------------------------------------------------
+
+    async def audit(self, request: Request) -> Response:
+        """GET /audit: the signed-in person's log (PS-32), as a page or, asked for JSON, as
+        ``{"person": …, "entries": [...]}``; only ever the person's own."""
+        wants_json = "application/json" in request.headers.get("accept", "")
+        signed_in = self._signed_in(request)
+        if signed_in is None:
+            if wants_json:
+                problem = {"error": "login_required", "detail": "sign in to read your log"}
+                return JSONResponse(problem, 401, media_type="application/problem+json")
+            return self._to_login(request)
+        _, person = signed_in
+        entries = self.service.audit.entries(person.id)
+        if wants_json:
+            document = {"person": person.id, "entries": [e.to_json() for e in entries]}
+            return JSONResponse(document, headers={"Cache-Control": "no-store"})
+        return _html(audit_page(person.name, entries))
 
     def _code_keys(self, request: Request, session: Session) -> dict[str, str]:
         return {"session": session.id, "person": session.person_id, "client": _client(request)}

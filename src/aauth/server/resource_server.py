@@ -47,6 +47,7 @@ from ..resource import (
     RevokedTokens,
     RouteRule,
     VerifiedCaller,
+    published_components,
     read_json_object,
     require_scopes,
     verified_caller,
@@ -129,6 +130,7 @@ def create_resource_server(
         trusted_issuers=config.trusted,
         access_server=config.access_server,
         signature_window=config.signature_window,
+        additional_components=config.additional_signature_components,
         allow_loopback_http=loop,
     )
     revoked = RevokedTokens(store)
@@ -159,6 +161,7 @@ def create_resource_server(
         revocation_endpoint=f"{config.identifier}/revoke",
         scope_descriptions=config.scope_descriptions,
         signature_window=config.signature_window,
+        additional_signature_components=published_components(rule.policy for rule in rules),
     ).to_json()
     chaining = None
     if config.downstream_url is not None:

@@ -1,0 +1,93 @@
+"""What a person server did for each person, for that person to read (PS-32, §F.9).
+
+Every grant, denial, consent, revocation and mission event is appended to the person's log
+in the store (so every worker sees the same log and a restart loses nothing), newest last,
+keeping the most recent ``max_entries``. People read their own log on the ``/audit`` page,
+as HTML or as JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from ..errors import ServerError
+from ..store.base import Store
+
+__all__ = ["AuditEntry", "AuditEvent", "AuditLog"]
+
+AuditEvent = Literal["grant", "denial", "consent", "revocation", "mission"]
+_NS = "audit"
+_ATTEMPTS = 16
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event: ``agent`` (its identifier) at ``resource`` for ``scope``, at ``at``.
+
+    ``how`` says why it happened (``approved``, ``auto-approved``, ``remembered consent``,
+    ``denied``, ``person changed`` …).
+    """
+
+    at: float
+    event: AuditEvent
+    agent: str
+    resource: str | None
+    scope: tuple[str, ...]
+    how: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "scope": list(self.scope)}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> AuditEntry:
+        return cls(
+            at=float(value["at"]),
+            event=value["event"],
+            agent=str(value["agent"]),
+            resource=value.get("resource"),
+            scope=tuple(value.get("scope", ())),
+            how=str(value.get("how", "")),
+        )
+
+
+class AuditLog:
+    """Per-person audit logs over ``store``."""
+
+    def __init__(
+        self, store: Store, *, max_entries: int = 500, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store
+        self._max = max_entries
+        self._clock = clock
+
+    def record(
+        self,
+        person: str,
+        event: AuditEvent,
+        agent: str,
+        resource: str | None,
+        scope: Sequence[str],
+        how: str,
+    ) -> None:
+        """Append one entry to ``person``'s log (compare-and-set: concurrent workers)."""
+        entry = AuditEntry(self._clock(), event, agent, resource, tuple(scope), how).to_json()
+        for _ in range(_ATTEMPTS):
+            record = self._store.get(_NS, person)
+            if record is None:
+                if self._store.create(_NS, person, {"entries": [entry]}, None):
+                    return
+                continue
+            entries = [*record.value["entries"], entry][-self._max :]
+            if self._store.replace(_NS, person, {"entries": entries}, record.version, None):
+                return
+        raise ServerError("the audit log is too busy; try again")
+
+    def entries(self, person: str) -> list[AuditEntry]:
+        """``person``'s log, newest first."""
+        record = self._store.get(_NS, person)
+        if record is None:
+            return []
+        return [AuditEntry.from_json(value) for value in reversed(record.value["entries"])]
