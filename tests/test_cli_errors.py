@@ -257,6 +257,20 @@ def test_ctrl_c_during_a_manual_demo_exits_130_quietly() -> None:
     assert err.strip() == ""
 
 
+def test_ctrl_c_stops_a_server_with_130() -> None:
+    """``aauth serve`` shuts down gracefully on Ctrl+C, then exits 130 like every other verb."""
+    port = free_port()
+    command = [sys.executable, "-m", "aauth.cli", "serve", "resource", "--port", str(port)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    pipe = subprocess.PIPE
+    process = subprocess.Popen(command, stdout=pipe, stderr=pipe, text=True, env=env)
+    stderr_until(process, "Uvicorn running")
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+
+
 def test_every_verb_and_flag_is_described() -> None:
     from aauth.cli import build_parser
 

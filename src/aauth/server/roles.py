@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -170,6 +172,17 @@ def _announce(role: str, built: Built, host: str, port: int, workers: int) -> No
         )
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, remembering whether it was stopped by Ctrl+C (exit 130, like every
+    other verb) rather than by SIGTERM."""
+
+    interrupted = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.interrupted = self.interrupted or sig == signal.SIGINT
+        super().handle_exit(sig, frame)
+
+
 def serve_role(
     role: str,
     *,
@@ -204,8 +217,11 @@ def serve_role(
     _announce(role, built, host, port, workers)
     logs = logging_config(log_level, log_format)
     if workers == 1:
-        uvicorn.run(built.app, host=host, port=port, log_config=logs, access_log=False)
-        return 0
+        server = _Server(
+            uvicorn.Config(built.app, host=host, port=port, log_config=logs, access_log=False)
+        )
+        server.run()
+        return 130 if server.interrupted else 0
     os.environ[_SETTINGS_ENV] = json.dumps(asdict(settings))
     uvicorn.run(
         "aauth.server.roles:worker_app",
