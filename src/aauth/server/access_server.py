@@ -26,16 +26,17 @@ from starlette.routing import Route
 
 from ..access import PAYMENT, AccessServerConfig, AccessService
 from ..asgi import read_body, request_from_scope
-from ..errors import AAuthError, InvalidRequest, MethodNotAllowed, NotFound, ServerError
+from ..errors import AAuthError, InvalidRequest
 from ..keysource import KeySource
 from ..person import prefer_wait, token_response
 from ..person.consent import ConsentView
 from ..person.persons import Person, Session
+from ..resource import handle_unexpected_error
 from ..store import StoreUnavailable, open_store
 from ..store.base import Store
 from .config import run_main, serve_app
 from .pages import consent_page, login_page, message_page, page_headers, payment_page
-from .person_server import _api, _problem, _reply, _store_unavailable
+from .person_server import _api, _reply, _store_unavailable, http_error_handler
 from .person_web import _form, _next, sign_in
 from .upkeep import upkeep
 
@@ -231,27 +232,6 @@ def _pages(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
     return run
 
 
-def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    error: AAuthError = (
-        MethodNotAllowed(f"{request.method} is not allowed here")
-        if exc.status_code == 405
-        else NotFound("there is nothing here")
-    )
-    if request.url.path.startswith(PERSON_FACING):
-        return _message(
-            "Not found" if exc.status_code == 404 else "Not allowed",
-            error.description,
-            error.status,
-        )
-    return _problem(error)
-
-
-def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error answering %s %s", request.method, request.url.path)
-    return _problem(ServerError("the access server failed to answer this request"))
-
-
 def create_access_server(
     config: AccessServerConfig,
     store: Store | None = None,
@@ -281,9 +261,9 @@ def create_access_server(
         Route("/pay", _pages(web.pay), methods=["POST"]),
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
-        HTTPException: _http_error,
+        HTTPException: http_error_handler(PERSON_FACING),
         StoreUnavailable: _store_unavailable,
-        Exception: _server_error,
+        Exception: handle_unexpected_error,
     }
     lifespan = upkeep(state, service.discovery, close_store=owned)
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)

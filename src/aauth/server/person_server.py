@@ -208,19 +208,25 @@ class _Api:
         return response
 
 
-def _http_error(request: Request, exc: Exception) -> Response:
-    """Unrouted paths and wrong methods: problem+json, or a page (with the code) for people."""
-    if not request.url.path.startswith(PERSON_FACING):
-        return handle_http_error(request, exc)
-    assert isinstance(exc, HTTPException)
-    error: AAuthError = (
-        MethodNotAllowed(f"{request.method} is not allowed here")
-        if exc.status_code == 405
-        else NotFound("there is nothing here")
-    )
-    title = "Not allowed" if exc.status_code == 405 else "Not found"
-    html = message_page(title, error.description, code=error.code)
-    return HTMLResponse(html, error.status, headers={**page_headers(), **(exc.headers or {})})
+def http_error_handler(person_facing: tuple[str, ...]) -> Callable[[Request, Exception], Response]:
+    """Unrouted paths and wrong methods: problem+json, or a page (with the code) for people
+    on the ``person_facing`` paths."""
+
+    def handle(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith(person_facing):
+            return handle_http_error(request, exc)
+        assert isinstance(exc, HTTPException)
+        error: AAuthError = (
+            MethodNotAllowed(f"{request.method} is not allowed here")
+            if exc.status_code == 405
+            else NotFound("there is nothing here")
+        )
+        title = "Not allowed" if exc.status_code == 405 else "Not found"
+        html = message_page(title, error.description, code=error.code)
+        headers = {**page_headers(), **(exc.headers or {})}
+        return HTMLResponse(html, error.status, headers=headers)
+
+    return handle
 
 
 def _store_unavailable(request: Request, exc: Exception) -> Response:
@@ -258,7 +264,7 @@ def create_person_server(
         *MissionWeb(web).routes(),
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
-        HTTPException: _http_error,
+        HTTPException: http_error_handler(PERSON_FACING),
         StoreUnavailable: _store_unavailable,
         Exception: handle_unexpected_error,
     }
