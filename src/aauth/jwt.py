@@ -68,24 +68,27 @@ _REGISTRY = jws.JWSRegistry(algorithms=sorted(ALLOWED_ALGORITHMS), strict_check_
 
 @dataclass(frozen=True, slots=True)
 class ParsedJWT:
-    """A decoded, not yet verified token: what :func:`verify` needs, decoded exactly once."""
+    """A decoded, not yet verified token: what :func:`verify` needs, decoded exactly once.
 
-    header: dict[str, Any]
+    ``header`` is read-only: it is shared by every token with the same encoded header.
+    """
+
+    header: Mapping[str, Any]
     claims: dict[str, Any]
     signing_input: bytes
     signature: bytes
 
     @property
     def alg(self) -> str:
-        return str(self.header["alg"])
+        return self.header["alg"]  # type: ignore[no-any-return]  # checked by _header
 
     @property
     def typ(self) -> str:
-        return str(self.header["typ"])
+        return self.header["typ"]  # type: ignore[no-any-return]
 
     @property
     def kid(self) -> str:
-        return str(self.header["kid"])
+        return self.header["kid"]  # type: ignore[no-any-return]
 
 
 _HEADERS: BoundedCache[str, Mapping[str, Any]] = BoundedCache(512)
@@ -98,8 +101,9 @@ def _json_object(segment: str, what: str) -> dict[str, Any]:
         raise InvalidToken(exc.description) from None
 
 
-def _header(segment: str) -> dict[str, Any]:
-    """The checked JOSE header; an issuer's tokens share one, so it is decoded once (memo)."""
+def _header(segment: str) -> Mapping[str, Any]:
+    """The checked JOSE header, read-only; an issuer's tokens share one, so it is decoded
+    once (memo)."""
     cached = _HEADERS.get(segment)
     if cached is None:
         header = _json_object(segment, "header")
@@ -110,7 +114,7 @@ def _header(segment: str) -> dict[str, Any]:
             raise InvalidToken("JWT header 'crit' names extensions this verifier does not support")
         cached = MappingProxyType(header)
         _HEADERS.put(segment, cached)
-    return dict(cached)
+    return cached
 
 
 def parse(token: str) -> ParsedJWT:
@@ -124,19 +128,22 @@ def parse(token: str) -> ParsedJWT:
     parts = token.split(".")
     if len(parts) != 3:
         raise InvalidToken("JWT must have three dot-separated parts")
-    header = _header(parts[0])
-    claims = _json_object(parts[1], "payload")
+    header_b64, payload_b64, signature_b64 = parts
+    header = _header(header_b64)
+    claims = _json_object(payload_b64, "payload")
     try:
-        signature = b64url_decode(parts[2])
+        signature = b64url_decode(signature_b64)
     except ValueError:
         raise InvalidToken("JWT signature is not base64url") from None
-    return ParsedJWT(header, claims, f"{parts[0]}.{parts[1]}".encode("ascii"), signature)
+    # both segments decoded as base64url, so the signing input is ASCII
+    signing_input = token[: len(token) - len(signature_b64) - 1].encode("ascii")
+    return ParsedJWT(header, claims, signing_input, signature)
 
 
 def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(header, claims)`` of a token, UNVERIFIED: for routing (``iss``, ``kid``), never trust."""
     parsed = parse(token)
-    return parsed.header, parsed.claims
+    return dict(parsed.header), parsed.claims
 
 
 def _joserfc_key(key: SigningKey) -> OKPKey | ECKey | RSAKey:
@@ -179,7 +186,7 @@ def _number(claims: Mapping[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if value.__class__ is bool or not isinstance(value, (int, float)):
         raise InvalidToken(f"JWT {name!r} is not a number")
     return value
 

@@ -36,8 +36,15 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 }
 _KEYS: BoundedCache[tuple[Any, ...], VerifyingKey] = BoundedCache(1024)
 _THUMBPRINTS: BoundedCache[tuple[Any, ...], str] = BoundedCache(1024)
-_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_B64URL_VALUE = {
+    char: value
+    for value, char in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+}
+_TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/***")
+_PADDING = (b"", b"", b"==", b"=")
+_UNUSED_BITS = (0, 0, 0x0F, 0x03)
+"""By ``len % 4``: the padding a2b_base64 wants, and the low bits of the last character that
+a canonical encoding leaves zero."""
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 _PRIVATE_SET = frozenset(_PRIVATE_MEMBERS)
 _FORBIDDEN_ALGS = frozenset({"none", "HS256", "HS384", "HS512", "RSA1_5"})
@@ -59,18 +66,19 @@ def b64url_decode(text: str) -> bytes:
     Strict means canonical too: the unused low bits of the last character must be zero, so
     every byte string has exactly one accepted encoding.
     """
-    if not isinstance(text, str) or "+" in text or "/" in text or "=" in text:
+    if not isinstance(text, str):
         raise ValueError("not unpadded base64url")
-    remainder = len(text) % 4
+    remainder = len(text) & 3
     if remainder == 1:
         raise ValueError("not unpadded base64url")
     try:
-        data = text.encode("ascii").translate(_TO_STANDARD)
-        # strict: any character outside the alphabet (whitespace included) is an error
-        decoded = binascii.a2b_base64(data + b"=" * (-len(text) % 4), strict_mode=True)
+        # '+', '/' and '=' become '*', which strict mode refuses like any character outside
+        # the alphabet (whitespace included): one pass instead of three searches
+        data = text.encode("ascii").translate(_TO_STANDARD) + _PADDING[remainder]
+        decoded = binascii.a2b_base64(data, strict_mode=True)
     except (UnicodeEncodeError, binascii.Error):
         raise ValueError("not unpadded base64url") from None
-    if remainder and _B64URL_ALPHABET.index(text[-1]) & (0x0F if remainder == 2 else 0x03):
+    if remainder and _B64URL_VALUE[text[-1]] & _UNUSED_BITS[remainder]:
         raise ValueError("non-canonical base64url")
     return decoded
 

@@ -72,12 +72,26 @@ STRICT_JSON = json.JSONDecoder(
 numbers that overflow to infinity; one definition for JWS segments and (in ``aauth``) bodies."""
 
 
+_scan_value = STRICT_JSON.scan_once
+
+
+def _strict_json(text: str) -> Any:
+    """``STRICT_JSON.decode(text)``, calling the C scanner directly for the usual compact text
+    (no whitespace around the value), which skips decode()'s two regex passes. Anything else
+    takes the full decoder, so what is accepted and every error are the same."""
+    try:
+        value, end = _scan_value(text, 0)
+    except StopIteration:  # leading whitespace, or no value at all
+        return STRICT_JSON.decode(text)
+    return value if end == len(text) else STRICT_JSON.decode(text)
+
+
 def decode_segment(segment: str, what: str) -> dict[str, Any]:
     """A JWS header or payload segment as a JSON object, strictly: canonical base64url,
     UTF-8, no duplicate members (two parsers must never see two different claims), no
     NaN/Infinity. Raises InvalidJWT naming ``what``."""
     try:
-        value = STRICT_JSON.decode(b64url_decode(segment).decode("utf-8"))
+        value = _strict_json(b64url_decode(segment).decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # RecursionError: hostile deep nesting
         raise InvalidJWT(f"JWT {what} is not strict base64url JSON: {exc}") from None
     if not isinstance(value, dict):
