@@ -349,24 +349,25 @@ class ResourceTokenClaims:
         if not is_s256(agent_jkt):
             raise InvalidToken("resource token 'agent_jkt' is not a SHA-256 JWK thumbprint")
         mission, interaction = raw.get("mission"), raw.get("interaction")
-        return cls(
-            iss=_server_id(raw, "iss", what, loop),
-            aud=_server_id(raw, "aud", what, loop),
-            jti=_text(raw, "jti", what),
-            agent=_agent_id(raw, "agent", what, loop, legacy=allow_legacy),
-            agent_jkt=agent_jkt,
-            iat=_number(raw, "iat", what),
-            exp=_number(raw, "exp", what),
-            scope=_scope(raw, what, required=True),
-            account=_optional_text(raw, "account", what),
-            mission=None
+        fields = {
+            "iss": _server_id(raw, "iss", what, loop),
+            "aud": _server_id(raw, "aud", what, loop),
+            "jti": _text(raw, "jti", what),
+            "agent": _agent_id(raw, "agent", what, loop, legacy=allow_legacy),
+            "agent_jkt": agent_jkt,
+            "iat": _number(raw, "iat", what),
+            "exp": _number(raw, "exp", what),
+            "scope": _scope(raw, what, required=True),
+            "account": _optional_text(raw, "account", what),
+            "mission": None
             if mission is None
             else MissionRef.from_claim(mission, allow_loopback_http=loop),
-            interaction=None
+            "interaction": None
             if interaction is None
             else Interaction.from_claim(interaction, what, allow_loopback_http=loop),
-            raw=MappingProxyType(raw),
-        )
+            "raw": MappingProxyType(raw),
+        }
+        return _frozen(cls, fields)
 
 
 @dataclass(frozen=True)
@@ -407,26 +408,27 @@ class AuthTokenClaims:
         if sub is None and not scope:
             raise InvalidToken("auth token carries neither 'sub' nor 'scope'")
         act, mission = raw.get("act"), raw.get("mission")
-        return cls(
-            iss=_server_id(raw, "iss", what, loop),
-            dwk=_text(raw, "dwk", what),
-            aud=_server_id(raw, "aud", what, loop),
-            jti=_text(raw, "jti", what),
-            agent=_agent_id(raw, "agent", what, loop, legacy=allow_legacy),
-            iat=_number(raw, "iat", what),
-            exp=_number(raw, "exp", what),
-            cnf_jwk=jwk,
-            cnf_key=key,
-            jkt=jkt,
-            sub=sub,
-            scope=scope,
-            act=None
+        fields = {
+            "iss": _server_id(raw, "iss", what, loop),
+            "dwk": _text(raw, "dwk", what),
+            "aud": _server_id(raw, "aud", what, loop),
+            "jti": _text(raw, "jti", what),
+            "agent": _agent_id(raw, "agent", what, loop, legacy=allow_legacy),
+            "iat": _number(raw, "iat", what),
+            "exp": _number(raw, "exp", what),
+            "cnf_jwk": jwk,
+            "cnf_key": key,
+            "jkt": jkt,
+            "sub": sub,
+            "scope": scope,
+            "act": None
             if act is None
             else Actor.from_claim(act, what, allow_loopback_http=loop, allow_legacy=allow_legacy),
-            mission=None
+            "mission": None
             if mission is None
             else MissionRef.from_claim(mission, allow_loopback_http=loop),
-            account=_optional_text(raw, "account", what),
-            tenant=_optional_text(raw, "tenant", what),
-            raw=MappingProxyType(raw),
-        )
+            "account": _optional_text(raw, "account", what),
+            "tenant": _optional_text(raw, "tenant", what),
+            "raw": MappingProxyType(raw),
+        }
+        return _frozen(cls, fields)
