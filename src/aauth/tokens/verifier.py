@@ -23,7 +23,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -237,8 +236,10 @@ class TokenVerifier:
             with self._lock:
                 cache.pop(cache_key, None)
             return None
-        with suppress(KeyError):  # evicted between the two calls
+        try:  # noqa: SIM105 (contextlib.suppress costs 0.3 µs, on every request)
             cache.move_to_end(cache_key)
+        except KeyError:  # evicted between the two calls
+            pass
         return claims
 
     def _cache_put(self, cache_key: tuple[str, str], claims: Any, valid_until: float) -> None:
