@@ -89,9 +89,16 @@ def _strict_json(text: str) -> Any:
 def decode_segment(segment: str, what: str) -> dict[str, Any]:
     """A JWS header or payload segment as a JSON object, strictly: canonical base64url,
     UTF-8, no duplicate members (two parsers must never see two different claims), no
-    NaN/Infinity. Raises InvalidJWT naming ``what``."""
+    NaN/Infinity, no lone surrogate escape (``"\\ud800"``, which no UTF-8 encoder can write
+    back, so a claim stored or logged from it would poison the reader). Raises InvalidJWT
+    naming ``what``."""
     try:
-        value = _strict_json(b64url_decode(segment).decode("utf-8"))
+        text = b64url_decode(segment).decode("utf-8")
+        value = _strict_json(text)
+        if "\\" in text:  # only an escape can spell a surrogate (valid UTF-8 has none)
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidJWT(f"JWT {what} has a lone surrogate escape") from None
     except (ValueError, RecursionError) as exc:  # RecursionError: hostile deep nesting
         raise InvalidJWT(f"JWT {what} is not strict base64url JSON: {exc}") from None
     if not isinstance(value, dict):
