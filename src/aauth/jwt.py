@@ -235,9 +235,11 @@ def verify(
     everything else. Claim semantics beyond time are the caller's (see :mod:`aauth.tokens`).
     """
     parsed = token if isinstance(token, ParsedJWT) else parse(token)
-    if parsed.typ != typ:
+    header, key_alg = parsed.header, key.algorithm.jose
+    if header["typ"] != typ:
         raise InvalidToken(f"JWT typ {parsed.typ!r} is not {typ!r}")
-    _check_alg(parsed, key, allow_eddsa)
+    if header["alg"] != key_alg or key_alg not in ALLOWED_ALGORITHMS:
+        _check_alg(parsed, key, allow_eddsa)  # refuses, unless the EdDSA compatibility case
     try:
         key.verify(parsed.signature, parsed.signing_input)
     except InvalidSignature:
