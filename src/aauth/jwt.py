@@ -179,6 +179,10 @@ def encode(
         raise ValueError(f"cannot sign token: {exc}") from None
 
 
+_JSON_NUMBERS = (int, float)
+"""What JSON numbers decode to: values of exactly these types need no further check."""
+
+
 def _number(claims: Mapping[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
@@ -205,9 +209,9 @@ def check_times(claims: Mapping[str, Any], *, now: float, leeway: float) -> None
 
     Each bound is relaxed by ``leeway`` seconds for clock skew.
     """
-    exp = _number(claims, "exp")
-    iat = _number(claims, "iat")
-    nbf = _number(claims, "nbf")
+    exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf")
+    if exp.__class__ not in _JSON_NUMBERS or iat.__class__ not in _JSON_NUMBERS or nbf is not None:
+        exp, iat, nbf = _number(claims, "exp"), _number(claims, "iat"), _number(claims, "nbf")
     if exp is None:
         raise InvalidToken("JWT has no 'exp'")
     if iat is None:

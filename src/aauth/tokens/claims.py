@@ -94,6 +94,10 @@ def _optional_text(raw: Mapping[str, Any], name: str, what: str) -> str | None:
     return None if raw.get(name) is None else _text(raw, name, what)
 
 
+_JSON_NUMBERS = (int, float)
+"""What JSON numbers decode to: values of exactly these types need no further check."""
+
+
 def _number(raw: Mapping[str, Any], name: str, what: str) -> float:
     value = raw.get(name)
     if value.__class__ is bool or not isinstance(value, (int, float)):
@@ -296,12 +300,18 @@ class AgentTokenClaims:
             if _agent_host(sub) != server_host(iss):
                 raise InvalidToken(f"agent token 'sub' {sub!r} is not an agent of {iss!r}")
         jwk, key, jkt = _confirmation(raw, what, allow_legacy)
+        jti, iat, exp = get("jti"), get("iat"), get("exp")
+        numbers = iat.__class__ in _JSON_NUMBERS and exp.__class__ in _JSON_NUMBERS
+        if not (numbers and jti.__class__ is str and jti):  # the checks that say what is wrong
+            jti = _text(raw, "jti", what)
+            iat = _number(raw, "iat", what)
+            exp = _number(raw, "exp", what)
         fields = {
             "iss": identity[0],
             "sub": identity[1],
-            "jti": _text(raw, "jti", what),
-            "iat": _number(raw, "iat", what),
-            "exp": _number(raw, "exp", what),
+            "jti": jti,
+            "iat": iat,
+            "exp": exp,
             "cnf_jwk": jwk,
             "cnf_key": key,
             "jkt": jkt,
