@@ -20,11 +20,10 @@ from aauth.agent.flow import Flow, run_async
 from aauth.agent.signer import AgentSigner
 from aauth.errors import MissionTerminated, ServerError
 from aauth.headers import MissionRef
-from aauth.keys import KeySet, generate_key
 from aauth.missions import ApprovedMission, mission_s256
-from aauth.tokens import issue_agent_token
 
-PS = "https://ps.example"
+from ..person.conftest import PS, World
+
 BLOB = json.dumps(
     {
         "approver": PS,
@@ -38,15 +37,7 @@ MISSION = ApprovedMission(MissionRef(PS, mission_s256(BLOB)), BLOB)
 
 
 def signer() -> AgentSigner:
-    key = generate_key()
-    token = issue_agent_token(
-        KeySet.generate(),
-        iss="https://ap.example",
-        sub="aauth:bot@ap.example",
-        cnf_jwk=key.public_key(),
-        ps=PS,
-    )
-    return AgentSigner(key, token)
+    return World().agent().signer
 
 
 def person_server(answer: Response, *, endpoints: bool = True) -> tuple[Starlette, list[bytes]]:

@@ -204,6 +204,9 @@ def test_the_person_pages_refuse_others_and_forged_forms(world: World) -> None:
             ).status_code == 404
             signed_out = await http.get(path, params={"code": code})
             assert signed_out.status_code == 303  # to the sign-in page
+            anonymous = await http.post(path, data={"code": code, "decision": "approve"})
+            assert anonymous.status_code == 401
+            assert "<code id=error>access_denied</code>" in anonymous.text
             assert (await answer(alice, page, "approve")).status_code == 200
             again = await answer(alice, page, "deny")
             assert again.status_code == 410  # the code is used: the decision stands

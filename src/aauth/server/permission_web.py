@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import Forbidden, InvalidRequest
+from ..errors import InvalidRequest
 from ..person import PersonService
 from ..person.permission import PermissionView
-from .mission_web import _fields
+from .mission_web import decision_form
 from .pages import _page, _text
-from .person_web import UNAUTHENTICATED, PersonWeb, _html, _message, _pages
+from .person_web import PersonWeb, _html, _message, _pages
 
 __all__ = ["PermissionWeb", "permission_page"]
 
@@ -86,15 +86,8 @@ class PermissionWeb:
 
     async def decide(self, request: Request) -> Response:
         """POST: allow, or deny with an optional reason."""
-        signed_in = self.web._signed_in(request)
-        if signed_in is None:
-            return _message(
-                "Sign in first", "Only a signed-in person can decide.", 401, UNAUTHENTICATED
-            )
-        session, person = signed_in
-        form = dict(await _fields(request))
-        if not self.web._csrf_ok(session, form):
-            raise Forbidden("This form has expired; reload the page.")
+        person, pairs = await decision_form(self.web, request)
+        form = dict(pairs)
         decision = form.get("decision")
         if decision not in ("approve", "deny"):
             raise InvalidRequest("choose allow or deny")

@@ -51,6 +51,7 @@ _REVIEW_PAGES = {"mission": "/missions/proposal/", "permission": "/permissions/"
 MAX_FORM = 16 * 1024
 MAX_FIELD = 1024
 _TITLES = {
+    UNAUTHENTICATED: "Sign in first",
     "invalid_code": "This code cannot be used",
     "expired": "This request has expired",
     "not_found": "Request not found",
