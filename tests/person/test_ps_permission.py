@@ -217,6 +217,25 @@ def test_the_person_pages_refuse_others_and_forged_forms(world: World) -> None:
     run(scenario())
 
 
+def test_a_mission_that_ends_while_the_person_decides_grants_nothing(world: World) -> None:
+    """§F.10: the person allows after the mission was revoked; the page refuses, and the
+    agent's poll is a denial, never a grant."""
+    agent, app = world.agent(), world.app()
+
+    async def scenario() -> None:
+        async with client(app) as http, client(app) as alice:
+            ref = await approved(http, alice, agent)
+            asked = await post(http, agent, "/permission", under(ref, **SEND))
+            page = await open_consent(alice, *interaction_of(asked))
+            assert (await act(alice, ref.s256, "revoke")).status_code == 200
+            refused = await answer(alice, page, "approve")
+            assert refused.status_code == 400
+            assert "has ended" in refused.text
+            problem(await poll(http, agent, asked.headers["location"]), 403, "denied")
+
+    run(scenario())
+
+
 @pytest.mark.parametrize(
     "body",
     [

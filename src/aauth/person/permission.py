@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import Forbidden, UserUnreachable
+from ..errors import Forbidden, InvalidRequest, UserUnreachable
 from ..missions import markdown_text
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..tokens import AgentTokenClaims
@@ -27,7 +27,7 @@ from .audit import AuditLog
 from .bindings import AgentBindings
 from .mission_endpoint import MissionEndpoint, finish_pending
 from .mission_review import open_request, redeem
-from .missions import Mission, Missions
+from .missions import ACTIVE, Mission, Missions
 from .persons import Person
 
 __all__ = ["GRANTED", "PERMISSION", "PermissionEndpoint", "PermissionView"]
@@ -145,6 +145,12 @@ class PermissionEndpoint:
         """Grant, or deny (with the person's ``reason``, Markdown): the body the agent gets."""
         request = self._redeem(interaction_id, code, person)
         payload = request.payload
+        s256 = payload.get("s256")
+        mission = None if s256 is None else self._missions.get(s256)
+        if grant and s256 is not None and (mission is None or mission.state != ACTIVE):
+            # Ended while the person was deciding: nothing may be granted under it (§F.10).
+            finish_pending(self._pending, request.id, PendingState.DENIED, person.id, None)
+            raise InvalidRequest("the mission this action falls under has ended; nothing granted")
         if grant and not self._bindings.claim(payload["agent_iss"], payload["agent"], person.id):
             raise Forbidden("this agent acts for another person (PS-28)")
         answer = dict(GRANTED)
@@ -156,8 +162,7 @@ class PermissionEndpoint:
         finish_pending(self._pending, request.id, PendingState.COMPLETED, person.id, answer)
         action = str(payload["request"]["action"])
         event = f"permission {answer['permission']}"
-        s256 = payload.get("s256")
-        if s256 is not None and self._missions.get(s256) is not None:
+        if s256 is not None and mission is not None:
             self._missions.log_as(s256, event, "permission", action=action, by=person.id)
         else:
             how = f"{event} by the person"
