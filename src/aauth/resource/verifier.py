@@ -30,7 +30,7 @@ from ..errors import Forbidden, InsufficientScope
 from ..headers import MissionRef, parse_authorization, parse_mission
 from ..keysource import JwksFetcher, KeySource, as_key_source
 from ..replay import InMemoryReplayGuard, ReplayGuard, replay_key
-from ..token_keys import AsyncTokenKeyResolver, Presented, TokenKeyResolver
+from ..token_keys import AsyncTokenKeyResolver, TokenKeyResolver, presented
 from ..tokens import AgentTokenClaims, AuthTokenClaims, TokenVerifier
 from .caller import VerifiedCaller
 from .challenge import AgentTokenRequired, AuthTokenRequired, ResourceTokenIssuer
@@ -87,6 +87,9 @@ class RequestVerifier:
         self._replay = replay_guard if replay_guard is not None else InMemoryReplayGuard()
         self._clock = clock
         self._verifiers: dict[tuple[tuple[str, ...] | None, bool, bool], TokenVerifier] = {}
+        self._resolver_pairs: dict[
+            tuple[Any, ...], tuple[TokenKeyResolver, AsyncTokenKeyResolver]
+        ] = {}
 
     # -- plumbing shared by both colours -------------------------------------------------------
 
@@ -104,6 +107,27 @@ class RequestVerifier:
             )
             self._verifiers[key] = verifier
         return verifier
+
+    def _resolvers(self, policy: ResourcePolicy) -> tuple[TokenKeyResolver, AsyncTokenKeyResolver]:
+        """The key resolvers for ``policy`` (stateless, so built once per configuration)."""
+        key = (
+            policy.trusted_issuers,
+            policy.allow_loopback_http,
+            policy.allow_legacy,
+            policy.resource,
+            policy.accepted_schemes,
+        )
+        pair = self._resolver_pairs.get(key)
+        if pair is None:
+            tokens, accepted = self._tokens(policy), policy.accepted_schemes
+            pair = (
+                TokenKeyResolver(self._keys, tokens, audience=policy.resource, accepted=accepted),
+                AsyncTokenKeyResolver(
+                    self._keys, tokens, audience=policy.resource, accepted=accepted
+                ),
+            )
+            self._resolver_pairs[key] = pair
+        return pair
 
     def clear_token_cache(self) -> None:
         """Forget verified tokens (e.g. after an issuer's key was revoked out of band)."""
@@ -126,16 +150,18 @@ class RequestVerifier:
         self,
         request: HttpRequest,
         verified: VerifiedSignature,
-        presented: Presented,
         policy: ResourcePolicy,
     ) -> VerifiedCaller:
         """Policy after a good signature: challenge, or the caller."""
-        agent, auth = presented.agent_token, presented.auth_token
-        if auth is not None and self.revoked is not None and self.revoked.is_revoked(
-            auth.iss, auth.jti
+        resolved = verified.signature_key
+        agent, auth = presented(resolved)
+        if (
+            auth is not None
+            and self.revoked is not None
+            and self.revoked.is_revoked(auth.iss, auth.jti)
         ):
             auth = None
-        thumbprint = verified.thumbprint or ""
+        scheme, thumbprint = (resolved.member.scheme, resolved.thumbprint) if resolved else ("", "")
         if (policy.require_identity or policy.require_auth_token) and not (agent or auth):
             raise AgentTokenRequired()
         mission = self._mission(request, verified, policy, auth)
@@ -145,7 +171,7 @@ class RequestVerifier:
         access = parse_authorization(authorization) if authorization else None
         return VerifiedCaller(  # positional: keywords cost a tuple twice as much per request
             verified,  # signature
-            verified.scheme or "",  # scheme
+            scheme,
             thumbprint,
             agent.sub if agent else (auth.agent if auth else None),  # agent_id
             agent,  # agent_token
@@ -183,11 +209,7 @@ class RequestVerifier:
         """An auth token with every required scope (and, under a mission, issued under that
         mission), or an ``auth-token`` challenge (AG-13)."""
         same_mission = mission is None or auth is None or auth.mission == mission
-        if (
-            auth is not None
-            and same_mission
-            and policy.required_scope_set.issubset(auth.scope)
-        ):
+        if auth is not None and same_mission and policy.required_scope_set.issubset(auth.scope):
             return
         issuer = self.token_issuer
         if issuer is None:
@@ -221,17 +243,12 @@ class RequestVerifier:
         """Verify ``request`` under ``policy`` (default: this verifier's)."""
         policy = policy or self.policy
         self._check_authority(request, policy)
-        resolver = TokenKeyResolver(
-            self._keys,
-            self._tokens(policy),
-            audience=policy.resource,
-            accepted=policy.accepted_schemes,
-        )
+        resolver = self._resolvers(policy)[0]
         verified = verify_request(request, policy.signature_policy, resolver)
         key = self._replay_key(request, verified) if policy.replay_protection else None
         if key is not None:
             self._replay.check_and_store(key, self._clock() + 2 * policy.signature_window)
-        return self._caller(request, verified, resolver.presented, policy)
+        return self._caller(request, verified, policy)
 
     async def averify(
         self, request: HttpRequest, policy: ResourcePolicy | None = None
@@ -239,14 +256,9 @@ class RequestVerifier:
         """The asynchronous form of :meth:`verify` (discovery fetches are awaited)."""
         policy = policy or self.policy
         self._check_authority(request, policy)
-        resolver = AsyncTokenKeyResolver(
-            self._keys,
-            self._tokens(policy),
-            audience=policy.resource,
-            accepted=policy.accepted_schemes,
-        )
+        resolver = self._resolvers(policy)[1]
         verified = await averify_request(request, policy.signature_policy, resolver)
         key = self._replay_key(request, verified) if policy.replay_protection else None
         if key is not None:
             await self._replay.acheck_and_store(key, self._clock() + 2 * policy.signature_window)
-        return self._caller(request, verified, resolver.presented, policy)
+        return self._caller(request, verified, policy)
