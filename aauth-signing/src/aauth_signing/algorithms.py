@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 from nacl._sodium import ffi as _ffi
 from nacl._sodium import lib as _sodium
-from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
+from nacl.bindings import crypto_sign_seed_keypair
 
 from .errors import InvalidKey, InvalidSignature, UnsupportedAlgorithm
 
@@ -169,9 +169,22 @@ def _ed25519_verifier(public: bytes) -> Callable[[bytes, bytes], None]:
 
 
 def _ed25519_signer(private: ed25519.Ed25519PrivateKey) -> Callable[[bytes], bytes]:
-    """libsodium's sign with the secret key derived once from ``private``'s seed."""
+    """libsodium's sign with the secret key derived once from ``private``'s seed.
+
+    ``crypto_sign`` writes signature and message into one buffer; only the signature is
+    copied out of it (PyNaCl's wrapper would copy both, then slice).
+    """
     secret = crypto_sign_seed_keypair(private.private_bytes_raw())[1]
-    return lambda data: crypto_sign(data, secret)[:_ED25519_SIGNATURE_BYTES]
+    sign, null, new, view = _sodium.crypto_sign, _ffi.NULL, _UNCLEARED, _ffi.buffer
+
+    def sign_ed25519(data: bytes) -> bytes:
+        signed = new("unsigned char[]", len(data) + _ED25519_SIGNATURE_BYTES)
+        if sign(signed, null, data, len(data), secret) != 0:  # pragma: no cover - cannot fail
+            raise InvalidSignature("libsodium could not sign")
+        signature: bytes = view(signed, _ED25519_SIGNATURE_BYTES)[:]
+        return signature
+
+    return sign_ed25519
 
 
 def _make_verifier(alg: Algorithm, key: PublicKey) -> Callable[[bytes, bytes], None]:
