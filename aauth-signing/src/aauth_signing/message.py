@@ -6,7 +6,7 @@ arrives on several lines differently from one that arrives on one line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, KeysView, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple, Union, overload
@@ -59,11 +59,6 @@ class Fields:
         if len(lines) == 1:
             return lines[0]
         return ", ".join(lines)
-
-    @property
-    def names(self) -> KeysView[str]:
-        """The (lowercase) names of the fields present, as a set-like view."""
-        return self._index.keys()
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._index
