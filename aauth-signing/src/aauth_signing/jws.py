@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +73,8 @@ STRICT_JSON = json.JSONDecoder(
 numbers that overflow to infinity; one definition for JWS segments and (in ``aauth``) bodies."""
 
 
-_scan_value = STRICT_JSON.scan_once
+# the C scanner JSONDecoder.__init__ builds (typeshed does not declare the attribute)
+_scan_value: Callable[[str, int], tuple[Any, int]] = STRICT_JSON.scan_once  # type: ignore[attr-defined]
 
 
 def _strict_json(text: str) -> Any:
