@@ -38,6 +38,8 @@ class Grant:
     ``access_server`` is set when the resource token is addressed to an AS (4-party): the PS
     then federates, forwarding ``agent_token``, ``resource_token``, ``subagent_token`` and
     ``upstream_token`` (the tokens' text) to it.
+    ``agent_jti`` is the ``jti`` of the agent token whose key the auth token binds (the
+    sub-agent's own for a sub-agent): revoking that agent token revokes the auth token (§F.11).
     """
 
     agent_iss: str
@@ -66,6 +68,7 @@ class Grant:
     resource_token: str | None = None
     subagent_token: str | None = None
     upstream_token: str | None = None
+    agent_jti: str | None = None
 
     @property
     def chained(self) -> bool:

@@ -24,6 +24,7 @@ from ..keys import KeySet
 from ..tokens import Actor, issue_auth_token
 from ..tokens.wire import PERSON_DWK
 from .grant import Grant
+from .issued_tokens import IssuedTokens
 from .missions import Missions
 from .persons import Person
 from .subjects import PairwiseSubjects
@@ -49,9 +50,11 @@ class AuthTokenMinter:
         lifetime: int,
         allow_loopback_http: bool = False,
         missions: Missions | None = None,
+        issued: IssuedTokens | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._missions = missions
+        self._issued = issued
         self._identifier = identifier
         self._keys = keys
         self._subjects = subjects
@@ -104,8 +107,10 @@ class AuthTokenMinter:
             mission=mission,
             allow_loopback_http=self._loopback,
         )
+        claims = jwt.peek(token)[1]
+        if self._issued is not None and grant.agent_jti is not None:
+            self._issued.record(grant.agent_iss, grant.agent_jti, claims)
         if mission is not None and self._missions is not None:
-            claims = jwt.peek(token)[1]
             self._missions.log(
                 mission.s256,
                 "token issued",

@@ -35,6 +35,7 @@ from .consent import ConsentFlow
 from .consents import Consents
 from .federation import Federation
 from .issuance import AuthTokenMinter
+from .issued_tokens import IssuedTokens
 from .login_csrf import LoginCsrf
 from .mission_endpoint import MissionEndpoint
 from .mission_review import MissionReview
@@ -104,6 +105,8 @@ class PersonService:
             store, keep_for=MAX_AGENT_TOKEN_LIFETIME, namespace="revoked-agent-token", clock=clock
         )
         """Agent tokens their provider revoked (§F.11): refused on every endpoint (PS-24)."""
+        self.issued_tokens = IssuedTokens(store, clock=clock)
+        """The auth tokens issued under each agent token, revoked with it (§F.11)."""
         self.people = PersonDirectory(
             config.people,
             store,
@@ -140,6 +143,7 @@ class PersonService:
             lifetime=config.auth_token_lifetime,
             allow_loopback_http=loop,
             missions=self.missions,
+            issued=self.issued_tokens,
             clock=clock,
         )
         tokens = TokenVerifier(keys, allow_loopback_http=loop, clock=clock)

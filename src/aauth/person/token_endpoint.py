@@ -163,6 +163,7 @@ class TokenEndpoint:
             can_clarify="clarification" in body.capabilities,
             act=None if upstream is None else upstream.act,
             person=None if upstream is None else upstream.person,
+            agent_jti=holder.jti,
         )
         if resource.aud != self._config.identifier:
             grant = replace(

@@ -187,14 +187,21 @@ class _Api:
 
     async def revoke(self, request: Request) -> Response:
         """POST /revoke (§F.11): an agent provider, signing as itself (``jwks_uri``), revokes
-        one of its agent tokens (V-44, V-45)."""
+        one of its agent tokens (V-44, V-45); the auth tokens issued under it are then revoked
+        at their resources, and the reply lists each outcome."""
         body = await read_body(request.receive)
         verifier = self.service.verifier
         policy = verifier.policy.with_(accepted_schemes=("jwks_uri",), require_identity=False)
         caller = await verifier.averify(request_from_scope(request.scope, body), policy)
         trusted = self.service.config.trusted_agent_providers
-        self.service.revoked_agent_tokens.revoke(caller, json_object(body), trusted)
-        return JSONResponse({}, headers={"Cache-Control": "no-store"})
+        pair = json_object(body)
+        self.service.revoked_agent_tokens.revoke(caller, pair, trusted)
+        issued = self.service.issued_tokens.take(pair["iss"], pair["jti"])
+        outcomes = await self.service.revoker.revoke(issued) if issued else []
+        for jti, outcome in outcomes:
+            log.info("auth token %s issued under a revoked agent token: %s", jti, outcome)
+        reply = {"auth_tokens": [{"jti": jti, "outcome": outcome} for jti, outcome in outcomes]}
+        return JSONResponse(reply, headers={"Cache-Control": "no-store"})
 
     async def pending(self, request: Request) -> Response:
         """GET, POST and DELETE on a pending URL (§F.4)."""

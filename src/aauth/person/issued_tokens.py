@@ -1,0 +1,58 @@
+"""The auth tokens this person server issued under each agent token (§F.11).
+
+When an agent provider revokes an agent token, the PS refuses it from then on (PS-24) and
+SHOULD revoke the auth tokens it issued for that agent, which would otherwise stay usable at
+their resources until they expire (up to an hour). Each token is recorded, as it is minted,
+under the ``(iss, jti)`` of the agent token whose key it binds (a sub-agent's own token for a
+sub-agent) and kept until it expires; the revocation takes them all. Auth tokens an access
+server issued are that server's to revoke (V-44), so they are not recorded here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..store.base import Store
+
+__all__ = ["IssuedTokens"]
+
+_NS = "issued-for-agent-token"
+MAX_RECORDED = 256
+"""Live tokens kept per agent token; beyond that the oldest is forgotten (a bounded record
+of an agent that requests tokens without end: those tokens still expire within an hour)."""
+
+
+class IssuedTokens:
+    """``{"jti", "resource", "exp"}`` of the live auth tokens issued under each agent token."""
+
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def record(self, agent_iss: str, agent_jti: str, claims: dict[str, Any]) -> None:
+        """Remember the auth token with ``claims`` (its ``jti``, ``aud`` and ``exp``)."""
+        key = f"{agent_iss}\x00{agent_jti}"
+        entry = {"jti": claims["jti"], "resource": claims["aud"], "exp": claims["exp"]}
+        while True:
+            now, record = self._clock(), self._store.get(_NS, key)
+            kept = [] if record is None else [t for t in record.value["tokens"] if t["exp"] > now]
+            tokens = [*kept, entry][-MAX_RECORDED:]
+            expires_at = max(t["exp"] for t in tokens)
+            value = {"tokens": tokens}
+            if record is None:
+                if self._store.create(_NS, key, value, expires_at):
+                    return
+            elif self._store.replace(_NS, key, value, record.version, expires_at):
+                return
+
+    def take(self, agent_iss: str, agent_jti: str) -> list[dict[str, Any]]:
+        """The live tokens issued under this agent token, forgotten as they are returned."""
+        key = f"{agent_iss}\x00{agent_jti}"
+        record = self._store.get(_NS, key)
+        if record is None:
+            return []
+        self._store.delete(_NS, key)
+        now = self._clock()
+        return [t for t in record.value["tokens"] if t["exp"] > now]
