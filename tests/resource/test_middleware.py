@@ -340,6 +340,37 @@ def test_too_large_body_is_413(world: Resource) -> None:
         assert not [h for h in SIGNATURE_HEADERS if h in response.headers]
 
 
+def test_streamed_body_over_declared_cap_is_413_before_the_rest_is_read(world: Resource) -> None:
+    """A Content-Length over the cap refuses a streamed body after its first chunk."""
+    middleware = build(world, max_body=16)
+    chunks = [
+        {"type": "http.request", "body": b"x" * 8, "more_body": True},
+        {"type": "http.request", "body": b"x" * 8, "more_body": True},
+        {"type": "http.request", "body": b"x" * 8, "more_body": False},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return chunks.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "scheme": "https",
+        "path": "/reports/q3",
+        "raw_path": b"/reports/q3",
+        "query_string": b"",
+        "headers": [(b"host", b"docs.example"), (b"content-length", b"24")],
+    }
+    asyncio.run(middleware(scope, receive, send))
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["error"] == "content_too_large"
+    assert len(chunks) == 2  # only the first chunk was read
+
+
 # -- rules -------------------------------------------------------------------------------------
 
 

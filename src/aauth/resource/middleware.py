@@ -31,7 +31,7 @@ from ..asgi import (
     Receive,
     Scope,
     Send,
-    read_body,
+    body_from,
     request_from_scope,
 )
 from ..errors import AAuthError, ErrorResponse, ServerError, error_response
@@ -129,7 +129,10 @@ class AAuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            body = await self._body(scope, receive)
+            first = await receive()
+            if first.get("more_body", False):
+                self._refuse_declared_excess(scope)
+            body = await body_from(first, receive, self.max_body)
             request = request_from_scope(scope, body, self.public_origin)
             caller = await self.verifier.averify(request, policy)
         except (AAuthError, SignatureError) as exc:
@@ -140,14 +143,19 @@ class AAuthMiddleware:
             failure = ServerError("the request could not be verified")
             await _send(scope, send, error_response(failure))
             return
-        scope.setdefault("state", {})[STATE_KEY] = caller
+        state = scope.get("state")
+        if state is None:
+            scope["state"] = {STATE_KEY: caller}
+        else:
+            state[STATE_KEY] = caller
         await self.app(scope, _replay(body, receive), send)
 
-    async def _body(self, scope: Scope, receive: Receive) -> bytes:
+    def _refuse_declared_excess(self, scope: Scope) -> None:
+        """A streamed body whose ``Content-Length`` is over the cap is refused before the rest
+        is read (one that arrives in a single message is measured directly)."""
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
                 raise BodyTooLarge(f"request body exceeds {self.max_body} bytes")
-        return await read_body(receive, self.max_body)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
