@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import itertools
 import multiprocessing
 import os
 import socket
@@ -42,6 +43,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from nacl.bindings import crypto_sign, crypto_sign_open, crypto_sign_seed_keypair
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -91,16 +93,19 @@ def build_app(protected: bool, resource: str, ps_jwks: dict[str, Any]) -> ASGIAp
     return AAuthMiddleware(app, verifier)
 
 
-def build_floor_app(base_size: int) -> ASGIApp:
-    """The endpoint behind one raw libsodium verify of a ``base_size``-byte message: what a
-    middleware whose only cost was the signature check would add."""
+def build_floor_app(base_size: int, count: int = 4096) -> ASGIApp:
+    """The endpoint behind one raw libsodium verify of a ``base_size``-byte message, a
+    different signature each request (as the middleware sees them): what a middleware whose
+    only cost was the signature check would add."""
     endpoint = build_app(False, "", {})
-    raw = RawEd25519()
-    verify_once = raw.verify_sodium([b"x" * base_size])
+    public, secret = crypto_sign_seed_keypair(os.urandom(32))
+    signed = (crypto_sign(os.urandom(base_size), secret) for _ in range(count))
+    pairs = itertools.cycle([(both[:64], both[64:]) for both in signed])
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            verify_once()
+            signature, message = next(pairs)
+            crypto_sign_open(signature + message, public)
         await endpoint(scope, receive, send)
 
     return app
