@@ -22,7 +22,6 @@ __all__ = [
     "Receive",
     "Scope",
     "Send",
-    "body_from",
     "read_body",
     "request_from_scope",
 ]
@@ -70,20 +69,16 @@ def request_from_scope(
 
 
 async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
-    """The whole request body, refusing more than ``limit`` bytes."""
-    return await body_from(await receive(), receive, limit)
-
-
-async def body_from(first: Message, receive: Receive, limit: int = MAX_BODY) -> bytes:
-    """The whole request body, whose first message (already received) is ``first``.
+    """The whole request body, refusing more than ``limit`` bytes.
 
     A body that arrives in one message (every GET, most small requests) is returned as is,
     without copying it.
     """
-    body: bytes = first.get("body", b"")  # an http.disconnect has none
+    message = await receive()
+    body: bytes = message.get("body", b"")  # an http.disconnect has none
     if len(body) > limit:
         raise BodyTooLarge(f"request body exceeds {limit} bytes")
-    if not first.get("more_body", False) or first["type"] != "http.request":
+    if not message.get("more_body", False) or message["type"] != "http.request":
         return body
     chunks, size = [body], len(body)
     while True:

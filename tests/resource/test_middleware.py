@@ -340,8 +340,9 @@ def test_too_large_body_is_413(world: Resource) -> None:
         assert not [h for h in SIGNATURE_HEADERS if h in response.headers]
 
 
-def test_streamed_body_over_declared_cap_is_413_before_the_rest_is_read(world: Resource) -> None:
-    """A Content-Length over the cap refuses a streamed body after its first chunk."""
+def test_body_over_declared_cap_is_413_before_any_of_it_is_read(world: Resource) -> None:
+    """A Content-Length over the cap is refused before the first receive(), the call on which
+    a server answers ``Expect: 100-continue``: the client never sends the body."""
     middleware = build(world, max_body=16)
     chunks = [
         {"type": "http.request", "body": b"x" * 8, "more_body": True},
@@ -368,7 +369,7 @@ def test_streamed_body_over_declared_cap_is_413_before_the_rest_is_read(world: R
     asyncio.run(middleware(scope, receive, send))
     assert sent[0]["status"] == 413
     assert json.loads(sent[1]["body"])["error"] == "content_too_large"
-    assert len(chunks) == 2  # only the first chunk was read
+    assert len(chunks) == 3  # nothing was read
 
 
 # -- rules -------------------------------------------------------------------------------------

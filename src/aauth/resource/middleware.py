@@ -31,7 +31,7 @@ from ..asgi import (
     Receive,
     Scope,
     Send,
-    body_from,
+    read_body,
     request_from_scope,
 )
 from ..errors import AAuthError, ErrorResponse, ServerError, error_response
@@ -129,10 +129,7 @@ class AAuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            first = await receive()
-            if first.get("more_body", False):
-                self._refuse_declared_excess(scope)
-            body = await body_from(first, receive, self.max_body)
+            body = await self._body(scope, receive)
             request = request_from_scope(scope, body, self.public_origin)
             caller = await self.verifier.averify(request, policy)
         except (AAuthError, SignatureError) as exc:
@@ -143,19 +140,16 @@ class AAuthMiddleware:
             failure = ServerError("the request could not be verified")
             await _send(scope, send, error_response(failure))
             return
-        state = scope.get("state")
-        if state is None:
-            scope["state"] = {STATE_KEY: caller}
-        else:
-            state[STATE_KEY] = caller
+        scope.setdefault("state", {})[STATE_KEY] = caller
         await self.app(scope, _replay(body, receive), send)
 
-    def _refuse_declared_excess(self, scope: Scope) -> None:
-        """A streamed body whose ``Content-Length`` is over the cap is refused before the rest
-        is read (one that arrives in a single message is measured directly)."""
+    async def _body(self, scope: Scope, receive: Receive) -> bytes:
+        # The declared length is checked before the first receive(): a server answers
+        # ``Expect: 100-continue`` on that call, so a refused body is never sent at all.
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
                 raise BodyTooLarge(f"request body exceeds {self.max_body} bytes")
+        return await read_body(receive, self.max_body)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
