@@ -340,11 +340,11 @@ def test_too_large_body_is_413(world: Resource) -> None:
         assert not [h for h in SIGNATURE_HEADERS if h in response.headers]
 
 
-def test_body_over_declared_cap_is_413_before_any_of_it_is_read(world: Resource) -> None:
-    """A Content-Length over the cap is refused before the first receive(), the call on which
-    a server answers ``Expect: 100-continue``: the client never sends the body."""
+def _post_raw(world: Resource, content_length: bytes) -> tuple[list[Message], list[Message]]:
+    """A POST of 24 bytes in three chunks straight into the middleware (max_body 16): what it
+    sent, and the chunks it left unread."""
     middleware = build(world, max_body=16)
-    chunks = [
+    chunks: list[Message] = [
         {"type": "http.request", "body": b"x" * 8, "more_body": True},
         {"type": "http.request", "body": b"x" * 8, "more_body": True},
         {"type": "http.request", "body": b"x" * 8, "more_body": False},
@@ -364,12 +364,28 @@ def test_body_over_declared_cap_is_413_before_any_of_it_is_read(world: Resource)
         "path": "/reports/q3",
         "raw_path": b"/reports/q3",
         "query_string": b"",
-        "headers": [(b"host", b"docs.example"), (b"content-length", b"24")],
+        "headers": [(b"host", b"docs.example"), (b"content-length", content_length)],
     }
     asyncio.run(middleware(scope, receive, send))
+    return sent, chunks
+
+
+def test_body_over_declared_cap_is_413_before_any_of_it_is_read(world: Resource) -> None:
+    """A Content-Length over the cap is refused before the first receive(), the call on which
+    a server answers ``Expect: 100-continue``: the client never sends the body."""
+    sent, unread = _post_raw(world, b"24")
     assert sent[0]["status"] == 413
     assert json.loads(sent[1]["body"])["error"] == "content_too_large"
-    assert len(chunks) == 3  # nothing was read
+    assert len(unread) == 3
+
+
+@pytest.mark.parametrize("declared", [b"\xb2", b"-1", b"1e9", b""])
+def test_malformed_content_length_is_measured_not_trusted(world: Resource, declared: bytes) -> None:
+    """A Content-Length that is not ASCII digits (``²`` is a digit to ``str.isdigit``) never
+    becomes a 500: the body itself is measured against the cap."""
+    sent, _ = _post_raw(world, declared)
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["error"] == "content_too_large"
 
 
 # -- rules -------------------------------------------------------------------------------------
