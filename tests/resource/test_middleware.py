@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,7 @@ from aauth.resource import (
     require_scopes,
     verified_caller,
 )
+from aauth.server.running import RunningServer
 from aauth.tokens import decode_unverified, issue_agent_token, issue_auth_token
 from aauth.tokens.verifier import RESOURCE_TOKEN
 
@@ -377,6 +379,25 @@ def test_body_over_declared_cap_is_413_before_any_of_it_is_read(world: Resource)
     assert sent[0]["status"] == 413
     assert json.loads(sent[1]["body"])["error"] == "content_too_large"
     assert len(unread) == 3
+
+
+def test_expect_100_continue_over_the_cap_gets_413_and_no_continue(world: Resource) -> None:
+    """Over real uvicorn: the 413 comes before the server would invite the body."""
+    head = (
+        b"POST /reports/q3 HTTP/1.1\r\nHost: docs.example\r\nContent-Length: 100\r\n"
+        b"Expect: 100-continue\r\n\r\n"
+    )
+    with (
+        RunningServer(build(world, max_body=16)) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection,
+    ):
+        connection.sendall(head)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = connection.recv(4096)
+            assert chunk, "the server closed the connection without answering"
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:40]
 
 
 @pytest.mark.parametrize("declared", [b"\xb2", b"-1", b"1e9", b""])
