@@ -10,10 +10,10 @@ Two measurements, both printed:
   ``uvicorn[standard]`` (uvloop, httptools: the ``bench`` extra; reported, skipped when not
   installed). Each app runs in its own uvicorn process on 127.0.0.1; the load
   generator is another process with keep-alive connections sending requests signed in advance
-  (so the client's cost is the same for both sides and never includes signing). Both servers
-  run at once and are measured alternately, best of ``ROUNDS`` runs of ``SECONDS`` each. The
-  servers' own CPU time per request is printed too: unlike req/s it holds when other work on
-  the machine competes for the server's core.
+  (so the client's cost is the same for every server and never includes signing). The
+  servers run at once and are measured in turn, best of ``ROUNDS`` runs of ``SECONDS`` each.
+  The servers' own CPU time per request is printed too: unlike req/s it holds when other
+  work on the machine competes for the server's core (a note says when the two disagree).
 * **in-process**: the ASGI apps called directly with the same requests; this isolates what
   the middleware adds (no HTTP parsing to dilute it).
 
@@ -63,6 +63,8 @@ SECONDS = 3.0
 ROUNDS = 3
 CONNECTIONS = 8
 TARGET = 0.70
+DISAGREEMENT = 0.05
+"""On a quiet machine the req/s ratio and the server-CPU ratio agree within this."""
 FLAVOURS = {
     "plain uvicorn": {"loop": "asyncio", "http": "h11"},
     "uvicorn[standard]": {"loop": "uvloop", "http": "httptools"},
@@ -341,7 +343,11 @@ def raw_verify_us() -> tuple[float, float]:
 def main() -> int:
     ps = KeySet.generate()
     key_jwk = private_jwk(generate_key())
-    print(f"AAuthMiddleware on an auth-token route ({os.cpu_count()} CPUs, warm token cache)")
+    load_average = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"AAuthMiddleware on an auth-token route ({os.cpu_count()} CPUs, warm token cache, "
+        f"load average {load_average})"
+    )
     verify_us, openssl_us = raw_verify_us()
     print(f"raw Ed25519 verify: libsodium {verify_us:.1f} µs, cryptography {openssl_us:.1f} µs")
     protected_us, bare_us = in_process(ps, key_jwk)
@@ -372,6 +378,12 @@ def main() -> int:
             f"(ratio {bare_cpu / protected_cpu:.2f}); ceiling if the middleware cost only the "
             f"signature check: {bare_cpu / (bare_cpu + verify_us):.2f}"
         )
+        if abs(ratio - bare_cpu / protected_cpu) > DISAGREEMENT:
+            print(
+                f"  note: req/s and CPU ratios disagree (load average "
+                f"{os.getloadavg()[0]:.2f}): other work competed with client or server, so "
+                f"this run's req/s ratio is not a reliable figure; rerun on a quiet machine"
+            )
         print(
             f"  measured ceiling, the endpoint behind one raw Ed25519 verify of a base as long: "
             f"{floor:.0f} req/s (ratio {floor / bare:.2f}), server CPU {floor_cpu:.0f} µs "
