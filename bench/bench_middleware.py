@@ -13,7 +13,8 @@ Two measurements, both printed:
   (so the client's cost is the same for every server and never includes signing). The
   servers run at once and are measured in turn, best of ``ROUNDS`` runs of ``SECONDS`` each.
   The servers' own CPU time per request is printed too: unlike req/s it holds when other
-  work on the machine competes for the server's core (a note says when the two disagree).
+  work on the machine competes for the server's core, or when the load generator cannot keep
+  a fast server busy (a note says when the two disagree).
 * **in-process**: the ASGI apps called directly with the same requests; this isolates what
   the middleware adds (no HTTP parsing to dilute it).
 
@@ -64,7 +65,8 @@ ROUNDS = 3
 CONNECTIONS = 8
 TARGET = 0.70
 DISAGREEMENT = 0.05
-"""On a quiet machine the req/s ratio and the server-CPU ratio agree within this."""
+"""When both servers are the bottleneck (busy all the time), the req/s ratio and the
+server-CPU ratio agree within this."""
 FLAVOURS = {
     "plain uvicorn": {"loop": "asyncio", "http": "h11"},
     "uvicorn[standard]": {"loop": "uvloop", "http": "httptools"},
@@ -380,9 +382,10 @@ def main() -> int:
         )
         if abs(ratio - bare_cpu / protected_cpu) > DISAGREEMENT:
             print(
-                f"  note: req/s and CPU ratios disagree (load average "
-                f"{os.getloadavg()[0]:.2f}): other work competed with client or server, so "
-                f"this run's req/s ratio is not a reliable figure; rerun on a quiet machine"
+                f"  note: req/s and CPU ratios disagree: the servers were not equally busy "
+                f"(bare {bare * bare_cpu / 1e4:.0f}%, middleware "
+                f"{protected * protected_cpu / 1e4:.0f}% of a core; load average "
+                f"{os.getloadavg()[0]:.2f}), the load generator or other work held one back"
             )
         print(
             f"  measured ceiling, the endpoint behind one raw Ed25519 verify of a base as long: "
