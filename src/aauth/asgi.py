@@ -24,6 +24,7 @@ __all__ = [
     "Send",
     "read_body",
     "request_from_scope",
+    "scope_fields",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -42,15 +43,26 @@ class BodyTooLarge(AAuthError):
     code, status = "content_too_large", 413
 
 
+def scope_fields(scope: Scope) -> Fields:
+    """The scope's header field lines, in order, decoded as ISO-8859-1 (byte for byte)."""
+    return Fields([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+
+
 def request_from_scope(
-    scope: Scope, body: bytes | None, public_origin: str | None = None
+    scope: Scope,
+    body: bytes | None,
+    public_origin: str | None = None,
+    *,
+    headers: Fields | None = None,
 ) -> HttpRequest:
     """The HttpRequest for an ASGI ``http`` scope.
 
     ``public_origin`` (``https://api.example``) replaces scheme and authority when the app
     runs behind a proxy; otherwise they come from the scope and the ``Host`` header.
+    ``headers`` is :func:`scope_fields` when the caller has already built it.
     """
-    headers = Fields([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+    if headers is None:
+        headers = scope_fields(scope)
     raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
     query: bytes = scope.get("query_string", b"")
     if public_origin is None:
@@ -69,9 +81,18 @@ def request_from_scope(
 
 
 async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
-    """The whole request body, refusing more than ``limit`` bytes."""
-    chunks: list[bytes] = []
-    size = 0
+    """The whole request body, refusing more than ``limit`` bytes.
+
+    A body that arrives in one message (every GET, most small requests) is returned as is,
+    without copying it.
+    """
+    message = await receive()
+    body: bytes = message.get("body", b"")  # an http.disconnect has none
+    if len(body) > limit:
+        raise BodyTooLarge(f"request body exceeds {limit} bytes")
+    if not message.get("more_body", False) or message["type"] != "http.request":
+        return body
+    chunks, size = [body], len(body)
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":

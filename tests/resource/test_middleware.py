@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,7 @@ from aauth.resource import (
     require_scopes,
     verified_caller,
 )
+from aauth.server.running import RunningServer
 from aauth.tokens import decode_unverified, issue_agent_token, issue_auth_token
 from aauth.tokens.verifier import RESOURCE_TOKEN
 
@@ -338,6 +340,73 @@ def test_too_large_body_is_413(world: Resource) -> None:
     for response in asyncio.run(scenario()):
         assert_problem(response, 413, "content_too_large")
         assert not [h for h in SIGNATURE_HEADERS if h in response.headers]
+
+
+def _post_raw(world: Resource, content_length: bytes) -> tuple[list[Message], list[Message]]:
+    """A POST of 24 bytes in three chunks straight into the middleware (max_body 16): what it
+    sent, and the chunks it left unread."""
+    middleware = build(world, max_body=16)
+    chunks: list[Message] = [
+        {"type": "http.request", "body": b"x" * 8, "more_body": True},
+        {"type": "http.request", "body": b"x" * 8, "more_body": True},
+        {"type": "http.request", "body": b"x" * 8, "more_body": False},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return chunks.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "scheme": "https",
+        "path": "/reports/q3",
+        "raw_path": b"/reports/q3",
+        "query_string": b"",
+        "headers": [(b"host", b"docs.example"), (b"content-length", content_length)],
+    }
+    asyncio.run(middleware(scope, receive, send))
+    return sent, chunks
+
+
+def test_body_over_declared_cap_is_413_before_any_of_it_is_read(world: Resource) -> None:
+    """A Content-Length over the cap is refused before the first receive(), the call on which
+    a server answers ``Expect: 100-continue``: the client never sends the body."""
+    sent, unread = _post_raw(world, b"24")
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["error"] == "content_too_large"
+    assert len(unread) == 3
+
+
+def test_expect_100_continue_over_the_cap_gets_413_and_no_continue(world: Resource) -> None:
+    """Over real uvicorn: the 413 comes before the server would invite the body."""
+    head = (
+        b"POST /reports/q3 HTTP/1.1\r\nHost: docs.example\r\nContent-Length: 100\r\n"
+        b"Expect: 100-continue\r\n\r\n"
+    )
+    with (
+        RunningServer(build(world, max_body=16)) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection,
+    ):
+        connection.sendall(head)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = connection.recv(4096)
+            assert chunk, "the server closed the connection without answering"
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:40]
+
+
+@pytest.mark.parametrize("declared", [b"\xb2", b"-1", b"1e9", b""])
+def test_malformed_content_length_is_measured_not_trusted(world: Resource, declared: bytes) -> None:
+    """A Content-Length that is not ASCII digits (``²`` is a digit to ``str.isdigit``) never
+    becomes a 500: the body itself is measured against the cap."""
+    sent, _ = _post_raw(world, declared)
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["error"] == "content_too_large"
 
 
 # -- rules -------------------------------------------------------------------------------------

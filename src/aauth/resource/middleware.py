@@ -21,7 +21,7 @@ import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from aauth_signing import SignatureError
+from aauth_signing import Fields, SignatureError
 
 from ..asgi import (
     MAX_BODY,
@@ -33,6 +33,7 @@ from ..asgi import (
     Send,
     read_body,
     request_from_scope,
+    scope_fields,
 )
 from ..errors import AAuthError, ErrorResponse, ServerError, error_response
 from .caller import VerifiedCaller
@@ -129,8 +130,9 @@ class AAuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            body = await self._body(scope, receive)
-            request = request_from_scope(scope, body, self.public_origin)
+            headers = scope_fields(scope)
+            body = await self._body(headers, receive)
+            request = request_from_scope(scope, body, self.public_origin, headers=headers)
             caller = await self.verifier.averify(request, policy)
         except (AAuthError, SignatureError) as exc:
             await _send(scope, send, error_response(exc))
@@ -143,9 +145,11 @@ class AAuthMiddleware:
         scope.setdefault("state", {})[STATE_KEY] = caller
         await self.app(scope, _replay(body, receive), send)
 
-    async def _body(self, scope: Scope, receive: Receive) -> bytes:
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+    async def _body(self, headers: Fields, receive: Receive) -> bytes:
+        # The declared length is checked before the first receive(): a server answers
+        # ``Expect: 100-continue`` on that call, so a refused body is never sent at all.
+        for length in headers.get_all("content-length"):
+            if length.isascii() and length.isdigit() and int(length) > self.max_body:
                 raise BodyTooLarge(f"request body exceeds {self.max_body} bytes")
         return await read_body(receive, self.max_body)
 
