@@ -45,7 +45,7 @@ class BodyTooLarge(AAuthError):
 
 def scope_fields(scope: Scope) -> Fields:
     """The scope's header field lines, in order, decoded as ISO-8859-1 (byte for byte)."""
-    return Fields([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+    return Fields.from_latin1(scope["headers"])
 
 
 def request_from_scope(

@@ -47,6 +47,25 @@ class Fields:
                 index[key] = [value]
         self._index = index
 
+    @classmethod
+    def from_latin1(cls, lines: Iterable[tuple[bytes, bytes]]) -> Fields:
+        """Field lines as a server hands them over (ASGI ``scope["headers"]``): bytes,
+        decoded as ISO-8859-1 (byte for byte), indexed in the same pass."""
+        fields = cls.__new__(cls)
+        pairs: list[tuple[str, str]] = []
+        index: dict[str, list[str]] = {}
+        for raw_name, raw_value in lines:
+            name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+            pairs.append((name, value))
+            key = name.lower()
+            found = index.get(key)
+            if found is None:
+                index[key] = [value]
+            else:
+                found.append(value)
+        fields._lines, fields._index = pairs, index
+        return fields
+
     def get_all(self, name: str) -> list[str]:
         """Every line of field ``name`` (lowercase), in order; empty when absent."""
         return self._index.get(name, [])
