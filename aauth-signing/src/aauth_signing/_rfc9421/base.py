@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from .._structured import BareItem, Params, serialize_params
 from ..errors import InvalidSignature
@@ -88,6 +89,13 @@ class SignatureParams:
         return f"({inner}){serialize_params(self.params)}"
 
 
+def _refuse_line_break(params: SignatureParams, values: list[str]) -> NoReturn:
+    for component, value in zip(params.components, values, strict=False):
+        if "\n" in value or "\r" in value:
+            raise ComponentError(f"component {component.identifier} contains a line break")
+    raise AssertionError("no value has a line break")  # pragma: no cover
+
+
 def signature_base(
     message: HttpRequest | HttpResponse,
     params: SignatureParams,
@@ -105,12 +113,11 @@ def signature_base(
     else:
         for component in params.components:
             values.append(component.resolve(message))
+    for value in values:
+        if "\n" in value or "\r" in value:  # one memchr each: cheaper than counting lines
+            _refuse_line_break(params, values)
     values.append(serialized_params or params.serialize())
     base = params._template % tuple(values)
-    if base.count("\n") != len(values) - 1 or "\r" in base:
-        for component, value in zip(params.components, values, strict=False):
-            if "\r" in value or "\n" in value:
-                raise ComponentError(f"component {component.identifier} contains a line break")
     try:
         return base.encode("ascii")
     except UnicodeEncodeError:
