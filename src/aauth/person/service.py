@@ -40,6 +40,7 @@ from .mission_review import MissionReview
 from .missions import Missions
 from .persons import PersonDirectory
 from .polling import PendingEndpoint
+from .relay import AccessServerRelay
 from .revocation import TokenRevoker
 from .subjects import PairwiseSubjects
 from .token_endpoint import TokenEndpoint
@@ -183,6 +184,8 @@ class PersonService:
             clock=clock,
         )
         self.federation: Federation | None = None
+        self.relay: AccessServerRelay | None = None
+        """Sends the person on to an access server's pages and back."""
         if self.discovery is not None:
             client = AccessServerClient(
                 config.identifier, self.keys, self.discovery, allow_loopback_http=loop
@@ -201,6 +204,9 @@ class PersonService:
                 clock=clock,
             )
             self.token_endpoint.federation = self.federation
+            self.relay = AccessServerRelay(
+                self.federation, self.pending, store, identifier=config.identifier, clock=clock
+            )
         self.consent = ConsentFlow(
             self.pending, bindings, consents, minter, chat=self.chat, audit=self.audit
         )

@@ -34,6 +34,7 @@ from .pages import (
     message_page,
     page_headers,
 )
+from .person_relay_web import RelayWeb, next_page
 
 __all__ = ["LOGIN_COOKIE", "PERSON_FACING", "SESSION_COOKIE", "PersonWeb", "sign_in"]
 
@@ -202,9 +203,13 @@ class PersonWeb:
         self._origin = _origin(service.config.identifier)
         self._secure = not service.config.loopback
         self._login_cookie = f"__Host-{LOGIN_COOKIE}" if self._secure else LOGIN_COOKIE
+        self.relay = None
+        if service.relay is not None:
+            self.relay = RelayWeb(service.relay, self._person, self._to_login, _pages)
 
     def routes(self) -> list[Route]:
         return [
+            *(() if self.relay is None else self.relay.routes()),
             Route("/login", _pages(self.login_form), methods=["GET"]),
             Route("/login", _pages(self._same_site(self.login)), methods=["POST"]),
             Route("/logout", _pages(self._same_site(self.logout)), methods=["POST"]),
@@ -234,6 +239,10 @@ class PersonWeb:
         session = self.people.session(request.cookies.get(SESSION_COOKIE))
         person = None if session is None else self.people.get(session.person_id)
         return None if session is None or person is None else (session, person)
+
+    def _person(self, request: Request) -> Person | None:
+        signed_in = self._signed_in(request)
+        return None if signed_in is None else signed_in[1]
 
     @staticmethod
     def _to_login(request: Request) -> Response:
@@ -413,6 +422,8 @@ class PersonWeb:
         keys = self._code_keys(request, session)
         self._guessing(keys)
         try:
+            if self.relay is not None and self.relay.relay.relaying(interaction_id):
+                return self.relay.enter(interaction_id, code, person, callback)
             review = self.service.consent.review(
                 interaction_id,
                 code,
@@ -464,6 +475,13 @@ class PersonWeb:
             callback=request.query_params.get("callback"),
             remember=form.get("remember") != "once",
         )
+        if (
+            outcome.approved
+            and self.relay is not None
+            and self.relay.relay.federated(interaction_id)
+        ):
+            self.relay.relay.approved(interaction_id, outcome.redirect)
+            return RedirectResponse(next_page(interaction_id), 303)
         if outcome.redirect is not None:
             return RedirectResponse(outcome.redirect, 303)
         title, message = (
