@@ -221,7 +221,8 @@ class TokenEndpoint:
         """The approved ``grant``'s auth token: minted here, or, when the resource token names
         an access server, obtained from it (phase 7; it may answer with steps of its own)."""
         if self.federation is not None and grant.access_server is not None:
-            return await self.federation.begin(grant, person)
+            # described: the AS may need the person, who may come with the agent's callback
+            return await self.federation.begin(await self._described(grant), person)
         return self._minter.mint(grant, person)
 
     def _policy_question(self, request: PendingRequest, grant: Grant) -> None:
