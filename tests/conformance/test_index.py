@@ -19,10 +19,6 @@ CITATION = re.compile(r"(?<![A-Za-z0-9])(V|AG|RS|PS|AS|AP)[-_]?(\d{2})(?!\d)", r
 
 _PERMISSION = "§F.9 permission and audit endpoints for agents (not built; missions are)"
 _RELAY = "§F.6 interaction relay through the PS (not built: the PS answers 424)"
-_RESOURCE_INTERACTION = (
-    "resource-initiated interaction (a resource token with 'interaction'): the PS refuses it "
-    "with invalid_resource_token, so it never redirects to a resource's interaction url"
-)
 _CALLBACK_ERRORS = (
     "a resource's own interaction endpoint ending in ?error= at the caller's callback: built "
     "with phase 9, unit-tested (tests/resource/test_resource_agent.py), no HTTP test yet"
@@ -35,7 +31,6 @@ PENDING: dict[str, str] = {
     "AG-32": _PERMISSION,
     "PS-22": _PERMISSION,
     "RS-18": _CALLBACK_ERRORS,
-    "PS-25": _RESOURCE_INTERACTION,
 }
 
 

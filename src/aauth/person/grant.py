@@ -38,6 +38,8 @@ class Grant:
     ``access_server`` is set when the resource token is addressed to an AS (4-party): the PS
     then federates, forwarding ``agent_token``, ``resource_token``, ``subagent_token`` and
     ``upstream_token`` (the tokens' text) to it.
+    ``interaction`` is the resource token's own (``url``, ``code``): the resource needs the
+    person on its page first (resource-initiated interaction, PS-25).
     """
 
     agent_iss: str
@@ -66,6 +68,7 @@ class Grant:
     resource_token: str | None = None
     subagent_token: str | None = None
     upstream_token: str | None = None
+    interaction: Mapping[str, str] | None = None
 
     @property
     def chained(self) -> bool:
@@ -78,6 +81,7 @@ class Grant:
         data["scope_descriptions"] = dict(self.scope_descriptions)
         data["act"] = None if self.act is None else dict(self.act)
         data["mission"] = None if self.mission is None else dict(self.mission)
+        data["interaction"] = None if self.interaction is None else dict(self.interaction)
         return data
 
     @classmethod

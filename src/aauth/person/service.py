@@ -41,6 +41,7 @@ from .missions import Missions
 from .persons import PersonDirectory
 from .polling import PendingEndpoint
 from .relay import AccessServerRelay
+from .resource_interaction import ResourceInteractions
 from .revocation import TokenRevoker
 from .subjects import PairwiseSubjects
 from .token_endpoint import TokenEndpoint
@@ -210,6 +211,14 @@ class PersonService:
         self.consent = ConsentFlow(
             self.pending, bindings, consents, minter, chat=self.chat, audit=self.audit
         )
+        self.resource_interactions = ResourceInteractions(
+            self.consent,
+            self.pending,
+            store,
+            identifier=config.identifier,
+            egress=EgressPolicy(allow_loopback_http=loop),
+        )
+        """Sends the person through a resource's own page first (PS-25)."""
         self.login_csrf = LoginCsrf(store, clock=clock)
 
         def backoff(name: str, limit: int, max_delay: float = MAX_BACKOFF) -> FailureLimiter:

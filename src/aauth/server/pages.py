@@ -333,14 +333,15 @@ def interstitial_page(resource: str, code: str, person_server: str, link: str) -
     )
 
 
-def relay_page(code: str, server: str, link: str) -> str:
-    """The person server's page before an access server's: the code to compare, then onward
-    to the server that will ask (protocol-10 "Interaction Chaining")."""
+def relay_page(code: str, server: str, link: str, *, resource: bool = False) -> str:
+    """The person server's page before another server's: the code to compare, then onward to
+    the resource's own page (PS-25) or its access server's ("Interaction Chaining")."""
+    who = "The resource" if resource else "The resource's access server"
     return _page(
-        "Continue to the access server",
+        "Continue to the resource" if resource else "Continue to the access server",
         f"<h1>One more step</h1><p>Code <code id=code>{escape(code)}</code> — check it matches "
-        f"what your agent shows.</p><p>The resource's access server <code>{escape(server)}"
-        "</code> needs you before it grants access. You come back here when it is done.</p>"
+        f"what your agent shows.</p><p>{who} <code>{escape(server)}</code> needs you before "
+        "access can be granted. You come back here when it is done.</p>"
         f"<p><a id=continue href='{escape(link)}'>Continue</a></p>",
     )
 

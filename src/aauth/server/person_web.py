@@ -34,7 +34,7 @@ from .pages import (
     message_page,
     page_headers,
 )
-from .person_relay_web import RelayWeb, next_page
+from .person_relay_web import RelayWeb
 
 __all__ = ["LOGIN_COOKIE", "PERSON_FACING", "SESSION_COOKIE", "PersonWeb", "sign_in"]
 
@@ -203,13 +203,13 @@ class PersonWeb:
         self._origin = _origin(service.config.identifier)
         self._secure = not service.config.loopback
         self._login_cookie = f"__Host-{LOGIN_COOKIE}" if self._secure else LOGIN_COOKIE
-        self.relay = None
-        if service.relay is not None:
-            self.relay = RelayWeb(service.relay, self._person, self._to_login, _pages)
+        self.relay = RelayWeb(
+            service.relay, service.resource_interactions, self._person, self._to_login, _pages
+        )
 
     def routes(self) -> list[Route]:
         return [
-            *(() if self.relay is None else self.relay.routes()),
+            *self.relay.routes(),
             Route("/login", _pages(self.login_form), methods=["GET"]),
             Route("/login", _pages(self._same_site(self.login)), methods=["POST"]),
             Route("/logout", _pages(self._same_site(self.logout)), methods=["POST"]),
@@ -422,8 +422,9 @@ class PersonWeb:
         keys = self._code_keys(request, session)
         self._guessing(keys)
         try:
-            if self.relay is not None and self.relay.relay.relaying(interaction_id):
-                return self.relay.enter(interaction_id, code, person, callback)
+            onward = await self.relay.entered(interaction_id, code, person, callback)
+            if onward is not None:
+                return onward
             review = self.service.consent.review(
                 interaction_id,
                 code,
@@ -475,13 +476,9 @@ class PersonWeb:
             callback=request.query_params.get("callback"),
             remember=form.get("remember") != "once",
         )
-        if (
-            outcome.approved
-            and self.relay is not None
-            and self.relay.relay.federated(interaction_id)
-        ):
-            self.relay.relay.approved(interaction_id, outcome.redirect)
-            return RedirectResponse(next_page(interaction_id), 303)
+        onward = self.relay.approved(interaction_id, outcome.redirect) if outcome.approved else None
+        if onward is not None:
+            return onward
         if outcome.redirect is not None:
             return RedirectResponse(outcome.redirect, 303)
         title, message = (
