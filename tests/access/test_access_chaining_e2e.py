@@ -79,7 +79,8 @@ def test_as08_a_chained_call_whose_access_server_needs_the_person() -> None:
     ps, as_ = world.trusted_ps, world.access_server
     hops = [url.split("?")[0] for url in people.visited if "?code=" in url]
     assert hops[0] == f"{world.intermediary}/interact"
-    assert f"{ps}/interact" in hops and f"{as_}/interact" in hops
+    assert f"{ps}/interact" in hops
+    assert f"{as_}/interact" in hops
     back = [url for url in people.visited if url.startswith(f"{world.intermediary}/interact/cal")]
     assert back, "the PS sent the person back to the intermediary's callback"
 

@@ -409,6 +409,11 @@ class Federation:
     async def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:
         """DELETE: end the PS request, and the AS request behind it (best effort)."""
         self._endpoint.cancel(request_id, agent)
+        await self.withdraw(request_id)
+
+    async def withdraw(self, request_id: str) -> None:
+        """End the AS request behind ``request_id`` (best effort), which also ends a poll of
+        it that is waiting: the PS request has ended here."""
         step = self._load(request_id)
         if step is not None and step.location is not None and step.error is None:
             with contextlib.suppress(AAuthError):

@@ -161,6 +161,7 @@ class AccessServerRelay:
             return None if current.state.terminal else replace(current, state=state)
 
         self._pending.update(request.id, end)
+        await self._federation.withdraw(request.id)
         record = self._load(request.id) or {}
         return _ended(state, record.get("callback"))
 
