@@ -53,10 +53,8 @@ def _memoised(check: Callable[[str, bool], bool]) -> Callable[[object, bool], bo
     remembered = lru_cache(maxsize=1024)(check)
 
     def checked(value: object, allow_loopback_http: bool) -> bool:
-        return (
-            isinstance(value, str)
-            and len(value) <= _LONGEST
-            and remembered(value, allow_loopback_http)
+        return isinstance(value, str) and len(value) <= _LONGEST and remembered(
+            value, allow_loopback_http
         )
 
     return checked

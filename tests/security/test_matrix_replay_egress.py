@@ -117,53 +117,22 @@ REPLAY_ROWS = [
     Case("PATCH resent as captured", replayed(method="PATCH"), *REPLAYED),
     Case("DELETE resent as captured", replayed(method="DELETE"), *REPLAYED),
     Case("ES256 POST resent as captured", replayed(algorithm="ES256"), *REPLAYED),
-    Case(
-        "ES256 POST resent with s rewritten to n - s",
-        replayed(malleated, algorithm="ES256"),
-        *REPLAYED,
-        "V-50",
-    ),
-    Case(
-        "the n - s twin first, then the captured original",
-        replayed(malleated, algorithm="ES256", twin_first=True),
-        *REPLAYED,
-        "V-50",
-    ),
-    Case(
-        "n - s twin at the async verifier",
-        replayed(malleated, algorithm="ES256", colour="async"),
-        *REPLAYED,
-        "V-50",
-    ),
-    Case(
-        "resent with an uncovered header added",
-        replayed(lambda r: edit(r, x_forwarded_for="203.0.113.9")),
-        *REPLAYED,
-    ),
-    Case(
-        "resent with Signature-Input re-spaced",
-        replayed(
-            lambda r: edit(
-                r,
-                signature_input=str(r.headers.get("signature-input"))
-                .replace(" ", "  ")
-                .replace("=(", "=( ", 1),
-            )
-        ),
-        *REPLAYED,
-    ),
+    Case("ES256 POST resent with s rewritten to n - s", replayed(malleated, algorithm="ES256"),
+         *REPLAYED, "V-50"),
+    Case("the n - s twin first, then the captured original",
+         replayed(malleated, algorithm="ES256", twin_first=True), *REPLAYED, "V-50"),
+    Case("n - s twin at the async verifier",
+         replayed(malleated, algorithm="ES256", colour="async"), *REPLAYED, "V-50"),
+    Case("resent with an uncovered header added",
+         replayed(lambda r: edit(r, x_forwarded_for="203.0.113.9")), *REPLAYED),
+    Case("resent with Signature-Input re-spaced",
+         replayed(lambda r: edit(r, signature_input=str(r.headers.get("signature-input")).replace(
+             " ", "  ").replace("=(", "=( ", 1))), *REPLAYED),
     Case("resent after a restart (store-backed guard)", restarted(lambda r: r), *REPLAYED),
-    Case(
-        "n - s twin after a restart (store-backed guard)", restarted(malleated), *REPLAYED, "V-50"
-    ),
-    Case(
-        "a full guard configured to refuse",
-        full_guard,
-        ReplayGuardFull,
-        "invalid_signature",
-        401,
-        "V-25",
-    ),
+    Case("n - s twin after a restart (store-backed guard)", restarted(malleated),
+         *REPLAYED, "V-50"),
+    Case("a full guard configured to refuse", full_guard,
+         ReplayGuardFull, "invalid_signature", 401, "V-25"),
 ]
 
 _METADATA = "169.254.169.254"
@@ -185,54 +154,28 @@ EGRESS_ROWS = [
     Case("6to4 wrapping the metadata address", egress("2002:a9fe:a9fe::1"), *DENIED, "V-20"),
     Case("documentation 3fff::/20", egress("3fff::1"), *DENIED, "V-20"),
     Case("NAT64 wrapping the metadata address", egress("64:ff9b::a9fe:a9fe"), *DENIED, "V-20"),
-    Case(
-        "Teredo wrapping the metadata address",
-        egress("2001:0:a9fe:a9fe::5601:5601"),
-        *DENIED,
-        "V-20",
-    ),
+    Case("Teredo wrapping the metadata address", egress("2001:0:a9fe:a9fe::5601:5601"),
+         *DENIED, "V-20"),
     Case("IPv4-mapped metadata address", egress(f"::ffff:{_METADATA}"), *DENIED, "V-20"),
     Case("IPv4-compatible metadata address", egress(f"::{_METADATA}"), *DENIED, "V-20"),
     Case("cloud metadata", egress(_METADATA), *DENIED, "V-20"),
     Case("carrier-grade NAT", egress("100.64.0.1"), *DENIED, "V-20"),
     Case("benchmarking 198.18/15", egress("198.18.0.1"), *DENIED, "V-20"),
     Case("loopback without the development switch", egress("127.0.0.1"), *DENIED, "V-20"),
-    Case(
-        "a public and a private answer together",
-        lambda: policy_for({"ap.example": ["93.184.216.34", "10.0.0.1"]}).admit(
-            "https://ap.example/"
-        ),
-        *DENIED,
-        "V-20",
-    ),
-    Case(
-        "plain http to a public host",
-        egress("93.184.216.34", "http://ap.example/"),
-        *DENIED,
-        "V-20",
-    ),
-    Case(
-        "plain http to a public host in development",
-        egress("93.184.216.34", "http://ap.example/", allow_loopback_http=True),
-        *DENIED,
-        "V-20",
-    ),
-    Case(
-        "credentials in the URL",
-        egress("93.184.216.34", "https://user:pw@ap.example/"),
-        *DENIED,
-        "V-20",
-    ),
+    Case("a public and a private answer together",
+         lambda: policy_for({"ap.example": ["93.184.216.34", "10.0.0.1"]}).admit("https://ap.example/"),
+         *DENIED, "V-20"),
+    Case("plain http to a public host", egress("93.184.216.34", "http://ap.example/"),
+         *DENIED, "V-20"),
+    Case("plain http to a public host in development", egress(
+         "93.184.216.34", "http://ap.example/", allow_loopback_http=True), *DENIED, "V-20"),
+    Case("credentials in the URL", egress("93.184.216.34", "https://user:pw@ap.example/"),
+         *DENIED, "V-20"),
     Case("a scheme other than https", literal("file:///etc/passwd"), *DENIED, "V-20"),
     Case("an address literal in the URL", literal("https://[fd00::1]/jwks"), *DENIED, "V-20"),
-    Case(
-        "an allowed internal network over http",
-        egress(
-            "10.1.2.3", "http://ap.example/", allowed_networks=(ipaddress.ip_network("10.0.0.0/8"),)
-        ),
-        *DENIED,
-        "V-20",
-    ),
+    Case("an allowed internal network over http", egress(
+         "10.1.2.3", "http://ap.example/", allowed_networks=(ipaddress.ip_network("10.0.0.0/8"),)),
+         *DENIED, "V-20"),
 ]
 
 

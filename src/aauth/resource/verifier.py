@@ -131,10 +131,8 @@ class RequestVerifier:
     ) -> VerifiedCaller:
         """Policy after a good signature: challenge, or the caller."""
         agent, auth = presented.agent_token, presented.auth_token
-        if (
-            auth is not None
-            and self.revoked is not None
-            and self.revoked.is_revoked(auth.iss, auth.jti)
+        if auth is not None and self.revoked is not None and self.revoked.is_revoked(
+            auth.iss, auth.jti
         ):
             auth = None
         thumbprint = verified.thumbprint or ""
@@ -185,7 +183,11 @@ class RequestVerifier:
         """An auth token with every required scope (and, under a mission, issued under that
         mission), or an ``auth-token`` challenge (AG-13)."""
         same_mission = mission is None or auth is None or auth.mission == mission
-        if auth is not None and same_mission and policy.required_scope_set.issubset(auth.scope):
+        if (
+            auth is not None
+            and same_mission
+            and policy.required_scope_set.issubset(auth.scope)
+        ):
             return
         issuer = self.token_issuer
         if issuer is None:

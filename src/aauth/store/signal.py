@@ -44,3 +44,4 @@ class LocalSignal:
             waiters.discard(event)
             if not waiters:
                 self._waiters.pop(topic, None)
+
