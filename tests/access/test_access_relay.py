@@ -1,6 +1,7 @@
 """The PS's relay of an access server's page, step by step over HTTP on loopback (-10
 "Interaction Chaining"): the agent's code is single use at the relay too, the relay's pages
-need the signed-in person, and any ``error`` the AS sends back that is not one of the three
+need the signed-in person (a reload before coming back sends them to the same AS page
+again), and any ``error`` the AS sends back that is not one of the three
 mapped ones ends the PS's request with ``server_error`` (PS-26)."""
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def test_ps26_an_unknown_callback_error_is_a_server_error_and_the_code_is_single
             to_as = browser.get(next_page)
             assert to_as.status_code == 303
             assert to_as.headers["location"].startswith(f"{world.access_server}/interact?code=")
+            # Not back from the AS yet: a reload sends the person to the same page again.
+            assert browser.get(next_page).headers["location"] == to_as.headers["location"]
             callback = next_page.removesuffix("/next") + "/callback"
             ended = browser.get(f"{callback}?error=something_else")
             assert ended.status_code == 403

@@ -138,7 +138,8 @@ class AccessServerRelay:
             if current.state.terminal:
                 return _ended(current.state, callback)
             page = self._federation.person_step(current.id)
-            if page is not None and page[1] != record.get("sent"):
+            # A page the person has not come back from yet is sent again (a reload).
+            if page is not None and not page[1] == record.get("sent") == record.get("back"):
                 self._store_record(current, {**record, "sent": page[1]})
                 return Onward(link=interaction_link(*page, self.callback_url(interaction_id)))
             if page is None and self._federation.started(current.id):
@@ -154,6 +155,8 @@ class AccessServerRelay:
         → expired, anything else → server_error); otherwise on to what comes next."""
         request = self._owned(interaction_id, person)
         if error is None:
+            record = self._load(request.id) or {}
+            self._store_record(request, {**record, "back": record.get("sent")})
             return await self.onward(interaction_id, person)
         state = ended_with(error)
 
@@ -181,7 +184,7 @@ class AccessServerRelay:
             raise Forbidden("this request is another person's")
 
     def _remember(self, request: PendingRequest, callback: str | None) -> None:
-        self._store_record(request, {"callback": callback, "sent": None})
+        self._store_record(request, {"callback": callback, "sent": None, "back": None})
 
     def _store_record(self, request: PendingRequest, value: dict[str, str | None]) -> None:
         record = self._store.get(_NS, request.id)
