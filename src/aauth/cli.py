@@ -12,6 +12,8 @@ aauth fetch -v --key agent.jwk --agent-token @agent.token https://api.example/da
 aauth mission propose --key agent.jwk --agent-token @agent.token --description "…" \
     --resource https://api.example=data.read --out mission.json
 aauth fetch --key agent.jwk --agent-token @agent.token --mission mission.json URL
+aauth mission permission --key agent.jwk --agent-token @agent.token --mission mission.json \
+    --tool SendEmail
 aauth mission complete --key agent.jwk --agent-token @agent.token --mission mission.json
 """
 
@@ -423,9 +425,13 @@ def _add_fetch(commands: Any) -> None:
     mission = _command(
         commands,
         "mission",
-        "propose a mission, or report it complete",
+        "propose a mission, report it complete, ask permission, record an action",
         "aauth mission propose --key agent.jwk --agent-token @agent.token "
         "--description 'Plan the trip' --resource https://api.example=data.read --out m.json",
+        "aauth mission permission --key agent.jwk --agent-token @agent.token --mission m.json "
+        "--tool SendEmail && send-the-email",
+        "aauth mission audit --key agent.jwk --agent-token @agent.token --mission m.json "
+        "--tool SendEmail --result '{\"status\": \"sent\"}'",
         "aauth mission complete --key agent.jwk --agent-token @agent.token --mission m.json "
         "--summary 'Booked'",
     )

@@ -8,13 +8,15 @@ signature-layer codes ``invalid_jwt``/``expired_jwt``, and a key source that can
 or trust the issuer (egress refused, fetch failed, bad metadata) becomes ``invalid_key``
 — every key problem is a 401 with ``Signature-Error`` (§C.6), never a 400 or 502.
 
-One resolver per request: it reports which token it saw in :attr:`TokenKeyResolver.presented`.
+A resolver holds no per-request state (one can serve every request of a resource, from any
+thread): the token it saw travels on the key it returns, a :class:`TokenBoundKey`.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from aauth_signing import (
@@ -33,7 +35,6 @@ from aauth_signing import (
     jwk_thumbprint,
     select_jwk,
 )
-from aauth_signing._cache import BoundedCache
 
 from . import jwt
 from .errors import AAuthError, InvalidToken, TokenExpired
@@ -41,7 +42,7 @@ from .keysource import KeySource
 from .tokens import AUTH_TOKEN, AgentTokenClaims, AuthTokenClaims, TokenVerifier
 from .tokens.wire import AGENT_JWT_TYP, AUTH_JWT_TYP
 
-__all__ = ["AsyncTokenKeyResolver", "Presented", "TokenKeyResolver"]
+__all__ = ["AsyncTokenKeyResolver", "Presented", "TokenBoundKey", "TokenKeyResolver", "presented"]
 
 _TYP_CACHE_SIZE = 256
 _typ_by_header: OrderedDict[str, str] = OrderedDict()
@@ -66,6 +67,9 @@ class Presented(NamedTuple):
     auth_token: AuthTokenClaims | None = None
 
 
+_NOTHING = Presented()
+
+
 def _map_token_error(exc: InvalidToken) -> SignatureError:
     """The ``Signature-Error`` a token failure means. A token whose ``cnf.jwk`` is the broken
     part reports the key's own code, as the key of any other scheme would: ``invalid_key``
@@ -78,25 +82,33 @@ def _map_token_error(exc: InvalidToken) -> SignatureError:
     return InvalidJWT(exc.description)
 
 
-_RESOLVED: BoundedCache[tuple[str, str], ResolvedKey] = BoundedCache(1024)
+@dataclass(frozen=True)
+class TokenBoundKey(ResolvedKey):
+    """The key a verified ``jwt``-scheme token binds, with that token's typed claims."""
+
+    presented: Presented = _NOTHING
 
 
-def _resolved(member: Jwt, presented: AgentTokenClaims | AuthTokenClaims) -> ResolvedKey:
-    """The key a verified token binds. Memoized per token: it is a pure function of the
-    token's claims, and the token itself was just verified (including ``exp``)."""
-    memo_key = (member.jwt, presented.jti)
-    resolved = _RESOLVED.get(memo_key)
-    if resolved is None:
-        resolved = ResolvedKey(
-            key=presented.cnf_key,
-            member=member,
-            jwk=presented.cnf_jwk,
-            thumbprint=presented.jkt,
-            signer=presented.iss,
-            claims=presented.raw,
-        )
-        _RESOLVED.put(memo_key, resolved)
-    return resolved
+def presented(resolved: ResolvedKey | None) -> Presented:
+    """The token behind a resolved key (empty for schemes that carry none)."""
+    return resolved.presented if isinstance(resolved, TokenBoundKey) else _NOTHING
+
+
+def _bound(member: Jwt, claims: AgentTokenClaims | AuthTokenClaims) -> TokenBoundKey:
+    """The key a verified token binds, with the token's identity and claims."""
+    if isinstance(claims, AgentTokenClaims):
+        token = Presented(claims, None)
+    else:
+        token = Presented(None, claims)
+    return TokenBoundKey(
+        key=claims.cnf_key,
+        member=member,
+        jwk=claims.cnf_jwk,
+        thumbprint=claims.jkt,
+        signer=claims.iss,
+        claims=claims.raw,
+        presented=token,
+    )
 
 
 def _identified(
@@ -105,9 +117,6 @@ def _identified(
     """An identified signer's key: ``signer`` is the ``id`` (jwks_uri) or the ``url`` (jwks),
     compared byte for byte, never normalised."""
     return ResolvedKey(key, member, jwk, jwk_thumbprint(jwk), signer)
-
-
-_NOTHING = Presented()
 
 
 def _untrusted_source(exc: AAuthError, member: SignatureKeyMember) -> InvalidKey | InvalidJWT:
@@ -125,7 +134,7 @@ class TokenKeyResolver:
     ``unsupported_scheme`` answer advertises.
     """
 
-    __slots__ = ("_accepted", "_audience", "_keys", "_tokens", "presented")
+    __slots__ = ("_accepted", "_audience", "_keys", "_tokens")
 
     def __init__(
         self,
@@ -139,7 +148,6 @@ class TokenKeyResolver:
         self._tokens = tokens
         self._audience = audience
         self._accepted = accepted
-        self.presented = _NOTHING
 
     def _kind(self, member: SignatureKeyMember) -> tuple[Jwt, str]:
         if not isinstance(member, Jwt):
@@ -162,11 +170,16 @@ class TokenKeyResolver:
         )
 
     def _accept(self, member: Jwt, claims: AgentTokenClaims | AuthTokenClaims) -> ResolvedKey:
-        if isinstance(claims, AgentTokenClaims):
-            self.presented = Presented(claims, None)
-        else:
-            self.presented = Presented(None, claims)
-        return _resolved(member, claims)
+        bound = _bound(member, claims)
+        self._tokens.remember_derived((member.jwt, self._audience), bound, claims.exp)
+        return bound
+
+    def _remembered(self, member: SignatureKeyMember) -> ResolvedKey | None:
+        """The outcome of an earlier resolution of this very token for this audience, while
+        the token is valid: every check it passed is a function of the token alone."""
+        if type(member) is not Jwt:
+            return None
+        return self._tokens.derived((member.jwt, self._audience))  # type: ignore[no-any-return]
 
     def _jwks_source(self) -> Any:
         """The key source's JWKS fetcher (Discovery has one); none: the scheme is refused."""
@@ -175,6 +188,9 @@ class TokenKeyResolver:
         return self._keys
 
     def resolve(self, member: SignatureKeyMember) -> ResolvedKey:
+        remembered = self._remembered(member)
+        if remembered is not None:
+            return remembered
         try:
             if isinstance(member, JwksUri):
                 key, jwk = self._keys.get_key(member.id, member.dwk, member.kid)
@@ -209,6 +225,9 @@ class AsyncTokenKeyResolver(TokenKeyResolver):
         )
 
     async def resolve(self, member: SignatureKeyMember) -> ResolvedKey:  # type: ignore[override]
+        remembered = self._remembered(member)
+        if remembered is not None:
+            return remembered
         try:
             if isinstance(member, JwksUri):
                 key, jwk = await self._keys.aget_key(member.id, member.dwk, member.kid)

@@ -17,25 +17,17 @@ TEST_DIRS = (ROOT / "tests", ROOT / "aauth-signing" / "tests")
 ID = re.compile(r"^(V|AG|RS|PS|AS|AP)-\d{2}$")
 CITATION = re.compile(r"(?<![A-Za-z0-9])(V|AG|RS|PS|AS|AP)[-_]?(\d{2})(?!\d)", re.IGNORECASE)
 
-_PERMISSION = "§F.9 permission and audit endpoints for agents (not built; missions are)"
 _RELAY = (
     "§F.6 agent → PS relay (interaction_endpoint type interaction/payment) not built: the PS "
     "answers 424 interaction_unavailable (PS-23) and the agent directs the person itself. "
     "The PS does relay an access server's pages and a resource token's interaction through "
     "its own code (PS-25, PS-26); AG-31 needs an agent that relays a resource's page"
 )
-_CALLBACK_ERRORS = (
-    "a resource's own interaction endpoint ending in ?error= at the caller's callback: built "
-    "with phase 9, unit-tested (tests/resource/test_resource_agent.py), no HTTP test yet"
-)
 
 #: §K items not covered yet, each with the reason (mostly: not built); remove an item here
 #: once a test cites it.
 PENDING: dict[str, str] = {
     "AG-31": _RELAY,
-    "AG-32": _PERMISSION,
-    "PS-22": _PERMISSION,
-    "RS-18": _CALLBACK_ERRORS,
 }
 
 

@@ -35,5 +35,9 @@ class BoundedCache(Generic[K, V]):
                 del entries[next(iter(entries))]
             entries[key] = value
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()  # in place: ``get`` is bound to this dict
+
     def __len__(self) -> int:
         return len(self._entries)

@@ -259,10 +259,8 @@ def _violates(plan: _Plan, message: HttpRequest | HttpResponse) -> bool:
     """Whether ``message`` carries something ``plan``'s signature should have covered."""
     if not isinstance(message, HttpRequest):
         return False
-    headers = message.headers
-    for name in plan.when_present:
-        if headers.get_all(name):
-            return True
+    if plan.when_present and not message.headers._index.keys().isdisjoint(plan.when_present):
+        return True
     return (plan.query and bool(message.target.query)) or (plan.body and bool(message.body))
 
 
@@ -317,7 +315,13 @@ def _prepare(
         if single:
             _plans.put(plan_key, _plan(policy, params, label, serialized))
     now = policy.clock()
-    _check_window(params, policy, now)
+    created = params.created
+    if (
+        created is None
+        or params.expires is not None
+        or not now - policy.max_age <= created <= now + policy.max_future_skew
+    ):
+        _check_window(params, policy, now)  # raises unless an unbounded case is fine
     if not with_signature_key:
         return _Pending(message, policy, label, params, serialized, signature, None, None)
     cache_key = (key_text, label, policy.allow_legacy_keys)
@@ -414,14 +418,12 @@ def verify(
     return _finish(pending, key, None)
 
 
-def _member_to_resolve(pending: _Pending, has_resolver: bool) -> SignatureKeyMember:
-    """The member a resolver must resolve; UnsupportedScheme when there is no resolver."""
+def _unresolvable(pending: _Pending) -> UnsupportedScheme:
+    """The error for a member that needs a resolver when none is configured."""
     member = pending.member
-    assert member is not None
-    if not has_resolver:
-        local = tuple(s for s in pending.policy.accepted_schemes if s in ("hwk", "jkt-jwt"))
-        raise UnsupportedScheme(f"no resolver is configured for scheme {member.scheme!r}", local)
-    return member
+    scheme = member.scheme if member is not None else "?"
+    local = tuple(s for s in pending.policy.accepted_schemes if s in ("hwk", "jkt-jwt"))
+    return UnsupportedScheme(f"no resolver is configured for scheme {scheme!r}", local)
 
 
 def verify_request(
@@ -440,10 +442,10 @@ def verify_request(
     pending = _prepare(request, policy, with_signature_key=True)
     resolved = pending.resolved
     if resolved is None:
-        member = _member_to_resolve(pending, resolver is not None)
-        assert resolver is not None
+        if resolver is None or pending.member is None:
+            raise _unresolvable(pending)
         try:
-            resolved = resolver.resolve(member)
+            resolved = resolver.resolve(pending.member)
         except SignatureError as exc:
             _add_accept_lists(exc, policy)
             raise
@@ -460,10 +462,10 @@ async def averify_request(
     pending = _prepare(request, policy, with_signature_key=True)
     resolved = pending.resolved
     if resolved is None:
-        member = _member_to_resolve(pending, resolver is not None)
-        assert resolver is not None
+        if resolver is None or pending.member is None:
+            raise _unresolvable(pending)
         try:
-            resolved = await resolver.resolve(member)
+            resolved = await resolver.resolve(pending.member)
         except SignatureError as exc:
             _add_accept_lists(exc, policy)
             raise

@@ -1,5 +1,6 @@
 """The agent side: sign requests, enroll with an agent provider, obtain auth tokens, and an
-``httpx.Auth`` that walks challenge → token → retry by itself."""
+``httpx.Auth`` that walks challenge → token → retry by itself; missions, and permission and
+audit for actions no resource governs (§F.9)."""
 
 from .auth import AgentAuth, AuthTokenCache
 from .enrollment import (
@@ -8,6 +9,7 @@ from .enrollment import (
     request_agent_token,
     request_subagent_token,
 )
+from .governance import PermissionDenied, PermissionGranted, audit_action, request_permission
 from .missions import complete_mission, propose_mission
 from .poller import (
     Clarification,
@@ -29,15 +31,19 @@ __all__ = [
     "Clarification",
     "DeferredCallbacks",
     "InteractionPrompt",
+    "PermissionDenied",
+    "PermissionGranted",
     "PollSettings",
     "PollTimeout",
     "TokenRequest",
     "UpdatedRequest",
     "arequest_agent_token",
+    "audit_action",
     "complete_mission",
     "follow_deferred",
     "propose_mission",
     "request_agent_token",
     "request_auth_token",
+    "request_permission",
     "request_subagent_token",
 ]

@@ -42,6 +42,7 @@ from ..tls import tls_context
 from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AGENT_TOKEN
 from .flow import Ask, Flow, Sleep, ask_async, ask_sync, run_async, run_sync
+from .governance import GovernanceMethods
 from .missions import complete_mission, person_server_metadata, propose_mission
 from .poller import (
     ClarificationCallback,
@@ -66,7 +67,7 @@ def _origin(url: httpx.URL | str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-class AgentAuth(httpx.Auth):
+class AgentAuth(GovernanceMethods, httpx.Auth):
     """Signs requests as an agent and obtains auth tokens when a resource asks for one.
 
     ``person_server`` defaults to the ``ps`` claim of the agent token. ``callbacks`` surface
@@ -82,7 +83,9 @@ class AgentAuth(httpx.Auth):
     With a ``mission`` (an approval from :meth:`propose_mission`, or given) every request to a
     resource carries ``AAuth-Mission``, covered by the signature (AG-28, AG-29), so resources
     put it in their resource tokens and the PS grants what the mission approved. Once the PS
-    answers ``mission_terminated`` the auth refuses every later request (AG-33).
+    answers ``mission_terminated`` the auth refuses every later request (AG-33). Before an
+    action no resource governs, :meth:`request_permission` asks the PS (a denial raises,
+    AG-32); :meth:`audit` records an action performed (§F.9).
     ``scopes`` maps a resource identifier to the scope to request from its
     ``authorization_endpoint`` before the first call (§F.2), when it publishes one; the
     mission's ``AAuth-Mission`` (or one set on the request) is sent there too, signed.
@@ -336,16 +339,21 @@ class AgentAuth(httpx.Auth):
         self.cache.clear()
         return mission
 
+    def _client(self) -> httpx.Client:
+        """A client for the person server (the auth's timeout and hooks)."""
+        return httpx.Client(timeout=self._timeout, event_hooks=self._hooks)
+
+    def _async_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=self._timeout, event_hooks=self._async_hooks())
+
     def propose_mission(self, proposal: MissionProposal) -> ApprovedMission:
         """Propose a mission to the agent's PS, wait for its approval and act under it."""
-        with httpx.Client(timeout=self._timeout, event_hooks=self._hooks) as client:
+        with self._client() as client:
             return self._adopt(run_sync(self._propose(proposal), client))
 
     async def apropose_mission(self, proposal: MissionProposal) -> ApprovedMission:
         """The asynchronous form of :meth:`propose_mission`."""
-        async with httpx.AsyncClient(
-            timeout=self._timeout, event_hooks=self._async_hooks()
-        ) as client:
+        async with self._async_client() as client:
             return self._adopt(await run_async(self._propose(proposal), client))
 
     def _complete(self, summary: str) -> Flow[dict[str, Any]]:
@@ -363,16 +371,14 @@ class AgentAuth(httpx.Auth):
     def complete_mission(self, summary: str) -> dict[str, Any]:
         """Report the mission done and wait for the person; once they accept, the mission is
         terminated and this auth refuses further requests."""
-        with httpx.Client(timeout=self._timeout, event_hooks=self._hooks) as client:
+        with self._client() as client:
             answer = run_sync(self._complete(summary), client)
         self.mission_ended = True
         return answer
 
     async def acomplete_mission(self, summary: str) -> dict[str, Any]:
         """The asynchronous form of :meth:`complete_mission`."""
-        async with httpx.AsyncClient(
-            timeout=self._timeout, event_hooks=self._async_hooks()
-        ) as client:
+        async with self._async_client() as client:
             answer = await run_async(self._complete(summary), client)
         self.mission_ended = True
         return answer

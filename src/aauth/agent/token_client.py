@@ -201,9 +201,7 @@ def request_auth_token(
     InvalidToken when the token it returned is not for this resource, agent and key.
     """
     settings = settings or PollSettings(allow_loopback_http=allow_loopback_http)
-    response = yield from post_deferred(
-        token_endpoint, request.body(), signer, settings, callbacks
-    )
+    response = yield from post_deferred(token_endpoint, request.body(), signer, settings, callbacks)
     upstream = None
     if subagent is not None and signer.agent_token is not None:
         upstream = decode_agent_id(signer.agent_token, allow_loopback_http)

@@ -1,4 +1,5 @@
-"""``aauth mission propose|complete`` (phases 5 and 12), and reading the mission file that
+"""``aauth mission propose|complete`` (phases 5 and 12), ``aauth mission permission|audit``
+(§F.9: ask before an action, record it after), and reading the mission file that
 ``aauth fetch --mission`` acts under."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -25,11 +26,21 @@ __all__ = ["add_mission_arguments", "mission", "mission_file"]
 
 def add_mission_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "action", choices=["propose", "complete"], help="propose a mission, or report it done"
+        "action",
+        choices=["propose", "complete", "permission", "audit"],
+        help="propose a mission, report it done, ask permission for an action (exit 1 when "
+        "denied: do not perform it), or record an action performed",
     )
     parser.add_argument("--key", required=True, help="the agent's private JWK or PEM file")
     parser.add_argument("--agent-token", required=True, help="agent token (or @file)")
-    parser.add_argument("--description", default="", help="propose: what the agent will do")
+    parser.add_argument(
+        "--description", default="", help="propose, permission, audit: what the agent will do"
+    )
+    parser.add_argument("--tool", help="permission, audit: the action (tool) name")
+    parser.add_argument(
+        "--parameters", help="permission, audit: the action's parameters (a JSON object)"
+    )
+    parser.add_argument("--result", help="audit: the action's result (a JSON object)")
     parser.add_argument(
         "--resource", action="append", default=[], help="propose: URL=scope1,scope2 (repeat)"
     )
@@ -42,7 +53,9 @@ def add_mission_arguments(parser: argparse.ArgumentParser) -> None:
         help="propose: answer to a question the person asks while reviewing (repeat for "
         "more); without it, questions are asked on the terminal",
     )
-    parser.add_argument("--mission", help="complete: the mission file")
+    parser.add_argument(
+        "--mission", help="complete, audit (and optionally permission): the mission file"
+    )
     parser.add_argument("--summary", default="", help="complete: what was accomplished")
     parser.add_argument("-v", "--verbose", action="store_true", help="print the exchange")
 
@@ -103,6 +116,44 @@ def _complete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _object(value: str | None, option: str) -> dict[str, Any] | None:
+    """A JSON object given on the command line; UsageError otherwise."""
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise UsageError(f"{option} must be a JSON object, e.g. '{{\"to\": \"alice\"}}'")
+    return parsed
+
+
+def _governed(args: argparse.Namespace) -> int:
+    """``permission``: print the grant (a denial fails the command, exit 1, so a script
+    never goes on to act, AG-32); ``audit``: record the action (PS-22)."""
+    if not args.tool:
+        raise UsageError(f"mission {args.action} needs --tool NAME (the action)")
+    approved = mission_file(args)
+    if args.action == "audit" and approved is None:
+        raise UsageError("mission audit needs --mission FILE: there is no audit outside one")
+    parameters = _object(args.parameters, "--parameters")
+    auth, _, token = agent_auth(args, mission=approved)
+    description = args.description or None
+    try:
+        if args.action == "audit":
+            result = _object(args.result, "--result")
+            auth.audit(args.tool, description=description, parameters=parameters, result=result)
+            return 0
+        auth.request_permission(args.tool, description=description, parameters=parameters)
+    except httpx.TransportError as exc:
+        raise CommandFailed(connection_failure(exc, roles_of(None, token))) from None
+    print(json.dumps({"permission": "granted"}))
+    return 0
+
+
 def mission(args: argparse.Namespace, answerer: ClarificationCallback | None = None) -> int:
     """``answerer`` replies to the person's questions about a proposal (phase 12)."""
+    if args.action in ("permission", "audit"):
+        return _governed(args)
     return _propose(args, answerer) if args.action == "propose" else _complete(args)

@@ -1,6 +1,7 @@
 """What a person server did for each person, for that person to read (PS-32, §F.9).
 
-Every grant, denial, consent, revocation and mission event is appended to the person's log
+Every grant, denial, consent, revocation, mission event, permission decision and action an
+agent reports performing (:mod:`aauth.person.audit_endpoint`) is appended to the person's log
 in the store (so every worker sees the same log and a restart loses nothing), newest last,
 keeping the most recent ``max_entries``. People read their own log on the ``/audit`` page,
 as HTML or as JSON.
@@ -18,7 +19,7 @@ from ..store.base import Store
 
 __all__ = ["AuditEntry", "AuditEvent", "AuditLog"]
 
-AuditEvent = Literal["grant", "denial", "consent", "revocation", "mission"]
+AuditEvent = Literal["grant", "denial", "consent", "revocation", "mission", "permission", "action"]
 _NS = "audit"
 _ATTEMPTS = 16
 
@@ -28,7 +29,8 @@ class AuditEntry:
     """One event: ``agent`` (its identifier) at ``resource`` for ``scope``, at ``at``.
 
     ``how`` says why it happened (``approved``, ``auto-approved``, ``remembered consent``,
-    ``denied``, ``person changed`` …).
+    ``denied``, ``person changed`` …). ``action`` names the tool of a ``permission`` asked
+    for or an ``action`` an agent reported performing (§F.9).
     """
 
     at: float
@@ -37,6 +39,7 @@ class AuditEntry:
     resource: str | None
     scope: tuple[str, ...]
     how: str
+    action: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "scope": list(self.scope)}
@@ -50,6 +53,7 @@ class AuditEntry:
             resource=value.get("resource"),
             scope=tuple(value.get("scope", ())),
             how=str(value.get("how", "")),
+            action=value.get("action"),
         )
 
 
@@ -71,9 +75,13 @@ class AuditLog:
         resource: str | None,
         scope: Sequence[str],
         how: str,
+        *,
+        action: str | None = None,
     ) -> None:
         """Append one entry to ``person``'s log (compare-and-set: concurrent workers)."""
-        entry = AuditEntry(self._clock(), event, agent, resource, tuple(scope), how).to_json()
+        entry = AuditEntry(
+            self._clock(), event, agent, resource, tuple(scope), how, action
+        ).to_json()
         for _ in range(_ATTEMPTS):
             record = self._store.get(_NS, person)
             if record is None:

@@ -83,8 +83,9 @@ class MissionEndpoint:
         self._bindings = bindings
         self._clock = clock
 
-    def _check_agent(self, agent: AgentTokenClaims) -> float:
-        """The seconds a pending request of this agent may live."""
+    def check_agent(self, agent: AgentTokenClaims) -> float:
+        """The seconds a pending request of this agent may live; the agent may call this PS
+        at all: not a sub-agent (PS-06), this PS is its `ps`, its token not about to end."""
         if agent.parent_agent is not None:
             raise InvalidRequest("sub-agents cannot call the PS; their parent asks (PS-06)")
         if agent.ps != self._config.identifier:
@@ -98,7 +99,7 @@ class MissionEndpoint:
 
     def propose(self, agent: AgentTokenClaims, raw_body: bytes) -> Mission | PendingRequest:
         """POST mission_endpoint: the approved mission at once, or the person's review."""
-        lifetime = self._check_agent(agent)
+        lifetime = self.check_agent(agent)
         proposal = MissionProposal.parse(
             raw_body, now=self._clock(), allow_loopback_http=self._config.allow_loopback_http
         )
@@ -133,7 +134,7 @@ class MissionEndpoint:
 
     def interaction(self, agent: AgentTokenClaims, raw_body: bytes) -> PendingRequest:
         """POST interaction_endpoint: a completion proposal waits for the person (202)."""
-        lifetime = self._check_agent(agent)
+        lifetime = self.check_agent(agent)
         body = json_object(raw_body)
         kind = body.get("type")
         if kind not in INTERACTION_TYPES:

@@ -22,7 +22,7 @@ from .mission_endpoint import COMPLETION, PROPOSAL, finish_pending
 from .missions import ACTIVE, Mission, Missions
 from .persons import Person
 
-__all__ = ["MissionReview", "ProposalView"]
+__all__ = ["MissionReview", "ProposalView", "open_request", "redeem"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,38 @@ class ProposalView:
         return self.questions_left > 0 and not self.awaiting_answer
 
 
+def redeem(
+    pending: PendingRequests,
+    bindings: AgentBindings,
+    interaction_id: str,
+    code: str,
+    person: Person,
+    kind: str,
+) -> PendingRequest:
+    """The pending request of ``kind`` the code names, when ``person`` may decide it: the
+    person the agent is bound to, or anyone while it is unbound (PS-28); NotFound for another
+    kind, InvalidCode for a wrong or used code."""
+    found = pending.by_interaction(interaction_id)
+    if found is None or found.payload.get("kind") != kind:
+        raise NotFound(f"there is no such {kind} request")
+    request = pending.redeem_code(code, interaction_id)
+    payload = request.payload
+    if not bindings.may_approve(payload["agent_iss"], payload["agent"], person.id):
+        raise Forbidden("this agent acts for another person (PS-28)")
+    return request
+
+
+def open_request(pending: PendingRequests, request: PendingRequest) -> PendingRequest:
+    """Mark ``request`` as seen by its person: the agent's poll then says ``interacting``."""
+
+    def interacting(current: PendingRequest) -> PendingRequest | None:
+        if current.state is not PendingState.PENDING:
+            return None
+        return replace(current, state=PendingState.INTERACTING)
+
+    return pending.update(request.id, interacting) or request
+
+
 class MissionReview:
     """The person's side of missions."""
 
@@ -60,25 +92,11 @@ class MissionReview:
         self._missions = missions
 
     def _redeem(self, interaction_id: str, code: str, person: Person) -> PendingRequest:
-        found = self._pending.by_interaction(interaction_id)
-        if found is None or found.payload.get("kind") != PROPOSAL:
-            raise NotFound("there is no such mission proposal")
-        request = self._pending.redeem_code(code, interaction_id)
-        payload = request.payload
-        if not self._bindings.may_approve(payload["agent_iss"], payload["agent"], person.id):
-            raise Forbidden("this agent acts for another person (PS-28)")
-        return request
+        return redeem(self._pending, self._bindings, interaction_id, code, person, PROPOSAL)
 
     def review(self, interaction_id: str, code: str, person: Person) -> ProposalView:
         """Open a proposal for ``person``; the agent's poll then says ``interacting``."""
-        request = self._redeem(interaction_id, code, person)
-
-        def interacting(current: PendingRequest) -> PendingRequest | None:
-            if current.state is not PendingState.PENDING:
-                return None
-            return replace(current, state=PendingState.INTERACTING)
-
-        current = self._pending.update(request.id, interacting) or request
+        current = open_request(self._pending, self._redeem(interaction_id, code, person))
         proposal = MissionProposal.from_json(current.payload["proposal"])
         return ProposalView(
             current,

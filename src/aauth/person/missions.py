@@ -12,6 +12,7 @@ or unknown one, so a mission reference seen in a token reveals nothing (-11 miss
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
@@ -21,7 +22,7 @@ from ..errors import MissionTerminated
 from ..headers.mission import MissionRef
 from ..missions import MissionProposal, build_blob, mission_s256
 from ..store.base import Store
-from .audit import AuditLog
+from .audit import AuditEvent, AuditLog
 
 __all__ = ["ACTIVE", "TERMINATED", "Mission", "Missions"]
 
@@ -61,6 +62,12 @@ class Mission:
     @property
     def ref(self) -> MissionRef:
         return MissionRef(self.approver, self.s256)
+
+    @property
+    def approved_tools(self) -> frozenset[str]:
+        """The names of the tools approved with the mission: no permission call needed (§F.9)."""
+        tools = json.loads(self.blob).get("approved_tools") or ()
+        return frozenset(str(tool.get("name")) for tool in tools if isinstance(tool, dict))
 
     def covers(self, resource: str, scope: tuple[str, ...]) -> bool:
         """Whether ``scope`` at ``resource`` is within what the person approved."""
@@ -186,7 +193,13 @@ class Missions:
     # -- the log -------------------------------------------------------------------------------
 
     def log(self, s256: str, event: str, **details: Any) -> None:
-        """Append an entry (time, event, details) to the mission's log, keeping the newest."""
+        """Append an entry (time, event, details) to the mission's log, keeping the newest;
+        the person's audit log shows it as a mission event."""
+        self.log_as(s256, event, "mission", **details)
+
+    def log_as(self, s256: str, event: str, audit_as: AuditEvent, /, **details: Any) -> None:
+        """:meth:`log`, shown in the person's audit log as ``audit_as`` (a permission, an
+        action the agent performed)."""
         entry = {"at": self._clock(), "event": event, **details}
         self._update(
             _LOG_NS, s256, lambda v: {"entries": [*v.get("entries", []), entry][-MAX_LOG:]}
@@ -198,7 +211,10 @@ class Missions:
             how = f"mission {s256[:12]}…: {event}"
             scope = tuple(str(details["scope"]).split()) if details.get("scope") else ()
             resource = details.get("resource")
-            self._audit.record(mission.person, "mission", mission.agent, resource, scope, how)
+            action = details.get("action")
+            self._audit.record(
+                mission.person, audit_as, mission.agent, resource, scope, how, action=action
+            )
 
     def entries(self, s256: str) -> list[dict[str, Any]]:
         """The log, oldest first."""

@@ -26,6 +26,7 @@ from ..tokens import TokenVerifier
 from ..tokens.agent import MAX_AGENT_TOKEN_LIFETIME
 from .access_client import AccessServerClient
 from .audit import AuditLog
+from .audit_endpoint import AuditEndpoint
 from .bindings import AgentBindings
 from .chaining import UpstreamTokens
 from .clarification import ClarificationChat
@@ -38,6 +39,7 @@ from .login_csrf import LoginCsrf
 from .mission_endpoint import MissionEndpoint
 from .mission_review import MissionReview
 from .missions import Missions
+from .permission import PermissionEndpoint
 from .persons import PersonDirectory
 from .polling import PendingEndpoint
 from .relay import AccessServerRelay
@@ -170,6 +172,18 @@ class PersonService:
         self.mission_endpoint = MissionEndpoint(
             config, self.missions, self.pending, bindings, clock=clock
         )
+        self.permission_endpoint = PermissionEndpoint(
+            self.missions,
+            self.pending,
+            bindings,
+            self.audit,
+            self.mission_endpoint,
+            allow_loopback_http=loop,
+            clock=clock,
+        )
+        self.audit_endpoint = AuditEndpoint(
+            self.missions, self.mission_endpoint, allow_loopback_http=loop
+        )
         self.mission_review = MissionReview(self.pending, bindings, self.missions, chat=self.chat)
         self.revoker = TokenRevoker(
             config.identifier, self.keys, self.discovery, EgressPolicy(allow_loopback_http=loop)
@@ -260,6 +274,7 @@ class PersonService:
             jwks_uri=f"{identifier}/.well-known/jwks.json",
             token_endpoint=f"{identifier}/token",
             audit_endpoint=f"{identifier}/audit",
+            permission_endpoint=f"{identifier}/permission",
             mission_endpoint=f"{identifier}/mission",
             interaction_endpoint=f"{identifier}/interaction",
             revocation_endpoint=f"{identifier}/revoke",

@@ -14,23 +14,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple, NoReturn
 
 from aauth_signing import (
     HttpRequest,
     InvalidInput,
     InvalidSignature,
+    VerificationPolicy,
     VerifiedSignature,
     averify_request,
     verify_request,
 )
+from aauth_signing._cache import BoundedCache
 from aauth_signing.signer import NONCE_EXEMPT_METHODS
 
 from ..errors import Forbidden, InsufficientScope
 from ..headers import MissionRef, parse_authorization, parse_mission
 from ..keysource import JwksFetcher, KeySource, as_key_source
 from ..replay import InMemoryReplayGuard, ReplayGuard, replay_key
-from ..token_keys import AsyncTokenKeyResolver, Presented, TokenKeyResolver
+from ..token_keys import AsyncTokenKeyResolver, TokenBoundKey, TokenKeyResolver, presented
 from ..tokens import AgentTokenClaims, AuthTokenClaims, TokenVerifier
 from .caller import VerifiedCaller
 from .challenge import AgentTokenRequired, AuthTokenRequired, ResourceTokenIssuer
@@ -87,6 +89,7 @@ class RequestVerifier:
         self._replay = replay_guard if replay_guard is not None else InMemoryReplayGuard()
         self._clock = clock
         self._verifiers: dict[tuple[tuple[str, ...] | None, bool, bool], TokenVerifier] = {}
+        self._contexts: BoundedCache[int, _PolicyContext] = BoundedCache(256)
 
     # -- plumbing shared by both colours -------------------------------------------------------
 
@@ -105,16 +108,34 @@ class RequestVerifier:
             self._verifiers[key] = verifier
         return verifier
 
+    def _context(self, policy: ResourcePolicy) -> _PolicyContext:
+        """What verifying under ``policy`` needs, built once per policy object (the resolvers
+        are stateless). Held with the policy, so its id cannot be reused while cached."""
+        context = self._contexts.get(id(policy))
+        if context is not None and context.policy is policy:
+            return context
+        tokens, accepted, audience = self._tokens(policy), policy.accepted_schemes, policy.resource
+        context = _PolicyContext(
+            policy,
+            policy.signature_policy,
+            policy.authorities,
+            TokenKeyResolver(self._keys, tokens, audience=audience, accepted=accepted),
+            AsyncTokenKeyResolver(self._keys, tokens, audience=audience, accepted=accepted),
+        )
+        self._contexts.put(id(policy), context)
+        return context
+
     def clear_token_cache(self) -> None:
         """Forget verified tokens (e.g. after an issuer's key was revoked out of band)."""
         for verifier in self._verifiers.values():
             verifier.clear_cache()
 
-    def _check_authority(self, request: HttpRequest, policy: ResourcePolicy) -> None:
+    @staticmethod
+    def _check_authority(request: HttpRequest, authorities: tuple[str, ...]) -> None:
         """A signature made for another host must not be accepted here (the default
         authority is the resource identifier's host)."""
         authority = request.target.authority
-        if authority not in policy.authorities:
+        if authority not in authorities:
             raise InvalidSignature(f"this resource does not answer to {authority!r}")
 
     def _replay_key(self, request: HttpRequest, verified: VerifiedSignature) -> str | None:
@@ -126,26 +147,36 @@ class RequestVerifier:
         self,
         request: HttpRequest,
         verified: VerifiedSignature,
-        presented: Presented,
         policy: ResourcePolicy,
     ) -> VerifiedCaller:
         """Policy after a good signature: challenge, or the caller."""
-        agent, auth = presented.agent_token, presented.auth_token
-        if auth is not None and self.revoked is not None and self.revoked.is_revoked(
-            auth.iss, auth.jti
+        resolved = verified.signature_key
+        agent, auth = resolved.presented if type(resolved) is TokenBoundKey else presented(resolved)
+        if (
+            auth is not None
+            and self.revoked is not None
+            and self.revoked.is_revoked(auth.iss, auth.jti)
         ):
             auth = None
-        thumbprint = verified.thumbprint or ""
+        scheme, thumbprint = (resolved.member.scheme, resolved.thumbprint) if resolved else ("", "")
         if (policy.require_identity or policy.require_auth_token) and not (agent or auth):
             raise AgentTokenRequired()
-        mission = self._mission(request, verified, policy, auth)
-        if policy.require_auth_token:
-            self._require_grant(agent, auth, thumbprint, policy, mission)
+        header = request.headers.get("aauth-mission")
+        if header is None:
+            mission = auth.mission if auth is not None else None
+        else:
+            mission = self._mission(header, verified, policy)
+        if policy.require_auth_token and not (
+            auth is not None
+            and (mission is None or auth.mission == mission)
+            and policy.required_scope_set.issubset(auth.scope)
+        ):
+            self._challenge(agent, auth, thumbprint, policy, mission)
         authorization = request.headers.get_all("authorization")
         access = parse_authorization(authorization) if authorization else None
         return VerifiedCaller(  # positional: keywords cost a tuple twice as much per request
             verified,  # signature
-            verified.scheme or "",  # scheme
+            scheme,
             thumbprint,
             agent.sub if agent else (auth.agent if auth else None),  # agent_id
             agent,  # agent_token
@@ -154,41 +185,27 @@ class RequestVerifier:
             mission,
         )
 
-    def _mission(
-        self,
-        request: HttpRequest,
-        verified: VerifiedSignature,
-        policy: ResourcePolicy,
-        auth: AuthTokenClaims | None,
-    ) -> MissionRef | None:
-        """The mission the request is made under: ``AAuth-Mission``, which only counts when
-        the signature covers it (§C.2), else the auth token's ``mission``."""
-        header = request.headers.get("aauth-mission")
-        if header is None:
-            return auth.mission if auth is not None else None
+    @staticmethod
+    def _mission(header: str, verified: VerifiedSignature, policy: ResourcePolicy) -> MissionRef:
+        """The mission an ``AAuth-Mission`` header names; it only counts when the signature
+        covers it (§C.2). Without the header, the auth token's ``mission`` applies."""
         if "aauth-mission" not in verified.covered:
             raise InvalidInput(
                 "the signature must cover AAuth-Mission", required_input=("aauth-mission",)
             )
         return parse_mission(header, allow_loopback_http=policy.allow_loopback_http)
 
-    def _require_grant(
+    def _challenge(
         self,
         agent: AgentTokenClaims | None,
         auth: AuthTokenClaims | None,
         thumbprint: str,
         policy: ResourcePolicy,
         mission: MissionRef | None,
-    ) -> None:
-        """An auth token with every required scope (and, under a mission, issued under that
-        mission), or an ``auth-token`` challenge (AG-13)."""
-        same_mission = mission is None or auth is None or auth.mission == mission
-        if (
-            auth is not None
-            and same_mission
-            and policy.required_scope_set.issubset(auth.scope)
-        ):
-            return
+    ) -> NoReturn:
+        """For a route that needs an auth token with every required scope (and, under a
+        mission, issued under that mission) when the request has none: an ``auth-token``
+        challenge (AG-13), or 403 when this resource cannot issue resource tokens."""
         issuer = self.token_issuer
         if issuer is None:
             # Without resource tokens the agent has no way to obtain what is missing, so this
@@ -220,33 +237,31 @@ class RequestVerifier:
     def verify(self, request: HttpRequest, policy: ResourcePolicy | None = None) -> VerifiedCaller:
         """Verify ``request`` under ``policy`` (default: this verifier's)."""
         policy = policy or self.policy
-        self._check_authority(request, policy)
-        resolver = TokenKeyResolver(
-            self._keys,
-            self._tokens(policy),
-            audience=policy.resource,
-            accepted=policy.accepted_schemes,
-        )
-        verified = verify_request(request, policy.signature_policy, resolver)
+        context = self._context(policy)
+        self._check_authority(request, context.authorities)
+        verified = verify_request(request, context.signature_policy, context.resolver)
         key = self._replay_key(request, verified) if policy.replay_protection else None
         if key is not None:
             self._replay.check_and_store(key, self._clock() + 2 * policy.signature_window)
-        return self._caller(request, verified, resolver.presented, policy)
+        return self._caller(request, verified, policy)
 
     async def averify(
         self, request: HttpRequest, policy: ResourcePolicy | None = None
     ) -> VerifiedCaller:
         """The asynchronous form of :meth:`verify` (discovery fetches are awaited)."""
         policy = policy or self.policy
-        self._check_authority(request, policy)
-        resolver = AsyncTokenKeyResolver(
-            self._keys,
-            self._tokens(policy),
-            audience=policy.resource,
-            accepted=policy.accepted_schemes,
-        )
-        verified = await averify_request(request, policy.signature_policy, resolver)
+        context = self._context(policy)
+        self._check_authority(request, context.authorities)
+        verified = await averify_request(request, context.signature_policy, context.aresolver)
         key = self._replay_key(request, verified) if policy.replay_protection else None
         if key is not None:
             await self._replay.acheck_and_store(key, self._clock() + 2 * policy.signature_window)
-        return self._caller(request, verified, resolver.presented, policy)
+        return self._caller(request, verified, policy)
+
+
+class _PolicyContext(NamedTuple):
+    policy: ResourcePolicy
+    signature_policy: VerificationPolicy
+    authorities: tuple[str, ...]
+    resolver: TokenKeyResolver
+    aresolver: AsyncTokenKeyResolver

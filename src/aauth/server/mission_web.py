@@ -16,13 +16,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..asgi import read_body
-from ..errors import Forbidden, InvalidRequest
+from ..errors import AAuthError, Forbidden, InvalidRequest
 from ..missions import MAX_DESCRIPTION
 from ..person import PersonService
+from ..person.persons import Person
 from .mission_pages import mission_list_page, mission_page, proposal_page
 from .person_web import UNAUTHENTICATED, PersonWeb, _html, _message, _pages
 
-__all__ = ["MissionWeb"]
+__all__ = ["MissionWeb", "SignInFirst", "decision_form"]
 
 MAX_FORM = 64 * 1024
 
@@ -40,6 +41,25 @@ async def _fields(request: Request) -> list[tuple[str, str]]:
     if any(len(value) > MAX_DESCRIPTION for _, value in pairs):
         raise InvalidRequest("a form field is too long")
     return pairs
+
+
+class SignInFirst(AAuthError):
+    """A decision posted without a signed-in person."""
+
+    code, status = UNAUTHENTICATED, 401
+
+
+async def decision_form(web: PersonWeb, request: Request) -> tuple[Person, list[tuple[str, str]]]:
+    """The signed-in person and their form, its CSRF token checked (PS-27); SignInFirst or
+    Forbidden otherwise, each shown as a page with its code."""
+    signed_in = web._signed_in(request)
+    if signed_in is None:
+        raise SignInFirst("Only a signed-in person can decide.")
+    session, person = signed_in
+    pairs = await _fields(request)
+    if not web._csrf_ok(session, dict(pairs)):
+        raise Forbidden("This form has expired; reload the page.")
+    return person, pairs
 
 
 class MissionWeb:
@@ -85,16 +105,8 @@ class MissionWeb:
     async def decide(self, request: Request) -> Response:
         """POST: approve (with the edited description and the resources left ticked), deny, or
         ask the agent a question (back to the page, which shows it)."""
-        signed_in = self.web._signed_in(request)
-        if signed_in is None:
-            return _message(
-                "Sign in first", "Only a signed-in person can decide.", 401, UNAUTHENTICATED
-            )
-        session, person = signed_in
-        pairs = await _fields(request)
+        person, pairs = await decision_form(self.web, request)
         form = dict(pairs)
-        if not self.web._csrf_ok(session, form):
-            raise Forbidden("This form has expired; reload the page.")
         decision = form.get("decision")
         if decision not in ("approve", "deny", "ask"):
             raise InvalidRequest("choose approve or deny")
@@ -128,15 +140,8 @@ class MissionWeb:
 
     async def act(self, request: Request) -> Response:
         """POST: ``accept`` or ``decline`` the completion, or ``revoke`` the mission."""
-        signed_in = self.web._signed_in(request)
-        if signed_in is None:
-            return _message(
-                "Sign in first", "Only a signed-in person can do this.", 401, UNAUTHENTICATED
-            )
-        session, person = signed_in
-        form = dict(await _fields(request))
-        if not self.web._csrf_ok(session, form):
-            raise Forbidden("This form has expired; reload the page.")
+        person, pairs = await decision_form(self.web, request)
+        form = dict(pairs)
         s256, action = request.path_params["s256"], form.get("action")
         review = self.service.mission_review
         if action in ("accept", "decline"):

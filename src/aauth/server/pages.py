@@ -306,7 +306,8 @@ def audit_page(name: str, entries: Sequence[AuditEntry]) -> str:
     rows = "".join(
         "<tr>"
         f"<td>{escape(time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(e.at)))}</td>"
-        f"<td>{escape(e.event)}</td><td><code>{escape(e.agent)}</code></td>"
+        f"<td>{escape(e.event)}{f' <code>{escape(e.action)}</code>' if e.action else ''}</td>"
+        f"<td><code>{escape(e.agent)}</code></td>"
         f"<td>{escape(e.resource or '')}</td><td>{escape(' '.join(e.scope))}</td>"
         f"<td>{escape(e.how)}</td></tr>"
         for e in entries

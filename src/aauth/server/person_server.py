@@ -51,6 +51,7 @@ from ..tokens import AgentTokenClaims
 from .config import run_main, serve_app
 from .mission_web import MissionWeb
 from .pages import message_page, page_headers
+from .permission_web import PermissionWeb
 from .person_web import PERSON_FACING, PersonWeb
 from .upkeep import upkeep
 
@@ -166,6 +167,24 @@ class _Api:
         pending = self.service.mission_endpoint.interaction(agent, body)
         return _reply(self.service.pending_endpoint.waiting(pending, waited=False))
 
+    async def permission(self, request: Request) -> Response:
+        """POST /permission (§F.9): granted at once for a tool the mission approved, else 202
+        while the person decides; a denial is a 200 too (``permission: denied``)."""
+        body = await read_body(request.receive)
+        agent, _, _ = await self._requester(request, body)
+        outcome = self.service.permission_endpoint.request(agent, body)
+        if isinstance(outcome, PendingRequest):
+            return _reply(self.service.pending_endpoint.waiting(outcome, waited=False))
+        return JSONResponse(outcome, headers={"Cache-Control": "no-store"})
+
+    async def audit(self, request: Request) -> Response:
+        """POST /audit (§F.9): an agent's record of an action it performed, 201 (PS-22); the
+        person reads it with GET on the same URL."""
+        body = await read_body(request.receive)
+        agent, _, _ = await self._requester(request, body)
+        self.service.audit_endpoint.record(agent, body)
+        return Response(status_code=201, headers={"Cache-Control": "no-store"})
+
     async def revoke(self, request: Request) -> Response:
         """POST /revoke (§F.11): an agent provider, signing as itself (``jwks_uri``), revokes
         one of its agent tokens (V-44, V-45)."""
@@ -258,10 +277,13 @@ def create_person_server(
         Route("/token", _api(api.token), methods=["POST"]),
         Route("/mission", _api(api.mission), methods=["POST"]),
         Route("/interaction", _api(api.interaction), methods=["POST"]),
+        Route("/permission", _api(api.permission), methods=["POST"]),
+        Route("/audit", _api(api.audit), methods=["POST"]),
         Route("/revoke", _api(api.revoke), methods=["POST"]),
         Route("/pending/{request_id}", _api(api.pending), methods=["GET", "POST", "DELETE"]),
         *web.routes(),
         *MissionWeb(web).routes(),
+        *PermissionWeb(web).routes(),
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         HTTPException: http_error_handler(PERSON_FACING),

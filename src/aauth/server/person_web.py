@@ -44,12 +44,15 @@ LOGIN_COOKIE = "aauth_ps_login"
 whenever cookies are Secure."""
 UNAUTHENTICATED = "access_denied"
 """The error code of a refusal for want of a signed-in person (wrong password, no session)."""
-PERSON_FACING = ("/login", "/logout", "/interact", "/missions")
+PERSON_FACING = ("/login", "/logout", "/interact", "/missions", "/permissions")
 """Path prefixes that answer people (HTML) rather than agents (problem+json)."""
+_REVIEW_PAGES = {"mission": "/missions/proposal/", "permission": "/permissions/"}
+"""Where a code for something other than a token request leads, by the request's ``kind``."""
 
 MAX_FORM = 16 * 1024
 MAX_FIELD = 1024
 _TITLES = {
+    UNAUTHENTICATED: "Sign in first",
     "invalid_code": "This code cannot be used",
     "expired": "This request has expired",
     "not_found": "Request not found",
@@ -398,10 +401,10 @@ class PersonWeb:
             )
             return _html(page, 400)
         query = {"code": code}
-        if found.payload.get("kind") == "mission":  # a mission proposal, not a token request
-            return RedirectResponse(
-                f"/missions/proposal/{found.interaction_id}?{urlencode(query)}", 303
-            )
+        review_page = _REVIEW_PAGES.get(str(found.payload.get("kind")))
+        if review_page is not None:  # a mission proposal or a permission, not a token request
+            target = f"{review_page}{found.interaction_id}?{urlencode(query)}"
+            return RedirectResponse(target, 303)
         callback = request.query_params.get("callback")
         if callback:
             query["callback"] = callback

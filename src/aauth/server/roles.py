@@ -26,6 +26,7 @@ import uvicorn
 
 from ..store import STORE_ENV, StoreUnavailable, is_shared
 from .access_log import AccessLog, logging_config
+from .running import HTTP_PARSER
 
 __all__ = ["ROLES", "Built", "ServeSettings", "build", "build_app", "serve_role", "worker_app"]
 
@@ -218,7 +219,14 @@ def serve_role(
     logs = logging_config(log_level, log_format)
     if workers == 1:
         server = _Server(
-            uvicorn.Config(built.app, host=host, port=port, log_config=logs, access_log=False)
+            uvicorn.Config(
+                built.app,
+                host=host,
+                port=port,
+                log_config=logs,
+                access_log=False,
+                http=HTTP_PARSER,
+            )
         )
         server.run()
         return 130 if server.interrupted else 0
@@ -231,5 +239,6 @@ def serve_role(
         workers=workers,
         log_config=logs,
         access_log=False,
+        http=HTTP_PARSER,
     )
     return 0

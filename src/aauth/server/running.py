@@ -14,6 +14,12 @@ from typing import Any
 
 import uvicorn
 
+HTTP_PARSER = "h11"
+"""uvicorn's HTTP/1.1 parser for every participant, pinned. h11 hands a request with an unknown
+method or odd bytes in a header to the application, which answers with problem+json and an
+AAuth error code; httptools (chosen automatically when ``uvicorn[standard]`` is installed)
+answers those itself with a bare ``400 Bad Request``."""
+
 __all__ = ["RunningServer"]
 
 
@@ -29,7 +35,9 @@ class RunningServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="on", access_log=False, http=HTTP_PARSER
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"uvicorn:{self.port}")
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Hashable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aauth_signing import SignatureError, VerifyingKey
+from aauth_signing._cache import BoundedCache
 
 from .. import jwt
 from ..errors import AAuthError, InvalidToken, TokenExpired, UntrustedIssuer
@@ -185,6 +186,9 @@ class TokenVerifier:
         self._cache_size = cache_size
         self._cache: OrderedDict[tuple[str, str], tuple[Any, float]] = OrderedDict()
         self._lock = threading.Lock()
+        self._derived: BoundedCache[Hashable, tuple[Any, float]] = BoundedCache(
+            max(cache_size, 1)
+        )
 
     # -- the shared core ---------------------------------------------------------------------
 
@@ -264,6 +268,25 @@ class TokenVerifier:
         """Forget every verified token (e.g. after revoking an issuer's key out of band)."""
         with self._lock:
             self._cache.clear()
+        self._derived.clear()
+
+    def derived(self, key: Hashable) -> Any:
+        """What :meth:`remember_derived` stored under ``key`` while still valid, else None.
+
+        For results a caller computes from a token this verifier just verified (the resource's
+        request key and claims for a ``jwt`` Signature-Key): one lookup replaces the token
+        lookup and the binding checks on every later request. They live exactly as long as
+        the token would in the cache and are forgotten with it by :meth:`clear_cache`.
+        """
+        entry = self._derived.get(key)
+        if entry is None or self._clock() >= entry[1]:
+            return None
+        return entry[0]
+
+    def remember_derived(self, key: Hashable, value: Any, exp: float) -> None:
+        """Keep ``value`` for :meth:`derived`, derived from a verified token expiring at ``exp``."""
+        if self._cache_size:
+            self._derived.put(key, (value, exp + self._leeway))
 
     # -- per token type -----------------------------------------------------------------------
 
