@@ -291,12 +291,7 @@ class AccessFlow:
         """A person opened the interaction page: the PS sees ``interacting``."""
         pending, request = self.find(code, INTERACTION)
 
-        def interacting(current: PendingRequest) -> PendingRequest | None:
-            if current.state is not PendingState.PENDING:
-                return None
-            return replace(current, state=PendingState.INTERACTING)
-
-        self._pending.update(pending.id, interacting)
+        self._pending.interacting(pending.id)
         return request
 
     def decide(self, code: str, person_id: str, *, approve: bool) -> None:

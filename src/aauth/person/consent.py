@@ -178,12 +178,7 @@ class ConsentFlow:
         if grant.fresh_login and signed_in_at < request.created_at:
             raise LoginRequired("the agent asked that you sign in again")
 
-        def interacting(current: PendingRequest) -> PendingRequest | None:
-            if current.state is not PendingState.PENDING:
-                return None
-            return replace(current, state=PendingState.INTERACTING)
-
-        self._pending.update(request.id, interacting)
+        self._pending.interacting(request.id)
         view = ConsentView(
             agent_id=grant.agent,
             agent_name=grant.agent_name,

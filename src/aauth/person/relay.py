@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..callbacks import callback_error, ended_with, interaction_link, with_error
 from ..errors import Forbidden, InvalidCode, NotFound
@@ -108,12 +108,7 @@ class AccessServerRelay:
         grant = Grant.from_json(request.payload)
         self._remember(request, checked_callback(grant, callback))
 
-        def interacting(current: PendingRequest) -> PendingRequest | None:
-            if current.state is not PendingState.PENDING:
-                return None
-            return replace(current, state=PendingState.INTERACTING)
-
-        self._pending.update(request.id, interacting)
+        self._pending.interacting(request.id)
         return grant
 
     def approved(self, interaction_id: str, callback: str | None) -> None:
@@ -160,10 +155,7 @@ class AccessServerRelay:
             return await self.onward(interaction_id, person)
         state = ended_with(error)
 
-        def end(current: PendingRequest) -> PendingRequest | None:
-            return None if current.state.terminal else replace(current, state=state)
-
-        self._pending.update(request.id, end)
+        self._pending.end(request.id, state)
         await self._federation.withdraw(request.id)
         record = self._load(request.id) or {}
         return _ended(state, record.get("callback"))

@@ -14,7 +14,7 @@ to this PS's own consent page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from ..callbacks import callback_error, ended_with, interaction_link, with_error
@@ -95,12 +95,7 @@ class ResourceInteractions:
         if not self._store.create(_NS, request.id, value, request.expires_at + _KEEP):
             raise InvalidCode("the code has already been used")
 
-        def interacting(current: PendingRequest) -> PendingRequest | None:
-            if current.state is not PendingState.PENDING:
-                return None
-            return replace(current, state=PendingState.INTERACTING)
-
-        self._pending.update(request.id, interacting)
+        self._pending.interacting(request.id)
         link = interaction_link(url, resource_code, self.callback_url(interaction_id))
         return ResourceStep(link=link, resource=grant.resource_name or grant.resource)
 
@@ -117,11 +112,7 @@ class ResourceInteractions:
         callback = kept if isinstance(kept, str) else None
         if error is not None:
             state = ended_with(error)
-
-            def end(current: PendingRequest) -> PendingRequest | None:
-                return None if current.state.terminal else replace(current, state=state)
-
-            self._pending.update(request.id, end)
+            self._pending.end(request.id, state)
             return ResourceStep(back=with_error(callback, callback_error(state)), ended=state)
         self._save(request, {**record, "done": True})
         query = {"code": request.code or ""}
