@@ -294,6 +294,25 @@ def test_payload_must_be_utf8(ed: SigningKey) -> None:
         jwt.peek(raw_token(ed, header(ed), b'{"a": "\xff"}'))
 
 
+@pytest.mark.parametrize(
+    "payload",
+    ['{"jti": "\\ud800"}', '{"jti": "x\\udfff"}', '{"\\udc00": 1}', '{"a": ["\\ud83d"]}'],
+)
+def test_lone_surrogate_escapes_are_rejected(ed: SigningKey, payload: str) -> None:
+    """No UTF-8 encoder can write such a claim back: stored or logged, it breaks the reader."""
+    with pytest.raises(InvalidToken, match="surrogate"):
+        jwt.peek(raw_token(ed, header(ed), payload))
+    text = '{"alg": "Ed25519", "typ": "aa-agent+jwt", "kid": "\\ud800"}'
+    with pytest.raises(InvalidToken, match="surrogate"):
+        jwt.peek(raw_token(ed, text, json.dumps(CLAIMS)))
+
+
+def test_escapes_that_spell_no_lone_surrogate_are_kept(ed: SigningKey) -> None:
+    payload = '{"pair": "\\ud83d\\ude00", "text": "\\\\ud800", "e": "\\u00e9"}'
+    claims = jwt.peek(raw_token(ed, header(ed), payload))[1]
+    assert claims == {"pair": "\U0001f600", "text": "\\ud800", "e": "\u00e9"}
+
+
 def test_deeply_nested_payload_is_rejected_not_crashing(ed: SigningKey) -> None:
     payload = '{"a":' * 3000 + "1" + "}" * 3000
     with pytest.raises(InvalidToken):

@@ -4,18 +4,22 @@ regex fast paths in ``_structured`` agree with http-sf whenever they accept."""
 from __future__ import annotations
 
 import contextlib
+import json
 import string
 from typing import Any
 
 import http_sf
+import pytest
 from aauth_signing import (
     Component,
     HttpRequest,
+    InvalidJWT,
     SignatureError,
     SignatureKeyHeader,
     SignatureParams,
     SigningKey,
     VerificationPolicy,
+    b64url_encode,
     decode_compact,
     parse_signature,
     parse_signature_input,
@@ -31,6 +35,7 @@ from aauth_signing._structured import (
     fast_signature,
     fast_signature_input,
 )
+from aauth_signing.jws import STRICT_JSON, decode_segment
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -307,3 +312,62 @@ def test_fast_signature_matches_http_sf(text: str) -> None:
 @given(keys, st.binary(max_size=96))
 def test_fast_signature_accepts_canonical_members(label: str, raw: bytes) -> None:
     assert fast_signature(http_sf.ser({label: (raw, {})})) == (label, raw)
+
+
+# JSON text with the shapes the strict decoder must judge: whitespace around and inside,
+# duplicate names, escapes (lone surrogates included), non-finite literals, trailing data.
+JSON_PIECES = st.sampled_from(
+    [
+        '{"a":1}',
+        '{"a":1,"a":2}',
+        '{"a":{"b":1,"b":1}}',
+        ' {"a":1}',
+        '{"a":1} ',
+        '{"a":1}x',
+        '{"s":"\\ud800"}',
+        '{"s":"\\udc00x"}',
+        '{"s":"\\ud83d\\ude00"}',
+        '{"s":"\\\\ud800"}',
+        '{"n":NaN}',
+        '{"n":1e999}',
+        '{"n":-Infinity}',
+        "[1,2]",
+        '"s"',
+        "",
+        "{",
+        '{"a" :1}',
+        '{"a":[{"b":1},{"b":2,"b":3}]}',
+        '{"u":"\\u00e9"}',
+        '\t{"a":true}\n',
+        '{"a":1.5e3}',
+    ]
+)
+
+
+def _reference_segment(text: str) -> Any:
+    """What decode_segment must answer, from the reference decoder and checks spelled out."""
+    value = STRICT_JSON.decode(text)
+    json.dumps(value, ensure_ascii=False).encode("utf-8")  # lone surrogates
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    return value
+
+
+DUMPED_JSON = st.tuples(
+    json_values, st.sampled_from([(",", ":"), (", ", ": "), (" , ", " : ")]), st.booleans()
+).map(lambda t: json.dumps(t[0], separators=t[1], ensure_ascii=t[2]))
+
+
+@SETTINGS
+@given(st.one_of(JSON_PIECES, st.lists(JSON_PIECES, max_size=3).map("".join), DUMPED_JSON))
+def test_decode_segment_agrees_with_the_full_strict_decoder(text: str) -> None:
+    """The C-scanner fast path and the surrogate check accept exactly what the reference
+    does, with the same value."""
+    segment = b64url_encode(text.encode("utf-8"))
+    try:
+        expected = _reference_segment(text)
+    except ValueError:
+        with pytest.raises(InvalidJWT):
+            decode_segment(segment, "payload")
+    else:
+        assert decode_segment(segment, "payload") == expected

@@ -9,7 +9,6 @@ a caller turns it on explicitly.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -47,25 +46,16 @@ def _is_domain(domain: str, allow_loopback_http: bool) -> bool:
     return allow_loopback_http and _is_loopback_authority(domain)
 
 
-def _memoised(check: Callable[[str, bool], bool]) -> Callable[[object, bool], bool]:
-    """``check`` for strings no longer than any identifier, remembered (a pure function of
-    its input, and every token names the same few issuers and agents); False otherwise."""
-    remembered = lru_cache(maxsize=1024)(check)
-
-    def checked(value: object, allow_loopback_http: bool) -> bool:
-        return isinstance(value, str) and len(value) <= _LONGEST and remembered(
-            value, allow_loopback_http
-        )
-
-    return checked
-
-
 def is_server_identifier(value: object, *, allow_loopback_http: bool = False) -> bool:
     """True for ``https://host`` exactly (lowercase, A-labels, nothing after the host)."""
-    return _server_identifier(value, allow_loopback_http)
+    return (
+        isinstance(value, str)
+        and len(value) <= _LONGEST
+        and _server_identifier(value, allow_loopback_http)
+    )
 
 
-@_memoised
+@lru_cache(maxsize=1024)  # pure, and every token names the same few issuers and agents
 def _server_identifier(value: str, allow_loopback_http: bool) -> bool:
     if value.startswith("https://"):
         host = value[len("https://") :]
@@ -104,10 +94,14 @@ def server_host(identifier: str) -> str:
 
 def is_agent_identifier(value: object, *, allow_loopback_http: bool = False) -> bool:
     """True for ``aauth:local@domain`` with ``local`` in ``[a-z0-9-_+.]``, 1 to 255 chars."""
-    return _agent_identifier(value, allow_loopback_http)
+    return (
+        isinstance(value, str)
+        and len(value) <= _LONGEST
+        and _agent_identifier(value, allow_loopback_http)
+    )
 
 
-@_memoised
+@lru_cache(maxsize=1024)
 def _agent_identifier(value: str, allow_loopback_http: bool) -> bool:
     match = _AGENT.fullmatch(value)
     return match is not None and _is_domain(match.group(2), allow_loopback_http)

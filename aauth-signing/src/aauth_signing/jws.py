@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,12 +73,34 @@ STRICT_JSON = json.JSONDecoder(
 numbers that overflow to infinity; one definition for JWS segments and (in ``aauth``) bodies."""
 
 
+# the C scanner JSONDecoder.__init__ builds (typeshed does not declare the attribute)
+_scan_value: Callable[[str, int], tuple[Any, int]] = STRICT_JSON.scan_once  # type: ignore[attr-defined]
+
+
+def _strict_json(text: str) -> Any:
+    """``STRICT_JSON.decode(text)``, calling the C scanner directly for the usual compact text
+    (no whitespace around the value), which skips decode()'s two regex passes. Anything else
+    takes the full decoder, so what is accepted and every error are the same."""
+    try:
+        value, end = _scan_value(text, 0)
+    except StopIteration:  # leading whitespace, or no value at all
+        return STRICT_JSON.decode(text)
+    return value if end == len(text) else STRICT_JSON.decode(text)
+
+
 def decode_segment(segment: str, what: str) -> dict[str, Any]:
     """A JWS header or payload segment as a JSON object, strictly: canonical base64url,
     UTF-8, no duplicate members (two parsers must never see two different claims), no
-    NaN/Infinity. Raises InvalidJWT naming ``what``."""
+    NaN/Infinity, no lone surrogate escape (``"\\ud800"``, which no UTF-8 encoder can write
+    back, so a claim stored or logged from it would poison the reader). Raises InvalidJWT
+    naming ``what``."""
     try:
-        value = STRICT_JSON.decode(b64url_decode(segment).decode("utf-8"))
+        text = b64url_decode(segment).decode("utf-8")
+        value = _strict_json(text)
+        if "\\" in text:  # only an escape can spell a surrogate (valid UTF-8 has none)
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidJWT(f"JWT {what} has a lone surrogate escape") from None
     except (ValueError, RecursionError) as exc:  # RecursionError: hostile deep nesting
         raise InvalidJWT(f"JWT {what} is not strict base64url JSON: {exc}") from None
     if not isinstance(value, dict):

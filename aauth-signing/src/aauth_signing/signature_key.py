@@ -396,11 +396,14 @@ def select_jwk(
 
     Raises UnknownKey when no member has that ``kid``.
     """
-    keys = jwks.get("keys") if isinstance(jwks, Mapping) else None
+    # ``type(...) is dict`` first: a JWKS is decoded JSON, and the ABC check costs more.
+    keys = jwks.get("keys") if type(jwks) is dict or isinstance(jwks, Mapping) else None
     if not isinstance(keys, list):
         raise InvalidKey("JWKS has no 'keys' array")
     for candidate in keys:
-        if isinstance(candidate, Mapping) and candidate.get("kid") == kid:
+        if (type(candidate) is dict or isinstance(candidate, Mapping)) and candidate.get(
+            "kid"
+        ) == kid:
             return public_key_from_jwk(candidate, allow_legacy=allow_legacy), candidate
     raise UnknownKey(f"no key with kid {kid!r} in the JWKS")
 
