@@ -162,3 +162,18 @@ def test_expiry_is_reported_once_and_kept() -> None:
     assert request.code is not None
     with pytest.raises(PendingExpired):
         pending.redeem_code(request.code)
+
+
+def test_interacting_then_end_once() -> None:
+    """A person reaching the page makes a pending request ``interacting``; ``end`` puts it in
+    a terminal state once and leaves an ended one alone (a late callback changes nothing)."""
+    pending = make()
+    request = pending.create("https://ap.example", "aauth:a@ap.example", {}, with_code=True)
+    pending.interacting(request.id)
+    assert (current := pending.get(request.id)) is not None
+    assert current.state is PendingState.INTERACTING
+    pending.end(request.id, PendingState.DENIED)
+    pending.end(request.id, PendingState.FAILED)
+    pending.interacting(request.id)
+    assert (ended := pending.get(request.id)) is not None
+    assert ended.state is PendingState.DENIED

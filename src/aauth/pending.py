@@ -227,6 +227,25 @@ class PendingRequests:
                 return replace(updated, version=current.version + 1)
         raise RuntimeError(f"pending request {request_id} is under heavy contention")
 
+    def interacting(self, request_id: str) -> None:
+        """A person reached the request's page: ``pending`` becomes ``interacting`` (§F.4),
+        so the agent stops prompting; any other state is left as it is."""
+
+        def arrived(current: PendingRequest) -> PendingRequest | None:
+            if current.state is not PendingState.PENDING:
+                return None
+            return replace(current, state=PendingState.INTERACTING)
+
+        self.update(request_id, arrived)
+
+    def end(self, request_id: str, state: PendingState) -> None:
+        """End the request in the terminal ``state``, unless it has ended already."""
+
+        def ended(current: PendingRequest) -> PendingRequest | None:
+            return None if current.state.terminal else replace(current, state=state)
+
+        self.update(request_id, ended)
+
     def report(self, request_id: str) -> PendingRequest | None:
         """Hand a terminal outcome to the agent exactly once (V-33).
 

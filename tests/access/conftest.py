@@ -30,6 +30,8 @@ class People:
         self.as_decision = as_decision
         self.prompts: list[InteractionPrompt] = []
         self.pages: list[httpx.Response] = []
+        self.visited: list[str] = []
+        """Every URL the person's browser asked for, in order."""
         self.failures: list[BaseException] = []
         self._threads: list[threading.Thread] = []
 
@@ -46,13 +48,16 @@ class People:
         thread.start()
 
     def _act(self, prompt: InteractionPrompt) -> None:
-        decision = (
-            self.as_decision if prompt.url.startswith(self.world.access_server) else "approve"
-        )
+        """Approve at the PS; on the AS's pages the PS sends the person on to, decide
+        ``as_decision``."""
+
+        def seen(request: httpx.Request) -> None:
+            self.visited.append(str(request.url))
+
         try:
-            with httpx.Client(timeout=30) as browser:
+            with httpx.Client(timeout=30, event_hooks={"request": [seen]}) as browser:
                 person = Person(PERSON, self.world.password, browser)
-                self.pages.append(person.decide(prompt, decision))
+                self.pages.append(person.decide(prompt, "approve", onward=self.as_decision))
         except BaseException as exc:
             self.failures.append(exc)
 

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -79,6 +80,12 @@ class AsCaller:
         return httpx.post(url, content=content, headers=headers)
 
 
+def _relayed(people: People, access_server: str) -> list[str]:
+    """The AS pages the PS sent the person to (with its code and the PS's callback)."""
+    links = (u for u in people.visited if u.startswith(f"{access_server}/") and "?code=" in u)
+    return list(dict.fromkeys(u for u in links if "&callback=" in u))
+
+
 def decode_unverified_agent(token: str) -> dict[str, Any]:
     from aauth import jwt
 
@@ -108,14 +115,22 @@ def test_as01_metadata_and_ps08_discovery(plain_world: FederatedWorld) -> None:
 
 def test_phase7_every_step_then_an_as_token(steps_world: FederatedWorld) -> None:
     """AS-05, AS-06, AS-07, PS-08, PS-12, PS-15, PS-30: 402 → interaction → clarification →
-    claims → 200, each carried by the PS; the token is the AS's own."""
+    claims → 200, each carried by the PS; the token is the AS's own. The agent shows its
+    person one page only, the PS's: after approving there, the PS relays the AS's payment
+    and interaction pages (-10 "Interaction Chaining"), each with the PS's per-flow
+    callback, and the AS's URLs and codes never reach the agent."""
     people = People(steps_world)
     response, auth = fetch(steps_world, steps_world.trusted_ps, people.callbacks())
     people.done()
     assert response.status_code == 200, response.text
     pages = [prompt.url for prompt in people.prompts]
     ps, as_ = steps_world.trusted_ps, steps_world.access_server
-    assert pages == [f"{ps}/interact", f"{as_}/pay", f"{as_}/interact"]
+    assert pages == [f"{ps}/interact"]
+    relayed = _relayed(people, as_)
+    assert [url.split("?")[0] for url in relayed] == [f"{as_}/pay", f"{as_}/interact"]
+    assert all(f"callback={quote(ps, safe='')}" in url for url in relayed)
+    returns = [url for url in people.visited if url.startswith(ps) and "/callback" in url]
+    assert len(returns) == 2
     token = auth.cache.get(steps_world.resource)
     assert token is not None
     claims = decode_unverified(AUTH_TOKEN, token, allow_loopback_http=True)
@@ -175,12 +190,17 @@ def test_as02_body_needs_both_tokens(plain_world: FederatedWorld) -> None:
     assert wrong.json()["error"] == "invalid_agent_token"
 
 
-def test_person_denying_at_the_as() -> None:
+def test_ps26_person_denying_at_the_as_is_denied_at_the_ps() -> None:
+    """PS-26: a pre-approved request whose AS needs the person: the agent shows the PS's
+    code; the PS sends the person to the AS, which sends them back with
+    ``?error=access_denied``; the PS's request ends ``denied``."""
     with federated_world(quiet(), steps={"interaction": True}, auto_approve=True) as world:
         people = People(world, as_decision="deny")
         with pytest.raises(AAuthError) as denied:
             fetch(world, world.trusted_ps, people.callbacks())
         people.done()
+    assert [prompt.url for prompt in people.prompts] == [f"{world.trusted_ps}/interact"]
+    assert any("/callback?error=access_denied" in url for url in people.visited)
     assert denied.value.code == "denied"
 
 
@@ -192,7 +212,7 @@ def test_as06_a_402_never_paid_expires() -> None:
         callbacks.on_interaction = lambda prompt: prompts.append(prompt.url)
         with pytest.raises(AAuthError) as expired:
             fetch(world, world.trusted_ps, callbacks)
-    assert prompts == [f"{world.access_server}/pay"]
+    assert prompts == [f"{world.trusted_ps}/interact"]
     assert expired.value.code == "expired"
 
 
@@ -201,13 +221,15 @@ def test_v37_an_interaction_code_used_twice(steps_world: FederatedWorld) -> None
     response, _ = fetch(steps_world, steps_world.trusted_ps, people.callbacks())
     people.done()
     assert response.status_code == 200
-    for prompt in people.prompts[1:]:  # the AS's payment and interaction codes
+    relayed = _relayed(people, steps_world.access_server)  # the AS's two codes
+    assert len(relayed) == 2
+    for link in relayed:
         with httpx.Client() as browser:
-            page = browser.get(prompt.link, follow_redirects=True)
+            page = browser.get(link, follow_redirects=True)
             if "name=password" in page.text:
                 form = {"username": "alice", "password": steps_world.password}
                 browser.post(f"{steps_world.access_server}/login", data=form)
-                page = browser.get(prompt.link, follow_redirects=True)
+                page = browser.get(link, follow_redirects=True)
         assert page.status_code == 410, page.text
         assert "already been used" in page.text
 

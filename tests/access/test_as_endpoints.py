@@ -8,7 +8,9 @@ import json
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -430,3 +432,44 @@ def test_v39_a_code_after_its_request_expired(world: World) -> None:
     page = run(call(app, "GET", f"/pay?code={requirement.code}"))
     assert page.status_code == 408
     assert "expired" in page.text
+
+
+async def _post_form(app: Any, path: str, form: dict[str, str]) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport) as client:
+        return await client.post(f"{AS}{path}", data=form)
+
+
+def _payment_code(world: World, app: Any) -> str:
+    from aauth.headers import InteractionRequirement, parse_requirement
+
+    response = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
+    requirement = parse_requirement(response.headers["aauth-requirement"])
+    assert isinstance(requirement, InteractionRequirement)
+    return requirement.code
+
+
+def test_a_relaying_ps_gets_the_person_back_at_its_callback(world: World) -> None:
+    """-10 "Interaction Chaining": a PS relaying this AS's page names its per-flow callback;
+    the AS sends the person there when the step is done."""
+    app = world.app(payment="1 USD")
+    code = _payment_code(world, app)
+    callback = f"{PS}/interact/flow-1/callback"
+    page = run(call(app, "GET", "/pay?" + urlencode({"code": code, "callback": callback})))
+    assert page.status_code == 200, page.text
+    assert escape(urlencode({"callback": callback})) in page.text  # the form posts it back
+    paid = run(_post_form(app, "/pay?" + urlencode({"callback": callback}), {"code": code}))
+    assert paid.status_code == 303
+    assert paid.headers["location"] == callback
+
+
+def test_a_callback_off_the_person_servers_origin_is_refused(world: World) -> None:
+    """§H.5: no open redirect: the callback must be on the origin of the PS that asked."""
+    app = world.app(payment="1 USD")
+    code = _payment_code(world, app)
+    for callback in ("https://evil.example/cb", f"{OTHER_PS}/cb", "javascript:alert(1)"):
+        page = run(call(app, "GET", "/pay?" + urlencode({"code": code, "callback": callback})))
+        assert page.status_code == 400, callback
+    refused = run(_post_form(app, "/pay?callback=https://evil.example/cb", {"code": code}))
+    assert refused.status_code == 400
+    assert run(call(app, "GET", f"/pay?code={code}")).status_code == 200  # still payable

@@ -22,6 +22,7 @@ from typing import Any
 
 from aauth_signing import b64url_encode
 
+from ..callbacks import check_callback
 from ..errors import (
     ExpiredAgentToken,
     Gone,
@@ -267,6 +268,18 @@ class AccessFlow:
             raise InvalidCode("the code has already been used")
         return pending, request
 
+    def callback(self, code: str, step: str, callback: str | None) -> str | None:
+        """Where to send the person when ``step`` ends: ``callback`` when it is on the origin
+        of the person server that asked (its per-flow callback, when it relays the step
+        through its own pages); None without one; InvalidRequest for any other URL."""
+        _, request = self.find(code, step)
+        return check_callback(
+            callback,
+            endpoint=request.ps,
+            localhost_allowed=False,
+            any_path=True,
+        )
+
     def pay(self, code: str) -> AccessRequest:
         """The simulated payment: the PS's billing is settled, the request moves on."""
         pending, request = self.find(code, PAYMENT)
@@ -278,12 +291,7 @@ class AccessFlow:
         """A person opened the interaction page: the PS sees ``interacting``."""
         pending, request = self.find(code, INTERACTION)
 
-        def interacting(current: PendingRequest) -> PendingRequest | None:
-            if current.state is not PendingState.PENDING:
-                return None
-            return replace(current, state=PendingState.INTERACTING)
-
-        self._pending.update(pending.id, interacting)
+        self._pending.interacting(pending.id)
         return request
 
     def decide(self, code: str, person_id: str, *, approve: bool) -> None:

@@ -23,6 +23,7 @@ _FORM = re.compile(r"<form method=post action='([^']+)'")
 _FORMS = re.compile(r"<form method=post action='([^']+)'>(.*?)</form>", re.S)
 _HIDDEN = re.compile(r"<input type=hidden name='?(\w+)'? value='([^']*)'>")
 _CONTINUE = re.compile(r"<a id=continue href='([^']+)'>")
+MAX_HOPS = 5
 
 
 def _form(page: httpx.Response) -> tuple[str, dict[str, str]]:
@@ -74,18 +75,32 @@ class Person:
         link = prompt.link
         if callback is not None:
             link += f"&{httpx.QueryParams({'callback': callback})}"
-        page = self.client.get(link, follow_redirects=True)
+        page = self._signed_in(self.client.get(link, follow_redirects=True))
         onward = _CONTINUE.search(page.text)
         expected = prompt.code
         if onward is not None:
             if prompt.code not in page.text:
-                raise AssertionError("the resource's page does not show the agent's code")
-            page = self.client.get(unescape(onward.group(1)), follow_redirects=True)
+                raise AssertionError("the page sending the person on does not show the code")
+            page = self._through(self.client.get(str(page.url.join(unescape(onward.group(1))))))
             expected = ""
-        page = self._signed_in(page)
         if expected not in page.text:
             raise AssertionError("the consent page does not show the agent's code")
         return page
+
+    def _through(self, page: httpx.Response) -> httpx.Response:
+        """Where ``page`` leads: its redirects followed, signing in where asked, and on
+        through a person server's hand-off to an access server (a second "Continue")."""
+        for _ in range(MAX_HOPS):
+            while page.is_redirect:
+                page = self.client.get(str(page.url.join(page.headers["location"])))
+            onward = _CONTINUE.search(page.text)
+            if "name=password" in page.text:
+                page = self._signed_in(page)
+            elif onward is not None and "name=decision" not in page.text:
+                page = self.client.get(str(page.url.join(unescape(onward.group(1)))))
+            else:
+                return page
+        raise AssertionError(f"no consent page after {MAX_HOPS} pages")
 
     def press(self, page: httpx.Response, decision: str, **fields: str) -> httpx.Response:
         """Submit the consent page with ``decision`` (approve, deny or ask)."""
@@ -94,10 +109,25 @@ class Person:
         return self.client.post(str(page.url.join(action)), data=data, follow_redirects=True)
 
     def decide(
-        self, prompt: InteractionPrompt, decision: str = "approve", callback: str | None = None
+        self,
+        prompt: InteractionPrompt,
+        decision: str = "approve",
+        callback: str | None = None,
+        *,
+        onward: str | None = None,
     ) -> httpx.Response:
-        """Open the agent's link and press approve (or deny); the page the browser ends on."""
-        return self.press(self.open(prompt, callback), decision)
+        """Open the agent's link and press approve (or deny); the page the browser ends on.
+        When the person server sends the person on to an access server's pages (it relays
+        what the AS asks), they sign in there and press ``onward`` (default: the same
+        decision) on each page of a server other than the link's."""
+        own = httpx.URL(prompt.url)
+        page = self.open(prompt, callback)
+        for _ in range(MAX_HOPS):
+            here = (page.url.host, page.url.port) == (own.host, own.port)
+            page = self._signed_in(self.press(page, decision if here else onward or decision))
+            if "name=decision" not in page.text:
+                return page
+        raise AssertionError(f"still asked to decide after {MAX_HOPS} pages")
 
     def ask(self, page: httpx.Response, question: str) -> httpx.Response:
         """Ask the agent ``question`` from the consent page; the page that follows."""

@@ -144,9 +144,11 @@ class ConsentFlow:
         """The request a code typed on the code page belongs to (V-37, V-39)."""
         return self._pending.redeem_code(code)
 
-    def _redeem(
+    def redeem(
         self, interaction_id: str, code: str, person: Person
     ) -> tuple[PendingRequest, Grant]:
+        """The undecided request behind ``interaction_id`` and ``code`` (checked, counted),
+        when ``person`` may decide it (PS-28; a chained one: the upstream grant's person)."""
         if self._pending.by_interaction(interaction_id) is None:
             raise NotFound("there is no such request")
         request = self._pending.redeem_code(code, interaction_id)
@@ -171,17 +173,12 @@ class ConsentFlow:
     ) -> Review:
         """Open the request for ``person``; it becomes ``interacting`` (the agent stops
         prompting)."""
-        request, grant = self._redeem(interaction_id, code, person)
+        request, grant = self.redeem(interaction_id, code, person)
         target = checked_callback(grant, callback)
         if grant.fresh_login and signed_in_at < request.created_at:
             raise LoginRequired("the agent asked that you sign in again")
 
-        def interacting(current: PendingRequest) -> PendingRequest | None:
-            if current.state is not PendingState.PENDING:
-                return None
-            return replace(current, state=PendingState.INTERACTING)
-
-        self._pending.update(request.id, interacting)
+        self._pending.interacting(request.id)
         view = ConsentView(
             agent_id=grant.agent,
             agent_name=grant.agent_name,
@@ -211,7 +208,7 @@ class ConsentFlow:
 
     def ask(self, interaction_id: str, code: str, person: Person, question: str) -> None:
         """Put ``person``'s question to the agent (it sees it on its next poll)."""
-        request, grant = self._redeem(interaction_id, code, person)
+        request, grant = self.redeem(interaction_id, code, person)
         if self._chat is None or not grant.can_clarify:
             raise InvalidRequest("this agent cannot answer questions (no 'clarification')")
         self._chat.ask(request.id, question, person.id)
@@ -228,7 +225,7 @@ class ConsentFlow:
     ) -> Outcome:
         """Record ``person``'s decision; approval issues the auth token (stored as the result)
         and, unless ``remember`` is False (this request only), is remembered for later."""
-        request, grant = self._redeem(interaction_id, code, person)
+        request, grant = self.redeem(interaction_id, code, person)
         target = checked_callback(grant, callback)
         if not approve:
             self._finish(request.id, PendingState.DENIED, person, None)

@@ -4,10 +4,12 @@ When a resource token is addressed to an access server, the PS (once its own pol
 person has approved) discovers ``{aud}/.well-known/aauth-access.json`` (PS-08) and POSTs
 ``resource_token`` and ``agent_token`` to its ``token_endpoint``, signed as itself with the
 ``jwks_uri`` scheme (PS-30). What the AS answers is carried on: claims are supplied at once,
-with a directed ``sub`` for the resource (PS-15); an interaction, a payment (402) or a
-clarification is passed down to the agent as the PS's own 202, on the PS's own pending URL;
-the agent's clarification answer is forwarded. An auth token is verified before the agent
-gets it (PS-12).
+with a directed ``sub`` for the resource (PS-15); a clarification is passed down to the agent
+as the PS's own 202, on the PS's own pending URL, and the agent's answer is forwarded. A page
+the AS needs the person on (its interaction, a payment) is relayed through this PS (-10
+"Interaction Chaining"): the agent is shown the PS's own interaction URL and code, and the
+PS's pages send the person on to the AS (:mod:`aauth.person.relay`). An auth token is
+verified before the agent gets it (PS-12).
 
 Nothing runs in the background: the agent's polls drive the exchange. Each poll of the PS
 pending URL polls the AS pending URL once (long-polling it too), and the step reached is
@@ -251,6 +253,7 @@ class Federation:
             grant.agent,
             grant.to_json(),
             requirement="federation",
+            with_code=True,
             lifetime=lifetime,
         )
         request = (
@@ -263,26 +266,42 @@ class Federation:
         return request
 
     def _save(self, request: PendingRequest, step: _Step) -> None:
+        """Keep the step the AS now awaits, and wake whoever waits on the request (the
+        person's page that sends them on to the AS, :mod:`aauth.person.relay`)."""
         record = self._store.get(_NS, request.id)
         value, keep = asdict(step), request.expires_at + 24 * 3600
         if record is None:
             self._store.create(_NS, request.id, value, keep)
         else:
             self._store.replace(_NS, request.id, value, record.version, keep)
+        self._pending.update(request.id, lambda current: current)
+
+    def started(self, request_id: str) -> bool:
+        """Whether this PS has asked the AS (the person's own consent, if needed, is done)."""
+        return self._store.get(_NS, request_id) is not None
+
+    def person_step(self, request_id: str) -> tuple[str, str] | None:
+        """The AS page (``url``, ``code``) the person must complete now, when the AS awaits
+        one (its interaction or a payment); None otherwise."""
+        step = self._load(request_id)
+        if step is None or step.error is not None or step.requirement != "interaction":
+            return None
+        return (step.url, step.code) if step.url and step.code else None
 
     def _load(self, request_id: str) -> _Step | None:
         record = self._store.get(_NS, request_id)
         return None if record is None else _Step(**record.value)
 
     def waiting(self, request: PendingRequest, *, waited: bool) -> Reply:
-        """The PS's own 202 for a federated request: the AS's interaction, payment page or
-        question passed down, on this PS's pending URL."""
+        """The PS's own 202 for a federated request, on this PS's pending URL: an AS page
+        the person must see relayed as this PS's own interaction URL and code, an AS
+        question passed down."""
         step = self._load(request.id)
         if step is None:
             return self._endpoint.waiting(request, waited=waited)
         requirement: BuildableRequirement = ApprovalRequirement()
-        if step.requirement == "interaction" and step.url and step.code:
-            requirement = InteractionRequirement(step.url, step.code)
+        if step.requirement == "interaction" and step.url and request.code:
+            requirement = InteractionRequirement(self._endpoint.interaction_url, request.code)
         elif step.requirement == ClarificationRequirement.name:
             requirement = ClarificationRequirement()
         headers = build_challenge(
@@ -390,6 +409,11 @@ class Federation:
     async def cancel(self, request_id: str, agent: AgentTokenClaims) -> None:
         """DELETE: end the PS request, and the AS request behind it (best effort)."""
         self._endpoint.cancel(request_id, agent)
+        await self.withdraw(request_id)
+
+    async def withdraw(self, request_id: str) -> None:
+        """End the AS request behind ``request_id`` (best effort), which also ends a poll of
+        it that is waiting: the PS request has ended here."""
         step = self._load(request_id)
         if step is not None and step.location is not None and step.error is None:
             with contextlib.suppress(AAuthError):

@@ -40,6 +40,8 @@ class Grant:
     ``upstream_token`` (the tokens' text) to it.
     ``agent_jti`` is the ``jti`` of the agent token whose key the auth token binds (the
     sub-agent's own for a sub-agent): revoking that agent token revokes the auth token (§F.11).
+    ``interaction`` is the resource token's own (``url``, ``code``): the resource needs the
+    person on its page first (resource-initiated interaction, PS-25).
     """
 
     agent_iss: str
@@ -69,6 +71,7 @@ class Grant:
     subagent_token: str | None = None
     upstream_token: str | None = None
     agent_jti: str | None = None
+    interaction: Mapping[str, str] | None = None
 
     @property
     def chained(self) -> bool:
@@ -81,6 +84,7 @@ class Grant:
         data["scope_descriptions"] = dict(self.scope_descriptions)
         data["act"] = None if self.act is None else dict(self.act)
         data["mission"] = None if self.mission is None else dict(self.mission)
+        data["interaction"] = None if self.interaction is None else dict(self.interaction)
         return data
 
     @classmethod

@@ -124,6 +124,11 @@ class PendingEndpoint:
         self._loopback = allow_loopback_http
         self._clock = clock
 
+    @property
+    def interaction_url(self) -> str:
+        """Where people enter this PS's interaction codes."""
+        return self._interaction_url
+
     def location(self, request_id: str) -> str:
         return f"{self._identifier}/pending/{request_id}"
 

@@ -43,6 +43,8 @@ from .missions import Missions
 from .permission import PermissionEndpoint
 from .persons import PersonDirectory
 from .polling import PendingEndpoint
+from .relay import AccessServerRelay
+from .resource_interaction import ResourceInteractions
 from .revocation import TokenRevoker
 from .subjects import PairwiseSubjects
 from .token_endpoint import TokenEndpoint
@@ -201,6 +203,8 @@ class PersonService:
             clock=clock,
         )
         self.federation: Federation | None = None
+        self.relay: AccessServerRelay | None = None
+        """Sends the person on to an access server's pages and back."""
         if self.discovery is not None:
             client = AccessServerClient(
                 config.identifier, self.keys, self.discovery, allow_loopback_http=loop
@@ -219,9 +223,20 @@ class PersonService:
                 clock=clock,
             )
             self.token_endpoint.federation = self.federation
+            self.relay = AccessServerRelay(
+                self.federation, self.pending, store, identifier=config.identifier, clock=clock
+            )
         self.consent = ConsentFlow(
             self.pending, bindings, consents, minter, chat=self.chat, audit=self.audit
         )
+        self.resource_interactions = ResourceInteractions(
+            self.consent,
+            self.pending,
+            store,
+            identifier=config.identifier,
+            egress=EgressPolicy(allow_loopback_http=loop),
+        )
+        """Sends the person through a resource's own page first (PS-25)."""
         self.login_csrf = LoginCsrf(store, clock=clock)
 
         def backoff(name: str, limit: int, max_delay: float = MAX_BACKOFF) -> FailureLimiter:

@@ -35,6 +35,7 @@ from typing import TypeVar
 from aauth_signing import SignatureError
 
 from ..discovery import Discovery
+from ..egress import EgressDenied, EgressPolicy
 from ..errors import (
     AAuthError,
     ExpiredAgentToken,
@@ -111,6 +112,7 @@ class TokenEndpoint:
         self._upstream = upstream
         self.federation = federation
         self._clock = clock
+        self._egress = EgressPolicy(allow_loopback_http=config.allow_loopback_http)
 
     async def request(
         self,
@@ -164,6 +166,7 @@ class TokenEndpoint:
             act=None if upstream is None else upstream.act,
             person=None if upstream is None else upstream.person,
             agent_jti=holder.jti,
+            interaction=None if resource.interaction is None else resource.interaction.claim(),
         )
         if resource.aud != self._config.identifier:
             grant = replace(
@@ -177,16 +180,18 @@ class TokenEndpoint:
         # A chained request is decided by the person behind the upstream grant, not a binding.
         bound = grant.person if grant.chained else self._bindings.person_for(agent.iss, agent.sub)
         person = None if bound is None else self._people.get(bound)
+        # The resource's own flow needs the person, so nothing is granted without them.
+        asks_person = "consent" in body.prompt or grant.interaction is not None
         if mission is not None:
             within = mission.covers(grant.resource, grant.scope)
             decision = "within the mission" if within else "outside the mission"
             self._log(mission, "token requested", grant, decision=decision)
-            if within and "consent" not in body.prompt:
+            if within and not asks_person:
                 approver = self._people.get(mission.person)
                 granted = await self._grant_now(grant, approver)
                 self._audited(approver, grant, "within the mission", granted)
                 return granted
-        how = None if "consent" in body.prompt else self._pre_approved(grant, person)
+        how = None if asks_person else self._pre_approved(grant, person)
         if how is not None:
             granted = await self._grant_now(grant, person)
             self._audited(person, grant, how, granted)
@@ -222,7 +227,8 @@ class TokenEndpoint:
         """The approved ``grant``'s auth token: minted here, or, when the resource token names
         an access server, obtained from it (phase 7; it may answer with steps of its own)."""
         if self.federation is not None and grant.access_server is not None:
-            return await self.federation.begin(grant, person)
+            # described: the AS may need the person, who may come with the agent's callback
+            return await self.federation.begin(await self._described(grant), person)
         return self._minter.mint(grant, person)
 
     def _policy_question(self, request: PendingRequest, grant: Grant) -> None:
@@ -367,10 +373,25 @@ class TokenEndpoint:
         except InvalidToken as exc:
             raise InvalidResourceToken(exc.description) from None
         if claims.interaction is not None:
-            raise InvalidResourceToken(
-                "resource-initiated interaction is not supported by this PS yet"
-            )
+            await self._admitted(claims)
         return claims
+
+    async def _admitted(self, claims: ResourceTokenClaims) -> None:
+        """PS-25: a resource's ``interaction.url`` (https, or loopback http where allowed,
+        checked when the token was read) passes egress admission before any person is sent
+        there. Only for resource tokens to this PS: an AS would refuse them."""
+        assert claims.interaction is not None
+        if claims.aud != self._config.identifier:
+            raise InvalidResourceToken(
+                "resource-initiated interaction is supported for resource tokens addressed to "
+                "this PS only, not to an access server"
+            )
+        try:
+            await self._egress.aadmit(claims.interaction.url)
+        except EgressDenied as exc:
+            raise InvalidResourceToken(
+                f"the resource token's interaction.url is not admitted: {exc.description}"
+            ) from None
 
     async def _described(self, grant: Grant) -> Grant:
         """``grant`` with what the agent provider and resource publish about themselves,

@@ -30,6 +30,7 @@ from ..agent.token_client import (
     post_signed,
     received_auth_token,
 )
+from ..callbacks import interaction_link
 from ..errors import AAuthError, ServerError
 from ..headers import (
     AuthTokenRequirement,
@@ -100,8 +101,7 @@ class Deferred:
 
     def person_link(self, callback: str) -> str:
         """The downstream interaction URL with its code and this resource's callback."""
-        query = httpx.QueryParams({"code": self.interaction_code, "callback": callback})
-        return f"{self.interaction_url}?{query}"
+        return interaction_link(self.interaction_url, self.interaction_code, callback)
 
 
 def _body(response: httpx.Response) -> Any:
@@ -263,4 +263,3 @@ def _checked(response: httpx.Response) -> httpx.Response:
     if 200 <= response.status_code < 300:
         return response
     raise DownstreamError(f"{where} answered HTTP {response.status_code}: {_body(response)}")
-

@@ -24,7 +24,7 @@ import httpx
 from aauth_signing import SignatureError
 
 from ..agent.flow import run_async
-from ..callbacks import CALLBACK_ERRORS, check_callback, with_error
+from ..callbacks import CALLBACK_ERRORS, check_callback, ended_with, with_error
 from ..discovery import Discovery
 from ..errors import (
     AAuthError,
@@ -55,11 +55,6 @@ _STATE_OF_ERROR: dict[type[AAuthError], PendingState] = {
     PendingDenied: PendingState.DENIED,
     PendingAbandoned: PendingState.ABANDONED,
     PendingExpired: PendingState.EXPIRED,
-}
-_STATE_OF_CALLBACK = {
-    "access_denied": PendingState.DENIED,
-    "user_abandoned": PendingState.ABANDONED,
-    "interaction_expired": PendingState.EXPIRED,
 }
 
 
@@ -298,7 +293,7 @@ class ChainedRequests:
         if request is None:
             raise NotFound("there is no such interaction")
         if error is not None:
-            state = _STATE_OF_CALLBACK.get(error, PendingState.FAILED)
+            state = ended_with(error)
             reported = ServerError(f"the person server reported {error[:64]!r}")
             self._end(request.id, state, reported)
         target = request.payload.get("callback")

@@ -24,8 +24,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..access import PAYMENT, AccessServerConfig, AccessService
+from ..access import INTERACTION, PAYMENT, AccessServerConfig, AccessService
 from ..asgi import read_body, request_from_scope
+from ..callbacks import with_error
 from ..errors import AAuthError, InvalidRequest
 from ..keysource import KeySource
 from ..person import prefer_wait, token_response
@@ -161,6 +162,10 @@ class _Web:
         if blocked is not None:
             return blocked
         code = request.query_params.get("code", "")
+        callback = request.query_params.get("callback")
+        target = self._counted(
+            session.id, lambda: self.service.flow.callback(code, INTERACTION, callback)
+        )
         access = self._counted(session.id, lambda: self.service.flow.review(code))
         view = ConsentView(
             agent_id=access.agent,
@@ -171,7 +176,8 @@ class _Web:
             justification=f"Asked through the person server {access.ps}.",
             code=code,
         )
-        return _html(consent_page(view, "/interact", session.csrf, person.name))
+        action = "/interact" if target is None else f"/interact?{urlencode({'callback': target})}"
+        return _html(consent_page(view, action, session.csrf, person.name))
 
     async def decide(self, request: Request) -> Response:
         """POST /interact: approve or deny, as the signed-in person, with CSRF."""
@@ -190,9 +196,12 @@ class _Web:
         if blocked is not None:
             return blocked
         code = form.get("code", "")
-        self._counted(
-            session.id, lambda: self.service.flow.decide(code, person.id, approve=approve)
-        )
+        flow, callback = self.service.flow, request.query_params.get("callback")
+        target = self._counted(session.id, lambda: flow.callback(code, INTERACTION, callback))
+        self._counted(session.id, lambda: flow.decide(code, person.id, approve=approve))
+        if target is not None:
+            back = target if approve else with_error(target, "access_denied")
+            return RedirectResponse(back or target, 303)
         if approve:
             return _message("Access approved", "The person server will be told.")
         return _message("Request denied", "The person server will be told.")
@@ -204,9 +213,13 @@ class _Web:
         if blocked is not None:
             return blocked
         code = request.query_params.get("code", "")
-        _, access = self._counted(client, lambda: self.service.flow.find(code, PAYMENT))
+        callback = request.query_params.get("callback")
+        flow = self.service.flow
+        target = self._counted(client, lambda: flow.callback(code, PAYMENT, callback))
+        _, access = self._counted(client, lambda: flow.find(code, PAYMENT))
         amount = self.service.config.payment or ""
-        return _html(payment_page("/pay", code, amount, access.ps))
+        action = "/pay" if target is None else f"/pay?{urlencode({'callback': target})}"
+        return _html(payment_page(action, code, amount, access.ps))
 
     async def pay(self, request: Request) -> Response:
         """POST /pay: the (simulated) payment is made; the request moves on."""
@@ -215,7 +228,11 @@ class _Web:
         if blocked is not None:
             return blocked
         code = (await _form(request)).get("code", "")
-        access = self._counted(client, lambda: self.service.flow.pay(code))
+        flow, callback = self.service.flow, request.query_params.get("callback")
+        target = self._counted(client, lambda: flow.callback(code, PAYMENT, callback))
+        access = self._counted(client, lambda: flow.pay(code))
+        if target is not None:
+            return RedirectResponse(target, 303)
         return _message("Payment received", f"Billing for {access.ps} is settled.")
 
 

@@ -94,6 +94,7 @@ def _sign_out(person_name: str, csrf: str) -> str:
         "<button type=submit id=sign-out>Sign out</button></form></div>"
     )
 
+
 ANSWER_REFRESH = 3
 """Seconds between reloads of a consent page that waits for the agent's answer (no scripts)."""
 
@@ -330,6 +331,28 @@ def interstitial_page(resource: str, code: str, person_server: str, link: str) -
         f"</p><p>To answer your agent, this service must call another one on your behalf. "
         f"Your person server <code>{escape(person_server)}</code> will ask you to approve.</p>"
         f"<p><a id=continue href='{escape(link)}'>Continue</a></p>",
+    )
+
+
+def relay_page(code: str, server: str, link: str, *, resource: bool = False) -> str:
+    """The person server's page before another server's: the code to compare, then onward to
+    the resource's own page (PS-25) or its access server's ("Interaction Chaining")."""
+    who = "The resource" if resource else "The resource's access server"
+    return _page(
+        "Continue to the resource" if resource else "Continue to the access server",
+        f"<h1>One more step</h1><p>Code <code id=code>{escape(code)}</code> — check it matches "
+        f"what your agent shows.</p><p>{who} <code>{escape(server)}</code> needs you before "
+        "access can be granted. You come back here when it is done.</p>"
+        f"<p><a id=continue href='{escape(link)}'>Continue</a></p>",
+    )
+
+
+def relay_wait_page(link: str) -> str:
+    """The access server has not said yet what comes next: look again."""
+    return _page(
+        "Waiting for the access server",
+        "<h1>Waiting for the access server</h1><p>Your agent has not heard back yet.</p>"
+        f"<p><a id=continue href='{escape(link)}'>Look again</a></p>",
     )
 
 

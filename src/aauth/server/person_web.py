@@ -34,6 +34,7 @@ from .pages import (
     message_page,
     page_headers,
 )
+from .person_relay_web import RelayWeb
 
 __all__ = ["LOGIN_COOKIE", "PERSON_FACING", "SESSION_COOKIE", "PersonWeb", "sign_in"]
 
@@ -205,9 +206,13 @@ class PersonWeb:
         self._origin = _origin(service.config.identifier)
         self._secure = not service.config.loopback
         self._login_cookie = f"__Host-{LOGIN_COOKIE}" if self._secure else LOGIN_COOKIE
+        self.relay = RelayWeb(
+            service.relay, service.resource_interactions, self._person, self._to_login, _pages
+        )
 
     def routes(self) -> list[Route]:
         return [
+            *self.relay.routes(),
             Route("/login", _pages(self.login_form), methods=["GET"]),
             Route("/login", _pages(self._same_site(self.login)), methods=["POST"]),
             Route("/logout", _pages(self._same_site(self.logout)), methods=["POST"]),
@@ -237,6 +242,10 @@ class PersonWeb:
         session = self.people.session(request.cookies.get(SESSION_COOKIE))
         person = None if session is None else self.people.get(session.person_id)
         return None if session is None or person is None else (session, person)
+
+    def _person(self, request: Request) -> Person | None:
+        signed_in = self._signed_in(request)
+        return None if signed_in is None else signed_in[1]
 
     @staticmethod
     def _to_login(request: Request) -> Response:
@@ -416,6 +425,9 @@ class PersonWeb:
         keys = self._code_keys(request, session)
         self._guessing(keys)
         try:
+            onward = await self.relay.entered(interaction_id, code, person, callback)
+            if onward is not None:
+                return onward
             review = self.service.consent.review(
                 interaction_id,
                 code,
@@ -467,6 +479,9 @@ class PersonWeb:
             callback=request.query_params.get("callback"),
             remember=form.get("remember") != "once",
         )
+        onward = self.relay.approved(interaction_id, outcome.redirect) if outcome.approved else None
+        if onward is not None:
+            return onward
         if outcome.redirect is not None:
             return RedirectResponse(outcome.redirect, 303)
         title, message = (
