@@ -8,7 +8,8 @@ absent, so the agent is challenged again and its PS decides anew.
 
 Every request asks whether its token was revoked, so the answer "not revoked" is remembered
 in memory; a revocation recorded anywhere bumps one generation record, read at most every
-``recheck_after`` seconds, and a new generation forgets everything remembered. A revocation
+``recheck_after`` seconds, and a new generation forgets everything remembered (before the
+first revocation there is nothing to look up at all). A revocation
 made through this object applies at once; one made by another instance sharing the store
 applies within ``recheck_after`` (1 s by default; 0 reads the store on every check).
 """
@@ -63,6 +64,8 @@ class RevokedTokens:
         now = self._clock()
         if now - self._checked_at >= self._recheck_after:
             self._recheck(now)
+        if self._generation is None:  # nothing was ever revoked through this store
+            return False
         pair = (iss, jti)
         if self._not_revoked.get(pair):
             return False
@@ -98,7 +101,7 @@ class RevokedTokens:
             raise Forbidden("only the token's issuer, trusted here, may revoke it (V-44)")
         self._store.create(self._ns, f"{iss}\x00{jti}", {}, self._clock() + self._keep_for)
         self._bump_generation()
-        self._not_revoked.clear()
+        self._checked_at = -float("inf")  # the next check sees the new generation
 
     def _bump_generation(self) -> None:
         """Tell every instance sharing the store that a revocation was recorded."""
