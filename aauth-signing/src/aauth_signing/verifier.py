@@ -94,6 +94,11 @@ class VerifiedSignature(NamedTuple):
         return self.signature_key.claims if self.signature_key else None
 
 
+_build = tuple.__new__
+"""Builds a named tuple from all its fields without the generated ``__new__`` (a Python
+frame): half the cost, for the two built on every verification."""
+
+
 class _Pending(NamedTuple):
     message: HttpRequest | HttpResponse
     policy: VerificationPolicy
@@ -354,7 +359,9 @@ def _prepare(
     except SignatureError as exc:
         _add_accept_lists(exc, policy)
         raise
-    return _Pending(message, policy, label, params, serialized, signature, member, resolved)
+    return _build(
+        _Pending, (message, policy, label, params, serialized, signature, member, resolved)
+    )
 
 
 def _finish(
@@ -385,7 +392,9 @@ def _finish(
         verify_content_digest(digest, message.body or b"")
     base = signature_base(message, params, pending.serialized)
     key.verify(pending.signature, base)
-    return VerifiedSignature(pending.label, params, key, resolved, pending.signature, base)
+    return _build(
+        VerifiedSignature, (pending.label, params, key, resolved, pending.signature, base)
+    )
 
 
 _PLAIN_POLICY = VerificationPolicy.generic(

@@ -26,7 +26,7 @@ import uvicorn
 
 from ..store import STORE_ENV, StoreUnavailable, is_shared
 from .access_log import AccessLog, logging_config
-from .running import HTTP_PARSER
+from .running import HTTP_OPTIONS
 
 __all__ = ["ROLES", "Built", "ServeSettings", "build", "build_app", "serve_role", "worker_app"]
 
@@ -225,7 +225,7 @@ def serve_role(
                 port=port,
                 log_config=logs,
                 access_log=False,
-                http=HTTP_PARSER,
+                **HTTP_OPTIONS,
             )
         )
         server.run()
@@ -239,6 +239,6 @@ def serve_role(
         workers=workers,
         log_config=logs,
         access_log=False,
-        http=HTTP_PARSER,
+        **HTTP_OPTIONS,
     )
     return 0

@@ -14,11 +14,14 @@ from typing import Any
 
 import uvicorn
 
-HTTP_PARSER = "h11"
-"""uvicorn's HTTP/1.1 parser for every participant, pinned. h11 hands a request with an unknown
-method or odd bytes in a header to the application, which answers with problem+json and an
-AAuth error code; httptools (chosen automatically when ``uvicorn[standard]`` is installed)
-answers those itself with a bare ``400 Bad Request``."""
+HTTP_OPTIONS: dict[str, Any] = {"http": "h11", "h11_max_incomplete_event_size": 128 * 1024}
+"""uvicorn's HTTP/1.1 settings for every participant. h11, pinned: it hands a request with an
+unknown method or odd bytes in a header to the application, which answers with problem+json
+and an AAuth error code; httptools (chosen automatically when ``uvicorn[standard]`` is
+installed) answers those itself with a bare ``400 Bad Request``. A header block up to 128 KiB
+is buffered whole, so the application judges it whatever way it arrives in (h11's default,
+16 KiB, answers a larger block split across reads with that bare 400); beyond that, uvicorn
+refuses it as before."""
 
 __all__ = ["RunningServer"]
 
@@ -36,7 +39,7 @@ class RunningServer:
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="on", access_log=False, http=HTTP_PARSER
+            app, log_level="warning", lifespan="on", access_log=False, **HTTP_OPTIONS
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"uvicorn:{self.port}")
