@@ -29,6 +29,7 @@ test: lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check aauth-signing src tests bench fuzz
+	$(BIN)/ruff format --check aauth-signing src tests bench fuzz
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict aauth-signing/src/aauth_signing src/aauth

@@ -76,9 +76,21 @@ def redis_server() -> Iterator[str]:
     port = _free_port()
     with tempfile.TemporaryDirectory() as directory:
         process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--dir", directory],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--dir",
+                directory,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             deadline = time.monotonic() + 20
@@ -119,8 +131,12 @@ class World:
 
     def token_request(self) -> tuple[bytes, dict[str, str]]:
         resource_token = issue_resource_token(
-            self.resource_keys, iss=API, aud=PS, agent=self.sub,
-            agent_jkt=self.signer.thumbprint, scope="data.read",
+            self.resource_keys,
+            iss=API,
+            aud=PS,
+            agent=self.sub,
+            agent_jkt=self.signer.thumbprint,
+            scope="data.read",
         )
         body = json.dumps({"resource_token": resource_token}).encode()
         headers = {"content-type": "application/json"}
@@ -156,9 +172,11 @@ def approval_latency_ms(writer_store: Store, waiter_store: Store) -> float:
         await asyncio.sleep(0.01)
         started = time.perf_counter()
         await asyncio.to_thread(
-            writer.update, request.id,
-            lambda current: current.__class__(**{**current.__dict__,
-                                                  "state": PendingState.COMPLETED}),
+            writer.update,
+            request.id,
+            lambda current: current.__class__(
+                **{**current.__dict__, "state": PendingState.COMPLETED}
+            ),
         )
         changed = await polling
         assert changed.state is PendingState.COMPLETED
@@ -178,15 +196,17 @@ def poll_latencies_us(world: World, stores: list[Store], key_file: str) -> list[
     for store, stored in zip(stores, STORED, strict=True):
         pending = PendingRequests(store)
         for _ in range(stored - 1):
-            pending.create(AP, "aauth:someone-else@ap.example", {}, requirement="interaction",
-                           with_code=True)
+            pending.create(
+                AP, "aauth:someone-else@ap.example", {}, requirement="interaction", with_code=True
+            )
         mine = pending.create(AP, world.sub, {}, requirement="interaction", with_code=True)
         apps.append(create_person_server(world.config(key_file), store, key_source=world.keys))
         urls.append(f"{PS}/pending/{mine.id}")
 
     async def run() -> list[float]:
-        clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PS)
-                   for app in apps]
+        clients = [
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PS) for app in apps
+        ]
         best = [float("inf")] * len(apps)
         rounds = 10
         for _ in range(rounds):
@@ -235,10 +255,12 @@ def _agent_provider(world: World) -> tuple[RunningServer, dict[str, str]]:
     def app(url: str) -> Starlette:
         found["url"] = url
         document = {"issuer": url, "jwks_uri": f"{url}/jwks.json"}
-        return Starlette(routes=[
-            Route("/.well-known/aauth-agent.json", lambda r: JSONResponse(document)),
-            Route("/jwks.json", lambda r: JSONResponse(world.ap_keys.jwks())),
-        ])
+        return Starlette(
+            routes=[
+                Route("/.well-known/aauth-agent.json", lambda r: JSONResponse(document)),
+                Route("/jwks.json", lambda r: JSONResponse(world.ap_keys.jwks())),
+            ]
+        )
 
     return RunningServer.with_own_url(app), found
 
@@ -253,22 +275,45 @@ def workers_rate(world: World, url: str, workers: int, directory: Path) -> float
     with provider:
         ap = found["url"]
         sub = f"aauth:bench@{ap.split('://', 1)[1]}"
-        token = issue_agent_token(world.ap_keys, iss=ap, sub=sub, cnf_jwk=world.key.public_key(),
-                                  ps=identifier, allow_loopback_http=True)
+        token = issue_agent_token(
+            world.ap_keys,
+            iss=ap,
+            sub=sub,
+            cnf_jwk=world.key.public_key(),
+            ps=identifier,
+            allow_loopback_http=True,
+        )
         signer = AgentSigner(world.key, token)
         config = directory / f"ps-{workers}.json"
-        config.write_text(json.dumps({
-            "identifier": identifier, "allow_loopback_http": True,
-            "people": [{"id": "alice", "name": "Alice", "password": "x"}],
-            "trusted_agent_providers": [ap],
-            "key_file": str(directory / "keys.json"),
-        }))
+        config.write_text(
+            json.dumps(
+                {
+                    "identifier": identifier,
+                    "allow_loopback_http": True,
+                    "people": [{"id": "alice", "name": "Alice", "password": "x"}],
+                    "trusted_agent_providers": [ap],
+                    "key_file": str(directory / "keys.json"),
+                }
+            )
+        )
         store = RedisStore.from_url(url)
-        mine = PendingRequests(store).create(ap, sub, {}, requirement="interaction",
-                                             with_code=True)
+        mine = PendingRequests(store).create(ap, sub, {}, requirement="interaction", with_code=True)
         store.close()
-        command = [sys.executable, "-m", "aauth.cli", "serve", "person", "--config",
-                   str(config), "--port", str(port), "--workers", str(workers), "--store", url]
+        command = [
+            sys.executable,
+            "-m",
+            "aauth.cli",
+            "serve",
+            "person",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--store",
+            url,
+        ]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 30
@@ -317,42 +362,56 @@ def main() -> int:
         keys = str(Path(directory) / "ps-keys.json")
 
         def stores() -> tuple[Callable[[], Store], Callable[[], Store]]:
-            return (lambda: SQLiteStore(Path(directory) / f"{time.monotonic_ns()}.db"),
-                    lambda: RedisStore.from_url(url))
+            return (
+                lambda: SQLiteStore(Path(directory) / f"{time.monotonic_ns()}.db"),
+                lambda: RedisStore.from_url(url),
+            )
 
         sqlite_store, redis_store = stores()
-        rates = {name: token_endpoint_rate(world, make(), keys)
-                 for name, make in (("sqlite", sqlite_store), ("redis", redis_store))}
-        _line("token endpoint, auto-approved (req/s)",
-              f"sqlite {rates['sqlite']:7.0f}  redis {rates['redis']:7.0f}  "
-              f"ratio {rates['redis'] / rates['sqlite']:.2f}")
+        rates = {
+            name: token_endpoint_rate(world, make(), keys)
+            for name, make in (("sqlite", sqlite_store), ("redis", redis_store))
+        }
+        _line(
+            "token endpoint, auto-approved (req/s)",
+            f"sqlite {rates['sqlite']:7.0f}  redis {rates['redis']:7.0f}  "
+            f"ratio {rates['redis'] / rates['sqlite']:.2f}",
+        )
 
         one = SQLiteStore(Path(directory) / "approval.db")
         local = approval_latency_ms(one, one)
         cross = approval_latency_ms(RedisStore.from_url(url), RedisStore.from_url(url))
-        _line("approval -> long poll woken (median ms)",
-              f"sqlite, same instance {local:6.2f}  redis, other instance {cross:6.2f}")
+        _line(
+            "approval -> long poll woken (median ms)",
+            f"sqlite, same instance {local:6.2f}  redis, other instance {cross:6.2f}",
+        )
 
         for name, make in (("sqlite", sqlite_store), ("redis", redis_store)):
             small, large = poll_latencies_us(world, [make() for _ in STORED], keys)
             ratio = large / small
             flat = ratio <= FLAT_TARGET
             missed |= not flat
-            _line(f"pending poll, {name}: {STORED[0]:,} vs {STORED[1]:,} stored (µs)",
-                  f"{small:7.1f} vs {large:7.1f}  ratio {ratio:.2f} (target ≤ {FLAT_TARGET})"
-                  + ("" if flat else "  MISSES TARGET"))
+            _line(
+                f"pending poll, {name}: {STORED[0]:,} vs {STORED[1]:,} stored (µs)",
+                f"{small:7.1f} vs {large:7.1f}  ratio {ratio:.2f} (target ≤ {FLAT_TARGET})"
+                + ("" if flat else "  MISSES TARGET"),
+            )
 
         memory = verification_rate(InMemoryReplayGuard())
         shared = verification_rate(StoreReplayGuard(RedisStore.from_url(url)))
-        _line("resource verify + replay guard (req/s)",
-              f"memory {memory:7.0f}  redis {shared:7.0f}  ratio {shared / memory:.2f}")
+        _line(
+            "resource verify + replay guard (req/s)",
+            f"memory {memory:7.0f}  redis {shared:7.0f}  ratio {shared / memory:.2f}",
+        )
 
         base = None
         for count in WORKERS:
             rate = workers_rate(world, url, count, Path(directory))
             base = base or rate
-            _line(f"person server polls, {count} worker(s) on redis (req/s)",
-                  f"{rate:7.0f}  ÷ 1 worker {rate / base:.2f}")
+            _line(
+                f"person server polls, {count} worker(s) on redis (req/s)",
+                f"{rate:7.0f}  ÷ 1 worker {rate / base:.2f}",
+            )
     return 1 if missed else 0
 
 

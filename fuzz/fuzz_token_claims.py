@@ -44,21 +44,33 @@ def _parts(token: str) -> bytes:
 
 SEEDS = [
     _parts(
-        issue_agent_token(
-            KEYS, iss=AP, sub=AGENT, cnf_jwk=AGENT_KEY.public_key(), ps=PS, now=NOW
-        )
+        issue_agent_token(KEYS, iss=AP, sub=AGENT, cnf_jwk=AGENT_KEY.public_key(), ps=PS, now=NOW)
     ),
     _parts(
         issue_resource_token(
-            KEYS, iss=RESOURCE, aud=PS, agent=AGENT, agent_jkt=JKT, scope="docs.read",
-            mission=MISSION, now=NOW,
+            KEYS,
+            iss=RESOURCE,
+            aud=PS,
+            agent=AGENT,
+            agent_jkt=JKT,
+            scope="docs.read",
+            mission=MISSION,
+            now=NOW,
         )
     ),
     _parts(
         issue_auth_token(
-            KEYS, iss=PS, dwk="aauth-person.json", aud=RESOURCE, agent=AGENT,
-            cnf_jwk=AGENT_KEY.public_key(), agent_exp=NOW + 3600, resource_scope="docs.read",
-            sub="person-1", act=Actor(AGENT, Actor("aauth:up@ap.example")), mission=MISSION,
+            KEYS,
+            iss=PS,
+            dwk="aauth-person.json",
+            aud=RESOURCE,
+            agent=AGENT,
+            cnf_jwk=AGENT_KEY.public_key(),
+            agent_exp=NOW + 3600,
+            resource_scope="docs.read",
+            sub="person-1",
+            act=Actor(AGENT, Actor("aauth:up@ap.example")),
+            mission=MISSION,
             now=NOW,
         )
     ),
@@ -74,7 +86,11 @@ def target(data: bytes) -> None:
     attempt(verifier.verify_agent_token, token, expected_jkt=None)
     attempt(
         verifier.verify_resource_token,
-        token, audience=PS, agent=AGENT, agent_jkt=JKT, approver=PS,
+        token,
+        audience=PS,
+        agent=AGENT,
+        agent_jkt=JKT,
+        approver=PS,
     )
     attempt(verifier.verify_auth_token, token, audience=RESOURCE, agent=AGENT, request_jkt=None)
 

@@ -25,8 +25,9 @@ def _install() -> str:
         pytest.skip("needs Debian's redis-server (install it as root)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "redis-server"], check=True, env=env,
-                   timeout=900)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "redis-server"], check=True, env=env, timeout=900
+    )
     found = shutil.which("redis-server")
     assert found, "redis-server was installed but is not on PATH"
     return found
@@ -65,9 +66,23 @@ class RedisServer:
 
     def start(self) -> None:
         command = [
-            self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-            "--dir", str(self.directory), "--appendonly", "yes", "--appendfsync", "always",
-            "--save", "", "--protected-mode", "yes", "--daemonize", "no",
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.directory),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+            "--protected-mode",
+            "yes",
+            "--daemonize",
+            "no",
         ]
         with (self.directory / "redis.log").open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log)

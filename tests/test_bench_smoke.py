@@ -18,8 +18,14 @@ SMALL = {
     "bench_approval": {"ROUNDS": 1},
     "bench_middleware": {"SECONDS": 0.2, "ROUNDS": 1, "CONNECTIONS": 2},
     "bench_store": {
-        "TOKEN_REQUESTS": 3, "APPROVALS": 2, "POLLS": 10, "STORED": (2, 3),
-        "VERIFICATIONS": 3, "WORKERS": (1,), "LOAD_SECONDS": 0.2, "CONNECTIONS": 2,
+        "TOKEN_REQUESTS": 3,
+        "APPROVALS": 2,
+        "POLLS": 10,
+        "STORED": (2, 3),
+        "VERIFICATIONS": 3,
+        "WORKERS": (1,),
+        "LOAD_SECONDS": 0.2,
+        "CONNECTIONS": 2,
     },
 }
 

@@ -21,9 +21,7 @@ from .e2e.test_cli_live import stderr_until
 from .person.test_ps_restart import free_port
 
 
-def fails(
-    argv: list[str], capsys: pytest.CaptureFixture[str], code: int, *needles: str
-) -> str:
+def fails(argv: list[str], capsys: pytest.CaptureFixture[str], code: int, *needles: str) -> str:
     """Run ``aauth argv``: exit ``code``, exactly one stderr line naming the verb, holding
     every needle; returns that line."""
     try:

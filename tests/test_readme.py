@@ -23,7 +23,6 @@ def test_readme_examples_run() -> None:
         exec(compile(code, f"README.md block {number}", "exec"), namespace)
 
 
-
 def test_readme_sign_and_decode_commands_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

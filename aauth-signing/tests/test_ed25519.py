@@ -132,9 +132,7 @@ ORDER_8 = _encode(_mul(L, _point(3)))  # the torsion part of a point: here of or
 
 def _message_with_h_multiple_of(public: bytes, order: int) -> bytes:
     """A message whose h kills a small-order ``public`` (so [h]A is the identity)."""
-    return next(
-        m for i in range(4096) if _h(R_POINT, public, m := b"message %d" % i) % order == 0
-    )
+    return next(m for i in range(4096) if _h(R_POINT, public, m := b"message %d" % i) % order == 0)
 
 
 def _small_order_key(public: bytes, order: int) -> tuple[bytes, bytes, bytes]:

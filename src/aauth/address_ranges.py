@@ -114,4 +114,3 @@ def is_public_address(address: IPv4Address | IPv6Address) -> bool:
     if address not in _GLOBAL_UNICAST or any(address in block for block in DENIED_IPV6):
         return False
     return all(is_public_address(inner) for inner in embedded_ipv4(address))
-

@@ -295,9 +295,7 @@ class AgentProvider:
             now=now,
             allow_loopback_http=self._loopback,
         )
-        issued = decode_unverified(
-            AGENT_TOKEN, token, now=now, allow_loopback_http=self._loopback
-        )
+        issued = decode_unverified(AGENT_TOKEN, token, now=now, allow_loopback_http=self._loopback)
         self.delegates.record(
             sub,
             jkt=issued.jkt,

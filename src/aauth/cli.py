@@ -431,7 +431,7 @@ def _add_fetch(commands: Any) -> None:
         "aauth mission permission --key agent.jwk --agent-token @agent.token --mission m.json "
         "--tool SendEmail && send-the-email",
         "aauth mission audit --key agent.jwk --agent-token @agent.token --mission m.json "
-        "--tool SendEmail --result '{\"status\": \"sent\"}'",
+        '--tool SendEmail --result \'{"status": "sent"}\'',
         "aauth mission complete --key agent.jwk --agent-token @agent.token --mission m.json "
         "--summary 'Booked'",
     )

@@ -159,9 +159,7 @@ class MissionProposal:
     expires_at: float | None = None
 
     @classmethod
-    def parse(
-        cls, raw: bytes, *, now: float, allow_loopback_http: bool = False
-    ) -> MissionProposal:
+    def parse(cls, raw: bytes, *, now: float, allow_loopback_http: bool = False) -> MissionProposal:
         """The proposal in a request body; InvalidRequest for anything malformed."""
         try:
             body = parse_json_object(raw, what="the mission proposal")
@@ -266,9 +264,7 @@ class ApprovedMission:
         return cls(ref, blob)
 
 
-def parse_approval(
-    ref: MissionRef, blob: bytes, *, agent: str, approver: str
-) -> ApprovedMission:
+def parse_approval(ref: MissionRef, blob: bytes, *, agent: str, approver: str) -> ApprovedMission:
     """Check a mission approval (PS-19, PS-20 from the agent's side).
 
     ``ref`` is the ``AAuth-Mission`` response header, ``blob`` the response body bytes. The

@@ -355,7 +355,7 @@ def test_mission_propose_fetch_and_complete(
         assert main(["fetch", *agent, "-v", "--mission", str(mission_file), url]) == 0
         out, err = capsys.readouterr()
         assert json.loads(out)["scope"] == ["data.read"]
-        assert f"aauth-mission: approver=\"{world.person_server}\"" in err
+        assert f'aauth-mission: approver="{world.person_server}"' in err
         accepting = accept_when_reported(world, mission)
         complete = ["mission", "complete", *agent, "--mission", str(mission_file)]
         assert main([*complete, "--summary", "Read it"]) == 0

@@ -39,9 +39,7 @@ def subagent(world: World, parent: AgentSigner, discriminator: str) -> AgentSign
     return AgentSigner(key, token)
 
 
-def fetch(
-    world: World, signer: AgentSigner, parent: AgentSigner | None = None
-) -> AuthTokenClaims:
+def fetch(world: World, signer: AgentSigner, parent: AgentSigner | None = None) -> AuthTokenClaims:
     auth = AgentAuth(signer, parent=parent, poll=PollSettings(deadline=30, **LOOP), **LOOP)
     with httpx.Client(auth=auth, timeout=30) as client:
         response = client.get(f"{world.resource}/data")

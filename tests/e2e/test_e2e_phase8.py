@@ -65,9 +65,7 @@ def test_the_person_asks_the_agent_answers_and_the_person_approves(
     assert all(
         r.headers["aauth-requirement"] == "requirement=clarification" for r in clarifications
     )
-    sent = [
-        json.loads(r.request.content) for r in log.responses if r.request.method == "POST"
-    ][-2:]
+    sent = [json.loads(r.request.content) for r in log.responses if r.request.method == "POST"][-2:]
     assert sent[0] == {
         "action": "clarification_response",
         "clarification_response": "answer 1: <i>markdown</i>",

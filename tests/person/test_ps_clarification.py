@@ -146,9 +146,7 @@ def test_long_poll_wakes_when_the_person_asks(world: World) -> None:
             location, url, code = await start(http, world, agent)
             await sign_in(http, "alice", ALICE_PASSWORD)
             page = await open_consent(http, url, code)
-            poll = asyncio.create_task(
-                signed(http, agent, "GET", location, prefer="wait=30")
-            )
+            poll = asyncio.create_task(signed(http, agent, "GET", location, prefer="wait=30"))
             for _ in range(50):  # let the poll reach its wait (in-process: no I/O to await)
                 await asyncio.sleep(0)
             assert not poll.done()

@@ -424,14 +424,27 @@ def test_another_person_cannot_approve_a_bound_agents_mission(world: World) -> N
     [
         ({"summary": "x"}, 400, "invalid_request"),
         ({"type": "dance"}, 400, "invalid_request"),
-        ({"type": "payment", "url": "https://shop.example/pay", "code": "X"}, 424,
-         "interaction_unavailable"),
+        (
+            {"type": "payment", "url": "https://shop.example/pay", "code": "X"},
+            424,
+            "interaction_unavailable",
+        ),
         ({"type": "question", "question": "Which?"}, 424, "interaction_unavailable"),
         ({"type": "completion", "summary": "done"}, 400, "invalid_request"),
-        ({"type": "completion", "mission": {"approver": PS, "s256": "A" * 43}}, 400,
-         "invalid_request"),
-        ({"type": "completion", "summary": "done", "mission": {"approver": PS, "s256": "A" * 43}},
-         403, "mission_terminated"),
+        (
+            {"type": "completion", "mission": {"approver": PS, "s256": "A" * 43}},
+            400,
+            "invalid_request",
+        ),
+        (
+            {
+                "type": "completion",
+                "summary": "done",
+                "mission": {"approver": PS, "s256": "A" * 43},
+            },
+            403,
+            "mission_terminated",
+        ),
     ],
 )
 def test_ps23_interaction_endpoint_errors(
@@ -443,8 +456,11 @@ def test_ps23_interaction_endpoint_errors(
         async with client(app) as http:
             url = f"{PS}/interaction"
             raw = json.dumps(body).encode()
-            problem(await http.post(url, content=raw, headers=agent.headers("POST", url, raw)),
-                    status, error)
+            problem(
+                await http.post(url, content=raw, headers=agent.headers("POST", url, raw)),
+                status,
+                error,
+            )
 
     run(scenario())
 
@@ -454,8 +470,11 @@ def test_ps23_interaction_endpoint_errors(
     [
         (b"[]", 400, "invalid_request"),
         (b'{"description": ""}', 400, "invalid_request"),
-        (json.dumps({"description": "x", "resources": [{"resource": "ftp://x"}]}).encode(), 400,
-         "invalid_request"),
+        (
+            json.dumps({"description": "x", "resources": [{"resource": "ftp://x"}]}).encode(),
+            400,
+            "invalid_request",
+        ),
     ],
 )
 def test_malformed_proposals(world: World, proposal: bytes, status: int, error: str) -> None:

@@ -151,9 +151,10 @@ def test_kill_9_of_one_instance_mid_flow_the_other_finishes_it(
             b_url = f"http://127.0.0.1:{port_b}"
 
             async def scenario() -> httpx.Response:
-                async with httpx.AsyncClient(base_url=world.ps, timeout=30) as on_a, \
-                        httpx.AsyncClient(base_url=b_url, headers=behind_b,
-                                          timeout=30) as on_b:
+                async with (
+                    httpx.AsyncClient(base_url=world.ps, timeout=30) as on_a,
+                    httpx.AsyncClient(base_url=b_url, headers=behind_b, timeout=30) as on_b,
+                ):
                     first = await request_token(on_a, agent, world.resource_token(agent))
                     assert first.status_code == 202, first.text
                     location = first.headers["location"]
@@ -187,7 +188,9 @@ def test_serve_with_an_unreachable_redis_says_so_in_one_line(role: str) -> None:
     url = f"redis://127.0.0.1:{port}/0"
     result = subprocess.run(
         [sys.executable, "-m", "aauth.cli", "serve", role, "--port", str(port), "--store", url],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -216,8 +219,9 @@ def test_resource_refuses_a_replay_after_a_restart(
 
         async def post() -> int:
             async with app.router.lifespan_context(app), client(app, "https://api.example") as http:
-                response = await http.post(url, content=body, headers={
-                    "content-type": "application/json", **headers})
+                response = await http.post(
+                    url, content=body, headers={"content-type": "application/json", **headers}
+                )
                 return response.status_code
 
         return asyncio.run(post())

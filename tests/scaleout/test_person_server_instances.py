@@ -131,12 +131,14 @@ def test_fifty_concurrent_polls_across_both_instances_deliver_exactly_once(
 
     def instance_a(own_url: str) -> Starlette:
         world.ps = own_url
-        return create_person_server(world.config(key_file=key_file), stores[0],
-                                    key_source=world.keys)
+        return create_person_server(
+            world.config(key_file=key_file), stores[0], key_source=world.keys
+        )
 
     with RunningServer.with_own_url(instance_a) as a:
-        b_app = create_person_server(world.config(key_file=key_file), stores[1],
-                                     key_source=world.keys)
+        b_app = create_person_server(
+            world.config(key_file=key_file), stores[1], key_source=world.keys
+        )
         with RunningServer(b_app) as b:
             agent = world.agent()
             host = {"host": a.url.split("://", 1)[1]}  # B sits behind the same name as A

@@ -52,15 +52,24 @@ def test_two_workers_on_redis_complete_a_long_polled_consent(
                 }
             )
         )
-        args = ["person", "--config", str(config), "--workers", "2",
-                "--store", redis_server.fresh_url()]
+        args = [
+            "person",
+            "--config",
+            str(config),
+            "--workers",
+            "2",
+            "--store",
+            redis_server.fresh_url(),
+        ]
         process = serve_process(args, port, tmp_path)
         try:
             agent = world.agent()
 
             async def scenario() -> httpx.Response:
-                async with httpx.AsyncClient(base_url=world.ps, timeout=30) as http, \
-                        httpx.AsyncClient(base_url=world.ps, timeout=30) as poller:
+                async with (
+                    httpx.AsyncClient(base_url=world.ps, timeout=30) as http,
+                    httpx.AsyncClient(base_url=world.ps, timeout=30) as poller,
+                ):
                     first = await request_token(http, agent, world.resource_token(agent))
                     assert first.status_code == 202, first.text
                     location = first.headers["location"]

@@ -148,4 +148,3 @@ def assert_http_refused(response: httpx.Response, status: int, code: str) -> Non
     if signature_error is not None:
         assert status == 401
         assert signature_error.split(",")[0] == f"error={code}"
-

@@ -120,4 +120,3 @@ class AccessServerConfig(StatefulServerConfig):
                 values[name] = tuple(values[name])
         values["people"] = tuple(parse_person(entry) for entry in values.get("people", ()))
         return cls(**values)
-

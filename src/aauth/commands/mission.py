@@ -125,7 +125,7 @@ def _object(value: str | None, option: str) -> dict[str, Any] | None:
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
-        raise UsageError(f"{option} must be a JSON object, e.g. '{{\"to\": \"alice\"}}'")
+        raise UsageError(f'{option} must be a JSON object, e.g. \'{{"to": "alice"}}\'')
     return parsed
 
 

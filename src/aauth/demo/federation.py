@@ -195,4 +195,3 @@ def _agents(stack: contextlib.ExitStack, world: FederatedWorld) -> str:
             )
             world.agents[ps] = AgentSigner(instance, token)
     return provider.url
-

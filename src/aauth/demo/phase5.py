@@ -23,9 +23,7 @@ from .world import World, running_world
 __all__ = ["person_callbacks", "proposal_for", "run"]
 
 
-def person_callbacks(
-    printer: Printer, person: PersonAtHand, shown: list[str]
-) -> DeferredCallbacks:
+def person_callbacks(printer: Printer, person: PersonAtHand, shown: list[str]) -> DeferredCallbacks:
     """The agent's callbacks: each prompt is recorded in ``shown``, then shown to ``person``."""
 
     def on_interaction(prompt: InteractionPrompt) -> None:

@@ -90,7 +90,6 @@ class StatefulServerConfig:
     db: str
     store: str | None
 
-
     @property
     def store_location(self) -> str:
         """Where the state lives: ``store`` when set, else the SQLite file ``db``."""
@@ -233,7 +232,6 @@ class PersonServerConfig(StatefulServerConfig):
         if "bindings" in values and not _is_string_map(values["bindings"]):
             raise ConfigError("bindings must map agent identifiers to person ids")
         return cls(**values)
-
 
 
 def _password_params(n: object) -> ScryptParams:

@@ -49,7 +49,6 @@ IDENTITY_SCOPES = {
 """What this PS's own identity scopes mean, for the consent page."""
 
 
-
 class LoginRequired(AAuthError):
     """The agent asked for ``prompt=login``: the person must sign in again first."""
 

@@ -22,6 +22,8 @@ MAX_JUSTIFICATION = 4000
 MAX_HINT = 256
 MAX_DEVICE = 64
 MAX_CAPABILITIES = 32
+
+
 def _text(body: dict[str, Any], name: str, limit: int, *, multiline: bool = False) -> str | None:
     value = body.get(name)
     if value is None:

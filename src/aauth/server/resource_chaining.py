@@ -214,4 +214,3 @@ class ResourceChaining:
         if request.query_params.get("error"):
             return _page("Request not approved", "Your agent has been told.", 200)
         return _page("Approved", "You can return to your agent.", 200)
-

@@ -212,9 +212,7 @@ def serve_role(
         print(f"aauth serve: error: {role}: {exc}", file=sys.stderr)
         return 2
     if settings.config is None:
-        print(
-            "aauth serve: development configuration (loopback http allowed)", file=sys.stderr
-        )
+        print("aauth serve: development configuration (loopback http allowed)", file=sys.stderr)
     _announce(role, built, host, port, workers)
     logs = logging_config(log_level, log_format)
     if workers == 1:

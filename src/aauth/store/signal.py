@@ -44,4 +44,3 @@ class LocalSignal:
             waiters.discard(event)
             if not waiters:
                 self._waiters.pop(topic, None)
-

@@ -174,9 +174,7 @@ class TokenVerifier:
         self._cache_size = cache_size
         self._cache: OrderedDict[tuple[str, str], tuple[Any, float]] = OrderedDict()
         self._lock = threading.Lock()
-        self._derived: BoundedCache[Hashable, tuple[Any, float]] = BoundedCache(
-            max(cache_size, 1)
-        )
+        self._derived: BoundedCache[Hashable, tuple[Any, float]] = BoundedCache(max(cache_size, 1))
 
     # -- the shared core ---------------------------------------------------------------------
 
