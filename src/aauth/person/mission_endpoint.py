@@ -5,9 +5,9 @@ it names and the agent is bound to a person; otherwise the person reviews it: a 
 request with an interaction code (202), like a consent, on whose pending URL the person may
 ask questions when the proposal's ``capabilities`` name ``clarification`` (phase 12).
 Completion (-10: an ``interaction_endpoint`` request of ``type`` ``completion``) waits for the
-person to accept it on the mission page (202, ``requirement=approval``); any other
-interaction type has no relay channel here and answers ``424 interaction_unavailable``
-(PS-23).
+person to accept it on the mission page (202, ``requirement=approval``); ``interaction`` and
+``payment`` are relayed to the person by :mod:`aauth.person.interaction_relay`, and a
+``question`` has no channel here: ``424 interaction_unavailable`` (PS-23).
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from .login_csrf import LoginCsrf
 from .mission_endpoint import MissionEndpoint
 from .mission_review import MissionReview
 from .missions import Missions
+from .interaction_relay import InteractionRelay
 from .permission import PermissionEndpoint
 from .persons import PersonDirectory
 from .polling import PendingEndpoint
@@ -185,6 +186,17 @@ class PersonService:
             allow_loopback_http=loop,
             clock=clock,
         )
+        self.interaction_relay = InteractionRelay(
+            self.mission_endpoint,
+            self.pending,
+            bindings,
+            self.missions,
+            store,
+            identifier=config.identifier,
+            egress=EgressPolicy(allow_loopback_http=loop),
+            allow_loopback_http=loop,
+        )
+        """Relays agents' interactions to their persons (§F.6)."""
         self.audit_endpoint = AuditEndpoint(
             self.missions, self.mission_endpoint, allow_loopback_http=loop
         )

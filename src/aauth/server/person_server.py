@@ -52,6 +52,7 @@ from .config import run_main, serve_app
 from .mission_web import MissionWeb
 from .pages import message_page, page_headers
 from .permission_web import PermissionWeb
+from .relay_web import RelayWeb
 from .person_web import PERSON_FACING, PersonWeb
 from .upkeep import upkeep
 
@@ -161,10 +162,11 @@ class _Api:
         return _reply(mission_approval(outcome.blob, outcome.approver, outcome.s256, loop))
 
     async def interaction(self, request: Request) -> Response:
-        """POST /interaction (§F.6): a mission completion waits for the person (202)."""
+        """POST /interaction (§F.6): a relayed interaction or payment, or a mission completion,
+        waits for the person (202)."""
         body = await read_body(request.receive)
         agent, _, _ = await self._requester(request, body)
-        pending = self.service.mission_endpoint.interaction(agent, body)
+        pending = await self.service.interaction_relay.interaction(agent, body)
         return _reply(self.service.pending_endpoint.waiting(pending, waited=False))
 
     async def permission(self, request: Request) -> Response:
@@ -291,6 +293,7 @@ def create_person_server(
         *web.routes(),
         *MissionWeb(web).routes(),
         *PermissionWeb(web).routes(),
+        *RelayWeb(web).routes(),
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         HTTPException: http_error_handler(PERSON_FACING),

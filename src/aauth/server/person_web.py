@@ -44,9 +44,13 @@ LOGIN_COOKIE = "aauth_ps_login"
 whenever cookies are Secure."""
 UNAUTHENTICATED = "access_denied"
 """The error code of a refusal for want of a signed-in person (wrong password, no session)."""
-PERSON_FACING = ("/login", "/logout", "/interact", "/missions", "/permissions")
+PERSON_FACING = ("/login", "/logout", "/interact", "/missions", "/permissions", "/relays")
 """Path prefixes that answer people (HTML) rather than agents (problem+json)."""
-_REVIEW_PAGES = {"mission": "/missions/proposal/", "permission": "/permissions/"}
+_REVIEW_PAGES = {
+    "mission": "/missions/proposal/",
+    "permission": "/permissions/",
+    "relay": "/relays/",
+}
 """Where a code for something other than a token request leads, by the request's ``kind``."""
 
 MAX_FORM = 16 * 1024

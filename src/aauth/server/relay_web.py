@@ -1,0 +1,106 @@
+"""The person's pages for relayed interactions (§F.6): ``/relays`` lists what the person's
+agents could not show them themselves; ``/relays/{id}`` shows one (the agent, its untrusted
+description escaped, V-42, the other server's URL and code); ``/relays/{id}/go`` marks the
+relay ``interacting`` and sends the person on with this PS's per-flow callback, where they
+come back to ``/relays/{id}/callback`` and the relay resolves. Only the person the agent is
+bound to sees a relay; for anyone else it does not exist.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from ..pending import PendingRequest
+from ..person import PersonService
+from .pages import _page, _text
+from .person_web import PersonWeb, _html, _message, _pages
+
+__all__ = ["RelayWeb", "relay_inbox_page", "relayed_page"]
+
+_WHAT = {"interaction": "needs you on a page", "payment": "asks you to approve a payment"}
+
+
+def relay_inbox_page(relays: list[PendingRequest], person_name: str) -> str:
+    """The person's waiting relays, newest first."""
+    rows = "".join(
+        f"<li><a href='/relays/{quote(r.interaction_id or '')}'>"
+        f"<code>{escape(r.payload['agent'])}</code> {_WHAT[r.payload['type']]}</a></li>"
+        for r in relays
+        if r.interaction_id is not None
+    )
+    return _page(
+        "Waiting for you",
+        f"<h1>Waiting for {escape(person_name)}</h1>"
+        + (f"<ul id=relays>{rows}</ul>" if rows else "<p id=relays>Nothing is waiting.</p>"),
+    )
+
+
+def relayed_page(request: PendingRequest) -> str:
+    """One relay: what the agent says, where the person goes, the code to check there."""
+    payload = request.payload
+    description = payload.get("description")
+    go = f"/relays/{quote(request.interaction_id or '')}/go"
+    return _page(
+        "Your agent needs you",
+        f"<h1>Your agent {_WHAT[payload['type']]}</h1><div class=box>"
+        f"<p>Agent: <code>{escape(payload['agent'])}</code></p>"
+        f"{_text(description) if description else ''}"
+        f"<p>Page: <code id=url>{escape(payload['url'])}</code></p>"
+        f"<p>Code: <code id=code>{escape(payload['code'])}</code></p></div>"
+        f"<p><a id=go href='{escape(go)}'>Go to the page</a></p>",
+    )
+
+
+class RelayWeb:
+    """Relay routes on top of the person pages' sessions."""
+
+    def __init__(self, web: PersonWeb) -> None:
+        self.web = web
+        self.service: PersonService = web.service
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/relays", _pages(self.inbox), methods=["GET"]),
+            Route("/relays/{interaction_id}", _pages(self.show), methods=["GET"]),
+            Route("/relays/{interaction_id}/go", _pages(self.go), methods=["GET"]),
+            Route("/relays/{interaction_id}/callback", _pages(self.returned), methods=["GET"]),
+        ]
+
+    async def inbox(self, request: Request) -> Response:
+        signed_in = self.web._signed_in(request)
+        if signed_in is None:
+            return self.web._to_login(request)
+        person = signed_in[1]
+        relays = self.service.interaction_relay.inbox(person)
+        return _html(relay_inbox_page(relays, person.name))
+
+    async def show(self, request: Request) -> Response:
+        signed_in = self.web._signed_in(request)
+        if signed_in is None:
+            return self.web._to_login(request)
+        interaction_id = request.path_params["interaction_id"]
+        relay = self.service.interaction_relay.view(interaction_id, signed_in[1])
+        return _html(relayed_page(relay))
+
+    async def go(self, request: Request) -> Response:
+        """On to the other server's page; the agent's poll of the relay says ``interacting``."""
+        signed_in = self.web._signed_in(request)
+        if signed_in is None:
+            return self.web._to_login(request)
+        interaction_id = request.path_params["interaction_id"]
+        link = self.service.interaction_relay.go(interaction_id, signed_in[1])
+        return RedirectResponse(link, 303)
+
+    async def returned(self, request: Request) -> Response:
+        """Back from the other server's page: the relay has done all it can."""
+        signed_in = self.web._signed_in(request)
+        if signed_in is None:
+            return self.web._to_login(request)
+        interaction_id = request.path_params["interaction_id"]
+        self.service.interaction_relay.returned(interaction_id, signed_in[1])
+        return _message("Done here", "You can return to your agent.", 200)

@@ -1,0 +1,245 @@
+"""The PS's interaction relay (§F.6): an agent's ``interaction``/``payment`` reaches the person
+the agent is bound to on their own pages; the relay reports ``interacting`` and resolves when
+they come back (PS-23 for what has no channel, AG-31 for what the relay's answer means)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from aauth.server.person_server import create_person_server
+from aauth.store import SQLiteStore
+
+from .conftest import (
+    ALICE_PASSWORD,
+    BOB_PASSWORD,
+    PS,
+    Agent,
+    World,
+    client,
+    interaction_of,
+    open_consent,
+    sign_in,
+    signed,
+)
+from .test_ps_missions import act, approved
+from .test_ps_token_endpoint import problem, run
+
+PAGE = "http://127.0.0.1:9/confirm"
+"""The resource's interaction page (loopback; never fetched, only admitted)."""
+
+
+def relay_body(**members: Any) -> bytes:
+    body = {"type": "interaction", "url": PAGE, "code": "X7K2-M9P4", **members}
+    return json.dumps({k: v for k, v in body.items() if v is not None}).encode()
+
+
+async def relay(http: httpx.AsyncClient, agent: Agent, body: bytes) -> httpx.Response:
+    url = f"{PS}/interaction"
+    return await http.post(url, content=body, headers=agent.headers("POST", url, body))
+
+
+@pytest.fixture
+def loop_world() -> World:
+    return World(loopback=True)
+
+
+def test_relay_reaches_the_bound_person_and_resolves_on_return(loop_world: World) -> None:
+    """PS-23/AG-31: 202 with the relay's pending URL; the person sees it in their inbox,
+    ``interacting`` once they follow the link, 200 ``relayed`` when they come back."""
+    agent = loop_world.agent()
+    app = loop_world.app(bindings={agent.sub: "alice"})
+
+    async def scenario() -> None:
+        async with client(app) as http, client(app) as alice:
+            described = relay_body(description="Confirm the <b>booking</b>", type="payment")
+            answer = await relay(http, agent, described)
+            assert answer.status_code == 202, answer.text
+            location = answer.headers["location"]
+            assert location.startswith(f"{PS}/pending/")
+            assert answer.json() == {"status": "pending"}
+            await sign_in(alice, "alice", ALICE_PASSWORD)
+            inbox = await alice.get("/relays")
+            assert "approve a payment" in inbox.text
+            link = inbox.text.split("href='", 1)[1].split("'", 1)[0]
+            page = await alice.get(link)
+            assert page.status_code == 200
+            assert "&lt;b&gt;booking&lt;/b&gt;" in page.text  # untrusted, escaped (V-42)
+            assert "X7K2-M9P4" in page.text
+            assert PAGE in page.text
+            went = await alice.get(f"{link}/go")
+            assert went.status_code == 303
+            target = urlsplit(went.headers["location"])
+            assert f"{target.scheme}://{target.netloc}{target.path}" == PAGE
+            query = parse_qs(target.query)
+            assert query["code"] == ["X7K2-M9P4"]
+            assert query["callback"] == [f"{PS}{link}/callback"]
+            polled = await signed(http, agent, "GET", location)
+            assert polled.status_code == 202
+            assert polled.json() == {"status": "interacting"}
+            back = await alice.get(f"{link}/callback")
+            assert back.status_code == 200
+            assert "Nothing is waiting" in (await alice.get("/relays")).text
+            done = await signed(http, agent, "GET", location)
+            assert done.status_code == 200
+            assert done.json() == {"relayed": True}  # reached, nothing about completion
+            assert (await signed(http, agent, "GET", location)).status_code == 410
+
+    run(scenario())
+
+
+def test_relay_is_shown_to_the_bound_person_only(loop_world: World) -> None:
+    agent = loop_world.agent()
+    app = loop_world.app(bindings={agent.sub: "alice"})
+
+    async def scenario() -> None:
+        async with client(app) as http, client(app) as bob, client(app) as alice:
+            answer = await relay(http, agent, relay_body())
+            assert answer.status_code == 202
+            url, code = interaction_of(answer)  # the PS's own code page leads there too
+            await sign_in(bob, "bob", BOB_PASSWORD)
+            assert "Nothing is waiting" in (await bob.get("/relays")).text
+            assert (await open_consent(bob, url, code)).status_code == 404
+            await sign_in(alice, "alice", ALICE_PASSWORD)
+            page = await open_consent(alice, url, code)
+            assert page.status_code == 200
+            assert "X7K2-M9P4" in page.text
+            assert (await bob.get("/relays/unknown")).status_code == 404
+            assert (await bob.get("/relays/unknown/go")).status_code == 404
+            anonymous = await http.get("/relays")
+            assert anonymous.status_code == 303
+            assert "/login" in anonymous.headers["location"]
+
+    run(scenario())
+
+
+def test_relay_under_a_mission_is_logged_and_refused_once_it_ended(loop_world: World) -> None:
+    """A named mission must be active: after revocation, 403 ``mission_terminated`` (PS-21)."""
+    agent = loop_world.agent()
+    app = loop_world.app(bindings={agent.sub: "alice"})
+
+    async def scenario() -> None:
+        async with client(app) as http, client(app) as alice:
+            ref = await approved(http, alice, agent)
+            mission = {"approver": ref.approver, "s256": ref.s256}
+            assert (await relay(http, agent, relay_body(mission=mission))).status_code == 202
+            assert "interaction relayed" in (await alice.get(f"/missions/{ref.s256}")).text
+            assert (await act(alice, ref.s256, "revoke")).status_code == 200
+            refused = await relay(http, agent, relay_body(mission=mission))
+            problem(refused, 403, "mission_terminated")
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("members", "status", "error"),
+    [
+        ({"url": "ftp://127.0.0.1/confirm"}, 400, "invalid_request"),
+        ({"url": "http://shop.example/pay"}, 400, "invalid_request"),
+        ({"url": f"{PAGE}?x=1"}, 400, "invalid_request"),
+        ({"url": 7}, 400, "invalid_request"),
+        ({"code": ""}, 400, "invalid_request"),
+        ({"code": "C" * 300}, 400, "invalid_request"),
+        ({"description": 5}, 400, "invalid_request"),
+        ({"max_wait": 0}, 400, "invalid_request"),
+        ({"max_wait": True}, 400, "invalid_request"),
+        ({"mission": "nope"}, 400, "invalid_request"),
+        ({"mission": {"approver": PS, "s256": "A" * 43}}, 403, "mission_terminated"),
+        ({"url": "https://10.0.0.1/pay"}, 400, "egress_denied"),
+        ({"url": "https://169.254.169.254/pay"}, 400, "egress_denied"),
+    ],
+)
+def test_relay_refusals(
+    loop_world: World, members: dict[str, Any], status: int, error: str
+) -> None:
+    """Bad members, a mission not active, a URL egress admission refuses (as PS-25)."""
+    agent = loop_world.agent()
+    app = loop_world.app(bindings={agent.sub: "alice"})
+
+    async def scenario() -> None:
+        async with client(app) as http:
+            problem(await relay(http, agent, relay_body(**members)), status, error)
+
+    run(scenario())
+
+
+def test_relay_of_loopback_http_needs_the_ps_to_allow_it(world: World) -> None:
+    agent = world.agent()
+    app = world.app(bindings={agent.sub: "alice"})
+
+    async def scenario() -> None:
+        async with client(app) as http:
+            problem(await relay(http, agent, relay_body()), 400, "invalid_request")
+
+    run(scenario())
+
+
+def test_ps23_relay_without_a_bound_person_is_interaction_unavailable(loop_world: World) -> None:
+    """PS-23: no channel (no person bound to the agent) → 424, non-terminal; a ``question``
+    has no channel either."""
+    agent = loop_world.agent()
+    app = loop_world.app()
+
+    async def scenario() -> None:
+        async with client(app) as http:
+            problem(await relay(http, agent, relay_body()), 424, "interaction_unavailable")
+            asked = json.dumps({"type": "question", "question": "Which?"}).encode()
+            problem(await relay(http, agent, asked), 424, "interaction_unavailable")
+
+    run(scenario())
+
+
+def test_relay_for_an_agent_nobody_may_answer_is_user_unreachable(loop_world: World) -> None:
+    agent = loop_world.agent()
+    app = loop_world.app(bind_on_first_approval=False)
+
+    async def scenario() -> None:
+        async with client(app) as http:
+            problem(await relay(http, agent, relay_body()), 403, "user_unreachable")
+
+    run(scenario())
+
+
+def test_relay_unsigned_or_wrongly_signed_is_refused(loop_world: World) -> None:
+    agent = loop_world.agent()
+    app = loop_world.app(bindings={agent.sub: "alice"})
+
+    async def scenario() -> None:
+        async with client(app) as http:
+            body = relay_body()
+            unsigned = await http.post(
+                f"{PS}/interaction", content=body, headers={"content-type": "application/json"}
+            )
+            assert unsigned.status_code == 401
+            headers = agent.headers("POST", f"{PS}/interaction", body)
+            tampered = await http.post(
+                f"{PS}/interaction", content=relay_body(code="OTHER"), headers=headers
+            )
+            assert tampered.status_code in (400, 401)
+
+    run(scenario())
+
+
+def test_relay_max_wait_bounds_the_relay(loop_world: World) -> None:
+    """``max_wait``: the relay resolves (408 expired) once that window has elapsed."""
+    agent = loop_world.agent()
+    now = [time.time()]
+    config = loop_world.config(bindings={agent.sub: "alice"})
+    app = create_person_server(
+        config, SQLiteStore(), key_source=loop_world.keys, clock=lambda: now[0]
+    )
+
+    async def scenario() -> None:
+        async with client(app) as http:
+            answer = await relay(http, agent, relay_body(max_wait=30))
+            assert answer.status_code == 202
+            location = answer.headers["location"]
+            now[0] += 31
+            problem(await signed(http, agent, "GET", location), 408, "expired")
+
+    run(scenario())
