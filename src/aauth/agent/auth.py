@@ -52,6 +52,7 @@ from .poller import (
     follow_deferred,
     is_deferred,
 )
+from .relay import relay_interaction, withdraw_relay
 from .resource_directory import ResourceDirectory
 from .signer import AgentSigner
 from .token_cache import AuthTokenCache
@@ -263,7 +264,15 @@ class AgentAuth(GovernanceMethods, httpx.Auth):
         ) -> dict[str, str]:
             return self.signer.sign(method, url, headers, body, token=token)
 
+        relay = None  # §F.6: no way to show the person the URL; the PS relays it
+        if not (self.callbacks.on_interaction or self.parent or self._person_server is None):
+            ref = None if self.mission is None else self.mission.ref
+            relay = yield from relay_interaction(
+                response, self._person_server, self.signer, ref, self._loopback
+            )
         final = yield from follow_deferred(response, sign, self.poll, self.callbacks)
+        if relay is not None:  # AG-31: the resource said it is over, not the relay
+            yield from withdraw_relay(relay, self.signer)
         return final
 
     def flow(self, request: httpx.Request) -> Flow[httpx.Response]:
