@@ -17,18 +17,9 @@ TEST_DIRS = (ROOT / "tests", ROOT / "aauth-signing" / "tests")
 ID = re.compile(r"^(V|AG|RS|PS|AS|AP)-\d{2}$")
 CITATION = re.compile(r"(?<![A-Za-z0-9])(V|AG|RS|PS|AS|AP)[-_]?(\d{2})(?!\d)", re.IGNORECASE)
 
-_RELAY = (
-    "§F.6 agent → PS relay (interaction_endpoint type interaction/payment) not built: the PS "
-    "answers 424 interaction_unavailable (PS-23) and the agent directs the person itself. "
-    "The PS does relay an access server's pages and a resource token's interaction through "
-    "its own code (PS-25, PS-26); AG-31 needs an agent that relays a resource's page"
-)
-
 #: §K items not covered yet, each with the reason (mostly: not built); remove an item here
 #: once a test cites it.
-PENDING: dict[str, str] = {
-    "AG-31": _RELAY,
-}
+PENDING: dict[str, str] = {}
 
 
 def checklist_ids() -> list[str]:
