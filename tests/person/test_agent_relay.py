@@ -95,14 +95,21 @@ def loop_world() -> World:
     return World(loopback=True)
 
 
+def scene(world: World, **config: Any) -> tuple[Agent, Starlette, Resource, Routed]:
+    """An agent, the PS (configured with ``config``), the resource, and a transport to both;
+    ``bound`` (default True) binds the agent to Alice."""
+    agent = world.agent()
+    if config.pop("bound", True):
+        config["bindings"] = {agent.sub: "alice"}
+    ps_app, resource = world.app(**config), Resource()
+    return agent, ps_app, resource, Routed({PS: ps_app, RESOURCE: resource.app()})
+
+
 def test_ag31_completion_comes_from_the_resource_not_the_relay(loop_world: World) -> None:
     """AG-31: the agent relays through the PS (no on_interaction), the person follows the
     relay and comes back, the relay resolves, and the agent keeps polling the resource's
     pending URL until the resource itself answers."""
-    agent = loop_world.agent()
-    ps_app = loop_world.app(bindings={agent.sub: "alice"})
-    resource = Resource()
-    transport = Routed({PS: ps_app, RESOURCE: resource.app()})
+    agent, ps_app, resource, transport = scene(loop_world)
 
     async def scenario() -> None:
         async with httpx.AsyncClient(transport=transport) as http, client(ps_app) as alice:
@@ -128,10 +135,7 @@ def test_ag31_completion_comes_from_the_resource_not_the_relay(loop_world: World
 def test_ag31_resource_may_finish_before_the_relay_resolves(loop_world: World) -> None:
     """AG-31: the resource's answer ends the wait even while the relay is still open; the
     agent then withdraws the relay, so the person's inbox no longer shows it."""
-    agent = loop_world.agent()
-    ps_app = loop_world.app(bindings={agent.sub: "alice"})
-    resource = Resource()
-    transport = Routed({PS: ps_app, RESOURCE: resource.app()})
+    agent, ps_app, resource, transport = scene(loop_world)
 
     async def scenario() -> None:
         async with httpx.AsyncClient(transport=transport) as http, client(ps_app) as alice:
@@ -148,10 +152,7 @@ def test_ag31_resource_may_finish_before_the_relay_resolves(loop_world: World) -
 
 def test_ps23_no_channel_and_the_agent_polls_the_resource_alone(loop_world: World) -> None:
     """PS-23: an unbound agent's relay is 424 (non-terminal); the agent polls on."""
-    agent = loop_world.agent()
-    ps_app = loop_world.app()
-    resource = Resource()
-    transport = Routed({PS: ps_app, RESOURCE: resource.app()})
+    agent, _, resource, transport = scene(loop_world, bound=False)
 
     async def scenario() -> None:
         async with httpx.AsyncClient(transport=transport) as http:
@@ -164,10 +165,7 @@ def test_ps23_no_channel_and_the_agent_polls_the_resource_alone(loop_world: Worl
 
 
 def test_an_agent_that_can_show_the_url_does_not_relay(loop_world: World) -> None:
-    agent = loop_world.agent()
-    ps_app = loop_world.app(bindings={agent.sub: "alice"})
-    resource = Resource()
-    transport = Routed({PS: ps_app, RESOURCE: resource.app()})
+    agent, ps_app, resource, transport = scene(loop_world)
     prompts: list[InteractionPrompt] = []
 
     async def scenario() -> None:
@@ -185,9 +183,7 @@ def test_an_agent_that_can_show_the_url_does_not_relay(loop_world: World) -> Non
 
 def test_relay_to_a_person_nobody_can_reach_is_user_unreachable(loop_world: World) -> None:
     """``user_unreachable`` is terminal: the agent stops instead of polling in vain."""
-    agent = loop_world.agent()
-    ps_app = loop_world.app(bind_on_first_approval=False)
-    transport = Routed({PS: ps_app, RESOURCE: Resource().app()})
+    agent, _, _, transport = scene(loop_world, bound=False, bind_on_first_approval=False)
 
     async def scenario() -> None:
         async with httpx.AsyncClient(transport=transport) as http:
