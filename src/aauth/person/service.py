@@ -34,13 +34,13 @@ from .config import PersonServerConfig
 from .consent import ConsentFlow
 from .consents import Consents
 from .federation import Federation
+from .interaction_relay import InteractionRelay
 from .issuance import AuthTokenMinter
 from .issued_tokens import IssuedTokens
 from .login_csrf import LoginCsrf
 from .mission_endpoint import MissionEndpoint
 from .mission_review import MissionReview
 from .missions import Missions
-from .interaction_relay import InteractionRelay
 from .permission import PermissionEndpoint
 from .persons import PersonDirectory
 from .polling import PendingEndpoint

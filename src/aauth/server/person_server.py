@@ -52,8 +52,8 @@ from .config import run_main, serve_app
 from .mission_web import MissionWeb
 from .pages import message_page, page_headers
 from .permission_web import PermissionWeb
-from .relay_web import RelayWeb
 from .person_web import PERSON_FACING, PersonWeb
+from .relay_web import RelayWeb
 from .upkeep import upkeep
 
 __all__ = ["create_person_server", "main", "serve"]
