@@ -174,13 +174,6 @@ class TokenKeyResolver:
         self._tokens.remember_derived((member.jwt, self._audience), bound, claims.exp)
         return bound
 
-    def _remembered(self, member: SignatureKeyMember) -> ResolvedKey | None:
-        """The outcome of an earlier resolution of this very token for this audience, while
-        the token is valid: every check it passed is a function of the token alone."""
-        if type(member) is not Jwt:
-            return None
-        return self._tokens.derived((member.jwt, self._audience))  # type: ignore[no-any-return]
-
     def _jwks_source(self) -> Any:
         """The key source's JWKS fetcher (Discovery has one); none: the scheme is refused."""
         if not hasattr(self._keys, "get_jwks"):
@@ -188,9 +181,12 @@ class TokenKeyResolver:
         return self._keys
 
     def resolve(self, member: SignatureKeyMember) -> ResolvedKey:
-        remembered = self._remembered(member)
-        if remembered is not None:
-            return remembered
+        # An earlier resolution of this very token for this audience, while the token is
+        # valid: every check it passed is a function of the token alone.
+        if type(member) is Jwt:
+            remembered = self._tokens.derived((member.jwt, self._audience))
+            if remembered is not None:
+                return remembered  # type: ignore[no-any-return]
         try:
             if isinstance(member, JwksUri):
                 key, jwk = self._keys.get_key(member.id, member.dwk, member.kid)
@@ -225,9 +221,12 @@ class AsyncTokenKeyResolver(TokenKeyResolver):
         )
 
     async def resolve(self, member: SignatureKeyMember) -> ResolvedKey:  # type: ignore[override]
-        remembered = self._remembered(member)
-        if remembered is not None:
-            return remembered
+        # An earlier resolution of this very token for this audience, while the token is
+        # valid: every check it passed is a function of the token alone.
+        if type(member) is Jwt:
+            remembered = self._tokens.derived((member.jwt, self._audience))
+            if remembered is not None:
+                return remembered  # type: ignore[no-any-return]
         try:
             if isinstance(member, JwksUri):
                 key, jwk = await self._keys.aget_key(member.id, member.dwk, member.kid)

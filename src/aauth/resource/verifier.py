@@ -121,6 +121,7 @@ class RequestVerifier:
             policy.authorities,
             TokenKeyResolver(self._keys, tokens, audience=audience, accepted=accepted),
             AsyncTokenKeyResolver(self._keys, tokens, audience=audience, accepted=accepted),
+            policy.replay_protection,
         )
         self._contexts.put(id(policy), context)
         return context
@@ -131,14 +132,13 @@ class RequestVerifier:
             verifier.clear_cache()
 
     @staticmethod
-    def _check_authority(request: HttpRequest, authorities: tuple[str, ...]) -> None:
+    def _wrong_authority(request: HttpRequest) -> NoReturn:
         """A signature made for another host must not be accepted here (the default
         authority is the resource identifier's host)."""
-        authority = request.target.authority
-        if authority not in authorities:
-            raise InvalidSignature(f"this resource does not answer to {authority!r}")
+        raise InvalidSignature(f"this resource does not answer to {request.target.authority!r}")
 
-    def _replay_key(self, request: HttpRequest, verified: VerifiedSignature) -> str | None:
+    @staticmethod
+    def _replay_key(request: HttpRequest, verified: VerifiedSignature) -> str | None:
         if request.method.upper() in _UNTRACKED_METHODS or verified.thumbprint is None:
             return None
         return replay_key(verified.thumbprint, verified.base_digest)
@@ -232,9 +232,10 @@ class RequestVerifier:
         """Verify ``request`` under ``policy`` (default: this verifier's)."""
         policy = policy or self.policy
         context = self._context(policy)
-        self._check_authority(request, context.authorities)
+        if request.target.authority not in context.authorities:
+            self._wrong_authority(request)
         verified = verify_request(request, context.signature_policy, context.resolver)
-        key = self._replay_key(request, verified) if policy.replay_protection else None
+        key = self._replay_key(request, verified) if context.replay else None
         if key is not None:
             self._replay.check_and_store(key, self._clock() + 2 * policy.signature_window)
         return self._caller(request, verified, policy)
@@ -245,9 +246,10 @@ class RequestVerifier:
         """The asynchronous form of :meth:`verify` (discovery fetches are awaited)."""
         policy = policy or self.policy
         context = self._context(policy)
-        self._check_authority(request, context.authorities)
+        if request.target.authority not in context.authorities:
+            self._wrong_authority(request)
         verified = await averify_request(request, context.signature_policy, context.aresolver)
-        key = self._replay_key(request, verified) if policy.replay_protection else None
+        key = self._replay_key(request, verified) if context.replay else None
         if key is not None:
             await self._replay.acheck_and_store(key, self._clock() + 2 * policy.signature_window)
         return self._caller(request, verified, policy)
@@ -259,3 +261,4 @@ class _PolicyContext(NamedTuple):
     authorities: tuple[str, ...]
     resolver: TokenKeyResolver
     aresolver: AsyncTokenKeyResolver
+    replay: bool
