@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from ..errors import ServerError
 from ..store.base import Store
+from ..store.update import update_record
 
 __all__ = ["AuditEntry", "AuditEvent", "AuditLog"]
 
@@ -82,16 +82,11 @@ class AuditLog:
         entry = AuditEntry(
             self._clock(), event, agent, resource, tuple(scope), how, action
         ).to_json()
-        for _ in range(_ATTEMPTS):
-            record = self._store.get(_NS, person)
-            if record is None:
-                if self._store.create(_NS, person, {"entries": [entry]}, None):
-                    return
-                continue
-            entries = [*record.value["entries"], entry][-self._max :]
-            if self._store.replace(_NS, person, {"entries": entries}, record.version, None):
-                return
-        raise ServerError("the audit log is too busy; try again")
+
+        def append(current: dict[str, Any] | None) -> dict[str, Any]:
+            return {"entries": [*(current or {}).get("entries", ()), entry][-self._max :]}
+
+        update_record(self._store, _NS, person, append, attempts=_ATTEMPTS)
 
     def entries(self, person: str) -> list[AuditEntry]:
         """``person``'s log, newest first."""

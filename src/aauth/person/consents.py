@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from ..store.base import Store
+from ..store.update import update_record
 from .config import AutoApproval
 
 __all__ = ["Consents"]
@@ -80,12 +82,8 @@ class Consents:
         self, namespace: str, key: str, member: str, items: Iterable[str], expires_at: float
     ) -> None:
         """Add ``items`` to the list ``member`` of a record (compare-and-set)."""
-        for _ in range(16):
-            record = self._store.get(namespace, key)
-            if record is None:
-                if self._store.create(namespace, key, {member: sorted(set(items))}, expires_at):
-                    return
-                continue
-            merged = sorted(set(record.value[member]) | set(items))
-            if self._store.replace(namespace, key, {member: merged}, record.version, expires_at):
-                return
+
+        def merge(current: dict[str, Any] | None) -> dict[str, Any]:
+            return {member: sorted(set((current or {}).get(member, ())) | set(items))}
+
+        update_record(self._store, namespace, key, merge, expires_at, attempts=16)

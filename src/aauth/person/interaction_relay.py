@@ -37,6 +37,7 @@ from ..identifiers import is_endpoint_url
 from ..missions import markdown_text
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..store.base import Store
+from ..store.update import update_record
 from ..tokens import AgentTokenClaims
 from .bindings import AgentBindings
 from .mission_endpoint import MissionEndpoint, finish_pending, json_object
@@ -183,12 +184,7 @@ class InteractionRelay:
         return f"{self._identifier}/relays/{interaction_id}/callback"
 
     def _file(self, person: str, request_id: str) -> None:
-        for _ in range(32):
-            record = self._store.get(_INBOX_NS, person)
-            ids = [request_id, *(record.value["ids"] if record else ())][:MAX_INBOX]
-            if record is None:
-                if self._store.create(_INBOX_NS, person, {"ids": ids}, None):
-                    return
-            elif self._store.replace(_INBOX_NS, person, {"ids": ids}, record.version, None):
-                return
-        raise RuntimeError(f"the relay inbox of {person} is under heavy contention")
+        def add(current: dict[str, Any] | None) -> dict[str, Any]:
+            return {"ids": [request_id, *(current or {}).get("ids", ())][:MAX_INBOX]}
+
+        update_record(self._store, _INBOX_NS, person, add)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..store.base import Store
+from ..store.update import update_record
 
 __all__ = ["IssuedTokens"]
 
@@ -33,19 +34,17 @@ class IssuedTokens:
 
     def record(self, agent_iss: str, agent_jti: str, claims: dict[str, Any]) -> None:
         """Remember the auth token with ``claims`` (its ``jti``, ``aud`` and ``exp``)."""
-        key = f"{agent_iss}\x00{agent_jti}"
         entry = {"jti": claims["jti"], "resource": claims["aud"], "exp": claims["exp"]}
-        while True:
-            now, record = self._clock(), self._store.get(_NS, key)
-            kept = [] if record is None else [t for t in record.value["tokens"] if t["exp"] > now]
-            tokens = [*kept, entry][-MAX_RECORDED:]
-            expires_at = max(t["exp"] for t in tokens)
-            value = {"tokens": tokens}
-            if record is None:
-                if self._store.create(_NS, key, value, expires_at):
-                    return
-            elif self._store.replace(_NS, key, value, record.version, expires_at):
-                return
+
+        def add(current: dict[str, Any] | None) -> dict[str, Any]:
+            now = self._clock()
+            kept = [t for t in (current or {}).get("tokens", ()) if t["exp"] > now]
+            return {"tokens": [*kept, entry][-MAX_RECORDED:]}
+
+        def last_expiry(value: dict[str, Any]) -> float:
+            return float(max(t["exp"] for t in value["tokens"]))
+
+        update_record(self._store, _NS, f"{agent_iss}\x00{agent_jti}", add, last_expiry)
 
     def take(self, agent_iss: str, agent_jti: str) -> list[dict[str, Any]]:
         """The live tokens issued under this agent token, forgotten as they are returned."""

@@ -22,6 +22,7 @@ from ..errors import MissionTerminated
 from ..headers.mission import MissionRef
 from ..missions import MissionProposal, build_blob, mission_s256
 from ..store.base import Store
+from ..store.update import update_record
 from .audit import AuditEvent, AuditLog
 
 __all__ = ["ACTIVE", "TERMINATED", "Mission", "Missions"]
@@ -230,16 +231,10 @@ class Missions:
     ) -> bool:
         """Compare-and-set ``change`` on a record (created from ``{}`` when absent); False when
         ``change`` declines or the record should exist and does not."""
-        for _ in range(32):
-            record = self._store.get(namespace, key)
-            if record is None and namespace == _NS:
-                return False
-            value = change(dict(record.value) if record else {})
-            if value is None:
-                return False
-            if record is None:
-                if self._store.create(namespace, key, value, None):
-                    return True
-            elif self._store.replace(namespace, key, value, record.version, None):
-                return True
-        raise RuntimeError(f"{namespace} {key} is under heavy contention")
+
+        def guarded(current: dict[str, Any] | None) -> dict[str, Any] | None:
+            if current is None and namespace == _NS:
+                return None
+            return change(dict(current or {}))
+
+        return update_record(self._store, namespace, key, guarded) is not None

@@ -24,6 +24,7 @@ from aauth_signing._cache import BoundedCache
 
 from ..errors import Forbidden, InvalidRequest
 from ..store.base import Store
+from ..store.update import update_record
 from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
 from .caller import VerifiedCaller
 
@@ -104,11 +105,6 @@ class RevokedTokens:
         self._checked_at = -float("inf")  # the next check sees the new generation
 
     def _bump_generation(self) -> None:
-        """Tell every instance sharing the store that a revocation was recorded."""
-        while True:
-            record = self._store.get(self._ns, _GENERATION)
-            if record is None:
-                if self._store.create(self._ns, _GENERATION, {}, None):
-                    return
-            elif self._store.replace(self._ns, _GENERATION, {}, record.version, None):
-                return
+        """Tell every instance sharing the store that a revocation was recorded (the record's
+        version is the generation)."""
+        update_record(self._store, self._ns, _GENERATION, lambda _: {})

@@ -6,6 +6,7 @@ from .base import Record, Store, StoreUnavailable
 from .location import STORE_ENV, is_shared, open_store
 from .signal import LocalSignal
 from .sqlite import SQLiteStore
+from .update import StoreContention, update_record
 
 __all__ = [
     "STORE_ENV",
@@ -13,7 +14,9 @@ __all__ = [
     "Record",
     "SQLiteStore",
     "Store",
+    "StoreContention",
     "StoreUnavailable",
     "is_shared",
     "open_store",
+    "update_record",
 ]
