@@ -9,6 +9,8 @@ revokes, at their resources, the auth tokens issued under the mission (§F.11).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.requests import Request
@@ -22,6 +24,8 @@ from ..person import PersonService
 from ..person.persons import Person
 from .mission_pages import mission_list_page, mission_page, proposal_page
 from .person_web import UNAUTHENTICATED, PersonWeb, _html, _message, _pages
+
+V = TypeVar("V")
 
 __all__ = ["MissionWeb", "SignInFirst", "decision_form"]
 
@@ -62,6 +66,25 @@ async def decision_form(web: PersonWeb, request: Request) -> tuple[Person, list[
     return person, pairs
 
 
+def code_page(
+    web: PersonWeb,
+    request: Request,
+    review: Callable[[str, str, Person], V],
+    path: str,
+    page: Callable[[V, str, str, str], str],
+) -> Response:
+    """GET on a page an interaction code opens (a mission proposal, a permission request):
+    the signed-in person's ``review`` of it (the agent's poll turns ``interacting``), shown by
+    ``page`` with the form's action under ``path`` and the CSRF token; sign-in first."""
+    signed_in = web._signed_in(request)
+    if signed_in is None:
+        return web._to_login(request)
+    session, person = signed_in
+    interaction_id = request.path_params["interaction_id"]
+    view = review(interaction_id, request.query_params.get("code", ""), person)
+    return _html(page(view, f"{path}/{quote(interaction_id)}", session.csrf, person.name))
+
+
 class MissionWeb:
     """Mission routes on top of the person pages' sessions."""
 
@@ -91,16 +114,9 @@ class MissionWeb:
         return _html(mission_list_page(missions, person.name))
 
     async def review(self, request: Request) -> Response:
-        """GET: the proposal the code names; the agent's poll turns ``interacting``."""
-        signed_in = self.web._signed_in(request)
-        if signed_in is None:
-            return self.web._to_login(request)
-        session, person = signed_in
-        interaction_id = request.path_params["interaction_id"]
-        code = request.query_params.get("code", "")
-        view = self.service.mission_review.review(interaction_id, code, person)
-        action = f"/missions/proposal/{quote(interaction_id)}"
-        return _html(proposal_page(view, action, session.csrf, person.name))
+        """GET: the proposal the code names."""
+        review = self.service.mission_review.review
+        return code_page(self.web, request, review, "/missions/proposal", proposal_page)
 
     async def decide(self, request: Request) -> Response:
         """POST: approve (with the edited description and the resources left ticked), deny, or

@@ -9,7 +9,6 @@ the agent is bound to (PS-28); a denial may carry the person's reason, which the
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,9 +17,9 @@ from starlette.routing import Route
 from ..errors import InvalidRequest
 from ..person import PersonService
 from ..person.permission import PermissionView
-from .mission_web import decision_form
+from .mission_web import code_page, decision_form
 from .pages import _page, _text
-from .person_web import PersonWeb, _html, _message, _pages
+from .person_web import PersonWeb, _message, _pages
 
 __all__ = ["PermissionWeb", "permission_page"]
 
@@ -73,16 +72,9 @@ class PermissionWeb:
         ]
 
     async def review(self, request: Request) -> Response:
-        """GET: the request the code names; the agent's poll turns ``interacting``."""
-        signed_in = self.web._signed_in(request)
-        if signed_in is None:
-            return self.web._to_login(request)
-        session, person = signed_in
-        interaction_id = request.path_params["interaction_id"]
-        code = request.query_params.get("code", "")
-        view = self.service.permission_endpoint.review(interaction_id, code, person)
-        action = f"/permissions/{quote(interaction_id)}"
-        return _html(permission_page(view, action, session.csrf, person.name))
+        """GET: the permission request the code names."""
+        review = self.service.permission_endpoint.review
+        return code_page(self.web, request, review, "/permissions", permission_page)
 
     async def decide(self, request: Request) -> Response:
         """POST: allow, or deny with an optional reason."""
