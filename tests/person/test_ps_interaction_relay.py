@@ -168,6 +168,36 @@ def test_relay_refusals(
     run(scenario())
 
 
+@pytest.mark.parametrize("kind", [["interaction"], {"interaction": 1}, 7, None])
+def test_ps23_a_type_that_is_no_string_is_invalid_request(loop_world: World, kind: Any) -> None:
+    """PS-23: ``type`` of any JSON kind is a 400 naming the member (a list or an object was
+    looked up in a set of names: a 500)."""
+    agent = loop_world.agent()
+    app = loop_world.app(bindings={agent.sub: "alice"})
+    body = json.dumps({"type": kind, "url": PAGE, "code": "X7K2-M9P4"}).encode()
+
+    async def scenario() -> None:
+        async with client(app) as http:
+            problem(await relay(http, agent, body), 400, "invalid_request")
+
+    run(scenario())
+
+
+def test_relay_max_wait_beyond_any_float_is_the_relay_lifetime(loop_world: World) -> None:
+    """A ``max_wait`` too large for a float (JSON integers are unbounded) caps nothing: the
+    relay waits its usual lifetime (it was converted to float: a 500)."""
+    agent = loop_world.agent()
+    app = loop_world.app(bindings={agent.sub: "alice"})
+
+    async def scenario() -> None:
+        async with client(app) as http:
+            answer = await relay(http, agent, relay_body(max_wait=10**400))
+            assert answer.status_code == 202, answer.text
+            assert (await signed(http, agent, "GET", answer.headers["location"])).status_code == 202
+
+    run(scenario())
+
+
 def test_relay_of_loopback_http_needs_the_ps_to_allow_it(world: World) -> None:
     agent = world.agent()
     app = world.app(bindings={agent.sub: "alice"})

@@ -84,7 +84,7 @@ class InteractionRelay:
         """POST interaction_endpoint: an ``interaction`` or ``payment`` for the agent's
         person (the pending relay, 202); any other type as :class:`MissionEndpoint` takes it."""
         body = json_object(raw_body)
-        if body.get("type") not in RELAY_TYPES:
+        if not isinstance(body.get("type"), str) or body["type"] not in RELAY_TYPES:
             return self._agents.interaction(agent, raw_body)
         return await self._relay(agent, body, self._agents.check_agent(agent))
 
@@ -106,7 +106,7 @@ class InteractionRelay:
         if max_wait is not None:
             if isinstance(max_wait, bool) or not isinstance(max_wait, int) or max_wait <= 0:
                 raise InvalidRequest("'max_wait' must be a positive number of seconds")
-            lifetime = min(lifetime, float(max_wait))
+            lifetime = min(lifetime, max_wait)  # an int of any size
         person = self._bindings.person_for(agent.iss, agent.sub)
         if person is None:
             if not self._bindings.reachable(agent.iss, agent.sub):

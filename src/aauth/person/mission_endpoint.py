@@ -137,7 +137,7 @@ class MissionEndpoint:
         lifetime = self.check_agent(agent)
         body = json_object(raw_body)
         kind = body.get("type")
-        if kind not in INTERACTION_TYPES:
+        if not isinstance(kind, str) or kind not in INTERACTION_TYPES:
             raise InvalidRequest(f"'type' must be one of {sorted(INTERACTION_TYPES)} (PS-23)")
         if kind != COMPLETION:
             raise InteractionUnavailable(f"this PS has no channel to relay a {kind!r} to anyone")
