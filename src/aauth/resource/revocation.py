@@ -88,7 +88,8 @@ class RevokedTokens:
         self, caller: VerifiedCaller, body: Mapping[str, Any], trusted: Collection[str] | None
     ) -> None:
         """Record a revocation request from ``caller`` (verified), if it may make it: it signed
-        as the token's issuer, one of ``trusted`` (None: any issuer whose keys were found)."""
+        as the token's issuer with that issuer's own key (``jwks_uri``, §I.5), one of
+        ``trusted`` (None: any issuer whose keys were found)."""
         iss, jti = body.get("iss"), body.get("jti")
         if not (
             isinstance(iss, str)
@@ -97,7 +98,9 @@ class RevokedTokens:
             and 0 < len(jti) <= MAX_MEMBER
         ):
             raise InvalidRequest("a revocation needs string 'iss' and 'jti' (V-45)")
-        signer = caller.signature.signer
+        # Only jwks_uri names the issuer's own key: under ``jwt`` the signer is the token's
+        # ``iss`` while the key is an agent's (an agent holding one of the issuer's tokens).
+        signer = caller.signature.signer if caller.scheme == "jwks_uri" else None
         if signer != iss or (trusted is not None and iss not in trusted):
             raise Forbidden("only the token's issuer, trusted here, may revoke it (V-44)")
         self._store.create(self._ns, f"{iss}\x00{jti}", {}, self._clock() + self._keep_for)
