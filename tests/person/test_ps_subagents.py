@@ -5,12 +5,15 @@ itself (the parent is recorded in ``act``)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
 import pytest
+from aauth_signing import JwksUri
 
 from aauth import jwt
+from aauth.agent.signer import AgentSigner
 from aauth.keys import KeySet
 from aauth.tokens import issue_agent_token
 
@@ -156,5 +159,61 @@ def test_person_sees_the_subagent_and_approves_for_the_parent(world: World) -> N
             # the consent was the parent's: its next request for itself needs no person
             again = await request_token(http, parent, world.resource_token(parent))
             assert again.status_code == 200, again.text
+
+    run(scenario())
+
+
+async def revoke_as_provider(http: httpx.AsyncClient, world: World, agent: Agent) -> None:
+    """The agent provider revokes ``agent``'s token (§F.11), signed as itself."""
+    body = json.dumps({"iss": world.ap, "jti": jwt.peek(agent.token)[1]["jti"]}).encode()
+    url = f"{world.ps}/revoke"
+    identity = JwksUri(world.ap, "aauth-agent.json", world.ap_keys.current_kid)
+    headers = {"content-type": "application/json"}
+    signer = AgentSigner(world.ap_keys.current, identity=identity)
+    headers.update(signer.sign("POST", url, headers, body, scheme="jwks_uri"))
+    revoked = await http.post(url, content=body, headers=headers)
+    assert revoked.status_code == 200, revoked.text
+
+
+def test_ps24_a_revoked_subagent_token_is_refused_when_its_parent_presents_it(
+    world: World,
+) -> None:
+    """PS-24: once its provider revoked a sub-agent's token, the parent presenting it as
+    ``subagent_token`` gets no auth token for that sub-agent's key (the parent's own token,
+    the signer, is not revoked)."""
+    parent, child = world.agent(), world.agent("bot+search1", parent=AGENT)
+
+    async def scenario() -> None:
+        async with client(world.app(auto_approve=(auto(agent=AGENT),))) as http:
+            await revoke_as_provider(http, world, child)
+            token = world.resource_token(child)
+            response = await request_token(http, parent, token, subagent_token=child.token)
+            assert "revoked" in problem(response, 400, "invalid_agent_token")["detail"]
+
+    run(scenario())
+
+
+def test_ps24_a_subagent_token_revoked_while_the_person_decides_gets_no_auth_token(
+    world: World,
+) -> None:
+    """PS-24: revoked after the parent asked and before the person approved, the sub-agent's
+    token mints nothing: the approval is refused and the parent's poll gets no auth token."""
+    parent, child = world.agent(), world.agent("bot+search1", parent=AGENT)
+
+    async def scenario() -> None:
+        async with client(world.app()) as http:
+            token = world.resource_token(child)
+            first = await request_token(http, parent, token, subagent_token=child.token)
+            assert first.status_code == 202, first.text
+            await sign_in(http, "alice", ALICE_PASSWORD)
+            page = await open_consent(http, *interaction_of(first))
+            await revoke_as_provider(http, world, child)
+            refused = await decide(http, page)
+            assert refused.status_code == 400, refused.text
+            assert "invalid_agent_token" in refused.text
+            location = first.headers["location"]
+            polled = await http.get(location, headers=parent.headers("GET", location))
+            assert "auth_token" not in polled.text
+            assert polled.status_code != 200, polled.text
 
     run(scenario())

@@ -19,8 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import jwt
+from ..errors import InvalidAgentToken
 from ..headers.mission import MissionRef
 from ..keys import KeySet
+from ..resource.revocation import RevokedTokens
 from ..tokens import Actor, issue_auth_token
 from ..tokens.wire import PERSON_DWK
 from .grant import Grant
@@ -51,10 +53,12 @@ class AuthTokenMinter:
         allow_loopback_http: bool = False,
         missions: Missions | None = None,
         issued: IssuedTokens | None = None,
+        revoked: RevokedTokens | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._missions = missions
         self._issued = issued
+        self._revoked = revoked
         self._identifier = identifier
         self._keys = keys
         self._subjects = subjects
@@ -73,11 +77,23 @@ class AuthTokenMinter:
             upstream = Actor.from_claim(grant.act, "act", allow_loopback_http=self._loopback)
         return upstream if grant.subagent is None else Actor(grant.agent, upstream)
 
+    def refuse_revoked(self, agent_iss: str, agent_jti: str | None) -> None:
+        """InvalidAgentToken when its provider revoked this agent token (PS-24): a sub-agent's
+        its parent presents, or one revoked while its request waited for the person."""
+        if (
+            self._revoked is not None
+            and agent_jti is not None
+            and self._revoked.is_revoked(agent_iss, agent_jti)
+        ):
+            raise InvalidAgentToken("this agent token was revoked by its agent provider (PS-24)")
+
     def mint(self, grant: Grant, person: Person | None) -> str:
         """An auth token for ``grant``; ``person`` is who approved (None: a rule did).
 
-        Raises ExpiredAgentToken when the agent token has expired meanwhile.
+        Raises ExpiredAgentToken when the agent token has expired meanwhile, InvalidAgentToken
+        when it was revoked meanwhile.
         """
+        self.refuse_revoked(grant.agent_iss, grant.agent_jti)
         sub = extra = None
         if person is not None:
             sub = self._subjects.subject(person.id, grant.resource)

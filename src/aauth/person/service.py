@@ -147,6 +147,7 @@ class PersonService:
             allow_loopback_http=loop,
             missions=self.missions,
             issued=self.issued_tokens,
+            revoked=self.revoked_agent_tokens,
             clock=clock,
         )
         tokens = TokenVerifier(keys, allow_loopback_http=loop, clock=clock)

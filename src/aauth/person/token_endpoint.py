@@ -285,6 +285,7 @@ class TokenEndpoint:
             )
         if claims.ps not in (None, self._config.identifier):
             raise InvalidAgentToken("subagent_token names another person server")
+        self._minter.refuse_revoked(claims.iss, claims.jti)
         return claims
 
     async def _verified(
