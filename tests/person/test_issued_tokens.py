@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from aauth.person.issued_tokens import MAX_RECORDED, IssuedTokens
 from aauth.store import SQLiteStore
+from aauth.store.base import Record
 
 AP = "https://ap.example"
 
@@ -44,3 +46,27 @@ def test_the_record_per_agent_token_is_bounded() -> None:
     taken = issued.take(AP, "agent-1")
     assert len(taken) == MAX_RECORDED
     assert taken[-1]["jti"] == f"t{MAX_RECORDED + 4}"  # the newest are kept
+
+
+class Interleaved(SQLiteStore):
+    """A store where another worker writes right after the next read (``between``)."""
+
+    between: Callable[[], None] | None = None
+
+    def get(self, namespace: str, key: str) -> Record | None:
+        record = super().get(namespace, key)
+        hook, self.between = self.between, None
+        if hook is not None:
+            hook()
+        return record
+
+
+def test_ps24_a_token_recorded_while_they_are_taken_is_taken_too() -> None:
+    """§F.11: a token minted by another worker while the revocation takes the list is not
+    lost between the read and the removal (it would live out its hour unrevoked)."""
+    store, later = Interleaved(), time.time() + 600
+    issued = IssuedTokens(store)
+    issued.record(AP, "agent-1", claims("a", later))
+    store.between = lambda: issued.record(AP, "agent-1", claims("b", later))
+    taken = issued.take(AP, "agent-1") + issued.take(AP, "agent-1")
+    assert [t["jti"] for t in taken] == ["a", "b"]

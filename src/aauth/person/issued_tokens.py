@@ -16,6 +16,7 @@ from typing import Any
 
 from ..store.base import Store
 from ..store.update import update_record
+from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
 
 __all__ = ["IssuedTokens"]
 
@@ -47,11 +48,15 @@ class IssuedTokens:
         update_record(self._store, _NS, f"{agent_iss}\x00{agent_jti}", add, last_expiry)
 
     def take(self, agent_iss: str, agent_jti: str) -> list[dict[str, Any]]:
-        """The live tokens issued under this agent token, forgotten as they are returned."""
-        key = f"{agent_iss}\x00{agent_jti}"
-        record = self._store.get(_NS, key)
-        if record is None:
-            return []
-        self._store.delete(_NS, key)
+        """The live tokens issued under this agent token, forgotten as they are returned (one
+        compare-and-set: a token another worker records meanwhile is taken too, not lost)."""
+        taken: list[dict[str, Any]] = []
+
+        def empty(current: dict[str, Any] | None) -> dict[str, Any] | None:
+            taken[:] = [] if current is None else current["tokens"]
+            return None if not taken else {"tokens": []}
+
+        later = self._clock() + MAX_AUTH_TOKEN_LIFETIME
+        update_record(self._store, _NS, f"{agent_iss}\x00{agent_jti}", empty, later)
         now = self._clock()
-        return [t for t in record.value["tokens"] if t["exp"] > now]
+        return [t for t in taken if t["exp"] > now]
