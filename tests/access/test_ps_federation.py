@@ -20,8 +20,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from aauth import jwt
+from aauth.agent.poller import DeferredCallbacks, InteractionPrompt
 from aauth.demo.federation import FederatedWorld, _agents, _person_server, federated_world
 from aauth.errors import AAuthError
+from aauth.headers import InteractionRequirement, build_challenge
 from aauth.keys import KeySet
 from aauth.server.resource_server import ResourceServerConfig, create_resource_server
 from aauth.server.running import RunningServer
@@ -193,3 +195,32 @@ def test_an_access_server_that_cannot_be_reached(tmp_path: Path) -> None:
         fetch(world, world.trusted_ps, None)
     assert refused.value.code == "server_error"
     assert nowhere in refused.value.description
+
+
+class Prompted(Exception):
+    """The agent was asked to send its person somewhere."""
+
+
+@pytest.mark.parametrize("page", ["https://10.0.0.1/interact", "https://169.254.169.254/interact"])
+def test_ps25_an_access_servers_page_that_egress_refuses_is_no_step_for_the_person(
+    tmp_path: Path, page: str
+) -> None:
+    """As PS-25 for a resource's page: the AS's interaction URL must pass egress admission
+    before this PS relays it, or the person would be sent on (from the PS's own page) to an
+    address on their network the AS named. The agent is told; nobody is prompted."""
+
+    def answer(url: str, body: dict[str, Any]) -> Response:
+        headers = build_challenge(
+            InteractionRequirement(page, "ABCD-EFGH"), location=f"{url}/pending/1", retry_after=0
+        )
+        return JSONResponse({"status": "pending"}, 202, headers=headers)
+
+    def prompted(prompt: InteractionPrompt) -> None:
+        raise Prompted(prompt.url)
+
+    keys = KeySet.generate()
+    callbacks = DeferredCallbacks(on_interaction=prompted)
+    with world_with(answer, tmp_path, keys) as world, pytest.raises(AAuthError) as refused:
+        fetch(world, world.trusted_ps, callbacks)
+    assert refused.value.code == "server_error"
+    assert "not admitted" in refused.value.description

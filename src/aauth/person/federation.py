@@ -29,6 +29,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from aauth_signing import SignatureError
 
+from ..egress import EgressDenied, EgressPolicy
 from ..errors import (
     AAuthError,
     ExpiredAgentToken,
@@ -116,6 +117,7 @@ class Federation:
         self._store = store
         self._interval = poll_interval
         self._loopback = allow_loopback_http
+        self._egress = EgressPolicy(allow_loopback_http=allow_loopback_http)
         self._clock = clock
 
     @staticmethod
@@ -157,6 +159,8 @@ class Federation:
                 if response.status_code not in (202, 402):
                     raise failure(response)
                 step = self._step(response)
+                if step.url is not None:
+                    await self._admitted(step.url)
                 if step.requirement != ClaimsRequirement.name:
                     return step
                 assert step.location is not None
@@ -170,6 +174,16 @@ class Federation:
             return None
         except (AAuthError, SignatureError) as exc:
             return _Step(error=exc.code, detail=exc.description)
+
+    async def _admitted(self, page: str) -> None:
+        """PS-25 for an access server's page: the person is sent there from this PS's own
+        pages only when egress admission lets it through (no address on their network)."""
+        try:
+            await self._egress.aadmit(page)
+        except EgressDenied as exc:
+            raise ServerError(
+                f"the access server's interaction page is not admitted: {exc}"
+            ) from None
 
     def _step(self, response: httpx.Response) -> _Step:
         raw = response.headers.get("location")
