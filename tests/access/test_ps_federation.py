@@ -7,6 +7,7 @@ the person server, resource, agent provider and agent are the real ones.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import Callable, Iterator
@@ -22,14 +23,19 @@ from starlette.routing import Route
 from aauth import jwt
 from aauth.agent.poller import DeferredCallbacks, InteractionPrompt
 from aauth.demo.federation import FederatedWorld, _agents, _person_server, federated_world
-from aauth.errors import AAuthError
+from aauth.errors import AAuthError, InvalidRequest
 from aauth.headers import InteractionRequirement, build_challenge
 from aauth.keys import KeySet
+from aauth.person.grant import Grant
+from aauth.person.service import PersonService
 from aauth.server.resource_server import ResourceServerConfig, create_resource_server
 from aauth.server.running import RunningServer
-from aauth.tokens import issue_auth_token
+from aauth.store import SQLiteStore
+from aauth.tokens import decode_unverified, issue_auth_token
+from aauth.tokens.verifier import AGENT_TOKEN
 from aauth.tokens.wire import ACCESS_DWK
 
+from ..person.conftest import World as PersonWorld
 from ..person.test_ps_restart import free_port
 from .conftest import fetch, quiet
 
@@ -224,3 +230,38 @@ def test_ps25_an_access_servers_page_that_egress_refuses_is_no_step_for_the_pers
         fetch(world, world.trusted_ps, callbacks)
     assert refused.value.code == "server_error"
     assert "not admitted" in refused.value.description
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"action": "clarification_response", "clarification_response": "a",'
+        b' "clarification_response": "b"}',
+        b'{"action": "clarification_response", "clarification_response": "\\ud800"}',
+        b'{"action": "clarification_response", "clarification_response": "a", "n": NaN}',
+    ],
+)
+def test_an_answer_to_an_access_servers_question_is_strict_json(raw: bytes) -> None:
+    """A pending-URL answer passed on to the AS is read as strictly as every other body: a
+    duplicate member (which value is the answer?), a lone surrogate or NaN is 400
+    ``invalid_request`` and nothing is forwarded."""
+    world = PersonWorld(loopback=True)
+    agent = world.agent()
+    config = world.config(identifier="http://127.0.0.1:9")
+    service = PersonService(config, SQLiteStore())
+    assert service.federation is not None
+    claims = decode_unverified(AGENT_TOKEN, agent.token)
+    grant = Grant(
+        agent_iss=claims.iss,
+        agent=claims.sub,
+        cnf_jwk=dict(claims.cnf_jwk),
+        agent_exp=claims.exp,
+        resource="http://127.0.0.1:9",
+        scope=("docs.read",),
+        access_server=f"http://127.0.0.1:{free_port()}",
+    )
+    request = service.pending.create(claims.iss, claims.sub, grant.to_json())
+    asked = {"location": f"{grant.access_server}/pending/1", "requirement": "clarification"}
+    service.store.create("federation", request.id, asked, None)  # the AS asked a question
+    with pytest.raises(InvalidRequest):
+        asyncio.run(service.federation.answer(request.id, claims, raw))
