@@ -273,3 +273,29 @@ def test_relay_max_wait_bounds_the_relay(loop_world: World) -> None:
             problem(await signed(http, agent, "GET", location), 408, "expired")
 
     run(scenario())
+
+
+def test_ps31_a_relay_filed_for_the_old_person_is_gone_once_the_agent_is_rebound(
+    loop_world: World, tmp_path: Any
+) -> None:
+    """PS-31: the agent now acts for Bob; the relay it filed while it acted for Alice is no
+    longer hers to follow (she would complete the other server's page for Bob's agent)."""
+    agent = loop_world.agent()
+    path = str(tmp_path / "ps.db")
+
+    async def scenario() -> None:
+        before = loop_world.app(SQLiteStore(path), bindings={agent.sub: "alice"})
+        async with client(before) as http, client(before) as alice:
+            assert (await relay(http, agent, relay_body())).status_code == 202
+            await sign_in(alice, "alice", ALICE_PASSWORD)
+            inbox = await alice.get("/relays")
+            link = inbox.text.split("href='", 1)[1].split("'", 1)[0]
+        rebound = loop_world.app(SQLiteStore(path), bindings={agent.sub: "bob"})
+        async with client(rebound) as alice:
+            await sign_in(alice, "alice", ALICE_PASSWORD)
+            assert "Nothing is waiting" in (await alice.get("/relays")).text
+            assert (await alice.get(link)).status_code == 404
+            assert (await alice.get(f"{link}/go")).status_code == 404
+            assert (await alice.get(f"{link}/callback")).status_code == 404
+
+    run(scenario())

@@ -149,16 +149,24 @@ class InteractionRelay:
         """The person's relays still waiting, newest first."""
         record = self._store.get(_INBOX_NS, person.id)
         found = (self._pending.get(i) for i in (record.value["ids"] if record else ()))
-        return [r for r in found if r is not None and not r.state.terminal]
+        return [
+            r for r in found if r is not None and not r.state.terminal and self._theirs(r, person)
+        ]
+
+    def _theirs(self, request: PendingRequest, person: Person) -> bool:
+        """A relay filed for ``person``, whose agent still acts for them (PS-31: a rebound
+        agent's relays are not the old person's to follow)."""
+        payload = request.payload
+        return (
+            payload.get("kind") == RELAY
+            and payload.get("person") == person.id
+            and self._bindings.person_for(payload["agent_iss"], payload["agent"]) == person.id
+        )
 
     def view(self, interaction_id: str, person: Person) -> PendingRequest:
         """The relay, when it is ``person``'s and still waiting; NotFound otherwise."""
         request = self._pending.by_interaction(interaction_id)
-        if (
-            request is None
-            or request.payload.get("kind") != RELAY
-            or request.payload.get("person") != person.id
-        ):
+        if request is None or not self._theirs(request, person):
             raise NotFound("there is no such relayed interaction")
         if request.state.terminal:
             raise NotFound("this relayed interaction has ended")
