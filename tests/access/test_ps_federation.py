@@ -23,7 +23,7 @@ from starlette.routing import Route
 from aauth import jwt
 from aauth.agent.poller import DeferredCallbacks, InteractionPrompt
 from aauth.demo.federation import FederatedWorld, _agents, _person_server, federated_world
-from aauth.errors import AAuthError, InvalidRequest
+from aauth.errors import AAuthError, InvalidCode, InvalidRequest
 from aauth.headers import InteractionRequirement, build_challenge
 from aauth.keys import KeySet
 from aauth.person.grant import Grant
@@ -35,6 +35,7 @@ from aauth.tokens import decode_unverified, issue_auth_token
 from aauth.tokens.verifier import AGENT_TOKEN
 from aauth.tokens.wire import ACCESS_DWK
 
+from ..person.conftest import ALICE
 from ..person.conftest import World as PersonWorld
 from ..person.test_ps_restart import free_port
 from .conftest import fetch, quiet
@@ -265,3 +266,54 @@ def test_an_answer_to_an_access_servers_question_is_strict_json(raw: bytes) -> N
     service.store.create("federation", request.id, asked, None)  # the AS asked a question
     with pytest.raises(InvalidRequest):
         asyncio.run(service.federation.answer(request.id, claims, raw))
+
+
+class RacingStore(SQLiteStore):
+    """A store where a rival request runs just before the next relay record is written."""
+
+    rival: Callable[[], None] | None = None
+
+    def create(
+        self, namespace: str, key: str, value: dict[str, Any], expires_at: float | None
+    ) -> bool:
+        if namespace == "relay" and self.rival is not None:
+            rival, self.rival = self.rival, None
+            rival()
+        return super().create(namespace, key, value, expires_at)
+
+
+def test_v37_the_agents_code_enters_the_access_servers_pages_once_even_racing() -> None:
+    """V-37 at the relay: two entries of the same code at the same moment (two tabs, two
+    workers) send one person on, not both; the other is told the code was used."""
+    world = PersonWorld(loopback=True)
+    claims = decode_unverified(AGENT_TOKEN, world.agent().token)
+    store = RacingStore()
+    service = PersonService(world.config(identifier="http://127.0.0.1:9"), store)
+    assert service.relay is not None
+    relay = service.relay
+    grant = Grant(
+        agent_iss=claims.iss,
+        agent=claims.sub,
+        cnf_jwk=dict(claims.cnf_jwk),
+        agent_exp=claims.exp,
+        resource="http://127.0.0.1:9",
+        scope=("docs.read",),
+        access_server="http://127.0.0.1:8",
+    )
+    request = service.pending.create(claims.iss, claims.sub, grant.to_json(), with_code=True)
+    step = {"location": "http://127.0.0.1:8/pending/1", "requirement": "interaction"}
+    step.update(url="https://as.example/interact", code="AS-CODE")
+    store.create("federation", request.id, step, None)  # the AS needs the person
+    entered: list[object] = []
+
+    def enter() -> None:
+        try:
+            entered.append(
+                relay.enter(request.interaction_id or "", request.code or "", ALICE, None)
+            )
+        except InvalidCode as exc:
+            entered.append(exc)
+
+    store.rival = enter
+    enter()
+    assert sorted(type(e).__name__ for e in entered) == ["Grant", "InvalidCode"]

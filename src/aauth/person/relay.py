@@ -103,10 +103,10 @@ class AccessServerRelay:
         ``callback`` (checked like any, §H.5). The request's grant, for the page."""
         request = self._pending.redeem_code(code, interaction_id)
         self._may_continue(request, person)
-        if self._load(request.id) is not None:
-            raise InvalidCode("the code has already been used")
         grant = Grant.from_json(request.payload)
-        self._remember(request, checked_callback(grant, callback))
+        value = {"callback": checked_callback(grant, callback), "sent": None, "back": None}
+        if not self._store.create(_NS, request.id, value, request.expires_at + _KEEP):
+            raise InvalidCode("the code has already been used")  # one entry, even racing
 
         self._pending.interacting(request.id)
         return grant
