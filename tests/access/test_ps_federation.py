@@ -23,10 +23,12 @@ from starlette.routing import Route
 from aauth import jwt
 from aauth.agent.poller import DeferredCallbacks, InteractionPrompt
 from aauth.demo.federation import FederatedWorld, _agents, _person_server, federated_world
-from aauth.errors import AAuthError, InvalidCode, InvalidRequest
+from aauth.errors import AAuthError, InvalidCode, InvalidRequest, NotFound
 from aauth.headers import InteractionRequirement, build_challenge
 from aauth.keys import KeySet
+from aauth.pending import PendingRequest
 from aauth.person.grant import Grant
+from aauth.person.relay import AccessServerRelay
 from aauth.person.service import PersonService
 from aauth.server.resource_server import ResourceServerConfig, create_resource_server
 from aauth.server.running import RunningServer
@@ -35,7 +37,7 @@ from aauth.tokens import decode_unverified, issue_auth_token
 from aauth.tokens.verifier import AGENT_TOKEN
 from aauth.tokens.wire import ACCESS_DWK
 
-from ..person.conftest import ALICE
+from ..person.conftest import ALICE, BOB
 from ..person.conftest import World as PersonWorld
 from ..person.test_ps_restart import free_port
 from .conftest import fetch, quiet
@@ -282,15 +284,13 @@ class RacingStore(SQLiteStore):
         return super().create(namespace, key, value, expires_at)
 
 
-def test_v37_the_agents_code_enters_the_access_servers_pages_once_even_racing() -> None:
-    """V-37 at the relay: two entries of the same code at the same moment (two tabs, two
-    workers) send one person on, not both; the other is told the code was used."""
+def relayed(store: SQLiteStore) -> tuple[AccessServerRelay, PendingRequest]:
+    """A PS over ``store`` whose federated request (no person decided it yet) waits for the
+    person on the AS's page."""
     world = PersonWorld(loopback=True)
     claims = decode_unverified(AGENT_TOKEN, world.agent().token)
-    store = RacingStore()
     service = PersonService(world.config(identifier="http://127.0.0.1:9"), store)
     assert service.relay is not None
-    relay = service.relay
     grant = Grant(
         agent_iss=claims.iss,
         agent=claims.sub,
@@ -304,6 +304,14 @@ def test_v37_the_agents_code_enters_the_access_servers_pages_once_even_racing() 
     step = {"location": "http://127.0.0.1:8/pending/1", "requirement": "interaction"}
     step.update(url="https://as.example/interact", code="AS-CODE")
     store.create("federation", request.id, step, None)  # the AS needs the person
+    return service.relay, request
+
+
+def test_v37_the_agents_code_enters_the_access_servers_pages_once_even_racing() -> None:
+    """V-37 at the relay: two entries of the same code at the same moment (two tabs, two
+    workers) send one person on, not both; the other is told the code was used."""
+    store = RacingStore()
+    relay, request = relayed(store)
     entered: list[object] = []
 
     def enter() -> None:
@@ -317,3 +325,17 @@ def test_v37_the_agents_code_enters_the_access_servers_pages_once_even_racing() 
     store.rival = enter
     enter()
     assert sorted(type(e).__name__ for e in entered) == ["Grant", "InvalidCode"]
+
+
+def test_another_persons_relay_is_not_found_like_a_missing_one() -> None:
+    """Alice entered the code; Bob, signed in, at her relay's next page or callback gets the
+    same 404 as for an id that does not exist (no oracle), and her request is untouched."""
+    relay, request = relayed(SQLiteStore())
+    interaction_id = request.interaction_id or ""
+    relay.enter(interaction_id, request.code or "", ALICE, None)
+    for flow in (interaction_id, "no-such-flow"):
+        with pytest.raises(NotFound):
+            asyncio.run(relay.onward(flow, BOB))
+        with pytest.raises(NotFound):
+            asyncio.run(relay.returned(flow, "access_denied", BOB))
+    assert asyncio.run(relay.onward(interaction_id, ALICE)).link is not None

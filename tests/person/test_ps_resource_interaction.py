@@ -24,6 +24,7 @@ from aauth.tokens import Interaction, issue_resource_token
 
 from .conftest import (
     ALICE_PASSWORD,
+    BOB_PASSWORD,
     Agent,
     World,
     auto,
@@ -224,3 +225,28 @@ def test_ps25_a_rule_does_not_skip_the_resources_page(world: World) -> None:
     )
     deferred = _token(world.app(auto_approve=(auto(),)), agent, token)
     assert deferred.status_code == 202, deferred.text
+
+
+def test_ps25_another_persons_callback_is_not_found_and_changes_nothing(live: Live) -> None:
+    """Bob, signed in, at the callback of the flow Alice started: the same 404 as an id that
+    does not exist (no oracle), and her request goes on as before, even with ``error``."""
+    world, origin = live.world, live.origin
+    first, agent = _start(world, origin)
+    url, code = interaction_of(first)
+    with httpx.Client(base_url=world.ps) as alice, httpx.Client(base_url=world.ps) as bob:
+        _sign_in(alice)
+        page = alice.get(url, params={"code": code}, follow_redirects=True)
+        link = _CONTINUE.search(page.text)
+        assert link is not None
+        callback = parse_qs(urlsplit(unescape(link.group(1))).query)["callback"][0]
+        form = bob.get("/login")
+        data = {"username": "bob", "password": BOB_PASSWORD, "csrf": csrf_of(form.text)}
+        assert bob.post("/login", data=data).status_code == 303
+        missing = bob.get(f"{world.ps}/interact/no-such-flow/callback?error=access_denied")
+        theirs = bob.get(f"{callback}?error=access_denied")
+        assert (theirs.status_code, missing.status_code) == (404, 404)
+        assert "<code id=error>not_found</code>" in theirs.text
+        consent = alice.get(unescape(link.group(1)), follow_redirects=True)
+        assert "name=decision" in consent.text  # Alice's flow is untouched
+    location = first.headers["location"]
+    assert httpx.get(location, headers=agent.headers("GET", location)).status_code == 202

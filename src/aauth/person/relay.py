@@ -104,7 +104,8 @@ class AccessServerRelay:
         request = self._pending.redeem_code(code, interaction_id)
         self._may_continue(request, person)
         grant = Grant.from_json(request.payload)
-        value = {"callback": checked_callback(grant, callback), "sent": None, "back": None}
+        target = checked_callback(grant, callback)
+        value = {"callback": target, "sent": None, "back": None, "person": person.id}
         if not self._store.create(_NS, request.id, value, request.expires_at + _KEEP):
             raise InvalidCode("the code has already been used")  # one entry, even racing
 
@@ -161,19 +162,30 @@ class AccessServerRelay:
         return _ended(state, record.get("callback"))
 
     def _owned(self, interaction_id: str, person: Person) -> PendingRequest:
+        """The request ``person`` is on their way through; another person's is not found,
+        exactly like one that does not exist (no oracle)."""
         request = self._pending.by_interaction(interaction_id)
-        if request is None or self._load(request.id) is None:
+        record = None if request is None else self._load(request.id)
+        if (
+            request is None
+            or record is None
+            or record.get("person") not in (None, person.id)
+            or not self._may(request, person)
+        ):
             raise NotFound("there is no such request")
-        self._may_continue(request, person)
         return request
 
-    @staticmethod
-    def _may_continue(request: PendingRequest, person: Person) -> None:
-        """Only the person who approved here, or behind a chained request's upstream grant,
-        goes on (anyone signed in, for a request a rule approved without a person)."""
-        chained_for = Grant.from_json(request.payload).person
-        if request.decided_by not in (None, person.id) or chained_for not in (None, person.id):
+    @classmethod
+    def _may_continue(cls, request: PendingRequest, person: Person) -> None:
+        if not cls._may(request, person):
             raise Forbidden("this request is another person's")
+
+    @staticmethod
+    def _may(request: PendingRequest, person: Person) -> bool:
+        """Only the person who approved here, or behind a chained request's upstream grant,
+        goes on (for a request a rule approved without a person: whoever entered the code)."""
+        chained_for = Grant.from_json(request.payload).person
+        return request.decided_by in (None, person.id) and chained_for in (None, person.id)
 
     def _remember(self, request: PendingRequest, callback: str | None) -> None:
         self._store_record(request, {"callback": callback, "sent": None, "back": None})

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from ..callbacks import callback_error, ended_with, interaction_link, with_error
 from ..egress import EgressDenied, EgressPolicy
-from ..errors import Forbidden, InvalidCode, NotFound, ServerError
+from ..errors import InvalidCode, NotFound, ServerError
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..store.base import Store
 from .consent import ConsentFlow, checked_callback
@@ -104,10 +104,8 @@ class ResourceInteractions:
         it; otherwise back to this PS's consent page, with the code and the agent's callback."""
         request = self._pending.by_interaction(interaction_id)
         record = None if request is None else self._load(request.id)
-        if request is None or record is None:
-            raise NotFound("there is no such request")
-        if record["person"] != person.id:
-            raise Forbidden("another person started this request's interaction")
+        if request is None or record is None or record["person"] != person.id:
+            raise NotFound("there is no such request")  # another person's: alike, no oracle
         kept = record.get("callback")
         callback = kept if isinstance(kept, str) else None
         if error is not None:
