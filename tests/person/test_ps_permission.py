@@ -12,8 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from aauth import jwt
 from aauth.headers import MissionRef
 from aauth.missions import mission_s256
+from aauth.person.missions import MAX_LOG
 
 from .conftest import (
     ALICE_PASSWORD,
@@ -25,6 +27,7 @@ from .conftest import (
     csrf_of,
     interaction_of,
     open_consent,
+    request_token,
     sign_in,
     signed,
 )
@@ -387,5 +390,31 @@ def test_get_audit_still_answers_the_person_and_agents_are_signed(world: World) 
             assert (await http.get("/audit")).status_code == 303  # to sign in
             unsigned_get = await signed(http, agent, "GET", f"{PS}/permission")
             problem(unsigned_get, 405, "method_not_allowed")
+
+    run(scenario())
+
+
+def test_ps22_an_agents_audit_records_do_not_push_its_tokens_out_of_the_mission_log(
+    world: World,
+) -> None:
+    """§F.11: revoking a mission revokes the auth tokens issued under it, found in its log.
+    An agent that floods the log with audit records (or tool grants) must not make its
+    tokens forgotten there, or they would outlive the revocation at their resources."""
+    agent, app = world.agent(), world.app()
+
+    async def scenario() -> None:
+        async with client(app) as http, client(app) as alice:
+            ref = await approved(http, alice, agent)
+            token = world.resource_token(agent, "docs.read", mission=ref)
+            issued = await request_token(http, agent, token)
+            assert issued.status_code == 200, issued.text
+            jti = jwt.peek(issued.json()["auth_token"])[1]["jti"]
+            for n in range(MAX_LOG):
+                done = await post(http, agent, "/audit", under(ref, action=f"Step{n}"))
+                assert done.status_code == 201, done.text
+            assert (await act(alice, ref.s256, "revoke")).status_code == 200
+            page = await alice.get(f"/missions/{ref.s256}")
+            assert "token revoked" in page.text
+            assert jti in page.text
 
     run(scenario())

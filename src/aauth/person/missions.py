@@ -201,9 +201,10 @@ class Missions:
     def log_as(self, s256: str, event: str, audit_as: AuditEvent, /, **details: Any) -> None:
         """:meth:`log`, shown in the person's audit log as ``audit_as`` (a permission, an
         action the agent performed)."""
-        entry = {"at": self._clock(), "event": event, **details}
+        now = self._clock()
+        entry = {"at": now, "event": event, **details}
         self._update(
-            _LOG_NS, s256, lambda v: {"entries": [*v.get("entries", []), entry][-MAX_LOG:]}
+            _LOG_NS, s256, lambda v: {"entries": _kept([*v.get("entries", []), entry], now)}
         )
         record = self._store.get(_NS, s256) if self._audit is not None else None
         if self._audit is not None and record is not None:
@@ -238,3 +239,12 @@ class Missions:
             return change(dict(current or {}))
 
         return update_record(self._store, namespace, key, guarded) is not None
+
+
+def _kept(entries: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
+    """The newest :data:`MAX_LOG` entries, and each auth token issued under the mission that
+    has yet to expire (the newest ``MAX_LOG`` of them) however old: revoking the mission
+    revokes those (§F.11), so what the agent reports must never push them out."""
+    live = [e for e in entries if e["event"] == "token issued" and e.get("exp", 0) > now]
+    kept = {id(e) for e in (*entries[-MAX_LOG:], *live[-MAX_LOG:])}
+    return [e for e in entries if id(e) in kept]
