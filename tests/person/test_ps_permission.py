@@ -15,6 +15,7 @@ import pytest
 from aauth import jwt
 from aauth.headers import MissionRef
 from aauth.missions import mission_s256
+from aauth.person.audit import MAX_ENTRIES
 from aauth.person.missions import MAX_LOG
 
 from .conftest import (
@@ -416,5 +417,28 @@ def test_ps22_an_agents_audit_records_do_not_push_its_tokens_out_of_the_mission_
             page = await alice.get(f"/missions/{ref.s256}")
             assert "token revoked" in page.text
             assert jti in page.text
+
+    run(scenario())
+
+
+def test_ps32_an_agents_audit_records_do_not_push_the_persons_grants_out_of_their_log(
+    world: World,
+) -> None:
+    """PS-32: the person's log keeps grants, denials, consents, revocations and mission
+    events. However many actions (and tool grants) an agent reports, they never push those
+    out: an agent cannot erase the record of what it was granted."""
+    agent, app = world.agent(), world.app()
+
+    async def scenario() -> None:
+        async with client(app) as http, client(app) as alice:
+            ref = await approved(http, alice, agent)
+            token = world.resource_token(agent, "docs.read", mission=ref)
+            assert (await request_token(http, agent, token)).status_code == 200
+            for n in range(MAX_ENTRIES + 1):
+                done = await post(http, agent, "/audit", under(ref, action=f"Step{n}"))
+                assert done.status_code == 201, done.text
+            events = [entry["event"] for entry in await audit_log(alice)]
+            assert "grant" in events
+            assert events.count("action") == MAX_ENTRIES
 
     run(scenario())

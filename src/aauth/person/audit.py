@@ -3,8 +3,9 @@
 Every grant, denial, consent, revocation, mission event, permission decision and action an
 agent reports performing (:mod:`aauth.person.audit_endpoint`) is appended to the person's log
 in the store (so every worker sees the same log and a restart loses nothing), newest last,
-keeping the most recent ``max_entries``. People read their own log on the ``/audit`` page,
-as HTML or as JSON.
+keeping the most recent ``max_entries`` of what agents cause on their own (actions they
+report, permissions) and, apart, of everything else, which those never push out. People
+read their own log on the ``/audit`` page, as HTML or as JSON.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from typing import Any, Literal
 from ..store.base import Store
 from ..store.update import update_record
 
-__all__ = ["AuditEntry", "AuditEvent", "AuditLog"]
+__all__ = ["MAX_ENTRIES", "AuditEntry", "AuditEvent", "AuditLog"]
 
 AuditEvent = Literal["grant", "denial", "consent", "revocation", "mission", "permission", "action"]
 _NS = "audit"
 _ATTEMPTS = 16
+MAX_ENTRIES = 500
+"""The newest entries kept of each kind: what agents report and what this PS recorded."""
+_REPORTED = ("action", "permission")
+"""Events an agent causes on its own, as often as it likes (§F.9): kept apart, so they never
+push the grants, denials, consents, revocations and mission events out of the log (PS-32)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,11 @@ class AuditLog:
     """Per-person audit logs over ``store``."""
 
     def __init__(
-        self, store: Store, *, max_entries: int = 500, clock: Callable[[], float] = time.time
+        self,
+        store: Store,
+        *,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._max = max_entries
@@ -84,7 +94,11 @@ class AuditLog:
         ).to_json()
 
         def append(current: dict[str, Any] | None) -> dict[str, Any]:
-            return {"entries": [*(current or {}).get("entries", ()), entry][-self._max :]}
+            entries = [*(current or {}).get("entries", ()), entry]
+            reported = [e for e in entries if e["event"] in _REPORTED]
+            recorded = [e for e in entries if e["event"] not in _REPORTED]
+            kept = {id(e) for e in (*reported[-self._max :], *recorded[-self._max :])}
+            return {"entries": [e for e in entries if id(e) in kept]}
 
         update_record(self._store, _NS, person, append, attempts=_ATTEMPTS)
 
