@@ -18,6 +18,7 @@ __all__ = [
     "MAX_CALLBACK",
     "callback_error",
     "check_callback",
+    "ended_callback",
     "ended_with",
     "interaction_link",
     "with_error",
@@ -80,6 +81,14 @@ def with_error(callback: str | None, error: str) -> str | None:
     if callback is None:
         return None
     return f"{callback}{'&' if urlsplit(callback).query else '?'}error={error}"
+
+
+def ended_callback(callback: str | None, state: PendingState) -> str | None:
+    """Where the person goes once the request ended in ``state``: the agent's ``callback``,
+    carrying the error it ended with unless it succeeded (completed, delivered)."""
+    if state in (PendingState.COMPLETED, PendingState.DELIVERED):
+        return callback
+    return with_error(callback, callback_error(state))
 
 
 def ended_with(error: str) -> PendingState:

@@ -26,7 +26,7 @@ from aauth.demo.federation import FederatedWorld, _agents, _person_server, feder
 from aauth.errors import AAuthError, InvalidCode, InvalidRequest, NotFound
 from aauth.headers import InteractionRequirement, build_challenge
 from aauth.keys import KeySet
-from aauth.pending import PendingRequest
+from aauth.pending import PendingRequest, PendingRequests, PendingState
 from aauth.person.grant import Grant
 from aauth.person.relay import AccessServerRelay
 from aauth.person.service import PersonService
@@ -339,3 +339,16 @@ def test_another_persons_relay_is_not_found_like_a_missing_one() -> None:
         with pytest.raises(NotFound):
             asyncio.run(relay.returned(flow, "access_denied", BOB))
     assert asyncio.run(relay.onward(interaction_id, ALICE)).link is not None
+
+
+def test_ps26_an_access_servers_callback_replayed_after_the_grant_changes_nothing() -> None:
+    """PS-26 maps a callback's ``error`` onto a request still waiting; replayed once the AS
+    granted, the request stays completed and the person is not told it failed."""
+    store = SQLiteStore()
+    relay, request = relayed(store)
+    interaction_id = request.interaction_id or ""
+    relay.enter(interaction_id, request.code or "", ALICE, None)
+    PendingRequests(store).end(request.id, PendingState.COMPLETED)  # the AS's token came
+    onward = asyncio.run(relay.returned(interaction_id, "access_denied", ALICE))
+    assert (onward.ended, onward.failed) == (PendingState.COMPLETED, False)
+    assert PendingRequests(store).get(request.id).state is PendingState.COMPLETED  # type: ignore[union-attr]

@@ -250,3 +250,30 @@ def test_ps25_another_persons_callback_is_not_found_and_changes_nothing(live: Li
         assert "name=decision" in consent.text  # Alice's flow is untouched
     location = first.headers["location"]
     assert httpx.get(location, headers=agent.headers("GET", location)).status_code == 202
+
+
+def test_ps26_a_callback_replayed_after_the_decision_changes_nothing(live: Live) -> None:
+    """PS-26 maps a callback's ``error`` onto a request still waiting; replayed once the
+    person approved, it neither ends the request nor tells the agent's callback it failed."""
+    world, origin = live.world, live.origin
+    first, agent = _start(world, origin)
+    url, code = interaction_of(first)
+    callback = f"{origin}/callback?state=s1"
+    with httpx.Client(base_url=world.ps) as browser:
+        _sign_in(browser)
+        page = browser.get(url, params={"code": code, "callback": callback}, follow_redirects=True)
+        link = _CONTINUE.search(page.text)
+        assert link is not None
+        target = unescape(link.group(1))
+        ps_callback = parse_qs(urlsplit(target).query)["callback"][0]
+        consent = browser.get(target, follow_redirects=True)
+        action = re.search(r"<form method=post action='([^']+)'", consent.text)
+        assert action is not None
+        form = {"csrf": csrf_of(consent.text), "code": code, "decision": "approve"}
+        assert browser.post(unescape(action.group(1)), data=form).status_code == 303
+        replayed = browser.get(f"{ps_callback}?error=access_denied")
+        assert replayed.status_code == 303
+        assert replayed.headers["location"] == callback  # no error: it was approved
+    location = first.headers["location"]
+    granted = httpx.get(location, headers=agent.headers("GET", location))
+    assert granted.status_code == 200, granted.text

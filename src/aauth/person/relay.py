@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..callbacks import callback_error, ended_with, interaction_link, with_error
+from ..callbacks import ended_callback, ended_with, interaction_link
 from ..errors import Forbidden, InvalidCode, NotFound
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..store.base import Store
@@ -154,10 +154,11 @@ class AccessServerRelay:
             record = self._load(request.id) or {}
             self._store_record(request, {**record, "back": record.get("sent")})
             return await self.onward(interaction_id, person)
-        state = ended_with(error)
-
-        self._pending.end(request.id, state)
-        await self._federation.withdraw(request.id)
+        self._pending.end(request.id, ended_with(error))
+        # Replayed after the request ended (completed, say): what it ended with stands.
+        state = (self._pending.get(request.id) or request).state
+        if state not in _SUCCESS:
+            await self._federation.withdraw(request.id)
         record = self._load(request.id) or {}
         return _ended(state, record.get("callback"))
 
@@ -204,6 +205,4 @@ class AccessServerRelay:
 
 
 def _ended(state: PendingState, callback: str | None) -> Onward:
-    if state in _SUCCESS:
-        return Onward(back=callback, ended=state)
-    return Onward(back=with_error(callback, callback_error(state)), ended=state)
+    return Onward(back=ended_callback(callback, state), ended=state)
