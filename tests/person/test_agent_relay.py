@@ -107,8 +107,9 @@ def scene(world: World, **config: Any) -> tuple[Agent, Starlette, Resource, Rout
 
 def test_ag31_completion_comes_from_the_resource_not_the_relay(loop_world: World) -> None:
     """AG-31: the agent relays through the PS (no on_interaction), the person follows the
-    relay (its form, with the session's CSRF token, PS-27) and comes back, the relay resolves, and the agent keeps polling the resource's
-    pending URL until the resource itself answers."""
+    relay (its form, with the session's CSRF token, PS-27) and comes back, the relay
+    resolves, and the agent keeps polling the resource's pending URL until the resource
+    itself answers."""
     agent, ps_app, resource, transport = scene(loop_world)
 
     async def scenario() -> None:

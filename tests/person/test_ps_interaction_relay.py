@@ -140,10 +140,11 @@ def _refused(response: httpx.Response, status: int, code: str) -> None:
 def test_ps27_going_on_to_a_relayed_page_needs_a_post_with_the_sessions_csrf(
     loop_world: World,
 ) -> None:
-    """PS-27/AG-31: ``GET /relays/{id}/go`` (what a cross-site link or image makes a signed-in
-    browser send) is 405 and leaves the relay ``pending``; so does a POST without a form
-    (400), without the CSRF token, with a wrong one, from another site (403 ``forbidden``, as every form) or without
-    a session (401); another signed-in person gets the 404 a relay not theirs always gets.
+    """PS-27/AG-31: ``GET /relays/{id}/go`` (what a cross-site link or image makes a
+    signed-in browser send) is 405 and leaves the relay ``pending``; so does a POST without
+    a form (400), without the CSRF token, with a wrong one, from another site (403
+    ``forbidden``, as every form) or without a session (401); another signed-in person gets
+    the 404 a relay not theirs always gets.
     Only the person's own form turns the relay ``interacting``, which the agent's poll sees."""
     agent = loop_world.agent()
     store = SQLiteStore()
@@ -170,8 +171,10 @@ def test_ps27_going_on_to_a_relayed_page_needs_a_post_with_the_sessions_csrf(
             _refused(await alice.post(go), 400, "invalid_request")  # not even a form
             _refused(await alice.post(go, data={"go": "1"}), 403, "forbidden")
             _refused(await alice.post(go, data={"csrf": csrf[::-1]}), 403, "forbidden")
-            other_site = {"sec-fetch-site": "cross-site"}
-            _refused(await alice.post(go, data={"csrf": csrf}, headers=other_site), 403, "forbidden")
+            other_site = await alice.post(
+                go, data={"csrf": csrf}, headers={"sec-fetch-site": "cross-site"}
+            )
+            _refused(other_site, 403, "forbidden")
             _refused(await http.post(go, data={"csrf": csrf}), 401, "access_denied")
             await sign_in(bob, "bob", BOB_PASSWORD)
             _refused(await bob.get(link), 404, "not_found")
