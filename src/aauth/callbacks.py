@@ -83,14 +83,6 @@ def with_error(callback: str | None, error: str) -> str | None:
     return f"{callback}{'&' if urlsplit(callback).query else '?'}error={error}"
 
 
-def ended_callback(callback: str | None, state: PendingState) -> str | None:
-    """Where the person goes once the request ended in ``state``: the agent's ``callback``,
-    carrying the error it ended with unless it succeeded (completed, delivered)."""
-    if state in (PendingState.COMPLETED, PendingState.DELIVERED):
-        return callback
-    return with_error(callback, callback_error(state))
-
-
 def ended_with(error: str) -> PendingState:
     """The state a pending request ends in when an interaction it waits on came back with
     ``?error=error`` (PS-26): ``denied``, ``abandoned``, ``expired``, else ``server_error``."""
@@ -104,6 +96,14 @@ def callback_error(state: PendingState) -> str:
         if ended is state:
             return error
     return "server_error"
+
+
+def ended_callback(callback: str | None, state: PendingState) -> str | None:
+    """Where the person goes once the request has ended in ``state``: ``callback``, carrying
+    the matching ``error`` unless the request succeeded."""
+    if state.succeeded:
+        return callback
+    return with_error(callback, callback_error(state))
 
 
 def interaction_link(url: str, code: str, callback: str | None = None) -> str:

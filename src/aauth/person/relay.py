@@ -52,10 +52,7 @@ class Onward:
 
     @property
     def failed(self) -> bool:
-        return self.ended is not None and self.ended not in _SUCCESS
-
-
-_SUCCESS = (PendingState.COMPLETED, PendingState.DELIVERED)
+        return self.ended is not None and not self.ended.succeeded
 
 
 class AccessServerRelay:
@@ -154,10 +151,8 @@ class AccessServerRelay:
             record = self._load(request.id) or {}
             self._store_record(request, {**record, "back": record.get("sent")})
             return await self.onward(interaction_id, person)
-        self._pending.end(request.id, ended_with(error))
-        # Replayed after the request ended (completed, say): what it ended with stands.
-        state = (self._pending.get(request.id) or request).state
-        if state not in _SUCCESS:
+        state = self._pending.end(request.id, ended_with(error))
+        if not state.succeeded:  # a replay after the AS's token came withdraws nothing
             await self._federation.withdraw(request.id)
         record = self._load(request.id) or {}
         return _ended(state, record.get("callback"))

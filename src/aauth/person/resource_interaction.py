@@ -109,9 +109,7 @@ class ResourceInteractions:
         kept = record.get("callback")
         callback = kept if isinstance(kept, str) else None
         if error is not None:
-            self._pending.end(request.id, ended_with(error))
-            # Replayed after the request ended (approved, say): what it ended with stands.
-            state = (self._pending.get(request.id) or request).state
+            state = self._pending.end(request.id, ended_with(error))  # a replay: the first end
             return ResourceStep(back=ended_callback(callback, state), ended=state)
         self._save(request, {**record, "done": True})
         query = {"code": request.code or ""}
