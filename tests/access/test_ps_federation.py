@@ -33,7 +33,7 @@ from aauth.person.service import PersonService
 from aauth.server.resource_server import ResourceServerConfig, create_resource_server
 from aauth.server.running import RunningServer
 from aauth.store import SQLiteStore
-from aauth.tokens import decode_unverified, issue_auth_token
+from aauth.tokens import AgentTokenClaims, decode_unverified, issue_auth_token
 from aauth.tokens.verifier import AGENT_TOKEN
 from aauth.tokens.wire import ACCESS_DWK
 
@@ -248,23 +248,9 @@ def test_an_answer_to_an_access_servers_question_is_strict_json(raw: bytes) -> N
     """A pending-URL answer passed on to the AS is read as strictly as every other body: a
     duplicate member (which value is the answer?), a lone surrogate or NaN is 400
     ``invalid_request`` and nothing is forwarded."""
-    world = PersonWorld(loopback=True)
-    agent = world.agent()
-    config = world.config(identifier="http://127.0.0.1:9")
-    service = PersonService(config, SQLiteStore())
+    service, claims, request = federated(SQLiteStore())
     assert service.federation is not None
-    claims = decode_unverified(AGENT_TOKEN, agent.token)
-    grant = Grant(
-        agent_iss=claims.iss,
-        agent=claims.sub,
-        cnf_jwk=dict(claims.cnf_jwk),
-        agent_exp=claims.exp,
-        resource="http://127.0.0.1:9",
-        scope=("docs.read",),
-        access_server=f"http://127.0.0.1:{free_port()}",
-    )
-    request = service.pending.create(claims.iss, claims.sub, grant.to_json())
-    asked = {"location": f"{grant.access_server}/pending/1", "requirement": "clarification"}
+    asked = {"location": "http://127.0.0.1:8/pending/1", "requirement": "clarification"}
     service.store.create("federation", request.id, asked, None)  # the AS asked a question
     with pytest.raises(InvalidRequest):
         asyncio.run(service.federation.answer(request.id, claims, raw))
@@ -284,13 +270,13 @@ class RacingStore(SQLiteStore):
         return super().create(namespace, key, value, expires_at)
 
 
-def relayed(store: SQLiteStore) -> tuple[AccessServerRelay, PendingRequest]:
-    """A PS over ``store`` whose federated request (no person decided it yet) waits for the
-    person on the AS's page."""
+def federated(store: SQLiteStore) -> tuple[PersonService, AgentTokenClaims, PendingRequest]:
+    """A PS over ``store`` (federating: keys are discovered), and a request of an agent's
+    it has taken to an access server on loopback that nothing answers (the AS's step is
+    for each test to store), with its interaction code; no person decided it yet."""
     world = PersonWorld(loopback=True)
     claims = decode_unverified(AGENT_TOKEN, world.agent().token)
     service = PersonService(world.config(identifier="http://127.0.0.1:9"), store)
-    assert service.relay is not None
     grant = Grant(
         agent_iss=claims.iss,
         agent=claims.sub,
@@ -301,9 +287,16 @@ def relayed(store: SQLiteStore) -> tuple[AccessServerRelay, PendingRequest]:
         access_server="http://127.0.0.1:8",
     )
     request = service.pending.create(claims.iss, claims.sub, grant.to_json(), with_code=True)
+    return service, claims, request
+
+
+def relayed(store: SQLiteStore) -> tuple[AccessServerRelay, PendingRequest]:
+    """:func:`federated`, the AS waiting for the person on its page."""
+    service, _, request = federated(store)
+    assert service.relay is not None
     step = {"location": "http://127.0.0.1:8/pending/1", "requirement": "interaction"}
     step.update(url="https://as.example/interact", code="AS-CODE")
-    store.create("federation", request.id, step, None)  # the AS needs the person
+    store.create("federation", request.id, step, None)
     return service.relay, request
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from aauth_signing import JwksUri
 
+from aauth import jwt
 from aauth.agent.signer import AgentSigner
 from aauth.headers import MissionRef, parse_mission, parse_requirement
 from aauth.keysource import StaticKeySource
@@ -346,14 +347,24 @@ def test_completion_declined_keeps_the_mission_active(world: World) -> None:
     run(scenario())
 
 
+async def token_under_mission(
+    world: World, http: httpx.AsyncClient, alice: httpx.AsyncClient, agent: Agent
+) -> tuple[MissionRef, str]:
+    """Alice approves a mission; the agent gets an auth token under it: the mission, the
+    token's ``jti``."""
+    ref = await approved(http, alice, agent)
+    token = world.resource_token(agent, "docs.read", mission=ref)
+    issued = await request_token(http, agent, token)
+    assert issued.status_code == 200, issued.text
+    return ref, jwt.peek(issued.json()["auth_token"])[1]["jti"]
+
+
 def test_the_person_revokes_the_mission(world: World) -> None:
     agent, app = world.agent(), world.app()
 
     async def scenario() -> None:
         async with client(app) as http, client(app) as alice:
-            ref = await approved(http, alice, agent)
-            token = world.resource_token(agent, "docs.read", mission=ref)
-            assert (await request_token(http, agent, token)).status_code == 200
+            ref, _ = await token_under_mission(world, http, alice, agent)
             csrf = csrf_of((await alice.get(f"/missions/{ref.s256}")).text)
             revoked = await act(alice, ref.s256, "revoke")
             assert "Mission revoked" in revoked.text

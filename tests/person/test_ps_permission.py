@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from aauth import jwt
 from aauth.headers import MissionRef
 from aauth.missions import mission_s256
 from aauth.person.audit import MAX_ENTRIES
@@ -28,11 +27,10 @@ from .conftest import (
     csrf_of,
     interaction_of,
     open_consent,
-    request_token,
     sign_in,
     signed,
 )
-from .test_ps_missions import act, approved, poll
+from .test_ps_missions import act, approved, poll, token_under_mission
 from .test_ps_token_endpoint import problem, run
 
 SEND = {
@@ -395,6 +393,13 @@ def test_get_audit_still_answers_the_person_and_agents_are_signed(world: World) 
     run(scenario())
 
 
+async def report(http: httpx.AsyncClient, agent: Agent, ref: MissionRef, count: int) -> None:
+    """The agent reports ``count`` actions under the mission (an agent flooding the logs)."""
+    for n in range(count):
+        done = await post(http, agent, "/audit", under(ref, action=f"Step{n}"))
+        assert done.status_code == 201, done.text
+
+
 def test_ps22_an_agents_audit_records_do_not_push_its_tokens_out_of_the_mission_log(
     world: World,
 ) -> None:
@@ -405,14 +410,8 @@ def test_ps22_an_agents_audit_records_do_not_push_its_tokens_out_of_the_mission_
 
     async def scenario() -> None:
         async with client(app) as http, client(app) as alice:
-            ref = await approved(http, alice, agent)
-            token = world.resource_token(agent, "docs.read", mission=ref)
-            issued = await request_token(http, agent, token)
-            assert issued.status_code == 200, issued.text
-            jti = jwt.peek(issued.json()["auth_token"])[1]["jti"]
-            for n in range(MAX_LOG):
-                done = await post(http, agent, "/audit", under(ref, action=f"Step{n}"))
-                assert done.status_code == 201, done.text
+            ref, jti = await token_under_mission(world, http, alice, agent)
+            await report(http, agent, ref, MAX_LOG)
             assert (await act(alice, ref.s256, "revoke")).status_code == 200
             page = await alice.get(f"/missions/{ref.s256}")
             assert "token revoked" in page.text
@@ -431,12 +430,8 @@ def test_ps32_an_agents_audit_records_do_not_push_the_persons_grants_out_of_thei
 
     async def scenario() -> None:
         async with client(app) as http, client(app) as alice:
-            ref = await approved(http, alice, agent)
-            token = world.resource_token(agent, "docs.read", mission=ref)
-            assert (await request_token(http, agent, token)).status_code == 200
-            for n in range(MAX_ENTRIES + 1):
-                done = await post(http, agent, "/audit", under(ref, action=f"Step{n}"))
-                assert done.status_code == 201, done.text
+            ref, _ = await token_under_mission(world, http, alice, agent)
+            await report(http, agent, ref, MAX_ENTRIES + 1)
             events = [entry["event"] for entry in await audit_log(alice)]
             assert "grant" in events
             assert events.count("action") == MAX_ENTRIES
