@@ -626,6 +626,11 @@ def test_ps24_v44_an_agent_provider_revokes_an_agent_token(world: World) -> None
             problem(await request_token(http, agent, token), 400, "invalid_agent_token")
             polled = await poll(http, agent, proposed.headers["location"])
             problem(polled, 400, "invalid_agent_token")
+            for path in ("/permission", "/audit", "/interaction"):  # §F.9, §F.6 too
+                raw = json.dumps({"action": "Run", "type": "interaction"}).encode()
+                url = f"{PS}{path}"
+                refused = await http.post(url, content=raw, headers=agent.headers("POST", url, raw))
+                problem(refused, 400, "invalid_agent_token")
             assert (await propose(http, world.agent("fresh"))).status_code == 202  # others live
 
     run(scenario())

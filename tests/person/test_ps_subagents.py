@@ -5,15 +5,12 @@ itself (the parent is recorded in ``act``)."""
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import httpx
 import pytest
-from aauth_signing import JwksUri
 
 from aauth import jwt
-from aauth.agent.signer import AgentSigner
 from aauth.keys import KeySet
 from aauth.tokens import issue_agent_token
 
@@ -30,6 +27,7 @@ from .conftest import (
     request_token,
     sign_in,
 )
+from .test_ps_missions import ap_signed_revocation
 from .test_ps_token_endpoint import problem, verify_at_resource
 
 CHILD = "aauth:bot+search1@ap.example"
@@ -165,14 +163,9 @@ def test_person_sees_the_subagent_and_approves_for_the_parent(world: World) -> N
 
 async def revoke_as_provider(http: httpx.AsyncClient, world: World, agent: Agent) -> None:
     """The agent provider revokes ``agent``'s token (§F.11), signed as itself."""
-    body = json.dumps({"iss": world.ap, "jti": jwt.peek(agent.token)[1]["jti"]}).encode()
-    url = f"{world.ps}/revoke"
-    identity = JwksUri(world.ap, "aauth-agent.json", world.ap_keys.current_kid)
-    headers = {"content-type": "application/json"}
-    signer = AgentSigner(world.ap_keys.current, identity=identity)
-    headers.update(signer.sign("POST", url, headers, body, scheme="jwks_uri"))
-    revoked = await http.post(url, content=body, headers=headers)
-    assert revoked.status_code == 200, revoked.text
+    jti = jwt.peek(agent.token)[1]["jti"]
+    raw, headers = ap_signed_revocation(world, {"iss": world.ap, "jti": jti})
+    assert (await http.post("/revoke", content=raw, headers=headers)).status_code == 200
 
 
 def test_ps24_a_revoked_subagent_token_is_refused_when_its_parent_presents_it(
