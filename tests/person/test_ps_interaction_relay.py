@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from aauth.pending import PendingRequests, PendingState
+from aauth.person.interaction_relay import MAX_INBOX, MAX_WAITING
 from aauth.server.person_server import create_person_server
 from aauth.store import SQLiteStore
 
@@ -375,5 +376,32 @@ def test_ps31_a_relay_filed_for_the_old_person_is_gone_once_the_agent_is_rebound
             csrf = csrf_of((await alice.get("/interact")).text)
             assert (await alice.post(f"{link}/go", data={"csrf": csrf})).status_code == 404
             assert (await alice.get(f"{link}/callback")).status_code == 404
+
+    run(scenario())
+
+
+def test_one_agent_cannot_crowd_the_others_out_of_its_persons_inbox(loop_world: World) -> None:
+    """An agent filing relay after relay gets ``429 slow_down`` once it has
+    ``MAX_WAITING`` waiting for its person, so another agent's relay stays in the inbox
+    (it would be pushed out of the person's view, with a 202 saying it waits there); ended
+    relays take no place."""
+    flooding, other = loop_world.agent(), loop_world.agent("other")
+    app = loop_world.app(bindings={flooding.sub: "alice", other.sub: "alice"})
+
+    async def scenario() -> None:
+        async with client(app) as http, client(app) as alice:
+            assert (await relay(http, other, relay_body(code="OTHER-1"))).status_code == 202
+            first = await relay(http, flooding, relay_body())
+            await signed(http, flooding, "DELETE", first.headers["location"])  # ended
+            for _ in range(MAX_WAITING):
+                assert (await relay(http, flooding, relay_body())).status_code == 202
+            for _ in range(MAX_INBOX):
+                refused = await relay(http, flooding, relay_body())
+                problem(refused, 429, "slow_down")
+                assert refused.headers["retry-after"]
+            await sign_in(alice, "alice", ALICE_PASSWORD)
+            inbox = (await alice.get("/relays")).text
+            assert inbox.count("<li>") == MAX_WAITING + 1
+            assert other.sub in inbox
 
     run(scenario())

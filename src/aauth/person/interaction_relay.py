@@ -31,6 +31,7 @@ from ..errors import (
     InvalidRequest,
     InvalidToken,
     NotFound,
+    SlowDown,
     UserUnreachable,
 )
 from ..headers.mission import MissionRef
@@ -45,7 +46,7 @@ from .mission_endpoint import MissionEndpoint, finish_pending, json_object
 from .missions import Missions
 from .persons import Person
 
-__all__ = ["RELAY", "RELAY_TYPES", "RELAYED", "InteractionRelay"]
+__all__ = ["MAX_INBOX", "MAX_WAITING", "RELAY", "RELAY_TYPES", "RELAYED", "InteractionRelay"]
 
 RELAY = "relay"
 """The ``kind`` of a pending relay's payload."""
@@ -54,6 +55,9 @@ RELAYED: dict[str, Any] = {"relayed": True}
 """The relay's terminal body: the person was reached, nothing about completion (AG-31)."""
 MAX_CODE = 256
 MAX_INBOX = 50
+MAX_WAITING = 10
+"""Relays one agent may have waiting for its person at once; more is ``429 slow_down``, so
+no agent crowds the others out of the person's inbox."""
 _INBOX_NS = "relay-inbox"
 
 
@@ -113,6 +117,9 @@ class InteractionRelay:
             if not self._bindings.reachable(agent.iss, agent.sub):
                 raise UserUnreachable("no person of this PS may answer for this agent")
             raise InteractionUnavailable("no person is bound to this agent to relay it to")
+        waiting = self._waiting(person)
+        if sum(r.owned_by(agent.iss, agent.sub) for r in waiting) >= MAX_WAITING:
+            raise SlowDown(f"{MAX_WAITING} relays of this agent already wait for its person")
         await self._egress.aadmit(url)  # EgressDenied (400) names the reason
         payload = {
             "kind": RELAY,
@@ -148,11 +155,12 @@ class InteractionRelay:
 
     def inbox(self, person: Person) -> list[PendingRequest]:
         """The person's relays still waiting, newest first."""
-        record = self._store.get(_INBOX_NS, person.id)
+        return [r for r in self._waiting(person.id) if self._theirs(r, person)]
+
+    def _waiting(self, person: str) -> list[PendingRequest]:
+        record = self._store.get(_INBOX_NS, person)
         found = (self._pending.get(i) for i in (record.value["ids"] if record else ()))
-        return [
-            r for r in found if r is not None and not r.state.terminal and self._theirs(r, person)
-        ]
+        return [r for r in found if r is not None and not r.state.terminal]
 
     def _theirs(self, request: PendingRequest, person: Person) -> bool:
         """A relay filed for ``person``, whose agent still acts for them (PS-31: a rebound
@@ -194,7 +202,11 @@ class InteractionRelay:
         return f"{self._identifier}/relays/{interaction_id}/callback"
 
     def _file(self, person: str, request_id: str) -> None:
+        """Put the relay first in ``person``'s inbox; ended relays leave it as it is written."""
+
         def add(current: dict[str, Any] | None) -> dict[str, Any]:
-            return {"ids": [request_id, *(current or {}).get("ids", ())][:MAX_INBOX]}
+            ids = (current or {}).get("ids", ())
+            live = [i for i in ids if (r := self._pending.get(i)) and not r.state.terminal]
+            return {"ids": [request_id, *live][:MAX_INBOX]}
 
         update_record(self._store, _INBOX_NS, person, add)
