@@ -174,6 +174,7 @@ class PersonAtHand:
         self.act, self.task, self.did, self.manual = act, task, did, manual
         self.outcomes: list[int] = []
         self._failures: list[BaseException] = []
+        self._threads: list[threading.Thread] = []
 
     def _act(self, prompt: InteractionPrompt) -> None:
         try:
@@ -195,9 +196,15 @@ class PersonAtHand:
                 file=sys.stderr,
             )
             return
-        threading.Thread(target=self._act, args=(prompt,), daemon=True).start()
+        thread = threading.Thread(target=self._act, args=(prompt,), daemon=True)
+        self._threads.append(thread)
+        thread.start()
 
     def check(self) -> None:
-        """Re-raise what went wrong on the person's thread."""
+        """Wait for the person's threads to be done with their pages (the agent may get its
+        answer before the person's browser gets the page after deciding), then re-raise
+        what went wrong on them."""
+        for thread in self._threads:
+            thread.join(timeout=60)
         if self._failures:
             raise self._failures[0]
