@@ -290,11 +290,11 @@ def neighbours(world: World, callback: str | None = None) -> Starlette:
 
 
 def live_servers(
-    callback: bool = False, **changes: Any
+    callback: bool = False, bound: bool = False, **changes: Any
 ) -> tuple[World, RunningServer, RunningServer]:
     """The neighbours (agent provider and resource in one origin) and a person server
-    (configured with ``changes``) on loopback ports, not yet started:
-    ``(world, neighbour server, person server)``."""
+    (configured with ``changes``; with ``bound`` the world's agent ``bot`` is bound to Alice)
+    on loopback ports, not yet started: ``(world, neighbour server, person server)``."""
     world = World(loopback=True)
 
     def neighbour_app(url: str) -> Starlette:
@@ -303,6 +303,8 @@ def live_servers(
 
     def person_server(url: str) -> Starlette:
         world.ps = url
+        if bound:  # the agent's identifier names the neighbours' origin, known only now
+            changes["bindings"] = {world.agent().sub: "alice"}
         return create_person_server(world.config(**changes))
 
     neighbour_server = RunningServer.with_own_url(neighbour_app)
