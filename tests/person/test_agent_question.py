@@ -20,20 +20,13 @@ from aauth.agent import AgentAuth, ask_person
 from aauth.agent.flow import run_async
 from aauth.agent.poller import PollSettings
 from aauth.cli import main
+from aauth.demo.person import Person
 from aauth.errors import InteractionUnavailable, InvalidRequest, PendingDenied, PendingExpired
 from aauth.keys import private_jwk
 from aauth.server.person_server import create_person_server
 from aauth.store import SQLiteStore
 
-from .conftest import (
-    ALICE_PASSWORD,
-    PS,
-    World,
-    csrf_of,
-    live_servers,
-    post_login_sync,
-    wait_until,
-)
+from .conftest import ALICE_PASSWORD, PS, World, live_servers
 
 POLL = PollSettings(deadline=30, max_interval=0.05, allow_loopback_http=True)
 
@@ -46,22 +39,11 @@ def live() -> Iterator[World]:
         yield world
 
 
-def person_replies(world: World, decision: str = "answer", answer: str = "") -> None:
-    """Alice signs in, waits for the question in her inbox and answers or declines it."""
-    with httpx.Client(base_url=world.ps, timeout=30) as browser:
-        assert post_login_sync(browser, "alice", ALICE_PASSWORD).status_code == 303
-        links: list[str] = []
-
-        def asked() -> bool:
-            inbox = browser.get("/relays").text
-            if "asks you a question" in inbox:
-                links.append(inbox.split("href='", 1)[1].split("'", 1)[0])
-            return bool(links)
-
-        wait_until(asked)
-        page = browser.get(links[0])
-        form = {"csrf": csrf_of(page.text), "decision": decision, "answer": answer}
-        assert browser.post(links[0], data=form).status_code == 200
+def person_replies(world: World, answer: str | None) -> None:
+    """Alice waits for the question in her inbox and answers (None: declines) it."""
+    with httpx.Client(timeout=30) as browser:
+        page = Person("alice", ALICE_PASSWORD, browser).answer_question(world.ps, answer)
+        assert page.status_code == 200, page.text
 
 
 def in_thread(call: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
@@ -83,7 +65,7 @@ def test_ps23_ask_person_returns_the_persons_answer(live: World) -> None:
     """PS-23: the question reaches Alice's inbox; ``ask_person`` returns her Markdown."""
     auth = AgentAuth(live.agent().signer, poll=POLL, allow_loopback_http=True)
     thread, outcome = in_thread(lambda: auth.ask_person("Which **fare**?", max_wait=60))
-    person_replies(live, answer="The refundable one")
+    person_replies(live, "The refundable one")
     thread.join(timeout=30)
     assert outcome == {"result": "The refundable one"}
 
@@ -94,7 +76,7 @@ def test_aask_person_returns_the_persons_answer(live: World) -> None:
 
     async def scenario() -> str:
         asking = asyncio.ensure_future(auth.aask_person("Window or aisle?"))
-        await asyncio.to_thread(person_replies, live, "answer", "Aisle")
+        await asyncio.to_thread(person_replies, live, "Aisle")
         return await asking
 
     assert asyncio.run(scenario()) == "Aisle"
@@ -103,7 +85,7 @@ def test_aask_person_returns_the_persons_answer(live: World) -> None:
 def test_declined_question_raises_pending_denied(live: World) -> None:
     auth = AgentAuth(live.agent().signer, poll=POLL, allow_loopback_http=True)
     thread, outcome = in_thread(lambda: auth.ask_person("May I spend $500?"))
-    person_replies(live, "decline")
+    person_replies(live, None)
     thread.join(timeout=30)
     assert isinstance(outcome.get("error"), PendingDenied), outcome
 
@@ -128,7 +110,7 @@ def test_aauth_ask_prints_the_answer(
 ) -> None:
     options = _cli_agent(live, tmp_path)
     thread, outcome = in_thread(lambda: main(["ask", *options, "Which hotel?"]))
-    person_replies(live, answer="The one by the station")
+    person_replies(live, "The one by the station")
     thread.join(timeout=30)
     assert outcome == {"result": 0}
     assert capsys.readouterr().out == "The one by the station\n"
