@@ -179,7 +179,7 @@ class InteractionRelay:
     ) -> PendingRequest:
         request = self.view(interaction_id, person)
         if request.payload.get("type") not in types:
-            raise NotFound(f"this relayed interaction is not a {' or '.join(sorted(types))}")
+            raise NotFound(f"this relayed interaction is not of type {' or '.join(sorted(types))}")
         return request
 
     def go(self, interaction_id: str, person: Person) -> str:
