@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aauth.headers import ApprovalRequirement, parse_requirement
 from aauth.server.person_server import create_person_server
@@ -256,3 +258,32 @@ def test_ps23_question_without_a_person_to_ask(
             problem(await ask(http, agent, question_body()), status, error)
 
     run(scenario())
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=6,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(members=st.dictionaries(st.sampled_from(["question", "max_wait", "mission"]), _VALUES))
+def test_any_question_body_is_asked_or_refused_with_an_aauth_code(
+    bound: tuple[Agent, Any], members: dict[str, Any]
+) -> None:
+    """Whatever the members of a ``question`` hold: 202, or a 4xx with an AAuth error code
+    (400, or 403 ``mission_terminated`` for a well-formed mission this PS never approved)."""
+    agent, app = bound
+
+    async def scenario() -> httpx.Response:
+        async with client(app) as http:
+            raw = json.dumps({"type": "question", **members}, allow_nan=True).encode()
+            return await ask(http, agent, raw)
+
+    response = run(scenario())
+    if response.status_code != 202:
+        assert response.status_code in (400, 403), response.text
+        assert isinstance(response.json()["error"], str)
