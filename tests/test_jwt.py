@@ -51,6 +51,22 @@ def test_encode_sets_fully_specified_alg_typ_and_kid(ed: SigningKey) -> None:
     assert claims == CLAIMS
 
 
+def test_peek_typ_reads_the_header_alone(ed: SigningKey) -> None:
+    """Which verification a token needs is its header ``typ``; the payload is not decoded
+    (a bad one fails the verification that follows)."""
+    assert jwt.peek_typ(jwt.encode(CLAIMS, ed, typ=TYP, kid="k1")) == TYP
+    assert jwt.peek_typ(raw_token(ed, header(ed), "[1, 2]")) == TYP
+
+
+@pytest.mark.parametrize(
+    "token",
+    [7, None, "", "x" * (jwt.MAX_TOKEN_LENGTH + 1), "not base64!.e30.sig", "e30.e30.sig"],
+)
+def test_peek_typ_refuses_what_has_no_checked_header(token: Any) -> None:
+    with pytest.raises(InvalidToken):
+        jwt.peek_typ(token)
+
+
 @pytest.mark.parametrize("name", ["alg", "typ", "kid"])
 def test_encode_refuses_extra_header_replacing_protocol_members(ed: SigningKey, name: str) -> None:
     with pytest.raises(ValueError, match="extra_header"):

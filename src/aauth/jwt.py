@@ -51,6 +51,7 @@ __all__ = [
     "encode",
     "parse",
     "peek",
+    "peek_typ",
     "verify",
 ]
 
@@ -135,6 +136,14 @@ def parse(token: str) -> ParsedJWT:
     # both segments decoded as base64url, so the signing input is ASCII
     signing_input = token[: len(token) - len(signature_b64) - 1].encode("ascii")
     return ParsedJWT(header, claims, signing_input, signature)
+
+
+def peek_typ(token: str) -> str:
+    """The header ``typ`` of a token, UNVERIFIED: which verification it needs. Only the
+    header is read (its checks and memo are :func:`parse`'s); InvalidToken if it is bad."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidToken(f"JWT must be a string of at most {MAX_TOKEN_LENGTH} chars")
+    return _header(token.partition(".")[0])["typ"]  # type: ignore[no-any-return]
 
 
 def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -14,7 +14,6 @@ thread): the token it saw travels on the key it returns, a :class:`TokenBoundKey
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -43,21 +42,6 @@ from .tokens import AUTH_TOKEN, AgentTokenClaims, AuthTokenClaims, TokenVerifier
 from .tokens.wire import AGENT_JWT_TYP, AUTH_JWT_TYP
 
 __all__ = ["AsyncTokenKeyResolver", "Presented", "TokenBoundKey", "TokenKeyResolver", "presented"]
-
-_TYP_CACHE_SIZE = 256
-_typ_by_header: OrderedDict[str, str] = OrderedDict()
-
-
-def _token_typ(token: str) -> str:
-    """The JWT ``typ``, remembered per encoded header: an agent's tokens share one header."""
-    header = token.partition(".")[0]
-    typ = _typ_by_header.get(header)
-    if typ is None:
-        typ = jwt.parse(token).typ
-        _typ_by_header[header] = typ
-        if len(_typ_by_header) > _TYP_CACHE_SIZE:
-            _typ_by_header.popitem(last=False)
-    return typ
 
 
 class Presented(NamedTuple):
@@ -155,7 +139,7 @@ class TokenKeyResolver:
                 f"scheme {member.scheme!r} is not resolved here", self._accepted
             )
         try:
-            typ = _token_typ(member.jwt)
+            typ = jwt.peek_typ(member.jwt)
         except InvalidToken as exc:
             raise InvalidJWT(exc.description) from None
         if typ not in (AGENT_JWT_TYP, AUTH_JWT_TYP):
