@@ -246,6 +246,15 @@ async def decide(
     return await http.post(target, data=form)
 
 
+async def go_on(http: httpx.AsyncClient, relay_page: str) -> httpx.Response:
+    """Press *Go to the page* on the relay page at ``relay_page`` (its form posts the
+    session's CSRF token)."""
+    page = await http.get(relay_page)
+    action = re.search(r"<form method=post action='([^']+)'", page.text)
+    assert action is not None, page.text
+    return await http.post(action.group(1), data={"csrf": csrf_of(page.text)})
+
+
 def interaction_of(response: httpx.Response) -> tuple[str, str]:
     """``(url, code)`` of a 202's interaction requirement."""
     requirement = parse_requirement(response.headers["aauth-requirement"], allow_loopback_http=True)

@@ -202,14 +202,18 @@ def test_another_person_cannot_see_or_answer(bound: tuple[Agent, Any]) -> None:
 
 
 def test_a_question_has_no_page_to_go_to(bound: tuple[Agent, Any]) -> None:
-    """The relay's onward link and callback are not a question's: refused, nothing changes."""
+    """The relay's *Go to the page* form and its callback are not a question's: 404 even with
+    the session's CSRF token, and nothing changes."""
 
     async def scenario() -> None:
         async with asked(*bound) as q:
-            for path in (f"{q.link}/go", f"{q.link}/callback"):
-                response = await q.alice.get(path)
-                assert response.status_code in (404, 405), response.text
+            csrf = csrf_of((await q.alice.get(q.link)).text)
+            went = await q.alice.post(f"{q.link}/go", data={"csrf": csrf})
+            back = await q.alice.get(f"{q.link}/callback")
+            for response in (went, back):
+                assert (response.status_code, page_error(response)) == (404, "not_found")
             assert (await q.poll()).status_code == 202
+            assert (await q.alice.get(q.link)).status_code == 200
 
     run(scenario())
 
