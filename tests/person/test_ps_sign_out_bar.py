@@ -198,3 +198,23 @@ def test_pages_for_someone_not_signed_in_have_no_bar(world: World) -> None:
     for page in pages:
         assert "Signed in as" not in page.text
         assert "id=sign-out" not in page.text
+
+
+def test_answers_given_before_the_session_is_looked_at_have_no_bar(world: World) -> None:
+    """As the docs say: an address or method the server does not serve, and a form another
+    site sent, are answered before the session is read, so even Alice sees no bar there."""
+    app = world.app()
+
+    async def scenario() -> list[httpx.Response]:
+        async with client(app) as alice:
+            await sign_in(alice, "alice", ALICE_PASSWORD)
+            forged = {"sec-fetch-site": "cross-site"}
+            return [
+                await alice.get("/relays/a/b/c"),
+                await alice.put("/missions"),
+                await alice.post("/logout", data={"csrf": "x"}, headers=forged),
+            ]
+
+    pages = asyncio.run(scenario())
+    assert [page.status_code for page in pages] == [404, 405, 403]
+    assert not any("id=sign-out" in page.text for page in pages)
