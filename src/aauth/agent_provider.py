@@ -64,6 +64,8 @@ MAX_PROOF_LIFETIME = 3600
 """A ``jkt-jwt`` enrollment proof is a short delegation; one living longer is refused."""
 
 _EXPIRY_LEEWAY = 60
+MAX_LOCAL_LENGTH = 255
+"""AP-04: an instance or sub-agent name that would make the local part longer is refused."""
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,8 @@ class AgentProvider:
                 )
             local = _local(parent.sub) + "+" + str(claims["discriminator"])
             ps = parent.ps
+        if len(local) > MAX_LOCAL_LENGTH:
+            raise InvalidJWT(f"the agent's local name would pass {MAX_LOCAL_LENGTH} characters")
         self.maintain()
         sub = agent_identifier(local, self.identifier)
         now = self._clock()
@@ -322,6 +326,9 @@ def _index(
     for agent in agents:
         if "+" in agent.local:
             raise ValueError(f"agent {agent.local!r}: a top-level local name has no '+'")
+        if "." in agent.local:
+            # '.' joins an agent to its instance: "a.b" would be agent a's instance b
+            raise ValueError(f"agent {agent.local!r}: a top-level local name has no '.'")
         agent_identifier(agent.local, identifier)
         if not is_s256(agent.enrollment_jkt):
             raise ValueError(f"agent {agent.local!r}: enrollment_jkt is not a SHA-256 thumbprint")
