@@ -196,7 +196,7 @@ def test_a_replayed_ps_request_is_refused(world: World) -> None:
 @pytest.mark.parametrize(
     ("raw", "words"),
     [
-        (b"not json", "JSON object"),
+        (b"not json", "JSON"),
         (b"[1]", "JSON object"),
         (b'{"resource_token": "x"}', "agent_token"),
     ],
@@ -204,6 +204,57 @@ def test_a_replayed_ps_request_is_refused(world: World) -> None:
 def test_malformed_bodies(world: World, raw: bytes, words: str) -> None:
     response = run(call(world.app(), "POST", "/token", raw=raw, signer=as_ps(world)))
     assert words in problem(response, 400, "invalid_request")["detail"]
+
+
+# -- strict JSON (json_body): never a 500, never a value two parsers read differently --------
+
+_NOT_STRICT = [
+    b'{"sub": "\\ud800", "name": "Alice"}',
+    b'{"sub": "ps-sub", "name": "Alice", "sub": "someone-else"}',
+    b'{"sub": "ps-sub", "name": "Alice", "extra": NaN}',
+]
+
+
+@pytest.mark.parametrize("raw", _NOT_STRICT)
+def test_as07_v41_a_claims_answer_that_is_not_strict_json_is_invalid_request(
+    world: World, raw: bytes
+) -> None:
+    app = world.app(required_claims=["sub", "name"])
+    first = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
+    path = first.headers["location"].removeprefix(AS)
+    problem(run(call(app, "POST", path, raw=raw, signer=as_ps(world))), 400, "invalid_request")
+    claims = {"sub": "ps-sub", "name": "Alice"}
+    granted = run(call(app, "POST", path, claims, signer=as_ps(world)))
+    assert granted.status_code == 200, granted.text
+    assert decode_unverified(AUTH_TOKEN, granted.json()["auth_token"]).raw["name"] == "Alice"
+
+
+@pytest.mark.parametrize("extra", [b', "x": NaN}', b', "x": "\\udfff"}', b', "x": 1e999}'])
+def test_as02_v41_a_token_request_that_is_not_strict_json_is_invalid_request(
+    world: World, extra: bytes
+) -> None:
+    raw = json.dumps(world.body()).encode()[:-1] + extra
+    problem(
+        run(call(world.app(), "POST", "/token", raw=raw, signer=as_ps(world))),
+        400,
+        "invalid_request",
+    )
+
+
+def test_as02_a_token_request_with_two_agent_tokens_is_invalid_request(world: World) -> None:
+    """Two ``agent_token`` members: the PS may have meant the first, Python reads the last."""
+    body = world.body()
+    raw = (
+        json.dumps(body).encode()[:-1]
+        + b', "agent_token": '
+        + json.dumps(body["agent_token"]).encode()
+        + b"}"
+    )
+    problem(
+        run(call(world.app(), "POST", "/token", raw=raw, signer=as_ps(world))),
+        400,
+        "invalid_request",
+    )
 
 
 SUBAGENT = "aauth:bot+search@ap.example"

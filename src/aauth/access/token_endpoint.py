@@ -20,7 +20,6 @@ what the person server supplies, never copied from the upstream token.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import jwt
@@ -32,6 +31,7 @@ from ..errors import (
     InvalidResourceToken,
     InvalidToken,
 )
+from ..json_body import parse_json_object
 from ..pending import PendingRequest
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
 from ..tokens.upstream import verify_upstream_token
@@ -46,12 +46,7 @@ _MEMBERS = frozenset({"resource_token", "agent_token", "subagent_token", "upstre
 
 
 def _body(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise InvalidRequest("the body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object")
+    body = parse_json_object(raw)
     for name in ("resource_token", "agent_token"):
         if not isinstance(body.get(name), str) or not body[name]:
             raise InvalidRequest(f"the request needs a string {name!r} (PS-30)")
