@@ -36,6 +36,7 @@ from .errors import Forbidden
 from .identifiers import agent_identifier, is_endpoint_url, is_server_identifier
 from .keys import KeySet
 from .metadata import AgentProviderMetadata, well_known_url
+from .replay import StoreReplayGuard
 from .resource import RequestVerifier, ResourcePolicy, VerifiedCaller
 from .store import SQLiteStore
 from .store.base import Store
@@ -135,7 +136,8 @@ class AgentProvider:
     whenever tokens are issued or the JWKS is served; ``key_file`` is rewritten after each
     change so a restart keeps every published key. ``verifier`` checks enrollment requests
     (``jkt-jwt`` only, no discovery); serve it with :class:`~aauth.resource.AAuthMiddleware`.
-    ``store`` keeps the :class:`~aauth.delegates.Delegates` (default: in memory).
+    ``store`` keeps the :class:`~aauth.delegates.Delegates` and the replay guard (default: in
+    memory).
     """
 
     def __init__(
@@ -177,7 +179,8 @@ class AgentProvider:
         self._loopback = loop
         self._clock = clock
         self._agents = _index(agents, identifier, loop)
-        self.delegates = Delegates(store if store is not None else SQLiteStore(clock=clock))
+        store = store if store is not None else SQLiteStore(clock=clock)
+        self.delegates = Delegates(store)
         self._document = AgentProviderMetadata(
             issuer=identifier,
             jwks_uri=well_known_url(identifier, "jwks.json"),
@@ -195,7 +198,9 @@ class AgentProvider:
             signature_window=signature_window,
             allow_loopback_http=loop,
         )
-        self.verifier = RequestVerifier(self.policy, clock=clock)
+        # In the store, so a request replayed at another instance or after a restart is refused.
+        replay = StoreReplayGuard(store, clock=clock)
+        self.verifier = RequestVerifier(self.policy, replay_guard=replay, clock=clock)
 
     @property
     def callback_path(self) -> str | None:

@@ -1,14 +1,22 @@
-"""Identifier tricks at enrollment: a name one agent derives must never be another agent's,
-and no name an agent chooses makes the provider fail (AP-04, AP-05)."""
+"""Enrollment attacks: a name one agent derives must never be another agent's, no name an
+agent chooses makes the provider fail (AP-04, AP-05), and no request is accepted twice."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
+from aauth_signing import JktJwt, RequestSigner
 
-from aauth.agent.enrollment import AgentTokenRefused, request_agent_token, request_subagent_token
+from aauth.agent.enrollment import (
+    AgentTokenRefused,
+    enrollment_proof,
+    request_agent_token,
+    request_subagent_token,
+)
+from aauth.agent_provider import AGENT_TOKEN_PATH
 from aauth.keys import generate_key, thumbprint
 from aauth.server.agent_provider import AgentProviderConfig, create_agent_provider
 
@@ -22,7 +30,7 @@ def test_ap05_an_enrolled_name_with_a_dot_is_refused_at_configuration() -> None:
         "planner": {"enrollment_jkt": thumbprint(generate_key())},
         "planner.laptop": {"enrollment_jkt": thumbprint(generate_key())},
     }
-    with pytest.raises(ValueError, match="'.'"):
+    with pytest.raises(ValueError, match=r"has no '\.'"):
         create_agent_provider(AgentProviderConfig.load({"identifier": AP, "agents": agents}))
 
 
@@ -46,3 +54,22 @@ def test_ap04_a_name_too_long_for_the_identifier_is_refused(
     delegates = app.state.agent_provider.delegates
     assert delegates.get(f"aauth:{local}.lap@ap.example") is not None
     assert delegates.get(f"aauth:{local}.lap+{'s' * 60}@ap.example") is None
+
+
+def test_an_enrollment_replayed_at_another_instance_is_refused(
+    tmp_path: Path, asgi_client: Callable[..., httpx.Client]
+) -> None:
+    """Two instances on one store (or one restarted): the replay guard is in the store, so
+    a captured enrollment request is accepted once, not once per instance (§H.1)."""
+    enrolled, instance = generate_key(), generate_key()
+    agents = {"planner": {"enrollment_jkt": thumbprint(enrolled)}}
+    settings = {"identifier": AP, "agents": agents, "db": str(tmp_path / "ap.db")}
+    first, second = (
+        asgi_client(create_agent_provider(AgentProviderConfig.load(settings)), AP) for _ in range(2)
+    )
+    proof = enrollment_proof(enrolled, instance.public_key())
+    headers = RequestSigner(instance, JktJwt(proof)).sign("POST", AP + AGENT_TOKEN_PATH)
+    assert first.post(AGENT_TOKEN_PATH, headers=headers).status_code == 200
+    replayed = second.post(AGENT_TOKEN_PATH, headers=headers)
+    assert replayed.status_code == 401
+    assert replayed.json()["error"] == "invalid_signature"
