@@ -257,6 +257,17 @@ def test_as02_a_token_request_with_two_agent_tokens_is_invalid_request(world: Wo
     )
 
 
+
+def test_an_unwritable_store_is_a_503_and_grants_nothing(world: World) -> None:
+    """A read-only or full SQLite file fails closed like an unreachable Redis: 503
+    ``temporarily_unavailable`` with Retry-After, not a 500, and no token."""
+    app = world.app()
+    world.store._db.execute("PRAGMA query_only = ON")
+    response = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
+    problem(response, 503, "temporarily_unavailable")
+    assert response.headers["retry-after"] == "2"
+    assert "auth_token" not in response.json()
+
 SUBAGENT = "aauth:bot+search@ap.example"
 
 
