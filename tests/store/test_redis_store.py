@@ -178,3 +178,16 @@ def test_namespaces_never_cross_in_redis_keys(
         assert record.value == {"which": which}
     store.delete(*second)
     assert store.get(*first) is not None
+
+
+def test_redis_never_drops_a_record_before_its_expiry(url: str) -> None:
+    """The Redis TTL is rounded up to the millisecond, never down: a replay entry lives at
+    least as long as the window it guards."""
+    store = RedisStore.from_url(url)
+    raw = redis.Redis.from_url(url)
+    expires_at = int(time.time()) + 30.0004  # 0.4 ms into a millisecond
+    store.create("ns", "created", {}, expires_at)
+    store.create("ns", "replaced", {}, None)
+    store.replace("ns", "replaced", {}, 1, expires_at)
+    for key in ("aauth:ns:created", "aauth:ns:replaced"):
+        assert raw.execute_command("PEXPIRETIME", key) >= expires_at * 1000

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -127,7 +128,8 @@ class RedisStore:
     def _expiry(expires_at: float | None) -> tuple[str, str]:
         if expires_at is None:
             return "", ""
-        return repr(expires_at), str(int(expires_at * 1000))
+        # Rounded up: Redis must not drop a record (a replay entry) before its expiry.
+        return repr(expires_at), str(math.ceil(expires_at * 1000))
 
     def get(self, namespace: str, key: str) -> Record | None:
         try:
