@@ -10,7 +10,9 @@ import httpx
 import pytest
 from aauth_signing import JktJwt, RequestSigner
 
+from aauth import jwt
 from aauth.agent.enrollment import (
+    JKT_S256_TYP,
     AgentTokenRefused,
     enrollment_proof,
     request_agent_token,
@@ -73,3 +75,39 @@ def test_an_enrollment_replayed_at_another_instance_is_refused(
     replayed = second.post(AGENT_TOKEN_PATH, headers=headers)
     assert replayed.status_code == 401
     assert replayed.json()["error"] == "invalid_signature"
+
+
+def test_ap05_a_proof_naming_its_own_sub_or_parent_is_not_believed(
+    asgi_client: Callable[..., httpx.Client],
+) -> None:
+    """Only ``instance`` and ``discriminator`` in a proof count: a ``sub``, ``parent_agent``
+    or ``ps`` it claims never reaches the token, and ``@`` or ``%`` in a name is refused."""
+    enrolled, instance = generate_key(), generate_key()
+    agents = {"planner": {"enrollment_jkt": thumbprint(enrolled), "ps": "https://ps.example"}}
+    app = create_agent_provider(AgentProviderConfig.load({"identifier": AP, "agents": agents}))
+    client = asgi_client(app, AP)
+    header, claims = jwt.peek(enrollment_proof(enrolled, instance.public_key()))
+    spoofed = {
+        **claims,
+        "sub": "aauth:admin@ap.example",
+        "parent_agent": "aauth:admin@ap.example",
+        "ps": "https://evil.example",
+    }
+    proof = jwt.encode(
+        spoofed, enrolled, typ=JKT_S256_TYP, kid="k", extra_header={"jwk": header["jwk"]}
+    )
+    headers = RequestSigner(instance, JktJwt(proof)).sign("POST", AP + AGENT_TOKEN_PATH)
+    token = jwt.peek(client.post(AGENT_TOKEN_PATH, headers=headers).json()["agent_token"])[1]
+    assert (token["sub"], token["ps"]) == ("aauth:planner@ap.example", "https://ps.example")
+    assert "parent_agent" not in token
+    for name in ("a@b", "a%40b", "lap\x00top", "ＬＡＰ"):
+        odd = jwt.encode(
+            {**claims, "instance": name},
+            enrolled,
+            typ=JKT_S256_TYP,
+            kid="k",
+            extra_header={"jwk": header["jwk"]},
+        )
+        headers = RequestSigner(instance, JktJwt(odd)).sign("POST", AP + AGENT_TOKEN_PATH)
+        response = client.post(AGENT_TOKEN_PATH, headers=headers)
+        assert (response.status_code, response.json()["error"]) == (401, "invalid_jwt")
