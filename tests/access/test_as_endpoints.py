@@ -257,7 +257,6 @@ def test_as02_a_token_request_with_two_agent_tokens_is_invalid_request(world: Wo
     )
 
 
-
 def test_an_unwritable_store_is_a_503_and_grants_nothing(world: World) -> None:
     """A read-only or full SQLite file fails closed like an unreachable Redis: 503
     ``temporarily_unavailable`` with Retry-After, not a 500, and no token."""
@@ -267,6 +266,7 @@ def test_an_unwritable_store_is_a_503_and_grants_nothing(world: World) -> None:
     problem(response, 503, "temporarily_unavailable")
     assert response.headers["retry-after"] == "2"
     assert "auth_token" not in response.json()
+
 
 SUBAGENT = "aauth:bot+search@ap.example"
 
@@ -301,6 +301,19 @@ def test_as04_a_sub_agent_of_another_parent_is_refused(world: World) -> None:
     parent_as_sub = world.body(agent_token=world.agent_token(sub=SUBAGENT, parent_agent=AGENT))
     response = run(call(world.app(), "POST", "/token", parent_as_sub, signer=as_ps(world)))
     problem(response, 400, "invalid_request")
+
+
+def test_as04_a_sub_agent_of_another_person_server_is_refused(world: World) -> None:
+    """Only the agent's own PS may ask for it: a sub-agent token naming another PS is
+    refused as the parent's would be (as the PS refuses it, PS-07)."""
+    child_key = generate_key()
+    child = world.agent_token(
+        sub=SUBAGENT, cnf_jwk=child_key.public_key(), parent_agent=AGENT, ps=OTHER_PS
+    )
+    token = world.resource_token(agent=SUBAGENT, agent_jkt=thumbprint(child_key.public_key()))
+    body = world.body(resource_token=token, subagent_token=child)
+    response = run(call(world.app(), "POST", "/token", body, signer=as_ps(world)))
+    assert OTHER_PS in problem(response, 400, "invalid_agent_token")["detail"]
 
 
 def test_agent_token_checks(world: World) -> None:

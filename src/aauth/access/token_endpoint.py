@@ -79,7 +79,7 @@ class AccessTokenEndpoint:
         body = _body(raw_body)
         parent = agent = await self._agent_token(body["agent_token"], ps)
         if body.get("subagent_token"):
-            agent = await self._subagent_token(body["subagent_token"], parent)
+            agent = await self._subagent_token(body["subagent_token"], parent, ps)
         resource = await self._resource_token(body["resource_token"], agent, ps)
         act = None
         if body.get("upstream_token"):
@@ -132,8 +132,11 @@ class AccessTokenEndpoint:
             )
         return verified.actor.claim()
 
-    async def _subagent_token(self, token: str, parent: AgentTokenClaims) -> AgentTokenClaims:
-        """AS-04: a sub-agent of the agent whose token came with it, from the same provider."""
+    async def _subagent_token(
+        self, token: str, parent: AgentTokenClaims, ps: str
+    ) -> AgentTokenClaims:
+        """AS-04: a sub-agent of the agent whose token came with it, from the same provider,
+        naming no other person server than the one asking (as for the parent)."""
         subagent = await averify_presented(
             self._tokens,
             AGENT_TOKEN,
@@ -146,6 +149,10 @@ class AccessTokenEndpoint:
             raise InvalidAgentToken(
                 f"the subagent token's parent_agent {subagent.parent_agent!r} is not the agent "
                 f"token's agent {parent.sub!r} (AS-04)"
+            )
+        if subagent.ps is not None and subagent.ps != ps:
+            raise InvalidAgentToken(
+                f"the subagent token names {subagent.ps!r} as its person server"
             )
         return subagent
 
