@@ -166,14 +166,15 @@ def test_expiry_is_reported_once_and_kept() -> None:
 
 def test_interacting_then_end_once() -> None:
     """A person reaching the page makes a pending request ``interacting``; ``end`` puts it in
-    a terminal state once and leaves an ended one alone (a late callback changes nothing)."""
+    a terminal state once and leaves an ended one alone (a late callback changes nothing, and
+    learns the state that stands)."""
     pending = make()
     request = pending.create("https://ap.example", "aauth:a@ap.example", {}, with_code=True)
     pending.interacting(request.id)
     assert (current := pending.get(request.id)) is not None
     assert current.state is PendingState.INTERACTING
-    pending.end(request.id, PendingState.DENIED)
-    pending.end(request.id, PendingState.FAILED)
+    assert pending.end(request.id, PendingState.DENIED) is PendingState.DENIED
+    assert pending.end(request.id, PendingState.FAILED) is PendingState.DENIED  # the first
     pending.interacting(request.id)
     assert (ended := pending.get(request.id)) is not None
     assert ended.state is PendingState.DENIED

@@ -18,6 +18,7 @@ __all__ = [
     "MAX_CALLBACK",
     "callback_error",
     "check_callback",
+    "ended_callback",
     "ended_with",
     "interaction_link",
     "with_error",
@@ -95,6 +96,14 @@ def callback_error(state: PendingState) -> str:
         if ended is state:
             return error
     return "server_error"
+
+
+def ended_callback(callback: str | None, state: PendingState) -> str | None:
+    """Where the person goes once the request has ended in ``state``: ``callback``, carrying
+    the matching ``error`` unless the request succeeded."""
+    if state.succeeded:
+        return callback
+    return with_error(callback, callback_error(state))
 
 
 def interaction_link(url: str, code: str, callback: str | None = None) -> str:

@@ -69,6 +69,11 @@ class PendingState(StrEnum):
     def terminal(self) -> bool:
         return self not in (PendingState.PENDING, PendingState.INTERACTING)
 
+    @property
+    def succeeded(self) -> bool:
+        """Ended with what was asked for (before or after the agent was told)."""
+        return self in (PendingState.COMPLETED, PendingState.DELIVERED)
+
 
 _OUTCOMES: dict[PendingState, tuple[type[AAuthError], str]] = {
     PendingState.DENIED: (PendingDenied, "the person denied the request"),
@@ -238,13 +243,16 @@ class PendingRequests:
 
         self.update(request_id, arrived)
 
-    def end(self, request_id: str, state: PendingState) -> None:
-        """End the request in the terminal ``state``, unless it has ended already."""
+    def end(self, request_id: str, state: PendingState) -> PendingState:
+        """End the request in the terminal ``state``, unless it has ended already; the state
+        it is in now (an earlier end stands: a replayed callback does not rewrite it)."""
 
         def ended(current: PendingRequest) -> PendingRequest | None:
             return None if current.state.terminal else replace(current, state=state)
 
-        self.update(request_id, ended)
+        updated = self.update(request_id, ended)
+        current = updated if updated is not None else self.get(request_id)
+        return state if current is None else current.state
 
     def report(self, request_id: str) -> PendingRequest | None:
         """Hand a terminal outcome to the agent exactly once (V-33).

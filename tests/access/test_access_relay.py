@@ -70,6 +70,9 @@ def test_ps26_an_unknown_callback_error_is_a_server_error_and_the_code_is_single
             ended = browser.get(f"{callback}?error=something_else")
             assert ended.status_code == 403
             assert "server_error" in ended.text
+            again = browser.get(f"{callback}?error=access_denied")  # visited twice: unchanged
+            assert again.status_code == 403
+            assert "server_error" in again.text
             assert browser.get("/interact/nothing-here/next").status_code == 404
         thread.join(timeout=30)
     assert len(outcome) == 1

@@ -246,6 +246,15 @@ async def decide(
     return await http.post(target, data=form)
 
 
+async def go_on(http: httpx.AsyncClient, relay_page: str) -> httpx.Response:
+    """Press *Go to the page* on the relay page at ``relay_page`` (its form posts the
+    session's CSRF token)."""
+    page = await http.get(relay_page)
+    action = re.search(r"<form method=post action='([^']+)'", page.text)
+    assert action is not None, page.text
+    return await http.post(action.group(1), data={"csrf": csrf_of(page.text)})
+
+
 def interaction_of(response: httpx.Response) -> tuple[str, str]:
     """``(url, code)`` of a 202's interaction requirement."""
     requirement = parse_requirement(response.headers["aauth-requirement"], allow_loopback_http=True)
@@ -290,11 +299,11 @@ def neighbours(world: World, callback: str | None = None) -> Starlette:
 
 
 def live_servers(
-    callback: bool = False, **changes: Any
+    callback: bool = False, bound: bool = False, **changes: Any
 ) -> tuple[World, RunningServer, RunningServer]:
     """The neighbours (agent provider and resource in one origin) and a person server
-    (configured with ``changes``) on loopback ports, not yet started:
-    ``(world, neighbour server, person server)``."""
+    (configured with ``changes``; with ``bound`` the world's agent ``bot`` is bound to Alice)
+    on loopback ports, not yet started: ``(world, neighbour server, person server)``."""
     world = World(loopback=True)
 
     def neighbour_app(url: str) -> Starlette:
@@ -303,6 +312,8 @@ def live_servers(
 
     def person_server(url: str) -> Starlette:
         world.ps = url
+        if bound:  # the agent's identifier names the neighbours' origin, known only now
+            changes["bindings"] = {world.agent().sub: "alice"}
         return create_person_server(world.config(**changes))
 
     neighbour_server = RunningServer.with_own_url(neighbour_app)

@@ -21,7 +21,7 @@ from aauth.agent.poller import DeferredCallbacks, InteractionPrompt, PollSetting
 from aauth.errors import UserUnreachable
 from aauth.headers import InteractionRequirement, build_challenge
 
-from .conftest import ALICE_PASSWORD, PS, Agent, World, client, sign_in
+from .conftest import ALICE_PASSWORD, PS, Agent, World, client, go_on, sign_in
 from .test_ps_token_endpoint import run
 
 RESOURCE = "http://127.0.0.1:9"
@@ -107,8 +107,9 @@ def scene(world: World, **config: Any) -> tuple[Agent, Starlette, Resource, Rout
 
 def test_ag31_completion_comes_from_the_resource_not_the_relay(loop_world: World) -> None:
     """AG-31: the agent relays through the PS (no on_interaction), the person follows the
-    relay and comes back, the relay resolves, and the agent keeps polling the resource's
-    pending URL until the resource itself answers."""
+    relay (its form, with the session's CSRF token, PS-27) and comes back, the relay
+    resolves, and the agent keeps polling the resource's pending URL until the resource
+    itself answers."""
     agent, ps_app, resource, transport = scene(loop_world)
 
     async def scenario() -> None:
@@ -118,7 +119,7 @@ def test_ag31_completion_comes_from_the_resource_not_the_relay(loop_world: World
             await sign_in(alice, "alice", ALICE_PASSWORD)
             inbox = await alice.get("/relays")
             link = inbox.text.split("href='", 1)[1].split("'", 1)[0]
-            went = await alice.get(f"{link}/go")
+            went = await go_on(alice, link)
             assert went.headers["location"].startswith(f"{CONFIRM}?code=RCODE-1234&callback=")
             assert (await alice.get(f"{link}/callback")).status_code == 200  # relay resolved
             seen = resource.polls

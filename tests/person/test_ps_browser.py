@@ -1,7 +1,7 @@
 """The consent and mission pages in a real browser: headless Chromium signs in, checks the code
 the agent shows, approves, and the agent waiting on its pending URL receives its auth token (or
 its mission); the person asks the agent a question; the mission page lists the mission and
-revokes it.
+revokes it; a relayed interaction's form sends the person on to another origin.
 
 Uses Debian's ``chromium`` and ``chromium-driver`` (installed here when missing and running
 as root) driven by selenium with an explicit driver path, so nothing is ever downloaded.
@@ -394,3 +394,41 @@ def test_tour_of_every_page_in_headless_chromium(browser: Any, tmp_path: Path) -
         browser.save_screenshot(str(folder / "signed-out.png"))
 
         deferred(http, agent, token_url, body)  # not remembered: the person is asked again
+
+
+def test_relay_form_in_headless_chromium(browser: Any) -> None:
+    """AG-31/PS-27: a relayed interaction in the person's inbox; *Go to the page* is a form
+    (a POST with the session's CSRF token) whose redirect to the other origin's page the
+    page's ``form-action`` allows; the agent's poll of the relay then says ``interacting``.
+    Typing the old ``/go`` link into the address bar (a GET) is refused and changes nothing."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    world, neighbour_server, ps_server = live_servers(bound=True)
+    agent = world.agent()
+    page = f"{world.ap}/confirm"  # the neighbour's origin, not the person server's
+    body = json.dumps({"type": "interaction", "url": page, "code": "RELAY-42"}).encode()
+    with neighbour_server, ps_server, httpx.Client(timeout=60) as http:
+        url = f"{world.ps}/interaction"
+        answer = http.post(url, content=body, headers=agent.headers("POST", url, body))
+        assert answer.status_code == 202, answer.text
+        location = answer.headers["location"]
+
+        browser.get(f"{world.ps}/relays")
+        shown(browser, "username", By.NAME).send_keys("alice")
+        browser.find_element(By.NAME, "password").send_keys(ALICE_PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        shown(browser, "#relays a", By.CSS_SELECTOR).click()
+        assert shown(browser, "code").text == "RELAY-42"
+        relay_page = browser.current_url
+        browser.get(f"{relay_page}/go")
+        assert shown(browser, "error").text == "method_not_allowed"
+        polled = http.get(location, headers=agent.headers("GET", location))
+        assert polled.json() == {"status": "pending"}
+
+        browser.get(relay_page)
+        shown(browser, "go").click()
+        WebDriverWait(browser, 15).until(lambda d: d.current_url.startswith(page))
+        assert "code=RELAY-42" in browser.current_url
+        polled = http.get(location, headers=agent.headers("GET", location))
+        assert polled.json() == {"status": "interacting"}

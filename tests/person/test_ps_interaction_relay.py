@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from aauth.pending import PendingRequests, PendingState
 from aauth.server.person_server import create_person_server
 from aauth.store import SQLiteStore
 
@@ -22,6 +23,8 @@ from .conftest import (
     Agent,
     World,
     client,
+    csrf_of,
+    go_on,
     interaction_of,
     open_consent,
     sign_in,
@@ -51,7 +54,9 @@ def loop_world() -> World:
 
 def test_relay_reaches_the_bound_person_and_resolves_on_return(loop_world: World) -> None:
     """PS-23/AG-31: 202 with the relay's pending URL; the person sees it in their inbox,
-    ``interacting`` once they follow the link, 200 ``relayed`` when they come back."""
+    ``interacting`` once they press *Go to the page* (a POST with the session's CSRF token,
+    PS-27), 200 ``relayed`` when they come back; coming back twice is a 404 page and changes
+    nothing."""
     agent = loop_world.agent()
     app = loop_world.app(bindings={agent.sub: "alice"})
 
@@ -72,7 +77,9 @@ def test_relay_reaches_the_bound_person_and_resolves_on_return(loop_world: World
             assert "&lt;b&gt;booking&lt;/b&gt;" in page.text  # untrusted, escaped (V-42)
             assert "X7K2-M9P4" in page.text
             assert PAGE in page.text
-            went = await alice.get(f"{link}/go")
+            policy = page.headers["content-security-policy"]
+            assert "form-action 'self' http://127.0.0.1:9;" in policy  # the form's redirect
+            went = await go_on(alice, link)
             assert went.status_code == 303
             target = urlsplit(went.headers["location"])
             assert f"{target.scheme}://{target.netloc}{target.path}" == PAGE
@@ -85,6 +92,9 @@ def test_relay_reaches_the_bound_person_and_resolves_on_return(loop_world: World
             back = await alice.get(f"{link}/callback")
             assert back.status_code == 200
             assert "Nothing is waiting" in (await alice.get("/relays")).text
+            again = await alice.get(f"{link}/callback")  # a reload, or the link replayed
+            assert again.status_code == 404
+            assert "this relayed interaction has ended" in again.text
             done = await signed(http, agent, "GET", location)
             assert done.status_code == 200
             assert done.json() == {"relayed": True}  # reached, nothing about completion
@@ -110,10 +120,77 @@ def test_relay_is_shown_to_the_bound_person_only(loop_world: World) -> None:
             assert page.status_code == 200
             assert "X7K2-M9P4" in page.text
             assert (await bob.get("/relays/unknown")).status_code == 404
-            assert (await bob.get("/relays/unknown/go")).status_code == 404
+            csrf = csrf_of((await bob.get("/interact")).text)
+            unknown = await bob.post("/relays/unknown/go", data={"csrf": csrf})
+            assert unknown.status_code == 404
             anonymous = await http.get("/relays")
             assert anonymous.status_code == 303
             assert "/login" in anonymous.headers["location"]
+
+    run(scenario())
+
+
+def _refused(response: httpx.Response, status: int, code: str) -> None:
+    """A refusal page (never a redirect on): ``status`` and the AAuth error ``code``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert f"<code id=error>{code}</code>" in response.text
+
+
+def test_ps27_going_on_to_a_relayed_page_needs_a_post_with_the_sessions_csrf(
+    loop_world: World,
+) -> None:
+    """PS-27/AG-31: ``GET /relays/{id}/go`` (what a cross-site link or image makes a
+    signed-in browser send) is 405 and leaves the relay ``pending``; so does a POST without
+    a form (400), without the CSRF token, with a wrong one, from another site (403
+    ``forbidden``, as every form) or without a session (401); another signed-in person gets
+    the 404 a relay not theirs always gets.
+    Only the person's own form turns the relay ``interacting``, which the agent's poll sees."""
+    agent = loop_world.agent()
+    store = SQLiteStore()
+    app = loop_world.app(store, bindings={agent.sub: "alice"})
+    pending = PendingRequests(store)
+
+    async def scenario() -> None:
+        async with client(app) as http, client(app) as alice, client(app) as bob:
+            location = (await relay(http, agent, relay_body())).headers["location"]
+            await sign_in(alice, "alice", ALICE_PASSWORD)
+            inbox = await alice.get("/relays")
+            link = inbox.text.split("href='", 1)[1].split("'", 1)[0]
+            go = f"{link}/go"
+
+            def state() -> PendingState:
+                found = pending.by_interaction(link.rsplit("/", 1)[1])
+                assert found is not None
+                return found.state
+
+            crossed = await alice.get(go)
+            _refused(crossed, 405, "method_not_allowed")
+            assert crossed.headers["allow"] == "POST"
+            csrf = csrf_of((await alice.get(link)).text)
+            _refused(await alice.post(go), 400, "invalid_request")  # not even a form
+            _refused(await alice.post(go, data={"go": "1"}), 403, "forbidden")
+            _refused(await alice.post(go, data={"csrf": csrf[::-1]}), 403, "forbidden")
+            other_site = await alice.post(
+                go, data={"csrf": csrf}, headers={"sec-fetch-site": "cross-site"}
+            )
+            _refused(other_site, 403, "forbidden")
+            _refused(await http.post(go, data={"csrf": csrf}), 401, "access_denied")
+            await sign_in(bob, "bob", BOB_PASSWORD)
+            _refused(await bob.get(link), 404, "not_found")
+            bobs = csrf_of((await bob.get("/interact")).text)
+            _refused(await bob.post(go, data={"csrf": bobs}), 404, "not_found")
+            _refused(await bob.post(go, data={"csrf": csrf}), 403, "forbidden")
+            assert state() is PendingState.PENDING
+            polled = await signed(http, agent, "GET", location)
+            assert polled.json() == {"status": "pending"}
+
+            went = await alice.post(go, data={"csrf": csrf})
+            assert went.status_code == 303
+            assert went.headers["location"].startswith(f"{PAGE}?code=X7K2-M9P4&callback=")
+            assert state() is PendingState.INTERACTING
+            polled = await signed(http, agent, "GET", location)
+            assert polled.json() == {"status": "interacting"}
 
     run(scenario())
 

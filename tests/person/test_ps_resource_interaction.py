@@ -111,7 +111,8 @@ def test_ps25_the_person_goes_through_the_resources_page_first(
 ) -> None:
     """PS-25: the PS's own 202 for the agent; at the PS the person sees the code and a link
     to ``{interaction.url}?code=…&callback={per-flow PS callback}``; back from there, the
-    PS's consent page; approval ends at the agent's callback with a token for the agent."""
+    PS's consent page (again, harmlessly, when the callback is visited twice); approval ends
+    at the agent's callback with a token for the agent."""
     world, origin, opened = live.world, live.origin, live.opened
     first, agent = _start(world, origin)
     assert first.status_code == 202, first.text
@@ -133,6 +134,10 @@ def test_ps25_the_person_goes_through_the_resources_page_first(
         consent = browser.get(target, follow_redirects=True)
         assert opened == [target]
         assert consent.status_code == 200, consent.text
+        # Coming back twice (a reload, the link replayed) leads to the same consent page.
+        again = browser.get(query["callback"][0])
+        assert again.status_code == 303
+        assert again.headers["location"] == consent.history[-1].headers["location"]
         assert "name=decision" in consent.text
         action = re.search(r"<form method=post action='([^']+)'", consent.text)
         assert action is not None
@@ -161,7 +166,8 @@ def test_ps26_a_callback_error_ends_the_request_mapped(
 ) -> None:
     """PS-26: ``access_denied``→denied, ``user_abandoned``→abandoned,
     ``interaction_expired``→expired, the others→server_error; the person goes on to the
-    agent's callback with the error, and the PS's consent page never shows."""
+    agent's callback with the error (the same answer for a second visit of the callback),
+    and the PS's consent page never shows."""
     world, origin = live.world, live.origin
     live.errors["ERR-" + error] = error
     first, agent = _start(world, origin, code="ERR-" + error)
@@ -178,6 +184,8 @@ def test_ps26_a_callback_error_ends_the_request_mapped(
         assert ended.status_code == 303
         mapped = {"temporarily_unavailable": "server_error"}.get(error, error)
         assert ended.headers["location"] == f"{origin}/callback?error={mapped}"
+        again = browser.get(back.headers["location"])  # a second visit changes nothing
+        assert again.headers["location"] == ended.headers["location"]
     location = first.headers["location"]
     answer = httpx.get(location, headers=agent.headers("GET", location))
     assert answer.status_code == status

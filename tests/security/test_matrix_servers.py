@@ -586,6 +586,7 @@ def _anonymous(method: str, path: str) -> Callable[[Lab], Awaitable[httpx.Respon
 
 for _method, _path, _status, _error in [
     ("GET", "/logout", 405, "method_not_allowed"),
+    ("GET", "/relays/any/go", 405, "method_not_allowed"),  # a POST form (PS-27)
     ("PUT", "/login", 405, "method_not_allowed"),
     ("GET", "/login/elsewhere", 404, "not_found"),
     ("PUT", "/token", 405, "method_not_allowed"),

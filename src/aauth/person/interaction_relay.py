@@ -6,10 +6,11 @@ An agent that cannot show its person a URL itself posts a resource's (or an acce
 PS allows it, and admitted by the egress policy, as PS-25 checks a resource's page), ``code``
 and an optional ``description``. The PS's channel is the person's own signed-in pages: the
 request waits in the inbox of the person the agent is bound to (``/relays``), and the agent
-gets a 202 with the relay's pending URL. Following the link marks the relay ``interacting``
-and sends the person to ``{url}?code={code}&callback={per-flow PS callback}``; back at that
-callback the relay resolves (200 ``{"relayed": true}``). It resolves too, as expired, once
-the agent's ``max_wait`` has elapsed.
+gets a 202 with the relay's pending URL. Going on (the page's form, posted with the
+session's CSRF token, PS-27) marks the relay ``interacting`` and sends the person to
+``{url}?code={code}&callback={per-flow PS callback}``; back at that callback the relay
+resolves (200 ``{"relayed": true}``). It resolves too, as expired, once the agent's
+``max_wait`` has elapsed.
 
 The relay only says the person was reached: a resource's own pending URL stays authoritative
 for completion (AG-31). With no person bound to the agent this PS has no channel: 424
@@ -165,7 +166,8 @@ class InteractionRelay:
         return request
 
     def go(self, interaction_id: str, person: Person) -> str:
-        """The person follows the link: the relay is ``interacting``; where they go."""
+        """The person goes on (their form, its CSRF token checked): the relay is
+        ``interacting``; where they go."""
         request = self.view(interaction_id, person)
         self._pending.interacting(request.id)
         payload = request.payload

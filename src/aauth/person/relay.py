@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..callbacks import callback_error, ended_with, interaction_link, with_error
+from ..callbacks import ended_callback, ended_with, interaction_link
 from ..errors import Forbidden, InvalidCode, NotFound
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..store.base import Store
@@ -52,10 +52,7 @@ class Onward:
 
     @property
     def failed(self) -> bool:
-        return self.ended is not None and self.ended not in _SUCCESS
-
-
-_SUCCESS = (PendingState.COMPLETED, PendingState.DELIVERED)
+        return self.ended is not None and not self.ended.succeeded
 
 
 class AccessServerRelay:
@@ -153,9 +150,7 @@ class AccessServerRelay:
             record = self._load(request.id) or {}
             self._store_record(request, {**record, "back": record.get("sent")})
             return await self.onward(interaction_id, person)
-        state = ended_with(error)
-
-        self._pending.end(request.id, state)
+        state = self._pending.end(request.id, ended_with(error))
         await self._federation.withdraw(request.id)
         record = self._load(request.id) or {}
         return _ended(state, record.get("callback"))
@@ -192,6 +187,4 @@ class AccessServerRelay:
 
 
 def _ended(state: PendingState, callback: str | None) -> Onward:
-    if state in _SUCCESS:
-        return Onward(back=callback, ended=state)
-    return Onward(back=with_error(callback, callback_error(state)), ended=state)
+    return Onward(back=ended_callback(callback, state), ended=state)

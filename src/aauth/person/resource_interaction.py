@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from ..callbacks import callback_error, ended_with, interaction_link, with_error
+from ..callbacks import ended_callback, ended_with, interaction_link
 from ..egress import EgressDenied, EgressPolicy
 from ..errors import Forbidden, InvalidCode, NotFound, ServerError
 from ..pending import PendingRequest, PendingRequests, PendingState
@@ -111,9 +111,8 @@ class ResourceInteractions:
         kept = record.get("callback")
         callback = kept if isinstance(kept, str) else None
         if error is not None:
-            state = ended_with(error)
-            self._pending.end(request.id, state)
-            return ResourceStep(back=with_error(callback, callback_error(state)), ended=state)
+            state = self._pending.end(request.id, ended_with(error))  # a replay: the first end
+            return ResourceStep(back=ended_callback(callback, state), ended=state)
         self._save(request, {**record, "done": True})
         query = {"code": request.code or ""}
         if callback is not None:

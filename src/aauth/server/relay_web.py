@@ -1,9 +1,11 @@
 """The person's pages for relayed interactions (§F.6): ``/relays`` lists what the person's
 agents could not show them themselves; ``/relays/{id}`` shows one (the agent, its untrusted
-description escaped, V-42, the other server's URL and code); ``/relays/{id}/go`` marks the
-relay ``interacting`` and sends the person on with this PS's per-flow callback, where they
-come back to ``/relays/{id}/callback`` and the relay resolves. Only the person the agent is
-bound to sees a relay; for anyone else it does not exist.
+description escaped, V-42, the other server's URL and code); its *Go to the page* form
+(``POST /relays/{id}/go``, with the session's CSRF token, PS-27: a cross-site link cannot
+move a relay on) marks the relay ``interacting`` and sends the person on with this PS's
+per-flow callback, where they come back to ``/relays/{id}/callback`` (a GET, since the other
+server redirects there) and the relay resolves; a second visit finds it ended (404). Only the
+person the agent is bound to sees a relay; for anyone else it does not exist.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from starlette.routing import Route
 
 from ..pending import PendingRequest
 from ..person import PersonService
+from .mission_web import decision_form
 from .pages import _page, _text
-from .person_web import PersonWeb, _html, _message, _pages
+from .person_web import PersonWeb, _html, _message, _origin, _pages
 
 __all__ = ["RelayWeb", "relay_inbox_page", "relayed_page"]
 
@@ -40,8 +43,9 @@ def relay_inbox_page(relays: list[PendingRequest], person_name: str) -> str:
     )
 
 
-def relayed_page(request: PendingRequest) -> str:
-    """One relay: what the agent says, where the person goes, the code to check there."""
+def relayed_page(request: PendingRequest, csrf: str) -> str:
+    """One relay: what the agent says, where the person goes, the code to check there, and
+    the form (with the session's ``csrf`` token) that sends them on."""
     payload = request.payload
     description = payload.get("description")
     go = f"/relays/{quote(request.interaction_id or '')}/go"
@@ -52,7 +56,9 @@ def relayed_page(request: PendingRequest) -> str:
         f"{_text(description) if description else ''}"
         f"<p>Page: <code id=url>{escape(payload['url'])}</code></p>"
         f"<p>Code: <code id=code>{escape(payload['code'])}</code></p></div>"
-        f"<p><a id=go href='{escape(go)}'>Go to the page</a></p>",
+        f"<form method=post action='{escape(go)}'>"
+        f"<input type=hidden name=csrf value='{escape(csrf)}'>"
+        "<button type=submit id=go>Go to the page</button></form>",
     )
 
 
@@ -67,7 +73,11 @@ class RelayWeb:
         return [
             Route("/relays", _pages(self.inbox), methods=["GET"]),
             Route("/relays/{interaction_id}", _pages(self.show), methods=["GET"]),
-            Route("/relays/{interaction_id}/go", _pages(self.go), methods=["GET"]),
+            Route(
+                "/relays/{interaction_id}/go",
+                _pages(self.web._same_site(self.go)),
+                methods=["POST"],
+            ),
             Route("/relays/{interaction_id}/callback", _pages(self.returned), methods=["GET"]),
         ]
 
@@ -85,15 +95,16 @@ class RelayWeb:
             return self.web._to_login(request)
         interaction_id = request.path_params["interaction_id"]
         relay = self.service.interaction_relay.view(interaction_id, signed_in[1])
-        return _html(relayed_page(relay))
+        # Browsers hold the redirect answering the form to ``form-action``: name its origin.
+        page_origin = _origin(relay.payload["url"])
+        return _html(relayed_page(relay, signed_in[0].csrf), form_targets=(page_origin,))
 
     async def go(self, request: Request) -> Response:
-        """On to the other server's page; the agent's poll of the relay says ``interacting``."""
-        signed_in = self.web._signed_in(request)
-        if signed_in is None:
-            return self.web._to_login(request)
+        """POST, as the signed-in person with the session's CSRF token (PS-27): on to the
+        other server's page; the agent's poll of the relay says ``interacting`` (AG-31)."""
+        person, _ = await decision_form(self.web, request)
         interaction_id = request.path_params["interaction_id"]
-        link = self.service.interaction_relay.go(interaction_id, signed_in[1])
+        link = self.service.interaction_relay.go(interaction_id, person)
         return RedirectResponse(link, 303)
 
     async def returned(self, request: Request) -> Response:
