@@ -5,7 +5,6 @@ intermediary (V-41). Both are real servers on 127.0.0.1."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -15,14 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aauth.agent.signer import AgentSigner
-from aauth.keys import KeySet, generate_key
+from aauth.keys import KeySet
 from aauth.keysource import StaticKeySource
 from aauth.server.resource_server import ResourceServerConfig, create_resource_server
 from aauth.server.running import RunningServer
-from aauth.tokens import issue_agent_token, issue_auth_token
 
-from .conftest import AGENT, AP, PS
+from ..security.conftest import AP, PS, LiveResource
 
 _ANSWERS = {
     "nan": b'{"items": NaN}',
@@ -48,7 +45,7 @@ def downstream() -> Iterator[str]:
 def test_v41_a_broken_downstream_body_is_relayed_as_text_not_a_500(
     downstream: str, kind: str
 ) -> None:
-    ap, ps, key = KeySet.generate(), KeySet.generate(), generate_key()
+    ap, ps = KeySet.generate(), KeySet.generate()
     keys = StaticKeySource({AP: ap.jwks(), PS: ps.jwks()})
 
     def intermediary(url: str) -> Starlette:
@@ -61,22 +58,9 @@ def test_v41_a_broken_downstream_body_is_relayed_as_text_not_a_500(
         return create_resource_server(config, key_source=keys)
 
     with RunningServer.with_own_url(intermediary) as server:
-        agent_token = issue_agent_token(ap, iss=AP, sub=AGENT, cnf_jwk=key.public_key(), ps=PS)
-        auth_token = issue_auth_token(
-            ps,
-            iss=PS,
-            dwk="aauth-person.json",
-            aud=server.url,
-            agent=AGENT,
-            cnf_jwk=key.public_key(),
-            agent_exp=time.time() + 3600,
-            resource_scope="data.read",
-            scope="data.read",
-            allow_loopback_http=True,
-        )
+        signer, auth_token = LiveResource(server.url, ap, ps).agent()
         url = f"{server.url}/chained"
-        headers = AgentSigner(key, agent_token).sign("GET", url, token=auth_token)
-        response = httpx.get(url, headers=headers)
+        response = httpx.get(url, headers=signer.sign("GET", url, token=auth_token))
     if kind == "failed":
         assert response.status_code == 502, response.text
         assert response.json()["error"] == "downstream_error"
