@@ -83,7 +83,7 @@ class AccessTokenEndpoint:
         resource = await self._resource_token(body["resource_token"], agent, ps)
         act = None
         if body.get("upstream_token"):
-            act = await self._upstream(body["upstream_token"], parent, ps)
+            act = await self._upstream(body["upstream_token"], parent, ps, agent is not parent)
         request = AccessRequest(
             ps=ps,
             agent_iss=agent.iss,
@@ -115,7 +115,7 @@ class AccessTokenEndpoint:
         return agent
 
     async def _upstream(
-        self, token: str, intermediary: AgentTokenClaims, ps: str
+        self, token: str, intermediary: AgentTokenClaims, ps: str, for_subagent: bool
     ) -> dict[str, Any]:
         """AS-08: the ``act`` claim of a chained request; only the calling PS's tokens or this
         AS's own may be extended."""
@@ -125,6 +125,7 @@ class AccessTokenEndpoint:
             intermediary,
             max_depth=self._config.max_chain_depth,
             who="access server",
+            for_subagent=for_subagent,
         )
         if verified.claims.iss not in (ps, self._config.identifier):
             raise InvalidRequest(
