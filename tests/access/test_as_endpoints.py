@@ -268,6 +268,17 @@ def test_an_unwritable_store_is_a_503_and_grants_nothing(world: World) -> None:
     assert "auth_token" not in response.json()
 
 
+@pytest.mark.parametrize("odd", ["%00", "a" * 5000, "%ED%A0%80", "%F0%9F%98%80", "x%3Ay%00z"])
+def test_v41_an_odd_pending_id_is_404_never_500(world: World, odd: str) -> None:
+    """NUL, an overlong id, a lone surrogate's UTF-8, an emoji, a store separator: a key
+    that was never stored, so 404 ``not_found`` for the trusted PS (and nothing stored)."""
+    app = world.app(required_claims=["sub"])
+    for method in ("GET", "POST", "DELETE"):
+        body = {"sub": "x"} if method == "POST" else None
+        response = run(call(app, method, f"/pending/{odd}", body, signer=as_ps(world)))
+        problem(response, 404, "not_found")
+
+
 SUBAGENT = "aauth:bot+search@ap.example"
 
 
