@@ -15,6 +15,7 @@ aauth fetch --key agent.jwk --agent-token @agent.token --mission mission.json UR
 aauth mission permission --key agent.jwk --agent-token @agent.token --mission mission.json \
     --tool SendEmail
 aauth mission complete --key agent.jwk --agent-token @agent.token --mission mission.json
+aauth ask --key agent.jwk --agent-token @agent.token "Book the refundable fare?"
 """
 
 from __future__ import annotations
@@ -183,6 +184,12 @@ def _mission(args: argparse.Namespace) -> int:
     from .commands.mission import mission
 
     return mission(args, _answerer(args.answer) if args.action == "propose" else None)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from .commands.ask import ask
+
+    return ask(args)
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -440,6 +447,18 @@ def _add_fetch(commands: Any) -> None:
     add_mission_arguments(mission)
     _loopback(mission)
     mission.set_defaults(func=_mission)
+
+    ask = _command(
+        commands,
+        "ask",
+        "ask the agent's person a question through its person server; print the answer",
+        "aauth ask --key agent.jwk --agent-token @agent.token 'Book the refundable fare?'",
+    )
+    from .commands.ask import add_ask_arguments
+
+    add_ask_arguments(ask)
+    _loopback(ask)
+    ask.set_defaults(func=_ask)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -171,14 +171,18 @@ class PendingRequests:
         *,
         requirement: str | None = None,
         with_code: bool = False,
+        with_page: bool = False,
         lifetime: float | None = None,
     ) -> PendingRequest:
-        """A new pending request; with ``with_code`` it also gets an interaction id + code."""
+        """A new pending request; with ``with_code`` it also gets an interaction id + code,
+        with ``with_page`` an interaction id alone (the person reaches it on their own
+        signed-in pages: there is no code to type, and its 202 says ``approval``)."""
         now = self._clock()
         expires_at = now + (lifetime or self._lifetime)
         interaction_id = code = None
-        if with_code:
+        if with_code or with_page:
             interaction_id = secrets.token_urlsafe(16)
+        if with_code:
             code = generate_code()
         request = PendingRequest(
             id=secrets.token_urlsafe(24),
@@ -195,10 +199,11 @@ class PendingRequests:
         keep_until = expires_at + _TOMBSTONE_SECONDS
         if not self._store.create(_NS, request.id, request.to_json(), keep_until):
             raise RuntimeError("pending request id collision")
-        if code is not None and interaction_id is not None:
+        if code is not None:
             key = normalize_code(code)
             assert key is not None
             self._store.create(_CODE_NS, key, {"id": request.id}, keep_until)
+        if interaction_id is not None:
             self._store.create(_INTERACTION_NS, interaction_id, {"id": request.id}, keep_until)
         return replace(request, version=1)
 

@@ -749,6 +749,11 @@ def test_matrix(row: HttpCase, asgi_client: Callable[..., httpx.Client]) -> None
         response = run(_resource_api(asgi_client))
     else:
         response = asyncio.run(run(Lab()))
+    assert_row(row, response)
+
+
+def assert_row(row: HttpCase, response: object) -> None:
+    """``response`` is what ``row`` expects: its problem+json, or its page with its code."""
     assert isinstance(response, httpx.Response)
     if response.headers.get("content-type", "").startswith("application/problem+json"):
         assert_http_refused(response, row.status, row.code)

@@ -1,6 +1,6 @@
 """The agent side: sign requests, enroll with an agent provider, obtain auth tokens, and an
 ``httpx.Auth`` that walks challenge → token → retry by itself; missions, and permission and
-audit for actions no resource governs (§F.9)."""
+audit for actions no resource governs (§F.9), and questions for the person (§F.6)."""
 
 from .auth import AgentAuth, AuthTokenCache
 from .enrollment import (
@@ -20,6 +20,7 @@ from .poller import (
     UpdatedRequest,
     follow_deferred,
 )
+from .question import ask_person
 from .signer import AgentSigner
 from .token_client import TokenRequest, request_auth_token
 
@@ -38,6 +39,7 @@ __all__ = [
     "TokenRequest",
     "UpdatedRequest",
     "arequest_agent_token",
+    "ask_person",
     "audit_action",
     "complete_mission",
     "follow_deferred",

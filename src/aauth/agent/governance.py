@@ -8,10 +8,12 @@ call at all: it is granted locally, as -10 says. :func:`audit_action` POSTs a re
 action performed to the ``audit_endpoint`` (always under a mission; 201 expected).
 
 :class:`GovernanceMethods` puts both on :class:`~aauth.agent.AgentAuth`, sync and async,
-under the auth's mission:
+under the auth's mission, with asking the person a question (§F.6,
+:mod:`aauth.agent.question`):
 
 >>> auth.request_permission("SendEmail", description="Send the itinerary")  # doctest: +SKIP
 >>> auth.audit("SendEmail", result={"status": "sent"})                      # doctest: +SKIP
+>>> auth.ask_person("Book the refundable fare?")                            # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..missions import ApprovedMission
 from .flow import Flow, run_async, run_sync
 from .missions import person_server_metadata
 from .poller import DeferredCallbacks, PollSettings
+from .question import ask_person
 from .signer import AgentSigner
 from .token_client import post_deferred, post_signed, problem_of
 
@@ -228,8 +231,36 @@ def _audit(
     return _under_mission(auth, flow)
 
 
+def _question(auth: _Governed, question: str, max_wait: int | None) -> Flow[str]:
+    flow = ask_person(
+        auth._person_server_id(),
+        question,
+        auth.signer,
+        max_wait=max_wait,
+        mission=auth.mission,
+        settings=auth.poll,
+        callbacks=auth.callbacks,
+        allow_loopback_http=auth._loopback,
+    )
+    return _under_mission(auth, flow)
+
+
 class GovernanceMethods:
-    """Permission and audit (§F.9) for :class:`~aauth.agent.AgentAuth`, under its mission."""
+    """Permission and audit (§F.9), and questions for the person (§F.6), for
+    :class:`~aauth.agent.AgentAuth`, under its mission."""
+
+    def ask_person(self: _Governed, question: str, *, max_wait: int | None = None) -> str:
+        """Ask the agent's person ``question`` (Markdown) through the PS and wait for their
+        answer (Markdown, untrusted). Raises PendingDenied when they decline, PendingExpired
+        once ``max_wait`` seconds have passed, InteractionUnavailable when the PS has no
+        person to ask (424), MissionTerminated when the mission has ended."""
+        with self._client() as client:
+            return run_sync(_question(self, question, max_wait), client)
+
+    async def aask_person(self: _Governed, question: str, *, max_wait: int | None = None) -> str:
+        """The asynchronous form of :meth:`ask_person`."""
+        async with self._async_client() as client:
+            return await run_async(_question(self, question, max_wait), client)
 
     def request_permission(
         self: _Governed,

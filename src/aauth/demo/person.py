@@ -1,7 +1,8 @@
 """A simulated person: signs in at the person server and approves (or denies) over HTTP,
 through the same login and consent pages a person uses in a browser, and may first ask the
 agent questions there (phase 8). When the agent's link leads to a resource that chains the
-interaction (phase 9), they check the code there and continue to the person server it names."""
+interaction (phase 9), they check the code there and continue to the person server it names.
+They also answer the questions agents ask them through the person server (§F.6)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ _FORM = re.compile(r"<form method=post action='([^']+)'")
 _FORMS = re.compile(r"<form method=post action='([^']+)'>(.*?)</form>", re.S)
 _HIDDEN = re.compile(r"<input type=hidden name='?(\w+)'? value='([^']*)'>")
 _CONTINUE = re.compile(r"<a id=continue href='([^']+)'>")
+_QUESTION = re.compile(r"<a href='(/relays/[^']+)'><code>[^<]*</code> asks you a question</a>")
 MAX_HOPS = 5
 
 
@@ -142,6 +144,23 @@ class Person:
             time.sleep(0.05)
             page = self.client.get(page.url)
         return page
+
+    def answer_question(
+        self, person_server: str, answer: str | None, timeout: float = 30.0
+    ) -> httpx.Response:
+        """Wait for an agent's question in the inbox at ``person_server``'s ``/relays``
+        (§F.6), then answer it, or decline it when ``answer`` is None; the page that follows."""
+        deadline = time.monotonic() + timeout
+        page = self.visit(f"{person_server}/relays")
+        while (found := _QUESTION.search(page.text)) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError("no question from the agent arrived in time")
+            time.sleep(0.05)
+            page = self.client.get(page.url)
+        page = self.client.get(str(page.url.join(unescape(found.group(1)))))
+        if answer is None:
+            return self.press(page, "decline")
+        return self.press(page, "answer", answer=answer)
 
     def converse(
         self, prompt: InteractionPrompt, questions: Sequence[str], decision: str = "approve"

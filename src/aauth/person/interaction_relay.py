@@ -16,6 +16,13 @@ The relay only says the person was reached: a resource's own pending URL stays a
 for completion (AG-31). With no person bound to the agent this PS has no channel: 424
 ``interaction_unavailable`` (PS-23), unless no person may ever answer for the agent
 (``user_unreachable``). A ``mission``, when named, must be active (PS-21).
+
+A ``question`` (Markdown, untrusted: shown escaped, V-42) reaches the person the same way, in
+the same inbox, but asks nothing of another server: the 202 says ``requirement=approval``
+(the person is reached on a channel this PS already has, no code to type), the person's page
+takes their answer (Markdown, as capped as the question) or their refusal, and the agent's
+poll gets ``200 {"answer": …}`` or ``403 denied``; ``max_wait`` bounds it the same way. Under
+a mission, the question and its outcome go to the mission's log.
 """
 
 from __future__ import annotations
@@ -45,11 +52,14 @@ from .mission_endpoint import MissionEndpoint, finish_pending, json_object
 from .missions import Missions
 from .persons import Person
 
-__all__ = ["RELAY", "RELAY_TYPES", "RELAYED", "InteractionRelay"]
+__all__ = ["QUESTION", "RELAY", "RELAY_TYPES", "RELAYED", "InteractionRelay"]
 
 RELAY = "relay"
 """The ``kind`` of a pending relay's payload."""
-RELAY_TYPES = frozenset({"interaction", "payment"})
+QUESTION = "question"
+LINK_TYPES = frozenset({"interaction", "payment"})
+"""The relays that send the person on to another server's page."""
+RELAY_TYPES = LINK_TYPES | {QUESTION}
 RELAYED: dict[str, Any] = {"relayed": True}
 """The relay's terminal body: the person was reached, nothing about completion (AG-31)."""
 MAX_CODE = 256
@@ -58,7 +68,7 @@ _INBOX_NS = "relay-inbox"
 
 
 class InteractionRelay:
-    """Relayed interactions: taken from agents, shown to their persons."""
+    """Relayed interactions and questions: taken from agents, shown to their persons."""
 
     def __init__(
         self,
@@ -82,26 +92,18 @@ class InteractionRelay:
         self._loopback = allow_loopback_http
 
     async def interaction(self, agent: AgentTokenClaims, raw_body: bytes) -> PendingRequest:
-        """POST interaction_endpoint: an ``interaction`` or ``payment`` for the agent's
-        person (the pending relay, 202); any other type as :class:`MissionEndpoint` takes it."""
+        """POST interaction_endpoint: an ``interaction``, ``payment`` or ``question`` for the
+        agent's person (the pending relay, 202); any other type as :class:`MissionEndpoint`
+        takes it."""
         body = json_object(raw_body)
-        if body.get("type") not in RELAY_TYPES:
+        kind = body.get("type")
+        if kind not in RELAY_TYPES:
             return self._agents.interaction(agent, raw_body)
-        return await self._relay(agent, body, self._agents.check_agent(agent))
-
-    async def _relay(
-        self, agent: AgentTokenClaims, body: dict[str, Any], lifetime: float
-    ) -> PendingRequest:
-        kind = body["type"]
-        url, code = body.get("url"), body.get("code")
-        if not is_endpoint_url(url, allow_loopback_http=self._loopback):
-            raise InvalidRequest("'url' must be an https URL without query or fragment")
-        assert isinstance(url, str)
-        if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
-            raise InvalidRequest(f"'code' must be a non-empty string of at most {MAX_CODE}")
-        description = body.get("description")
-        if description is not None:
-            description = markdown_text(description, "description")
+        lifetime = self._agents.check_agent(agent)
+        if kind == QUESTION:
+            details = {"question": markdown_text(body.get("question"), "question")}
+        else:
+            details = _link(body, self._loopback)
         mission = self._mission(agent, body.get("mission"))
         max_wait = body.get("max_wait")
         if max_wait is not None:
@@ -113,24 +115,31 @@ class InteractionRelay:
             if not self._bindings.reachable(agent.iss, agent.sub):
                 raise UserUnreachable("no person of this PS may answer for this agent")
             raise InteractionUnavailable("no person is bound to this agent to relay it to")
-        await self._egress.aadmit(url)  # EgressDenied (400) names the reason
+        if kind != QUESTION:
+            await self._egress.aadmit(details["url"])  # EgressDenied (400) names the reason
         payload = {
             "kind": RELAY,
             "type": kind,
             "agent_iss": agent.iss,
             "agent": agent.sub,
             "person": person,
-            "url": url,
-            "code": code,
-            "description": description,
             "s256": mission,
+            **details,
         }
         request = self._pending.create(
-            agent.iss, agent.sub, payload, with_code=True, lifetime=lifetime
+            agent.iss,
+            agent.sub,
+            payload,
+            requirement="approval" if kind == QUESTION else None,
+            with_code=kind != QUESTION,
+            with_page=True,
+            lifetime=lifetime,
         )
         self._file(person, request.id)
-        if mission is not None:
-            self._missions.log(mission, "interaction relayed", type=kind, url=url)
+        if mission is not None and kind == QUESTION:
+            self._missions.log(mission, "question asked", question=details["question"])
+        elif mission is not None:
+            self._missions.log(mission, "interaction relayed", type=kind, url=details["url"])
         return request
 
     def _mission(self, agent: AgentTokenClaims, claim: object) -> str | None:
@@ -153,7 +162,8 @@ class InteractionRelay:
         return [r for r in found if r is not None and not r.state.terminal]
 
     def view(self, interaction_id: str, person: Person) -> PendingRequest:
-        """The relay, when it is ``person``'s and still waiting; NotFound otherwise."""
+        """The relay or question, when it is ``person``'s and still waiting; NotFound
+        otherwise (the same for anyone else's: it does not exist for them)."""
         request = self._pending.by_interaction(interaction_id)
         if (
             request is None
@@ -165,21 +175,47 @@ class InteractionRelay:
             raise NotFound("this relayed interaction has ended")
         return request
 
+    def _of_type(
+        self, interaction_id: str, person: Person, types: frozenset[str]
+    ) -> PendingRequest:
+        request = self.view(interaction_id, person)
+        if request.payload.get("type") not in types:
+            raise NotFound(f"this relayed interaction is not of type {' or '.join(sorted(types))}")
+        return request
+
     def go(self, interaction_id: str, person: Person) -> str:
         """The person goes on (their form, its CSRF token checked): the relay is
         ``interacting``; where they go."""
-        request = self.view(interaction_id, person)
+        request = self._of_type(interaction_id, person, LINK_TYPES)
         self._pending.interacting(request.id)
         payload = request.payload
         return interaction_link(payload["url"], payload["code"], self.callback_url(interaction_id))
 
     def returned(self, interaction_id: str, person: Person) -> None:
         """The person is back from the other server's page: the relay has done all it can."""
-        request = self.view(interaction_id, person)
+        request = self._of_type(interaction_id, person, LINK_TYPES)
         with contextlib.suppress(InvalidCode):  # resolved already (a second visit)
             finish_pending(
                 self._pending, request.id, PendingState.COMPLETED, person.id, dict(RELAYED)
             )
+
+    def answer(self, interaction_id: str, person: Person, text: object) -> None:
+        """The person answers the agent's question: its poll gets ``{"answer": text}``
+        (untrusted Markdown for the agent, capped like the question)."""
+        request = self._of_type(interaction_id, person, frozenset({QUESTION}))
+        answer = markdown_text(text, "answer")
+        finish_pending(
+            self._pending, request.id, PendingState.COMPLETED, person.id, {"answer": answer}
+        )
+        if request.payload.get("s256") is not None:
+            self._missions.log(request.payload["s256"], "question answered", answer=answer)
+
+    def decline(self, interaction_id: str, person: Person) -> None:
+        """The person will not answer: the agent's poll gets ``403 denied``."""
+        request = self._of_type(interaction_id, person, frozenset({QUESTION}))
+        finish_pending(self._pending, request.id, PendingState.DENIED, person.id, None)
+        if request.payload.get("s256") is not None:
+            self._missions.log(request.payload["s256"], "question declined")
 
     def callback_url(self, interaction_id: str) -> str:
         """This PS's per-flow callback, where the other server sends the person back."""
@@ -190,3 +226,16 @@ class InteractionRelay:
             return {"ids": [request_id, *(current or {}).get("ids", ())][:MAX_INBOX]}
 
         update_record(self._store, _INBOX_NS, person, add)
+
+
+def _link(body: dict[str, Any], loopback: bool) -> dict[str, Any]:
+    """An ``interaction``'s or ``payment``'s ``url``, ``code`` and ``description``, checked."""
+    url, code = body.get("url"), body.get("code")
+    if not is_endpoint_url(url, allow_loopback_http=loopback):
+        raise InvalidRequest("'url' must be an https URL without query or fragment")
+    if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
+        raise InvalidRequest(f"'code' must be a non-empty string of at most {MAX_CODE}")
+    description = body.get("description")
+    if description is not None:
+        description = markdown_text(description, "description")
+    return {"url": url, "code": code, "description": description}

@@ -5,9 +5,9 @@ it names and the agent is bound to a person; otherwise the person reviews it: a 
 request with an interaction code (202), like a consent, on whose pending URL the person may
 ask questions when the proposal's ``capabilities`` name ``clarification`` (phase 12).
 Completion (-10: an ``interaction_endpoint`` request of ``type`` ``completion``) waits for the
-person to accept it on the mission page (202, ``requirement=approval``); ``interaction`` and
-``payment`` are relayed to the person by :mod:`aauth.person.interaction_relay`, and a
-``question`` has no channel here: ``424 interaction_unavailable`` (PS-23).
+person to accept it on the mission page (202, ``requirement=approval``); ``interaction``,
+``payment`` and ``question`` are relayed to the person by
+:mod:`aauth.person.interaction_relay`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 
 from ..errors import (
     ExpiredAgentToken,
-    InteractionUnavailable,
     InvalidAgentToken,
     InvalidCode,
     InvalidRequest,
@@ -133,14 +132,12 @@ class MissionEndpoint:
         )
 
     def interaction(self, agent: AgentTokenClaims, raw_body: bytes) -> PendingRequest:
-        """POST interaction_endpoint: a completion proposal waits for the person (202)."""
+        """POST interaction_endpoint: a completion proposal waits for the person (202); the
+        relayed types are :mod:`aauth.person.interaction_relay`'s, any other is 400."""
         lifetime = self.check_agent(agent)
         body = json_object(raw_body)
-        kind = body.get("type")
-        if kind not in INTERACTION_TYPES:
+        if body.get("type") != COMPLETION:
             raise InvalidRequest(f"'type' must be one of {sorted(INTERACTION_TYPES)} (PS-23)")
-        if kind != COMPLETION:
-            raise InteractionUnavailable(f"this PS has no channel to relay a {kind!r} to anyone")
         try:
             ref = MissionRef.from_claim(
                 body.get("mission"), allow_loopback_http=self._config.allow_loopback_http

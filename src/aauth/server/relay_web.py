@@ -4,8 +4,10 @@ description escaped, V-42, the other server's URL and code); its *Go to the page
 (``POST /relays/{id}/go``, with the session's CSRF token, PS-27: a cross-site link cannot
 move a relay on) marks the relay ``interacting`` and sends the person on with this PS's
 per-flow callback, where they come back to ``/relays/{id}/callback`` (a GET, since the other
-server redirects there) and the relay resolves; a second visit finds it ended (404). Only the
-person the agent is bound to sees a relay; for anyone else it does not exist.
+server redirects there) and the relay resolves; a second visit finds it ended (404). An
+agent's question is shown there too (escaped), with a form posted back to ``/relays/{id}``
+with the session's CSRF token (PS-27): the person's answer, or their refusal. Only the person
+the agent is bound to sees a relay; for anyone else it does not exist.
 """
 
 from __future__ import annotations
@@ -17,15 +19,23 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..errors import InvalidRequest
+from ..missions import MAX_DESCRIPTION
 from ..pending import PendingRequest
 from ..person import PersonService
+from ..person.interaction_relay import QUESTION
+from .mission_pages import _hidden
 from .mission_web import decision_form
 from .pages import _page, _text
 from .person_web import PersonWeb, _html, _message, _origin, _pages
 
-__all__ = ["RelayWeb", "relay_inbox_page", "relayed_page"]
+__all__ = ["RelayWeb", "question_page", "relay_inbox_page", "relayed_page"]
 
-_WHAT = {"interaction": "needs you on a page", "payment": "asks you to approve a payment"}
+_WHAT = {
+    "interaction": "needs you on a page",
+    "payment": "asks you to approve a payment",
+    QUESTION: "asks you a question",
+}
 
 
 def relay_inbox_page(relays: list[PendingRequest], person_name: str) -> str:
@@ -62,6 +72,23 @@ def relayed_page(request: PendingRequest, csrf: str) -> str:
     )
 
 
+def question_page(request: PendingRequest, csrf: str) -> str:
+    """The agent's question (untrusted Markdown, escaped: V-42) and the person's answer form,
+    posted with the session's ``csrf`` token (PS-27)."""
+    action = f"/relays/{quote(request.interaction_id or '')}"
+    return _page(
+        "Your agent asks",
+        f"<h1>Your agent {_WHAT[QUESTION]}</h1><div class=box>"
+        f"<p>Agent: <code>{escape(request.payload['agent'])}</code></p>"
+        f"<div id=question>{_text(request.payload['question'])}</div></div>"
+        f"<form method=post action='{escape(action)}'>{_hidden(csrf)}"
+        "<label>Your answer (the agent is told)<br><textarea name=answer id=answer "
+        f"maxlength={MAX_DESCRIPTION}></textarea></label>"
+        "<button type=submit name=decision value=answer id=approve>Answer</button>"
+        "<button type=submit name=decision value=decline id=deny>Decline</button></form>",
+    )
+
+
 class RelayWeb:
     """Relay routes on top of the person pages' sessions."""
 
@@ -73,6 +100,11 @@ class RelayWeb:
         return [
             Route("/relays", _pages(self.inbox), methods=["GET"]),
             Route("/relays/{interaction_id}", _pages(self.show), methods=["GET"]),
+            Route(
+                "/relays/{interaction_id}",
+                _pages(self.web._same_site(self.answer)),
+                methods=["POST"],
+            ),
             Route(
                 "/relays/{interaction_id}/go",
                 _pages(self.web._same_site(self.go)),
@@ -95,9 +127,26 @@ class RelayWeb:
             return self.web._to_login(request)
         interaction_id = request.path_params["interaction_id"]
         relay = self.service.interaction_relay.view(interaction_id, signed_in[1])
+        if relay.payload["type"] == QUESTION:
+            return _html(question_page(relay, signed_in[0].csrf))
         # Browsers hold the redirect answering the form to ``form-action``: name its origin.
         page_origin = _origin(relay.payload["url"])
         return _html(relayed_page(relay, signed_in[0].csrf), form_targets=(page_origin,))
+
+    async def answer(self, request: Request) -> Response:
+        """POST, as the signed-in person with the session's CSRF token (PS-27): the answer to
+        the agent's question, or its refusal; the agent's poll gets it at once."""
+        person, pairs = await decision_form(self.web, request)
+        form = dict(pairs)
+        interaction_id = request.path_params["interaction_id"]
+        questions = self.service.interaction_relay
+        if form.get("decision") == "decline":
+            questions.decline(interaction_id, person)
+            return _message("Question declined", "The agent has been told.", 200)
+        if form.get("decision") != "answer":
+            raise InvalidRequest("choose answer or decline")
+        questions.answer(interaction_id, person, form.get("answer"))
+        return _message("Answer sent", "You can return to your agent.", 200)
 
     async def go(self, request: Request) -> Response:
         """POST, as the signed-in person with the session's CSRF token (PS-27): on to the
