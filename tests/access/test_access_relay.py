@@ -31,6 +31,13 @@ def _signed_in(browser: httpx.Client, password: str) -> None:
     assert browser.post("/login", data=data).status_code == 303
 
 
+def _shows_sign_out(page: httpx.Response) -> None:
+    """The relay's pages name the signed-in person and end with Sign out, like every page of
+    the person server (tests/person/test_ps_sign_out_bar.py)."""
+    assert "Signed in as <strong>" in page.text
+    assert page.text.endswith("id=sign-out>Sign out</button></form></div></body></html>")
+
+
 def test_ps26_an_unknown_callback_error_is_a_server_error_and_the_code_is_single_use() -> None:
     with federated_world(quiet(), steps={"interaction": True}, auto_approve=True) as world:
         prompts: queue.Queue[InteractionPrompt] = queue.Queue()
@@ -51,6 +58,7 @@ def test_ps26_an_unknown_callback_error_is_a_server_error_and_the_code_is_single
             _signed_in(browser, world.password)
             page = browser.get(prompt.link, follow_redirects=True)
             assert prompt.code in page.text
+            _shows_sign_out(page)
             onward = _CONTINUE.search(page.text)
             assert onward is not None
             next_page = unescape(onward.group(1))
@@ -70,6 +78,7 @@ def test_ps26_an_unknown_callback_error_is_a_server_error_and_the_code_is_single
             ended = browser.get(f"{callback}?error=something_else")
             assert ended.status_code == 403
             assert "server_error" in ended.text
+            _shows_sign_out(ended)
             again = browser.get(f"{callback}?error=access_denied")  # visited twice: unchanged
             assert again.status_code == 403
             assert "server_error" in again.text

@@ -11,7 +11,7 @@ from typing import Any
 from ..missions import iso8601
 from ..person.mission_review import ProposalView
 from ..person.missions import ACTIVE, Mission
-from .pages import ANSWER_REFRESH, _page, _text, conversation_box
+from .pages import ANSWER_REFRESH, SignedIn, _page, _text, conversation_box
 
 __all__ = ["mission_list_page", "mission_page", "proposal_page"]
 
@@ -52,9 +52,8 @@ def proposal_page(view: ProposalView, action: str, csrf: str, person_name: str) 
     )
     return _page(
         "Approve mission?",
-        f"<h1>An agent proposes a mission</h1><p>Signed in as <strong>"
-        f"{escape(person_name)}</strong>. Code <code id=code>{escape(view.code)}</code> — check "
-        f"it matches what your agent shows.</p><div class=box><p>Agent: <code>"
+        f"<h1>An agent proposes a mission</h1><p>Code <code id=code>{escape(view.code)}</code> "
+        "— check it matches what your agent shows.</p><div class=box><p>Agent: <code>"
         f"{escape(view.agent)}</code></p><p><strong>What it proposes to do</strong></p>"
         f"<div id=proposed>{_text(proposal.description)}</div>{deadline}"
         f"{f'<p>Tools:</p><ul>{tools}</ul>' if tools else ''}</div>"
@@ -67,6 +66,7 @@ def proposal_page(view: ProposalView, action: str, csrf: str, person_name: str) 
         "<button type=submit name=decision value=deny id=deny>Deny</button></form>"
         f"{conversation_box(view, action, csrf, person_name)}",
         refresh=ANSWER_REFRESH if view.awaiting_answer else None,
+        signed_in=(person_name, csrf),
     )
 
 
@@ -76,7 +76,7 @@ def _state(mission: Mission) -> str:
     return f"terminated ({escape(mission.reason or 'unknown')})"
 
 
-def mission_list_page(missions: list[Mission], person_name: str) -> str:
+def mission_list_page(missions: list[Mission], signed_in: SignedIn) -> str:
     rows = "".join(
         f"<li><a href='/missions/{escape(m.s256)}'>"
         f"{escape(m.description.strip().splitlines()[0][:80])}</a> — "
@@ -85,8 +85,9 @@ def mission_list_page(missions: list[Mission], person_name: str) -> str:
     )
     return _page(
         "Your missions",
-        f"<h1>Missions of {escape(person_name)}</h1>"
+        f"<h1>Missions of {escape(signed_in[0])}</h1>"
         + (f"<ul id=missions>{rows}</ul>" if rows else "<p id=missions>No missions yet.</p>"),
+        signed_in=signed_in,
     )
 
 
@@ -100,8 +101,9 @@ def _entry(entry: dict[str, Any]) -> str:
     return f"<li><time>{moment}</time> <strong>{event}</strong> {details}</li>"
 
 
-def mission_page(mission: Mission, log: list[dict[str, Any]], csrf: str) -> str:
+def mission_page(mission: Mission, log: list[dict[str, Any]], signed_in: SignedIn) -> str:
     """A mission: state, approved description and resources, open completion, the log."""
+    csrf = signed_in[1]
     action = f"/missions/{escape(mission.s256)}"
     buttons = ""
     if mission.state == ACTIVE and mission.completion is not None:
@@ -126,4 +128,5 @@ def mission_page(mission: Mission, log: list[dict[str, Any]], csrf: str) -> str:
         f"<code>s256={escape(mission.s256)}</code></p>{_text(mission.description)}"
         f"{_resources(mission.resources)}</div>{buttons}"
         f"<h2>Log</h2><ol id=log>{entries}</ol><p><a href='/missions'>All missions</a></p>",
+        signed_in=signed_in,
     )

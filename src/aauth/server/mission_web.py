@@ -111,7 +111,7 @@ class MissionWeb:
             return self.web._to_login(request)
         person = signed_in[1]
         missions = self.service.missions.of_person(person.id)
-        return _html(mission_list_page(missions, person.name))
+        return _html(mission_list_page(missions, (person.name, signed_in[0].csrf)))
 
     async def review(self, request: Request) -> Response:
         """GET: the proposal the code names."""
@@ -142,8 +142,8 @@ class MissionWeb:
             resources={v for k, v in pairs if k == "resource"} if "description" in form else None,
         )
         if mission is None:
-            return _message("Mission denied", "The agent has been told.", 200)
-        return _message("Mission approved", "You can return to your agent.", 200)
+            return _message(request, "Mission denied", "The agent has been told.", 200)
+        return _message(request, "Mission approved", "You can return to your agent.", 200)
 
     async def show(self, request: Request) -> Response:
         signed_in = self.web._signed_in(request)
@@ -152,7 +152,7 @@ class MissionWeb:
         session, person = signed_in
         mission = self.service.mission_review.mission(request.path_params["s256"], person)
         log = self.service.missions.entries(mission.s256)
-        return _html(mission_page(mission, log, session.csrf))
+        return _html(mission_page(mission, log, (person.name, session.csrf)))
 
     async def act(self, request: Request) -> Response:
         """POST: ``accept`` or ``decline`` the completion, or ``revoke`` the mission."""
@@ -163,12 +163,12 @@ class MissionWeb:
         if action in ("accept", "decline"):
             review.answer_completion(s256, person, accept=action == "accept")
             if action == "decline":
-                return _message("Completion declined", "The mission stays active.", 200)
-            return _message("Mission completed", "The mission has ended.", 200)
+                return _message(request, "Completion declined", "The mission stays active.", 200)
+            return _message(request, "Mission completed", "The mission has ended.", 200)
         if action != "revoke":
             raise InvalidRequest("choose accept, decline or revoke")
         review.revoke(s256, person)
         missions = self.service.missions
         for jti, outcome in await self.service.revoker.revoke(missions.issued(s256)):
             missions.log(s256, "token revoked", jti=jti, outcome=outcome)
-        return _message("Mission revoked", "The agent can no longer act on it.", 200)
+        return _message(request, "Mission revoked", "The agent can no longer act on it.", 200)

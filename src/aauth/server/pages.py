@@ -19,6 +19,7 @@ from ..person.consent import ConsentView
 __all__ = [
     "PAGE_HEADERS",
     "Conversing",
+    "SignedIn",
     "audit_page",
     "code_page",
     "consent_page",
@@ -99,13 +100,21 @@ ANSWER_REFRESH = 3
 """Seconds between reloads of a consent page that waits for the agent's answer (no scripts)."""
 
 
-def _page(title: str, body: str, *, refresh: int | None = None) -> str:
+SignedIn = tuple[str, str]
+"""Who sees a page: the signed-in person's name and their session's CSRF token."""
+
+
+def _page(
+    title: str, body: str, *, refresh: int | None = None, signed_in: SignedIn | None = None
+) -> str:
+    """A whole page; ``signed_in`` ends it with who is signed in and the sign-out control."""
     reload = f"<meta http-equiv=refresh content={refresh}>" if refresh else ""
+    bar = _sign_out(*signed_in) if signed_in else ""
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"{reload}"
         f"<meta name=viewport content='width=device-width'><title>{escape(title)}</title>"
-        f"<style>{_STYLE}</style></head><body>{body}</body></html>"
+        f"<style>{_STYLE}</style></head><body>{body}{bar}</body></html>"
     )
 
 
@@ -155,14 +164,14 @@ def code_page(
     person_name: str | None = None,
 ) -> str:
     problem = _problem(error, code)
-    bar = _sign_out(person_name, csrf) if person_name else ""
     return _page(
         "Enter code",
         f"<h1>Enter the code your agent showed you</h1>{problem}"
         f"<form method=get action='{escape(action)}'>"
         "<label>Code <input name=code autocomplete=off required></label>"
         f"<input type=hidden name=csrf value='{escape(csrf)}'>"
-        f"<button type=submit>Continue</button></form>{bar}",
+        "<button type=submit>Continue</button></form>",
+        signed_in=(person_name, csrf) if person_name else None,
     )
 
 
@@ -282,8 +291,9 @@ def consent_page(view: ConsentView, action: str, csrf: str, person_name: str) ->
         f"{_remember_choice(view)}"
         "<button type=submit name=decision value=approve id=approve>Approve</button>"
         "<button type=submit name=decision value=deny id=deny>Deny</button></form>"
-        f"{conversation_box(view, action, csrf, person_name)}{_sign_out(person_name, csrf)}",
+        f"{conversation_box(view, action, csrf, person_name)}",
         refresh=ANSWER_REFRESH if view.awaiting_answer else None,
+        signed_in=(person_name, csrf),
     )
 
 
@@ -292,16 +302,15 @@ def message_page(
     message: str,
     *,
     code: str | None = None,
-    signed_in: tuple[str, str] | None = None,
+    signed_in: SignedIn | None = None,
 ) -> str:
     """An outcome; ``code`` is the AAuth error code of a refusal, shown for support;
-    ``signed_in`` (person name, CSRF token) adds the sign-out control."""
+    ``signed_in`` adds the sign-out control."""
     body = f"<h1>{escape(title)}</h1><p id=outcome>{escape(message)}</p>"
-    bar = _sign_out(*signed_in) if signed_in else ""
-    return _page(title, body + _problem(None, code) + bar)
+    return _page(title, body + _problem(None, code), signed_in=signed_in)
 
 
-def audit_page(name: str, entries: Sequence[AuditEntry]) -> str:
+def audit_page(entries: Sequence[AuditEntry], signed_in: SignedIn) -> str:
     """A person's audit log (PS-32), newest first; every value is escaped text."""
     rows = "".join(
         "<tr>"
@@ -318,7 +327,8 @@ def audit_page(name: str, entries: Sequence[AuditEntry]) -> str:
         if entries
         else "<p id=audit>Nothing has happened on your behalf yet.</p>"
     )
-    return _page("Your activity", f"<h1>Activity for {escape(name)}</h1>{table}")
+    title = f"<h1>Activity for {escape(signed_in[0])}</h1>"
+    return _page("Your activity", title + table, signed_in=signed_in)
 
 
 def interstitial_page(resource: str, code: str, person_server: str, link: str) -> str:
@@ -334,7 +344,9 @@ def interstitial_page(resource: str, code: str, person_server: str, link: str) -
     )
 
 
-def relay_page(code: str, server: str, link: str, *, resource: bool = False) -> str:
+def relay_page(
+    code: str, server: str, link: str, signed_in: SignedIn, *, resource: bool = False
+) -> str:
     """The person server's page before another server's: the code to compare, then onward to
     the resource's own page (PS-25) or its access server's ("Interaction Chaining")."""
     who = "The resource" if resource else "The resource's access server"
@@ -344,15 +356,17 @@ def relay_page(code: str, server: str, link: str, *, resource: bool = False) -> 
         f"what your agent shows.</p><p>{who} <code>{escape(server)}</code> needs you before "
         "access can be granted. You come back here when it is done.</p>"
         f"<p><a id=continue href='{escape(link)}'>Continue</a></p>",
+        signed_in=signed_in,
     )
 
 
-def relay_wait_page(link: str) -> str:
+def relay_wait_page(link: str, signed_in: SignedIn) -> str:
     """The access server has not said yet what comes next: look again."""
     return _page(
         "Waiting for the access server",
         "<h1>Waiting for the access server</h1><p>Your agent has not heard back yet.</p>"
         f"<p><a id=continue href='{escape(link)}'>Look again</a></p>",
+        signed_in=signed_in,
     )
 
 

@@ -39,9 +39,9 @@ def permission_page(view: PermissionView, action: str, csrf: str, person_name: s
     )
     return _page(
         "Allow this action?",
-        f"<h1>An agent asks to act</h1><p>Signed in as <strong>{escape(person_name)}</strong>. "
-        f"Code <code id=code>{escape(view.code)}</code> — check it matches what your agent "
-        f"shows.</p><div class=box><p>Agent: <code>{escape(view.agent)}</code></p>"
+        f"<h1>An agent asks to act</h1><p>Code <code id=code>{escape(view.code)}</code> — check "
+        f"it matches what your agent shows.</p><div class=box>"
+        f"<p>Agent: <code>{escape(view.agent)}</code></p>"
         f"<p>Action: <code id=action>{escape(asked.action)}</code></p>"
         f"{_text(asked.description or '')}{parameters}{mission}</div>"
         f"<form method=post action='{escape(action)}'>"
@@ -51,6 +51,7 @@ def permission_page(view: PermissionView, action: str, csrf: str, person_name: s
         "rows=3 cols=60></textarea></label>"
         "<button type=submit name=decision value=approve id=approve>Allow</button>"
         "<button type=submit name=decision value=deny id=deny>Deny</button></form>",
+        signed_in=(person_name, csrf),
     )
 
 
@@ -91,5 +92,7 @@ class PermissionWeb:
             reason=form.get("reason"),
         )
         if answer["permission"] == "granted":
-            return _message("Action allowed", "You can return to your agent.", 200)
-        return _message("Action denied", "The agent has been told and must not do it.", 200)
+            return _message(request, "Action allowed", "You can return to your agent.", 200)
+        return _message(
+            request, "Action denied", "The agent has been told and must not do it.", 200
+        )

@@ -23,15 +23,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..errors import NotFound
-from ..person.persons import Person
+from ..person.persons import Person, Session
 from ..person.relay import AccessServerRelay, Onward
 from ..person.resource_interaction import ResourceInteractions
-from .pages import message_page, page_headers, relay_page, relay_wait_page
+from .pages import SignedIn, message_page, page_headers, relay_page, relay_wait_page
 
 __all__ = ["RelayWeb"]
 
 _Handler = Callable[[Request], Awaitable[Response]]
-SignedIn = Callable[[Request], Person | None]
+SignInCheck = Callable[[Request], tuple[Session, Person] | None]
 MAX_ERROR = 64
 
 
@@ -44,14 +44,14 @@ def next_page(interaction_id: str) -> str:
 
 
 class RelayWeb:
-    """The relay's pages; ``signed_in`` names the person a browser is signed in as,
-    ``to_login`` sends it to sign in first."""
+    """The relay's pages; ``signed_in`` names the session and person a browser is signed in
+    as, ``to_login`` sends it to sign in first."""
 
     def __init__(
         self,
         relay: AccessServerRelay | None,
         resource: ResourceInteractions,
-        signed_in: SignedIn,
+        signed_in: SignInCheck,
         to_login: Callable[[Request], Response],
         pages: Callable[[_Handler], _Handler],
     ) -> None:
@@ -71,18 +71,25 @@ class RelayWeb:
         ]
 
     async def entered(
-        self, interaction_id: str, code: str, person: Person, callback: str | None
+        self,
+        interaction_id: str,
+        code: str,
+        signed_in: tuple[Session, Person],
+        callback: str | None,
     ) -> Response | None:
         """The agent's code, entered for a request whose resource or AS needs the person on
         its own page first: the code to compare, and the link on. None: this PS's consent."""
+        session, person = signed_in
+        viewer = (person.name, session.csrf)
         if self.resource.first(interaction_id):
             step = await self.resource.enter(interaction_id, code, person, callback)
             assert step.link is not None
             assert step.resource is not None
-            return _html(relay_page(code, step.resource, step.link, resource=True))
+            return _html(relay_page(code, step.resource, step.link, viewer, resource=True))
         if self.relay is not None and self.relay.relaying(interaction_id):
             grant = self.relay.enter(interaction_id, code, person, callback)
-            return _html(relay_page(code, grant.access_server or "", next_page(interaction_id)))
+            server, link = grant.access_server or "", next_page(interaction_id)
+            return _html(relay_page(code, server, link, viewer))
         return None
 
     def approved(self, interaction_id: str, callback: str | None) -> Response | None:
@@ -93,39 +100,45 @@ class RelayWeb:
         return RedirectResponse(next_page(interaction_id), 303)
 
     async def next(self, request: Request) -> Response:
-        person = self._signed_in(request)
-        if person is None:
+        signed_in = self._signed_in(request)
+        if signed_in is None:
             return self._to_login(request)
+        session, person = signed_in
         interaction_id = request.path_params["interaction_id"]
         if self.relay is None:
             raise NotFound("there is no such request")
-        return self._go(interaction_id, await self.relay.onward(interaction_id, person))
+        onward = await self.relay.onward(interaction_id, person)
+        return self._go(interaction_id, onward, (person.name, session.csrf))
 
     async def callback(self, request: Request) -> Response:
-        person = self._signed_in(request)
-        if person is None:
+        signed_in = self._signed_in(request)
+        if signed_in is None:
             return self._to_login(request)
+        session, person = signed_in
+        viewer = (person.name, session.csrf)
         interaction_id = request.path_params["interaction_id"]
         error = request.query_params.get("error")
         error = None if error is None else error[:MAX_ERROR]
         if self.resource.entered(interaction_id):
             step = self.resource.returned(interaction_id, error, person)
-            return self._go(interaction_id, Onward(back=step.back, ended=step.ended))
+            return self._go(interaction_id, Onward(back=step.back, ended=step.ended), viewer)
         if self.relay is None:
             raise NotFound("there is no such request")
-        return self._go(interaction_id, await self.relay.returned(interaction_id, error, person))
+        onward = await self.relay.returned(interaction_id, error, person)
+        return self._go(interaction_id, onward, viewer)
 
     @staticmethod
-    def _go(interaction_id: str, onward: Onward) -> Response:
+    def _go(interaction_id: str, onward: Onward, viewer: SignedIn) -> Response:
         if onward.link is not None:
             return RedirectResponse(onward.link, 303)
         if onward.waiting:
-            return _html(relay_wait_page(next_page(interaction_id)))
+            return _html(relay_wait_page(next_page(interaction_id), viewer))
         if onward.back is not None:
             return RedirectResponse(onward.back, 303)
         if onward.failed:
             assert onward.ended is not None
             title = "The request ended"
             message = f"The access server's step ended without access ({onward.ended.value})."
-            return _html(message_page(title, message, code=onward.ended.value), 403)
-        return _html(message_page("Done", "You can return to your agent."))
+            page = message_page(title, message, code=onward.ended.value, signed_in=viewer)
+            return _html(page, 403)
+        return _html(message_page("Done", "You can return to your agent.", signed_in=viewer))

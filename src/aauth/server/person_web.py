@@ -27,6 +27,7 @@ from ..person import LoginRequired, PersonService
 from ..person.persons import Person, PersonDirectory, Session
 from ..ratelimit import FailureLimiter
 from .pages import (
+    SignedIn,
     audit_page,
     code_page,
     consent_page,
@@ -79,15 +80,22 @@ def _html(
     return HTMLResponse(page, status, headers={**page_headers(form_targets), **(headers or {})})
 
 
-def _message(title: str, message: str, status: int, code: str | None = None) -> HTMLResponse:
-    """An outcome page; a refusal names its AAuth error ``code``."""
-    return _html(message_page(title, message, code=code), status)
+def _viewer(request: Request) -> SignedIn | None:
+    """Who the handler found signed in (:meth:`PersonWeb._signed_in` notes it on the request):
+    the outcome and refusal pages it answers with show them and the sign-out control."""
+    viewer: SignedIn | None = getattr(request.state, "signed_in", None)
+    return viewer
 
 
-def _refusal(error: AAuthError) -> HTMLResponse:
+def _message(request: Request, title: str, message: str, status: int) -> HTMLResponse:
+    """An outcome page, for the person signed in on ``request``."""
+    return _html(message_page(title, message, signed_in=_viewer(request)), status)
+
+
+def _refusal(error: AAuthError, request: Request) -> HTMLResponse:
     """The page for a protocol error: its status, its code, its headers (``Retry-After``)."""
     title = _TITLES.get(error.code, "Something went wrong")
-    page = message_page(title, error.description, code=error.code)
+    page = message_page(title, error.description, code=error.code, signed_in=_viewer(request))
     return _html(page, error.status, headers=error.response_headers())
 
 
@@ -98,7 +106,7 @@ def _pages(handler: _Handler) -> _Handler:
         try:
             return await handler(request)
         except AAuthError as exc:
-            return _refusal(exc)
+            return _refusal(exc, request)
 
     return run
 
@@ -211,7 +219,7 @@ class PersonWeb:
         self._secure = not service.config.loopback
         self._login_cookie = f"__Host-{LOGIN_COOKIE}" if self._secure else LOGIN_COOKIE
         self.relay = RelayWeb(
-            service.relay, service.resource_interactions, self._person, self._to_login, _pages
+            service.relay, service.resource_interactions, self._signed_in, self._to_login, _pages
         )
 
     def routes(self) -> list[Route]:
@@ -243,13 +251,14 @@ class PersonWeb:
     # -- sessions ---------------------------------------------------------------------------
 
     def _signed_in(self, request: Request) -> tuple[Session, Person] | None:
+        """The browser's session and person, noted on ``request`` for the pages (the sign-out
+        control shows only once a handler has looked and found them)."""
         session = self.people.session(request.cookies.get(SESSION_COOKIE))
         person = None if session is None else self.people.get(session.person_id)
-        return None if session is None or person is None else (session, person)
-
-    def _person(self, request: Request) -> Person | None:
-        signed_in = self._signed_in(request)
-        return None if signed_in is None else signed_in[1]
+        if session is None or person is None:
+            return None
+        request.state.signed_in = (person.name, session.csrf)
+        return session, person
 
     @staticmethod
     def _to_login(request: Request) -> Response:
@@ -368,7 +377,7 @@ class PersonWeb:
         if wants_json:
             document = {"person": person.id, "entries": [e.to_json() for e in entries]}
             return JSONResponse(document, headers={"Cache-Control": "no-store"})
-        return _html(audit_page(person.name, entries))
+        return _html(audit_page(entries, (person.name, signed_in[0].csrf)))
 
     def _code_keys(self, request: Request, session: Session) -> dict[str, str]:
         return {"session": session.id, "person": session.person_id, "client": _client(request)}
@@ -429,7 +438,7 @@ class PersonWeb:
         keys = self._code_keys(request, session)
         self._guessing(keys)
         try:
-            onward = await self.relay.entered(interaction_id, code, person, callback)
+            onward = await self.relay.entered(interaction_id, code, signed_in, callback)
             if onward is not None:
                 return onward
             review = self.service.consent.review(

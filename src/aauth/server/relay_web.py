@@ -26,7 +26,7 @@ from ..person import PersonService
 from ..person.interaction_relay import QUESTION
 from .mission_pages import _hidden
 from .mission_web import decision_form
-from .pages import _page, _text
+from .pages import SignedIn, _page, _text
 from .person_web import PersonWeb, _html, _message, _origin, _pages
 
 __all__ = ["RelayWeb", "question_page", "relay_inbox_page", "relayed_page"]
@@ -38,7 +38,7 @@ _WHAT = {
 }
 
 
-def relay_inbox_page(relays: list[PendingRequest], person_name: str) -> str:
+def relay_inbox_page(relays: list[PendingRequest], signed_in: SignedIn) -> str:
     """The person's waiting relays, newest first."""
     rows = "".join(
         f"<li><a href='/relays/{quote(r.interaction_id or '')}'>"
@@ -48,14 +48,16 @@ def relay_inbox_page(relays: list[PendingRequest], person_name: str) -> str:
     )
     return _page(
         "Waiting for you",
-        f"<h1>Waiting for {escape(person_name)}</h1>"
+        f"<h1>Waiting for {escape(signed_in[0])}</h1>"
         + (f"<ul id=relays>{rows}</ul>" if rows else "<p id=relays>Nothing is waiting.</p>"),
+        signed_in=signed_in,
     )
 
 
-def relayed_page(request: PendingRequest, csrf: str) -> str:
+def relayed_page(request: PendingRequest, signed_in: SignedIn) -> str:
     """One relay: what the agent says, where the person goes, the code to check there, and
-    the form (with the session's ``csrf`` token) that sends them on."""
+    the form (with the session's CSRF token) that sends them on."""
+    csrf = signed_in[1]
     payload = request.payload
     description = payload.get("description")
     go = f"/relays/{quote(request.interaction_id or '')}/go"
@@ -69,12 +71,14 @@ def relayed_page(request: PendingRequest, csrf: str) -> str:
         f"<form method=post action='{escape(go)}'>"
         f"<input type=hidden name=csrf value='{escape(csrf)}'>"
         "<button type=submit id=go>Go to the page</button></form>",
+        signed_in=signed_in,
     )
 
 
-def question_page(request: PendingRequest, csrf: str) -> str:
+def question_page(request: PendingRequest, signed_in: SignedIn) -> str:
     """The agent's question (untrusted Markdown, escaped: V-42) and the person's answer form,
-    posted with the session's ``csrf`` token (PS-27)."""
+    posted with the session's CSRF token (PS-27)."""
+    csrf = signed_in[1]
     action = f"/relays/{quote(request.interaction_id or '')}"
     return _page(
         "Your agent asks",
@@ -86,6 +90,7 @@ def question_page(request: PendingRequest, csrf: str) -> str:
         f"maxlength={MAX_DESCRIPTION}></textarea></label>"
         "<button type=submit name=decision value=answer id=approve>Answer</button>"
         "<button type=submit name=decision value=decline id=deny>Decline</button></form>",
+        signed_in=signed_in,
     )
 
 
@@ -117,21 +122,23 @@ class RelayWeb:
         signed_in = self.web._signed_in(request)
         if signed_in is None:
             return self.web._to_login(request)
-        person = signed_in[1]
+        session, person = signed_in
         relays = self.service.interaction_relay.inbox(person)
-        return _html(relay_inbox_page(relays, person.name))
+        return _html(relay_inbox_page(relays, (person.name, session.csrf)))
 
     async def show(self, request: Request) -> Response:
         signed_in = self.web._signed_in(request)
         if signed_in is None:
             return self.web._to_login(request)
         interaction_id = request.path_params["interaction_id"]
-        relay = self.service.interaction_relay.view(interaction_id, signed_in[1])
+        session, person = signed_in
+        relay = self.service.interaction_relay.view(interaction_id, person)
+        viewer = (person.name, session.csrf)
         if relay.payload["type"] == QUESTION:
-            return _html(question_page(relay, signed_in[0].csrf))
+            return _html(question_page(relay, viewer))
         # Browsers hold the redirect answering the form to ``form-action``: name its origin.
         page_origin = _origin(relay.payload["url"])
-        return _html(relayed_page(relay, signed_in[0].csrf), form_targets=(page_origin,))
+        return _html(relayed_page(relay, viewer), form_targets=(page_origin,))
 
     async def answer(self, request: Request) -> Response:
         """POST, as the signed-in person with the session's CSRF token (PS-27): the answer to
@@ -142,11 +149,11 @@ class RelayWeb:
         questions = self.service.interaction_relay
         if form.get("decision") == "decline":
             questions.decline(interaction_id, person)
-            return _message("Question declined", "The agent has been told.", 200)
+            return _message(request, "Question declined", "The agent has been told.", 200)
         if form.get("decision") != "answer":
             raise InvalidRequest("choose answer or decline")
         questions.answer(interaction_id, person, form.get("answer"))
-        return _message("Answer sent", "You can return to your agent.", 200)
+        return _message(request, "Answer sent", "You can return to your agent.", 200)
 
     async def go(self, request: Request) -> Response:
         """POST, as the signed-in person with the session's CSRF token (PS-27): on to the
@@ -163,4 +170,4 @@ class RelayWeb:
             return self.web._to_login(request)
         interaction_id = request.path_params["interaction_id"]
         self.service.interaction_relay.returned(interaction_id, signed_in[1])
-        return _message("Done here", "You can return to your agent.", 200)
+        return _message(request, "Done here", "You can return to your agent.", 200)
