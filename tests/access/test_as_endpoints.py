@@ -23,6 +23,7 @@ from aauth.access import AccessServerConfig
 from aauth.headers import InteractionRequirement, parse_requirement
 from aauth.keys import KeySet, generate_key, thumbprint
 from aauth.keysource import StaticKeySource
+from aauth.person.passwords import hash_password
 from aauth.server.access_server import SESSION_COOKIE, create_access_server
 from aauth.store import SQLiteStore
 from aauth.tokens import decode_unverified, issue_agent_token, issue_resource_token
@@ -35,8 +36,8 @@ OTHER_PS = "https://other-ps.example"
 AP = "https://ap.example"
 RESOURCE = "https://docs.example"
 AGENT = "aauth:bot@ap.example"
-OWNER = {"id": "o", "password": "pw"}
-"""The person who may pay and approve on the AS's pages."""
+OWNER = {"id": "o", "password_hash": hash_password("pw")}
+"""The person who may pay and approve on the AS's pages (hashed once for the module)."""
 CSRF = re.compile(r"name=csrf value='([^']+)'")
 
 T = TypeVar("T")
