@@ -36,6 +36,7 @@ from .errors import Forbidden
 from .identifiers import agent_identifier, is_endpoint_url, is_server_identifier
 from .keys import KeySet
 from .metadata import AgentProviderMetadata, well_known_url
+from .replay import StoreReplayGuard
 from .resource import RequestVerifier, ResourcePolicy, VerifiedCaller
 from .store import SQLiteStore
 from .store.base import Store
@@ -64,6 +65,8 @@ MAX_PROOF_LIFETIME = 3600
 """A ``jkt-jwt`` enrollment proof is a short delegation; one living longer is refused."""
 
 _EXPIRY_LEEWAY = 60
+MAX_LOCAL_LENGTH = 255
+"""AP-04: an instance or sub-agent name that would make the local part longer is refused."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,8 @@ class AgentProvider:
     whenever tokens are issued or the JWKS is served; ``key_file`` is rewritten after each
     change so a restart keeps every published key. ``verifier`` checks enrollment requests
     (``jkt-jwt`` only, no discovery); serve it with :class:`~aauth.resource.AAuthMiddleware`.
-    ``store`` keeps the :class:`~aauth.delegates.Delegates` (default: in memory).
+    ``store`` keeps the :class:`~aauth.delegates.Delegates` and the replay guard (default: in
+    memory).
     """
 
     def __init__(
@@ -175,7 +179,8 @@ class AgentProvider:
         self._loopback = loop
         self._clock = clock
         self._agents = _index(agents, identifier, loop)
-        self.delegates = Delegates(store if store is not None else SQLiteStore(clock=clock))
+        store = store if store is not None else SQLiteStore(clock=clock)
+        self.delegates = Delegates(store)
         self._document = AgentProviderMetadata(
             issuer=identifier,
             jwks_uri=well_known_url(identifier, "jwks.json"),
@@ -193,7 +198,9 @@ class AgentProvider:
             signature_window=signature_window,
             allow_loopback_http=loop,
         )
-        self.verifier = RequestVerifier(self.policy, clock=clock)
+        # In the store, so a request replayed at another instance or after a restart is refused.
+        replay = StoreReplayGuard(store, clock=clock)
+        self.verifier = RequestVerifier(self.policy, replay_guard=replay, clock=clock)
 
     @property
     def callback_path(self) -> str | None:
@@ -281,6 +288,8 @@ class AgentProvider:
                 )
             local = _local(parent.sub) + "+" + str(claims["discriminator"])
             ps = parent.ps
+        if len(local) > MAX_LOCAL_LENGTH:
+            raise InvalidJWT(f"the agent's local name would pass {MAX_LOCAL_LENGTH} characters")
         self.maintain()
         sub = agent_identifier(local, self.identifier)
         now = self._clock()
@@ -322,6 +331,9 @@ def _index(
     for agent in agents:
         if "+" in agent.local:
             raise ValueError(f"agent {agent.local!r}: a top-level local name has no '+'")
+        if "." in agent.local:
+            # '.' joins an agent to its instance: "a.b" would be agent a's instance b
+            raise ValueError(f"agent {agent.local!r}: a top-level local name has no '.'")
         agent_identifier(agent.local, identifier)
         if not is_s256(agent.enrollment_jkt):
             raise ValueError(f"agent {agent.local!r}: enrollment_jkt is not a SHA-256 thumbprint")

@@ -305,3 +305,32 @@ def test_as04_a_sub_agent_through_its_parent_and_both_servers(plain_world: Feder
     assert claims.agent == parent_id.replace("@", "+search1@")
     assert claims.act is not None
     assert claims.act.agent == parent_id
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"action": "clarification_response", "clarification_response": "\\ud800"}',
+        b'{"action": "clarification_response", "clarification_response": "Q3",'
+        b' "clarification_response": "all of them"}',
+    ],
+)
+def test_v34_an_answer_for_the_access_server_is_strict_json(raw: bytes) -> None:
+    """The agent's answer to the AS's question is read strictly by the PS before it is
+    forwarded: 400 ``invalid_request`` for a lone surrogate or a duplicated answer (which the
+    PS would otherwise read one way and the agent mean another), and the request goes on."""
+    steps = {"clarification": "Which report?"}
+    with federated_world(quiet(), steps=steps, auto_approve=True) as world:
+        signer = world.agents[world.trusted_ps]
+        refusals: list[httpx.Response] = []
+
+        def answer(question: Clarification) -> str:
+            headers = {"content-type": "application/json"}
+            headers.update(signer.sign("POST", question.pending_url, headers, raw))
+            refusals.append(httpx.post(question.pending_url, content=raw, headers=headers))
+            return "The Q3 report."
+
+        response, _ = fetch(world, world.trusted_ps, DeferredCallbacks(on_clarification=answer))
+    assert response.status_code == 200, response.text
+    [refused] = refusals
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_request")

@@ -10,12 +10,24 @@ from typing import Any
 
 import pytest
 
-from aauth.keys import KeySet
+from aauth.keys import KeySet, generate_key, thumbprint
 from aauth.tokens import Actor, decode_unverified, issue_auth_token
 from aauth.tokens.verifier import AUTH_TOKEN
 from aauth.tokens.wire import PERSON_DWK
 
-from .test_as_endpoints import AGENT, AP, AS, OTHER_PS, PS, World, as_ps, call, problem, run
+from .test_as_endpoints import (
+    AGENT,
+    AP,
+    AS,
+    OTHER_PS,
+    PS,
+    SUBAGENT,
+    World,
+    as_ps,
+    call,
+    problem,
+    run,
+)
 
 ORIGINAL = "aauth:assistant@agents.example"
 """The agent that called the intermediary (``AGENT``) with the upstream token."""
@@ -121,3 +133,22 @@ def test_a_non_string_upstream_token_is_invalid_request(chain_world: World) -> N
     body = world.body(upstream_token=["x"])
     response = run(call(world.app(), "POST", "/token", body, signer=as_ps(world)))
     assert "upstream_token" in problem(response, 400, "invalid_request")["detail"]
+
+
+def test_as08_as04_a_sub_agent_counts_its_parent_in_the_chain_depth(chain_world: World) -> None:
+    """A sub-agent's token names its parent in ``act`` above the upstream chain, so the
+    parent counts against ``max_chain_depth``: a chain that fits alone is one too deep with
+    it, and no token is minted whose ``act`` is longer than the AS allows."""
+    world = chain_world
+    child_key = generate_key()
+    child = world.agent_token(sub=SUBAGENT, cnf_jwk=child_key.public_key(), parent_agent=AGENT)
+    token = world.resource_token(agent=SUBAGENT, agent_jkt=thumbprint(child_key.public_key()))
+    body = world.body(resource_token=token, subagent_token=child, upstream_token=upstream(world))
+    app = world.app(max_chain_depth=1)
+    response = run(call(app, "POST", "/token", body, signer=as_ps(world)))
+    assert "at most 1" in problem(response, 403, "forbidden")["detail"]
+    granted = run(call(world.app(max_chain_depth=2), "POST", "/token", body, signer=as_ps(world)))
+    assert granted.status_code == 200, granted.text
+    claims = decode_unverified(AUTH_TOKEN, granted.json()["auth_token"])
+    assert claims.act is not None
+    assert claims.act.chain == (AGENT, ORIGINAL)

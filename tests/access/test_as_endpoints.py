@@ -241,7 +241,7 @@ def test_a_replayed_ps_request_is_refused(world: World) -> None:
 @pytest.mark.parametrize(
     ("raw", "words"),
     [
-        (b"not json", "JSON object"),
+        (b"not json", "JSON"),
         (b"[1]", "JSON object"),
         (b'{"resource_token": "x"}', "agent_token"),
     ],
@@ -249,6 +249,79 @@ def test_a_replayed_ps_request_is_refused(world: World) -> None:
 def test_malformed_bodies(world: World, raw: bytes, words: str) -> None:
     response = run(call(world.app(), "POST", "/token", raw=raw, signer=as_ps(world)))
     assert words in problem(response, 400, "invalid_request")["detail"]
+
+
+# -- strict JSON (json_body): never a 500, never a value two parsers read differently --------
+
+_NOT_STRICT = [
+    b'{"sub": "\\ud800", "name": "Alice"}',
+    b'{"sub": "ps-sub", "name": "Alice", "sub": "someone-else"}',
+    b'{"sub": "ps-sub", "name": "Alice", "extra": NaN}',
+]
+
+
+@pytest.mark.parametrize("raw", _NOT_STRICT)
+def test_as07_v41_a_claims_answer_that_is_not_strict_json_is_invalid_request(
+    world: World, raw: bytes
+) -> None:
+    app = world.app(required_claims=["sub", "name"])
+    first = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
+    path = first.headers["location"].removeprefix(AS)
+    problem(run(call(app, "POST", path, raw=raw, signer=as_ps(world))), 400, "invalid_request")
+    claims = {"sub": "ps-sub", "name": "Alice"}
+    granted = run(call(app, "POST", path, claims, signer=as_ps(world)))
+    assert granted.status_code == 200, granted.text
+    assert decode_unverified(AUTH_TOKEN, granted.json()["auth_token"]).raw["name"] == "Alice"
+
+
+@pytest.mark.parametrize("extra", [b', "x": NaN}', b', "x": "\\udfff"}', b', "x": 1e999}'])
+def test_as02_v41_a_token_request_that_is_not_strict_json_is_invalid_request(
+    world: World, extra: bytes
+) -> None:
+    raw = json.dumps(world.body()).encode()[:-1] + extra
+    problem(
+        run(call(world.app(), "POST", "/token", raw=raw, signer=as_ps(world))),
+        400,
+        "invalid_request",
+    )
+
+
+def test_as02_a_token_request_with_two_agent_tokens_is_invalid_request(world: World) -> None:
+    """Two ``agent_token`` members: the PS may have meant the first, Python reads the last."""
+    body = world.body()
+    raw = (
+        json.dumps(body).encode()[:-1]
+        + b', "agent_token": '
+        + json.dumps(body["agent_token"]).encode()
+        + b"}"
+    )
+    problem(
+        run(call(world.app(), "POST", "/token", raw=raw, signer=as_ps(world))),
+        400,
+        "invalid_request",
+    )
+
+
+def test_an_unwritable_store_is_a_503_and_grants_nothing(world: World) -> None:
+    """A read-only or full SQLite file fails closed like an unreachable Redis: 503
+    ``temporarily_unavailable`` with Retry-After, not a 500, and no token."""
+    app = world.app()
+    world.store._db.execute("PRAGMA query_only = ON")
+    response = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
+    problem(response, 503, "temporarily_unavailable")
+    assert response.headers["retry-after"] == "2"
+    assert "auth_token" not in response.json()
+
+
+@pytest.mark.parametrize("odd", ["%00", "a" * 5000, "%ED%A0%80", "%F0%9F%98%80", "x%3Ay%00z"])
+def test_v41_an_odd_pending_id_is_404_never_500(world: World, odd: str) -> None:
+    """NUL, an overlong id, a lone surrogate's UTF-8, an emoji, a store separator: a key
+    that was never stored, so 404 ``not_found`` for the trusted PS (and nothing stored)."""
+    app = world.app(required_claims=["sub"])
+    for method in ("GET", "POST", "DELETE"):
+        body = {"sub": "x"} if method == "POST" else None
+        response = run(call(app, method, f"/pending/{odd}", body, signer=as_ps(world)))
+        problem(response, 404, "not_found")
 
 
 SUBAGENT = "aauth:bot+search@ap.example"
@@ -284,6 +357,19 @@ def test_as04_a_sub_agent_of_another_parent_is_refused(world: World) -> None:
     parent_as_sub = world.body(agent_token=world.agent_token(sub=SUBAGENT, parent_agent=AGENT))
     response = run(call(world.app(), "POST", "/token", parent_as_sub, signer=as_ps(world)))
     problem(response, 400, "invalid_request")
+
+
+def test_as04_a_sub_agent_of_another_person_server_is_refused(world: World) -> None:
+    """Only the agent's own PS may ask for it: a sub-agent token naming another PS is
+    refused as the parent's would be (as the PS refuses it, PS-07)."""
+    child_key = generate_key()
+    child = world.agent_token(
+        sub=SUBAGENT, cnf_jwk=child_key.public_key(), parent_agent=AGENT, ps=OTHER_PS
+    )
+    token = world.resource_token(agent=SUBAGENT, agent_jkt=thumbprint(child_key.public_key()))
+    body = world.body(resource_token=token, subagent_token=child)
+    response = run(call(world.app(), "POST", "/token", body, signer=as_ps(world)))
+    assert OTHER_PS in problem(response, 400, "invalid_agent_token")["detail"]
 
 
 def test_agent_token_checks(world: World) -> None:

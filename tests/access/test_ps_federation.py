@@ -193,3 +193,31 @@ def test_an_access_server_that_cannot_be_reached(tmp_path: Path) -> None:
         fetch(world, world.trusted_ps, None)
     assert refused.value.code == "server_error"
     assert nowhere in refused.value.description
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"status": "pending", "clarification": "\\ud800"}',
+        b'{"status": "pending", "clarification": NaN}',
+        b'{"status": "pending", "clarification": "a", "clarification": "b"}',
+    ],
+)
+def test_v41_an_access_server_answer_that_is_not_strict_json_is_not_passed_on(
+    tmp_path: Path, raw: bytes
+) -> None:
+    """A value the PS could not write back (a lone surrogate, ``NaN``), or read two ways (a
+    duplicate member), is never relayed to the agent: the PS treats the body as empty, and
+    what the agent hears is about the access server, never the PS's own 500."""
+
+    def answer(url: str, request_body: dict[str, Any]) -> Response:
+        headers = {"Location": f"{url}/pending/x", "AAuth-Requirement": "requirement=clarification"}
+        return Response(raw, 202, media_type="application/json", headers=headers)
+
+    with (
+        world_with(answer, tmp_path, KeySet.generate()) as world,
+        pytest.raises(AAuthError) as refused,
+    ):
+        fetch(world, world.trusted_ps, None)
+    assert refused.value.code == "server_error"
+    assert "access server" in refused.value.description

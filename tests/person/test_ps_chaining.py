@@ -273,9 +273,9 @@ def test_an_intermediary_already_in_the_chain_is_refused(world: World) -> None:
     assert "already appears" in refused.json()["detail"]
 
 
-def test_a_subagent_of_the_intermediary_gets_the_whole_chain(world: World) -> None:
-    """-10 "Parent-Mediated Authorization": when the parent holds an upstream token, the
-    sub-agent's token names the parent in ``act`` with the upstream chain nested inside."""
+def _subagent_request(world: World, **settings: Any) -> tuple[httpx.Response, Agent, Agent]:
+    """The intermediary (docs) asks for its sub-agent, extending the agent's grant:
+    ``(answer, docs, sub-agent)``; ``settings`` configure the PS."""
     agent, docs = world.agent(), intermediary(world)
     key = generate_key()
     child_sub = "aauth:docs+w1@docs.example"
@@ -290,15 +290,31 @@ def test_a_subagent_of_the_intermediary_gets_the_whole_chain(world: World) -> No
     child = Agent(child_sub, RESOURCE, key, child_token, AgentSigner(key, child_token))
 
     async def scenario() -> httpx.Response:
-        app = world.app(auto_approve=(*RULES, auto("mail.read", agent=docs.sub, resource="*")))
-        async with client(app) as http:
+        rules = (*RULES, auto("mail.read", agent=docs.sub, resource="*"))
+        async with client(world.app(auto_approve=rules, **settings)) as http:
             upstream = await upstream_for(world, http, agent)
             token = world.resource_token(child, "mail.read", resource=OTHER_RESOURCE)
             return await request_token(
                 http, docs, token, upstream_token=upstream, subagent_token=child.token
             )
 
-    downstream = claims(run(scenario()))
-    assert downstream.agent == child_sub
+    return run(scenario()), docs, child
+
+
+def test_a_subagent_of_the_intermediary_gets_the_whole_chain(world: World) -> None:
+    """-10 "Parent-Mediated Authorization": when the parent holds an upstream token, the
+    sub-agent's token names the parent in ``act`` with the upstream chain nested inside."""
+    answer, docs, child = _subagent_request(world)
+    downstream = claims(answer)
+    assert downstream.agent == child.sub
     assert downstream.jkt == child.signer.thumbprint
     assert downstream.act.chain == (docs.sub, AGENT)
+
+
+def test_ps17_a_subagent_counts_its_parent_in_the_chain_depth(world: World) -> None:
+    """The parent that ``act`` names above the upstream chain counts against
+    ``max_chain_depth``: with room for one agent, a sub-agent's chained token (naming the
+    parent and the caller) is refused instead of minted one agent too deep."""
+    refused, _, _ = _subagent_request(world, max_chain_depth=1)
+    assert refused.status_code == 403, refused.text
+    assert "at most 1" in refused.json()["detail"]

@@ -154,3 +154,40 @@ def test_a_publish_on_one_store_wakes_a_waiter_on_another(url: str) -> None:
             return event.is_set()
 
     assert asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (("limit", "code:client:1"), ("limit:code", "client:1")),  # a separator in the key
+        (("a%3Ab", "k"), ("a:b", "k")),  # the escape itself, spelled out
+        (("ns", "k\x00"), ("ns", "k")),
+    ],
+)
+def test_namespaces_never_cross_in_redis_keys(
+    url: str, first: tuple[str, str], second: tuple[str, str]
+) -> None:
+    """Every (namespace, key) pair is its own record, as in SQLite, whatever ``:``, ``%`` or
+    NUL either holds: one namespace's records can never be read or overwritten via another."""
+    store = RedisStore.from_url(url)
+    assert store.create(*first, {"which": "first"}, None)
+    assert store.create(*second, {"which": "second"}, None)
+    for pair, which in ((first, "first"), (second, "second")):
+        record = store.get(*pair)
+        assert record is not None
+        assert record.value == {"which": which}
+    store.delete(*second)
+    assert store.get(*first) is not None
+
+
+def test_redis_never_drops_a_record_before_its_expiry(url: str) -> None:
+    """The Redis TTL is rounded up to the millisecond, never down: a replay entry lives at
+    least as long as the window it guards."""
+    store = RedisStore.from_url(url)
+    raw = redis.Redis.from_url(url)
+    expires_at = int(time.time()) + 30.0004  # 0.4 ms into a millisecond
+    store.create("ns", "created", {}, expires_at)
+    store.create("ns", "replaced", {}, None)
+    store.replace("ns", "replaced", {}, 1, expires_at)
+    for key in ("aauth:ns:created", "aauth:ns:replaced"):
+        assert raw.execute_command("PEXPIRETIME", key) >= expires_at * 1000

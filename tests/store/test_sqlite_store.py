@@ -6,7 +6,11 @@ import os
 import sqlite3
 from pathlib import Path
 
-from aauth.store import SQLiteStore
+import pytest
+
+from aauth.errors import error_response
+from aauth.store import SQLiteStore, StoreUnavailable
+from aauth.store.base import Record
 
 
 class Clock:
@@ -108,3 +112,25 @@ def test_a_database_created_world_readable_is_narrowed(tmp_path: Path) -> None:
     assert set(_modes(path).values()) == {0o600}
     store.close()
     old.close()
+
+
+def test_an_unwritable_database_is_store_unavailable_and_keeps_its_records(
+    tmp_path: Path,
+) -> None:
+    """A read-only (or full, or locked) database fails closed as a 503 with Retry-After, as
+    an unreachable Redis does, never as a 500; what it held is intact."""
+    store = SQLiteStore(tmp_path / "s.db")
+    store.create("ns", "k", {"v": 1}, None)
+    store._db.execute("PRAGMA query_only = ON")  # what a read-only file or full disk does
+    for write in (
+        lambda: store.create("ns", "other", {}, None),
+        lambda: store.replace("ns", "k", {"v": 2}, 1, None),
+        lambda: store.delete("ns", "k"),
+        store.purge_expired,
+    ):
+        with pytest.raises(StoreUnavailable) as caught:
+            write()
+        response = error_response(caught.value)
+        assert (response.status, response.headers["Retry-After"]) == (503, "2")
+    assert store.get("ns", "k") == Record({"v": 1}, 1, None)
+    store.close()

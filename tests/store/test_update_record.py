@@ -27,7 +27,7 @@ def test_creates_then_replaces_and_declines() -> None:
     assert store.get("ns", "k").value == {"n": 2}  # type: ignore[union-attr]
 
 
-def test_a_record_that_keeps_changing_is_a_server_error() -> None:
+def test_a_record_that_keeps_changing_is_a_retryable_503() -> None:
     store = SQLiteStore()
     store.create("ns", "k", {"n": 0}, None)
 
@@ -39,5 +39,7 @@ def test_a_record_that_keeps_changing_is_a_server_error() -> None:
 
     with pytest.raises(StoreContention) as raised:
         update_record(store, "ns", "k", racing, attempts=3)
-    assert raised.value.code == "server_error"
+    error = raised.value
+    assert (error.code, error.status) == ("temporarily_unavailable", 503)
+    assert error.response_headers() == {"Retry-After": "2"}
     assert store.get("ns", "k").value == {"n": 3}  # type: ignore[union-attr]

@@ -38,6 +38,7 @@ from ..headers import (
     build_challenge,
 )
 from ..interaction_code import generate_code, normalize_code
+from ..json_body import parse_json_object
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..person.polling import Reply, report_outcome
 from ..store.base import Store
@@ -59,16 +60,6 @@ _BILLING_NS = "access-billing"
 _TOLD_NS = "access-told"
 MAX_CLAIM = 256
 MAX_ANSWER = 4000
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        body = None
-    if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object")
-    return body
 
 
 class AccessFlow:
@@ -219,7 +210,7 @@ class AccessFlow:
         current = self._owned(request_id, ps)
         if current.state.terminal:
             raise Gone("this pending request has already ended")
-        body = _json_object(raw_body)
+        body = parse_json_object(raw_body)
         step = AccessRequest.from_json(current.payload).step
         if step == CLAIMS:
             claims = self._claims(body)

@@ -20,7 +20,6 @@ what the person server supplies, never copied from the upstream token.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import jwt
@@ -32,6 +31,7 @@ from ..errors import (
     InvalidResourceToken,
     InvalidToken,
 )
+from ..json_body import parse_json_object
 from ..pending import PendingRequest
 from ..tokens import AgentTokenClaims, ResourceTokenClaims, TokenVerifier, check_resource_binding
 from ..tokens.upstream import verify_upstream_token
@@ -46,12 +46,7 @@ _MEMBERS = frozenset({"resource_token", "agent_token", "subagent_token", "upstre
 
 
 def _body(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise InvalidRequest("the body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object")
+    body = parse_json_object(raw)
     for name in ("resource_token", "agent_token"):
         if not isinstance(body.get(name), str) or not body[name]:
             raise InvalidRequest(f"the request needs a string {name!r} (PS-30)")
@@ -84,11 +79,11 @@ class AccessTokenEndpoint:
         body = _body(raw_body)
         parent = agent = await self._agent_token(body["agent_token"], ps)
         if body.get("subagent_token"):
-            agent = await self._subagent_token(body["subagent_token"], parent)
+            agent = await self._subagent_token(body["subagent_token"], parent, ps)
         resource = await self._resource_token(body["resource_token"], agent, ps)
         act = None
         if body.get("upstream_token"):
-            act = await self._upstream(body["upstream_token"], parent, ps)
+            act = await self._upstream(body["upstream_token"], parent, ps, agent is not parent)
         request = AccessRequest(
             ps=ps,
             agent_iss=agent.iss,
@@ -120,7 +115,7 @@ class AccessTokenEndpoint:
         return agent
 
     async def _upstream(
-        self, token: str, intermediary: AgentTokenClaims, ps: str
+        self, token: str, intermediary: AgentTokenClaims, ps: str, for_subagent: bool
     ) -> dict[str, Any]:
         """AS-08: the ``act`` claim of a chained request; only the calling PS's tokens or this
         AS's own may be extended."""
@@ -130,6 +125,7 @@ class AccessTokenEndpoint:
             intermediary,
             max_depth=self._config.max_chain_depth,
             who="access server",
+            for_subagent=for_subagent,
         )
         if verified.claims.iss not in (ps, self._config.identifier):
             raise InvalidRequest(
@@ -137,8 +133,11 @@ class AccessTokenEndpoint:
             )
         return verified.actor.claim()
 
-    async def _subagent_token(self, token: str, parent: AgentTokenClaims) -> AgentTokenClaims:
-        """AS-04: a sub-agent of the agent whose token came with it, from the same provider."""
+    async def _subagent_token(
+        self, token: str, parent: AgentTokenClaims, ps: str
+    ) -> AgentTokenClaims:
+        """AS-04: a sub-agent of the agent whose token came with it, from the same provider,
+        naming no other person server than the one asking (as for the parent)."""
         subagent = await averify_presented(
             self._tokens,
             AGENT_TOKEN,
@@ -151,6 +150,10 @@ class AccessTokenEndpoint:
             raise InvalidAgentToken(
                 f"the subagent token's parent_agent {subagent.parent_agent!r} is not the agent "
                 f"token's agent {parent.sub!r} (AS-04)"
+            )
+        if subagent.ps is not None and subagent.ps != ps:
+            raise InvalidAgentToken(
+                f"the subagent token names {subagent.ps!r} as its person server"
             )
         return subagent
 

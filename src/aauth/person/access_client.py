@@ -33,6 +33,7 @@ from ..errors import (
     PendingExpired,
     ServerError,
 )
+from ..json_body import parse_json_object
 from ..keys import KeySet
 from ..metadata import AccessServerMetadata
 from ..tokens.wire import PERSON_DWK
@@ -134,11 +135,13 @@ class AccessServerClient:
 
 
 def json_body(response: httpx.Response) -> dict[str, Any]:
+    """The access server's answer as a strict JSON object (:mod:`aauth.json_body`), else
+    ``{}``: what is passed on to the agent must be writable again (no ``NaN``, no lone
+    surrogate), and a duplicated member must not be read differently here and there."""
     try:
-        value = json.loads(response.content or b"{}")
-    except (ValueError, RecursionError):
+        return parse_json_object(response.content or b"{}", max_bytes=MAX_RESPONSE)
+    except InvalidRequest:
         return {}
-    return value if isinstance(value, dict) else {}
 
 
 def failure(response: httpx.Response) -> AAuthError:

@@ -65,11 +65,19 @@ class UpstreamTokens:
         self._people = tuple(person.id for person in people)
         self._max_depth = max_depth
 
-    async def verify(self, token: str, intermediary: AgentTokenClaims) -> Upstream:
+    async def verify(
+        self, token: str, intermediary: AgentTokenClaims, *, for_subagent: bool = False
+    ) -> Upstream:
         """PS-16 … PS-18 for ``token`` presented by ``intermediary``; InvalidRequest when the
-        token fails, Forbidden when the chain would be deeper than allowed."""
+        token fails, Forbidden when the chain would be deeper than allowed (``for_subagent``:
+        with the intermediary, whom a sub-agent's ``act`` names too)."""
         verified = await verify_upstream_token(
-            self._tokens, token, intermediary, max_depth=self._max_depth, who="person server"
+            self._tokens,
+            token,
+            intermediary,
+            max_depth=self._max_depth,
+            who="person server",
+            for_subagent=for_subagent,
         )
         claims = verified.claims
         return Upstream(claims, verified.actor.claim(), self._person(claims))

@@ -19,7 +19,6 @@ kept in the store, so either server may restart between polls.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -50,6 +49,7 @@ from ..headers import (
     build_challenge,
     find_requirement,
 )
+from ..json_body import parse_json_object
 from ..keys import thumbprint
 from ..pending import PendingRequest, PendingRequests, PendingState
 from ..store.base import Store
@@ -391,11 +391,8 @@ class Federation:
             or step.location is None
         ):
             return False
-        try:
-            body = json.loads(raw_body)
-        except (ValueError, RecursionError):
-            body = None
-        answer = body.get("clarification_response") if isinstance(body, dict) else None
+        body = parse_json_object(raw_body)
+        answer = body.get("clarification_response")
         if not isinstance(answer, str) or body.get("action") != "clarification_response":
             raise InvalidRequest("answer with action 'clarification_response' (V-34)")
         forwarded = {"action": "clarification_response", "clarification_response": answer}

@@ -147,7 +147,9 @@ class TokenEndpoint:
         if body.upstream_token is not None:
             if self._upstream is None:
                 raise InvalidRequest("call chaining (upstream_token) is not enabled on this PS")
-            upstream = await self._upstream.verify(body.upstream_token, agent)
+            upstream = await self._upstream.verify(
+                body.upstream_token, agent, for_subagent=holder is not agent
+            )
         grant = Grant(
             agent_iss=agent.iss,
             agent=agent.sub,

@@ -14,7 +14,6 @@ Everything is a :data:`~aauth.agent.flow.Flow`, run on whatever client the calle
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -31,18 +30,26 @@ from ..agent.token_client import (
     received_auth_token,
 )
 from ..callbacks import interaction_link
-from ..errors import AAuthError, ServerError
+from ..errors import AAuthError, InvalidRequest, ServerError
 from ..headers import (
     AuthTokenRequirement,
     HeaderError,
     InteractionRequirement,
     find_requirement,
 )
+from ..json_body import parse_json
 from ..tokens import check_resource_challenge, decode_unverified
 from ..tokens.verifier import AUTH_TOKEN, RESOURCE_TOKEN
 from .agent_identity import ResourceAgent
 
-__all__ = ["ChainingClient", "Deferred", "DownstreamCall", "DownstreamError"]
+__all__ = [
+    "MAX_DOWNSTREAM_BODY",
+    "ChainingClient",
+    "Deferred",
+    "DownstreamCall",
+    "DownstreamError",
+    "downstream_body",
+]
 
 
 class DownstreamError(AAuthError):
@@ -104,10 +111,23 @@ class Deferred:
         return interaction_link(self.interaction_url, self.interaction_code, callback)
 
 
+MAX_DOWNSTREAM_BODY = 1024 * 1024
+"""The largest downstream answer relayed as JSON; a longer one is relayed as text."""
+
+
+def downstream_body(response: httpx.Response) -> Any:
+    """The downstream answer's body as strict JSON (:mod:`aauth.json_body`), None when empty:
+    what the caller is relayed must be writable again (no ``NaN``, lone surrogates or
+    runaway nesting). InvalidRequest for anything else."""
+    if not response.content:
+        return None
+    return parse_json(response.content, what="the downstream answer", max_bytes=MAX_DOWNSTREAM_BODY)
+
+
 def _body(response: httpx.Response) -> Any:
     try:
-        return json.loads(response.content) if response.content else None
-    except ValueError:
+        return downstream_body(response)
+    except InvalidRequest:
         return response.text[:1000]
 
 

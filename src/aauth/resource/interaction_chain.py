@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -47,7 +46,13 @@ from ..pending import (
     waiting_answer,
 )
 from .caller import VerifiedCaller
-from .chaining import ChainingClient, Deferred, DownstreamCall, DownstreamError
+from .chaining import (
+    ChainingClient,
+    Deferred,
+    DownstreamCall,
+    DownstreamError,
+    downstream_body,
+)
 
 __all__ = ["Answer", "ChainedRequests", "Interstitial"]
 
@@ -79,8 +84,8 @@ class Interstitial:
 
 def _json(response: httpx.Response) -> Any:
     try:
-        return json.loads(response.content) if response.content else None
-    except ValueError:
+        return downstream_body(response)
+    except InvalidRequest:
         return {"text": response.text[:4000]}
 
 

@@ -175,6 +175,11 @@ class RequestVerifier:
         authorization = request.headers.get_all("authorization")
         access = parse_authorization(authorization) if authorization else None
         agent_id = agent.sub if agent else (auth.agent if auth else None)
+        if header is not None and auth is not None and auth.mission != mission:
+            # A grant under another mission (or none) grants nothing under this one: the
+            # caller keeps its identity, its scopes are empty (a route requiring the token
+            # was challenged above).
+            auth = None
         # Every field, in order, without the generated __new__ (one per request, half the cost).
         fields = (verified, scheme, thumbprint, agent_id, agent, auth, access, mission)
         return tuple.__new__(VerifiedCaller, fields)

@@ -9,8 +9,9 @@
                                        (an ``error`` is shown as one, never as done)
 =================================  =========================================================
 
-Delegates (instances and sub-agents, with their current keys) are kept in the SQLite file
-``db`` of the configuration, so a restarted provider still knows them.
+Delegates (instances and sub-agents, with their current keys) and the replay guard are kept
+in the SQLite file ``db`` of the configuration, so a restarted provider still knows them;
+expired records are purged at start and every ten minutes.
 
 The protocol work is :class:`~aauth.agent_provider.AgentProvider`'s; the enrollment request
 is verified by :class:`~aauth.resource.AAuthMiddleware` like any protected route.
@@ -21,8 +22,6 @@ is verified by :class:`~aauth.resource.AAuthMiddleware` like any protected route
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -37,6 +36,7 @@ from ..store import open_store
 from ..tokens.wire import AGENT_DWK
 from .config import AgentProviderConfig, run_main, serve_app
 from .pages import message_page, page_headers
+from .upkeep import upkeep
 
 __all__ = ["AgentProviderConfig", "create_agent_provider", "serve"]
 
@@ -78,13 +78,6 @@ def create_agent_provider(config: AgentProviderConfig) -> Starlette:
         grant = ap.issue(verified_caller(request))
         return JSONResponse(grant.to_json(), headers={"Cache-Control": "no-store"})
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            store.close()
-
     well_known = f"/.well-known/{AGENT_DWK}"
     routes = [
         Route(well_known, metadata),
@@ -97,7 +90,7 @@ def create_agent_provider(config: AgentProviderConfig) -> Starlette:
         routes.append(Route(ap.callback_path, callback))
         rules.append(RouteRule(ap.callback_path, None))
     app = Starlette(
-        lifespan=lifespan,
+        lifespan=upkeep(store, None, close_store=True),  # expired replay entries purged
         routes=routes,
         middleware=[
             Middleware(

@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -48,7 +46,6 @@ from .pages import interstitial_page, message_page, page_headers
 __all__ = ["ResourceChaining"]
 
 _MAX_WAIT = 60
-PURGE_INTERVAL = 600.0
 CODE_FAILURES = 10
 FAILURE_WINDOW = 600.0
 _TITLES = {"invalid_code": "This code cannot be used", "expired": "This request has expired"}
@@ -64,16 +61,14 @@ def _page(title: str, message: str, status: int) -> HTMLResponse:
 
 @dataclass
 class ResourceChaining:
-    """The chaining parts of one example resource, over the resource's ``store``;
-    :meth:`close` ends its HTTP client (the store is the resource's to close)."""
+    """The chaining parts of one example resource, over the resource's ``store`` (which the
+    resource purges and closes); :meth:`close` ends its HTTP client."""
 
     config: ResourceServerConfig
     agent: ResourceAgent
     chained: ChainedRequests
     http: httpx.AsyncClient
-    store: Store
     code_failures: FailureLimiter
-    _purging: asyncio.Task[None] | None = None
 
     @classmethod
     def create(
@@ -114,23 +109,9 @@ class ResourceChaining:
             allow_loopback_http=loop,
         )
         failures = FailureLimiter(store, "code", limit=CODE_FAILURES, window=FAILURE_WINDOW)
-        return cls(config, agent, chained, http, store, failures)
-
-    def start(self) -> None:
-        """Begin removing expired records every ten minutes, so the store stays bounded."""
-
-        async def purge() -> None:
-            while True:
-                self.store.purge_expired()
-                await asyncio.sleep(PURGE_INTERVAL)
-
-        self._purging = asyncio.create_task(purge())
+        return cls(config, agent, chained, http, failures)
 
     async def close(self) -> None:
-        if self._purging is not None:
-            self._purging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._purging
         await self.http.aclose()
 
     def rules(self, granted: ResourcePolicy, identified: ResourcePolicy) -> list[RouteRule]:

@@ -62,6 +62,7 @@ from .config import (
     serve_app,
 )
 from .resource_chaining import ResourceChaining
+from .upkeep import upkeep
 
 __all__ = ["READ_SCOPE", "WRITE_SCOPE", "ResourceServerConfig", "create_resource_server", "serve"]
 
@@ -211,17 +212,17 @@ def create_resource_server(
         revoked.revoke(verified_caller(request), await read_json_object(request), config.trusted)
         return JSONResponse({}, headers={"Cache-Control": "no-store"})
 
+    # Expired replay entries and revocations are purged, so the store stays bounded.
+    maintained = upkeep(store, discovery, close_store=True)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if chaining is not None:
-            chaining.start()
-        yield
-        if chaining is not None:
-            await chaining.close()
-        if discovery is not None:
-            await discovery.aclose()
-            discovery.close()
-        store.close()
+        async with maintained(app):
+            try:
+                yield
+            finally:
+                if chaining is not None:
+                    await chaining.close()
 
     well_known = f"/.well-known/{RESOURCE_DWK}"
     app = Starlette(

@@ -1,8 +1,9 @@
 """The shared store: Redis, for several instances of one participant.
 
 Each record is a Redis hash (``value``, ``version``, ``expires_at``) under
-``<prefix><namespace>:<key>``; the protocol's expiry becomes the key's own expiry
-(``PEXPIREAT``), so nothing outlives its purpose and :meth:`purge_expired` has nothing to do.
+``<prefix><namespace>:<key>`` (a ``:`` or ``%`` in the namespace percent-escaped, so no two
+namespaces share a key); the protocol's expiry becomes the key's own expiry (``PEXPIREAT``),
+so nothing outlives its purpose and :meth:`purge_expired` has nothing to do.
 ``create`` and ``replace`` are Lua scripts: the check and the write are one atomic step on
 the server, which is what lets two instances race on one pending request and still deliver
 its token exactly once.
@@ -20,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -115,13 +117,19 @@ class RedisStore:
         return store
 
     def _key(self, namespace: str, key: str) -> str:
+        # The first ':' after the prefix ends the namespace, so a ':' (and the '%' of its
+        # escape) inside one is escaped: ("limit", "code:x") and ("limit:code", "x") are two
+        # records, as in SQLite. Namespaces without either keep their plain keys.
+        if ":" in namespace or "%" in namespace:
+            namespace = namespace.replace("%", "%25").replace(":", "%3A")
         return f"{self._prefix}{namespace}:{key}"
 
     @staticmethod
     def _expiry(expires_at: float | None) -> tuple[str, str]:
         if expires_at is None:
             return "", ""
-        return repr(expires_at), str(int(expires_at * 1000))
+        # Rounded up: Redis must not drop a record (a replay entry) before its expiry.
+        return repr(expires_at), str(math.ceil(expires_at * 1000))
 
     def get(self, namespace: str, key: str) -> Record | None:
         try:

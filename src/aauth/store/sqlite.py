@@ -10,16 +10,17 @@ file is created with that mode before SQLite opens it, and all three are narrowe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Record
+from .base import Record, StoreUnavailable
 from .signal import LocalSignal
 
 __all__ = ["FILE_MODE", "SQLiteStore"]
@@ -79,8 +80,19 @@ class SQLiteStore:
         if on_disk:
             _owner_only(Path(path))
 
-    def get(self, namespace: str, key: str) -> Record | None:
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One caller at a time on the connection. A database that cannot be written
+        (read-only, full disk, locked past the timeout) is StoreUnavailable (503), like an
+        unreachable Redis; nothing is half-written, each statement being its own transaction."""
         with self._lock:
+            try:
+                yield
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"the store (SQLite) is unavailable: {exc}") from None
+
+    def get(self, namespace: str, key: str) -> Record | None:
+        with self._locked():
             row = self._db.execute(
                 "SELECT value, version, expires_at FROM records WHERE namespace=? AND key=?",
                 (namespace, key),
@@ -94,7 +106,7 @@ class SQLiteStore:
         self, namespace: str, key: str, value: dict[str, Any], expires_at: float | None
     ) -> bool:
         data = json.dumps(value, separators=(",", ":"))
-        with self._lock:
+        with self._locked():
             cursor = self._db.execute(
                 "INSERT INTO records (namespace, key, value, version, expires_at) "
                 "VALUES (?, ?, ?, 1, ?) ON CONFLICT (namespace, key) DO UPDATE SET "
@@ -114,7 +126,7 @@ class SQLiteStore:
         expires_at: float | None,
     ) -> bool:
         data = json.dumps(value, separators=(",", ":"))
-        with self._lock:
+        with self._locked():
             cursor = self._db.execute(
                 "UPDATE records SET value=?, version=version + 1, expires_at=? "
                 "WHERE namespace=? AND key=? AND version=?",
@@ -123,11 +135,11 @@ class SQLiteStore:
         return cursor.rowcount == 1
 
     def delete(self, namespace: str, key: str) -> None:
-        with self._lock:
+        with self._locked():
             self._db.execute("DELETE FROM records WHERE namespace=? AND key=?", (namespace, key))
 
     def purge_expired(self) -> int:
-        with self._lock:
+        with self._locked():
             cursor = self._db.execute(
                 "DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?",
                 (self._clock(),),

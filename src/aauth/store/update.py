@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ServerError
-from .base import Store
+from .base import Store, StoreUnavailable
 
 __all__ = ["StoreContention", "update_record"]
 
 Value = dict[str, Any]
 
 
-class StoreContention(ServerError):
-    """A record kept changing under every attempt to update it (500 ``server_error``)."""
+class StoreContention(StoreUnavailable):
+    """A record kept changing under every attempt to update it: transient, like an outage
+    (503 ``temporarily_unavailable`` with ``Retry-After``), so the client tries again."""
 
 
 def update_record(

@@ -41,10 +41,12 @@ async def verify_upstream_token(
     *,
     max_depth: int,
     who: str,
+    for_subagent: bool = False,
 ) -> VerifiedUpstream:
     """§D.4 for ``token`` presented by ``intermediary``: InvalidRequest when the token fails,
     Forbidden when the chain would name the intermediary twice or more than ``max_depth``
-    agents (``who`` names the server in that message)."""
+    agents (``who`` names the server in that message). ``for_subagent``: the token asked for
+    is a sub-agent's, whose ``act`` names the intermediary above the chain, so it counts."""
     try:
         claims = await tokens.averify(AUTH_TOKEN, token)
         check_upstream_token(claims, intermediary=intermediary)
@@ -55,9 +57,9 @@ async def verify_upstream_token(
     actor = chained_actor(claims)
     if intermediary.sub in actor.chain:
         raise Forbidden(f"{intermediary.sub} already appears in this delegation chain")
-    if len(actor.chain) > max_depth:
+    depth = len(actor.chain) + int(for_subagent)
+    if depth > max_depth:
         raise Forbidden(
-            f"the delegation chain would name {len(actor.chain)} agents; this {who} allows "
-            f"at most {max_depth}"
+            f"the delegation chain would name {depth} agents; this {who} allows at most {max_depth}"
         )
     return VerifiedUpstream(claims, actor)
