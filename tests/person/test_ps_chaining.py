@@ -14,7 +14,11 @@ import httpx
 import pytest
 
 from aauth.agent.signer import AgentSigner
-from aauth.keys import generate_key
+from aauth.egress import EgressPolicy
+from aauth.keys import KeySet, generate_key
+from aauth.person import TokenRevoker
+from aauth.resource import RevokedTokens
+from aauth.store import SQLiteStore
 from aauth.tokens import (
     AGENT_TOKEN,
     AUTH_TOKEN,
@@ -27,6 +31,7 @@ from aauth.tokens.wire import PERSON_DWK
 from .conftest import (
     AGENT,
     ALICE_PASSWORD,
+    AP,
     BOB_PASSWORD,
     OTHER_RESOURCE,
     PS,
@@ -41,6 +46,7 @@ from .conftest import (
     request_token,
     sign_in,
 )
+from .test_ps_missions import ap_signed_revocation
 
 RULES = (auto("docs.read", resource=RESOURCE), auto("mail.read", resource=OTHER_RESOURCE))
 
@@ -127,6 +133,34 @@ def test_ps16_upstream_token_minted_for_another_resource(world: World) -> None:
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
     assert "intermediary" in response.json()["detail"]
+
+
+def test_ps16_ps24_an_upstream_token_this_ps_revoked_is_not_extended(world: World) -> None:
+    """§F.11: the agent's provider revokes its agent token, so the PS revokes the auth token
+    issued under it. The intermediary still holds that token (its own agent token is fine)
+    and presents it as ``upstream_token``: the PS extends nothing it has revoked."""
+    agent, hop = world.agent(), intermediary(world)
+    app = world.app(auto_approve=RULES, trusted_agent_providers=(AP, RESOURCE))
+
+    async def scenario() -> None:
+        async with client(app) as http:
+            upstream = await upstream_for(world, http, agent)
+            jti = decode_unverified(AGENT_TOKEN, agent.token).jti
+            raw, headers = ap_signed_revocation(world, {"iss": AP, "jti": jti})
+            revoked = await http.post("/revoke", content=raw, headers=headers)
+            assert revoked.status_code == 200, revoked.text
+            [outcome] = revoked.json()["auth_tokens"]
+            assert outcome["jti"] == decode_unverified(AUTH_TOKEN, upstream).jti
+            response = await chained(world, http, hop, upstream)
+            assert response.status_code == 400, response.text
+            assert response.json()["error"] == "invalid_request"
+            assert "revoked" in response.json()["detail"]
+            fresh = world.agent("fresh")  # another agent's grant still chains
+            assert (
+                await chained(world, http, hop, await upstream_for(world, http, fresh))
+            ).status_code == 200
+
+    run(scenario())
 
 
 @pytest.mark.parametrize("upstream", ["eyJ", "not a token", "a.b.c"])
@@ -318,3 +352,16 @@ def test_ps17_a_subagent_counts_its_parent_in_the_chain_depth(world: World) -> N
     refused, _, _ = _subagent_request(world, max_chain_depth=1)
     assert refused.status_code == 403, refused.text
     assert "at most 1" in refused.json()["detail"]
+
+
+def test_a_revoked_token_is_recorded_before_its_resource_is_told() -> None:
+    """§F.11: the PS's own record does not depend on reaching the resource (here: no
+    discovery at all), so a revoked token is never extended even when its resource never
+    heard of the revocation."""
+    store = SQLiteStore()
+    revoked = RevokedTokens(store)
+    revoker = TokenRevoker(PS, KeySet.generate(), None, EgressPolicy(), revoked=revoked)
+    outcomes = run(revoker.revoke([{"jti": "j-1", "resource": RESOURCE}]))
+    assert outcomes == [("j-1", "no discovery configured")]
+    assert revoked.is_revoked(PS, "j-1")
+    assert not revoked.is_revoked(PS, "j-2")

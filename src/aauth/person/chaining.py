@@ -4,7 +4,8 @@ received an auth token from this PS asks, as an agent, for a token to a downstre
 The intermediary signs with its own agent token and hands the token it was called with as
 ``upstream_token``. That token must be one this PS issued (PS-16: the only issuer it extends),
 still valid, and minted for the intermediary (its ``aud`` is the ``iss`` of the
-intermediary's agent token). The downstream token then records who delegated (``act``, PS-17)
+intermediary's agent token), and not revoked by this PS since (§F.11: under a revoked agent
+token or mission). The downstream token then records who delegated (``act``, PS-17)
 and is bounded in depth; the person behind the upstream ``sub`` decides, and the downstream
 token carries a ``sub`` directed at the downstream resource, never the upstream one (PS-18).
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from ..errors import InvalidRequest
 from ..keysource import KeySource
+from ..resource.revocation import RevokedTokens
 from ..tokens import AgentTokenClaims, AuthTokenClaims, TokenVerifier
 from ..tokens.upstream import DEFAULT_MAX_CHAIN_DEPTH, verify_upstream_token
 from .persons import Person
@@ -49,12 +51,14 @@ class UpstreamTokens:
         people: Iterable[Person],
         *,
         max_depth: int = DEFAULT_MAX_CHAIN_DEPTH,
+        revoked: RevokedTokens,
         allow_loopback_http: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if max_depth < 1:
             raise ValueError("max_depth must be at least 1")
         self._identifier = identifier
+        self._revoked = revoked
         self._tokens = TokenVerifier(
             key_source,
             trusted_issuers=(identifier,),
@@ -80,6 +84,8 @@ class UpstreamTokens:
             for_subagent=for_subagent,
         )
         claims = verified.claims
+        if self._revoked.is_revoked(claims.iss, claims.jti):
+            raise InvalidRequest("the upstream token was revoked by this person server (§F.11)")
         return Upstream(claims, verified.actor.claim(), self._person(claims))
 
     def _person(self, claims: AuthTokenClaims) -> str | None:

@@ -4,8 +4,10 @@
 was issued for, with the token's ``(iss, jti)``, signed as itself
 (``Signature-Key: sig=jwks_uri;id="<PS>";dwk="aauth-person.json";kid=…``, §I.5). A resource
 without a revocation endpoint learns nothing and the token lives out its (at most one hour)
-lifetime; the PS itself refuses every later request under the mission either way. Each call
-passes egress admission (V-20) and its outcome is written to the mission log.
+lifetime; the PS itself refuses every later request under the mission either way, and
+records each token as revoked first, so it never extends one as an ``upstream_token``
+(call chaining). Each call passes egress admission (V-20) and its outcome is written to the
+mission log.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..egress import AsyncEgressClient, EgressPolicy
 from ..errors import AAuthError
 from ..keys import KeySet
 from ..metadata import ResourceMetadata
+from ..resource.revocation import RevokedTokens
 from ..tokens.wire import PERSON_DWK
 
 __all__ = ["TokenRevoker"]
@@ -31,12 +34,19 @@ class TokenRevoker:
     """Sends ``{"iss", "jti"}`` to each resource's revocation endpoint, signed as the PS."""
 
     def __init__(
-        self, identifier: str, keys: KeySet, discovery: Discovery | None, egress: EgressPolicy
+        self,
+        identifier: str,
+        keys: KeySet,
+        discovery: Discovery | None,
+        egress: EgressPolicy,
+        *,
+        revoked: RevokedTokens,
     ) -> None:
         self._identifier = identifier
         self._keys = keys
         self._discovery = discovery
         self._egress = egress
+        self._revoked = revoked
 
     def _signed(self, url: str, body: bytes) -> dict[str, str]:
         member = JwksUri(self._identifier, PERSON_DWK, self._keys.current_kid)
@@ -47,6 +57,9 @@ class TokenRevoker:
     async def revoke(self, tokens: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
         """Revoke each ``{"jti", "resource"}`` at its resource; ``(jti, outcome)`` for each,
         where the outcome is ``revoked``, ``unknown`` (404) or why it could not be sent."""
+        tokens = list(tokens)
+        for token in tokens:  # revoked here whatever its resource hears
+            self._revoked.record(self._identifier, token["jti"])
         outcomes: list[tuple[str, str]] = []
         async with AsyncEgressClient(self._egress) as client:
             for token in tokens:

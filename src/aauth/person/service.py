@@ -24,6 +24,7 @@ from ..resource import RequestVerifier, ResourcePolicy, RevokedTokens
 from ..store.base import Store
 from ..tokens import TokenVerifier
 from ..tokens.agent import MAX_AGENT_TOKEN_LIFETIME
+from ..tokens.auth import MAX_AUTH_TOKEN_LIFETIME
 from .access_client import AccessServerClient
 from .audit import AuditLog
 from .audit_endpoint import AuditEndpoint
@@ -108,6 +109,10 @@ class PersonService:
             store, keep_for=MAX_AGENT_TOKEN_LIFETIME, namespace="revoked-agent-token", clock=clock
         )
         """Agent tokens their provider revoked (§F.11): refused on every endpoint (PS-24)."""
+        self.revoked_auth_tokens = RevokedTokens(
+            store, keep_for=MAX_AUTH_TOKEN_LIFETIME, namespace="revoked-auth-token", clock=clock
+        )
+        """This PS's own auth tokens it revoked (§F.11): never extended as ``upstream_token``."""
         self.issued_tokens = IssuedTokens(store, clock=clock)
         """The auth tokens issued under each agent token, revoked with it (§F.11)."""
         self.people = PersonDirectory(
@@ -166,6 +171,7 @@ class PersonService:
                 subjects,
                 config.people,
                 max_depth=config.max_chain_depth,
+                revoked=self.revoked_auth_tokens,
                 allow_loopback_http=loop,
                 clock=clock,
             ),
@@ -202,7 +208,11 @@ class PersonService:
         )
         self.mission_review = MissionReview(self.pending, bindings, self.missions, chat=self.chat)
         self.revoker = TokenRevoker(
-            config.identifier, self.keys, self.discovery, EgressPolicy(allow_loopback_http=loop)
+            config.identifier,
+            self.keys,
+            self.discovery,
+            EgressPolicy(allow_loopback_http=loop),
+            revoked=self.revoked_auth_tokens,
         )
         self.pending_endpoint = PendingEndpoint(
             self.pending,

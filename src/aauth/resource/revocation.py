@@ -100,6 +100,12 @@ class RevokedTokens:
         signer = caller.signature.signer
         if signer != iss or (trusted is not None and iss not in trusted):
             raise Forbidden("only the token's issuer, trusted here, may revoke it (V-44)")
+        self.record(iss, jti)
+
+    def record(self, iss: str, jti: str) -> None:
+        """Record ``(iss, jti)`` as revoked: for the issuer itself (a PS refusing its own
+        revoked token when it comes back, §F.11), or once :meth:`revoke` has checked who
+        asks."""
         self._store.create(self._ns, f"{iss}\x00{jti}", {}, self._clock() + self._keep_for)
         self._bump_generation()
         self._checked_at = -float("inf")  # the next check sees the new generation
