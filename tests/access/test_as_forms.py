@@ -163,3 +163,24 @@ def test_the_payment_page_asks_for_sign_in_first(payment: Step) -> None:
     assert page.status_code == 303
     assert page.headers["location"].startswith("/login?next=%2Fpay%3Fcode%3D")
     assert payment.waiting()
+
+
+def test_the_sign_out_bar_signs_out(interaction: Step) -> None:
+    """The consent page's sign-out bar posts to ``/logout``: with the session's CSRF token
+    the session closes and the cookie goes; without it, or sent from another site, nothing
+    changes (PS-27)."""
+    browser = Browser(interaction.app).sign_in()
+    page = f"/interact?code={interaction.code}"
+    shown = browser.request("GET", page)
+    assert "id=sign-out" in shown.text and "action='/logout'" in shown.text
+    csrf = browser.csrf(page)
+    _refused(browser.request("POST", "/logout", {"next": "/"}), 403, "forbidden")
+    _refused(browser.request("POST", "/logout", {"csrf": "x" * len(csrf)}), 403, "forbidden")
+    _refused(browser.request("POST", "/logout", {"csrf": csrf}, {"Origin": EVIL}), 403, "forbidden")
+    assert browser.request("GET", page).status_code == 200  # still signed in
+    out = browser.request("POST", "/logout", {"csrf": csrf})
+    assert out.status_code == 200, out.text
+    assert "You are signed out." in out.text
+    assert f'{SESSION_COOKIE}=""' in out.headers["set-cookie"]
+    assert browser.request("GET", page).status_code == 303  # the closed session is gone
+    assert interaction.waiting()

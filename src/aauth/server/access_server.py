@@ -42,7 +42,7 @@ from .config import run_main, serve_app
 from .mission_web import SignInFirst
 from .pages import consent_page, login_page, message_page, page_headers, payment_page
 from .person_server import _api, _reply, _store_unavailable, http_error_handler
-from .person_web import _form, _next, _pages, sign_in
+from .person_web import _form, _next, _pages, sign_in, sign_out
 from .same_site import origin, same_site
 from .upkeep import upkeep
 
@@ -174,6 +174,12 @@ class _Web:
             server_name=config.name or config.identifier,
         )
 
+    async def logout(self, request: Request) -> Response:
+        """POST /logout: the sign-out bar on the consent page."""
+        signed_in = self._signed_in(request)
+        session = None if signed_in is None else signed_in[0]
+        return await sign_out(request, self.people, session, cookie=SESSION_COOKIE)
+
     async def review(self, request: Request) -> Response:
         """GET /interact?code=…: sign in, then the request to approve (PS sees interacting)."""
         signed_in = self._signed_in(request)
@@ -280,6 +286,7 @@ def create_access_server(
         Route("/pending/{request_id}", _api(api.pending), methods=["GET", "POST", "DELETE"]),
         Route("/login", _pages(web.login_form), methods=["GET"]),
         Route("/login", _pages(same_site(web.login, web.origin)), methods=["POST"]),
+        Route("/logout", _pages(same_site(web.logout, web.origin)), methods=["POST"]),
         Route("/interact", _pages(web.review), methods=["GET"]),
         Route("/interact", _pages(same_site(web.decide, web.origin)), methods=["POST"]),
         Route("/pay", _pages(web.payment), methods=["GET"]),

@@ -186,6 +186,22 @@ async def sign_in(
     return response
 
 
+async def sign_out(
+    request: Request, people: PersonDirectory, session: Session | None, *, cookie: str
+) -> Response:
+    """POST /logout, the sign-out bar's form: the session closes when the form carries its
+    CSRF token (403 ``forbidden`` otherwise, or when no session is open), and the cookie goes."""
+    form = await _form(request)
+    if session is None or not hmac.compare_digest(
+        form.get("csrf", "").encode(), session.csrf.encode()
+    ):
+        raise Forbidden("The sign-out form has expired.")
+    people.close_session(session.id)
+    response = _html(message_page("Signed out", "You are signed out."))
+    response.delete_cookie(cookie, path="/")
+    return response
+
+
 class PersonWeb:
     """The person-facing routes of one person server."""
 
@@ -325,12 +341,8 @@ class PersonWeb:
 
     async def logout(self, request: Request) -> Response:
         signed_in = self._signed_in(request)
-        if signed_in is None or not self._csrf_ok(signed_in[0], await _form(request)):
-            raise Forbidden("The sign-out form has expired.")
-        self.people.close_session(signed_in[0].id)
-        response = _html(message_page("Signed out", "You are signed out."))
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
+        session = None if signed_in is None else signed_in[0]
+        return await sign_out(request, self.people, session, cookie=SESSION_COOKIE)
 
     # -- audit ------------------------------------------------------------------------------
 
