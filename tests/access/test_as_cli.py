@@ -23,13 +23,14 @@ def test_serve_access_with_its_config_and_database(tmp_path: Path) -> None:
         "resources": ["http://127.0.0.1:1"],
         "trusted_person_servers": ["http://127.0.0.1:2"],
         "payment": "1 USD",
+        "people": [{"id": "owner", "password": "pw"}],
         "allow_loopback_http": True,
     }
     config.write_text(json.dumps(settings))
     with serve(tmp_path, "access", port, "--config", str(config), "--db", str(database)) as served:
         assert served.metadata["issuer"] == identifier
         assert served.metadata["token_endpoint"] == f"{identifier}/token"
-        assert httpx.get(f"{identifier}/pay?code=AAAA-AAAA").status_code == 410
+        assert httpx.get(f"{identifier}/pay?code=AAAA-AAAA").status_code == 303  # sign in
         unsigned = httpx.post(f"{identifier}/token", json={})
         assert unsigned.status_code == 401
     assert_shut_down_cleanly(served)

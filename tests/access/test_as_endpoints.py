@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from aauth.access import AccessServerConfig
 from aauth.headers import InteractionRequirement, parse_requirement
 from aauth.keys import KeySet, generate_key, thumbprint
 from aauth.keysource import StaticKeySource
-from aauth.server.access_server import create_access_server
+from aauth.person.passwords import hash_password
+from aauth.server.access_server import SESSION_COOKIE, create_access_server
 from aauth.store import SQLiteStore
 from aauth.tokens import decode_unverified, issue_agent_token, issue_resource_token
 from aauth.tokens.verifier import AUTH_TOKEN
@@ -34,6 +36,9 @@ OTHER_PS = "https://other-ps.example"
 AP = "https://ap.example"
 RESOURCE = "https://docs.example"
 AGENT = "aauth:bot@ap.example"
+OWNER = {"id": "o", "password_hash": hash_password("pw")}
+"""The person who may pay and approve on the AS's pages (hashed once for the module)."""
+CSRF = re.compile(r"name=csrf value='([^']+)'")
 
 T = TypeVar("T")
 
@@ -109,6 +114,46 @@ async def call(
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport) as client:
         return await client.request(method, url, headers=headers, content=content)
+
+
+class Browser:
+    """A person's browser on the in-process AS: its session cookie, once signed in."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.session: str | None = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = dict(headers or {})
+        if self.session is not None:
+            sent["cookie"] = f"{SESSION_COOKIE}={self.session}"
+
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url=AS) as client:
+                return await client.request(method, path, data=form, headers=sent)
+
+        return run(send())
+
+    def sign_in(self, username: str = "o", password: str = "pw") -> Browser:
+        form = {"username": username, "password": password, "next": "/interact"}
+        response = self.request("POST", "/login", form)
+        assert response.status_code == 303, response.text
+        self.session = response.cookies[SESSION_COOKIE]
+        return self
+
+    def csrf(self, path: str) -> str:
+        """The CSRF token in the form of the page at ``path``."""
+        page = self.request("GET", path)
+        found = CSRF.search(page.text)
+        assert found is not None, page.text
+        return found.group(1)
 
 
 def as_ps(world: World, ps: str = PS) -> tuple[SigningKey, Any]:
@@ -426,7 +471,7 @@ def test_v32_pending_url_belongs_to_its_ps_and_ends_in_410(world: World) -> None
 
 
 def test_as06_payment_is_a_402_with_location(world: World) -> None:
-    app = world.app(payment="1 USD")
+    app = world.app(payment="1 USD", people=[OWNER])
     response = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
     assert response.status_code == 402
     assert response.headers["location"].startswith(f"{AS}/pending/")
@@ -435,13 +480,17 @@ def test_as06_payment_is_a_402_with_location(world: World) -> None:
 
 
 def test_pages_refuse_bad_codes_and_missing_sessions(world: World) -> None:
-    app = world.app(payment="1 USD", interaction=True, people=[{"id": "o", "password": "pw"}])
-    page = run(call(app, "GET", "/pay?code=AAAA-AAAA"))
+    app = world.app(payment="1 USD", interaction=True, people=[OWNER])
+    for page in ("/pay", "/interact"):
+        login = run(call(app, "GET", f"{page}?code=AAAA-AAAA"))
+        assert login.status_code == 303
+        assert (
+            login.headers["location"] == f"/login?{urlencode({'next': page + '?code=AAAA-AAAA'})}"
+        )
+    page = Browser(app).sign_in().request("GET", "/pay?code=AAAA-AAAA")
     assert page.status_code == 410
     assert "unknown code" in page.text
-    login = run(call(app, "GET", "/interact?code=AAAA-AAAA"))
-    assert login.status_code == 303
-    assert login.headers["location"].startswith("/login?next=")
+    assert "<code id=error>invalid_code</code>" in page.text
     decide = run(call(app, "POST", "/interact", raw=b"code=x&decision=approve"))
     assert decide.status_code == 401
     assert run(call(app, "GET", "/nothing")).json()["error"] == "not_found"
@@ -449,8 +498,8 @@ def test_pages_refuse_bad_codes_and_missing_sessions(world: World) -> None:
 
 
 def test_v38_wrong_codes_are_rate_limited(world: World) -> None:
-    app = world.app(payment="1 USD")
-    statuses = [run(call(app, "GET", "/pay?code=AAAA-AAAA")).status_code for _ in range(11)]
+    browser = Browser(world.app(payment="1 USD", people=[OWNER])).sign_in()
+    statuses = [browser.request("GET", "/pay?code=AAAA-AAAA").status_code for _ in range(11)]
     assert statuses[:10] == [410] * 10
     assert statuses[10] == 429
 
@@ -495,35 +544,24 @@ def test_any_answer_on_a_pending_url_gets_a_4xx_or_moves_on(world: World, raw: b
 
 
 def test_v38_wrong_codes_posted_count_too(world: World) -> None:
-    app = world.app(payment="1 USD")
-
-    async def post_wrong_codes() -> list[int]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=AS) as client:
-            form = {"code": "AAAA-AAAA"}
-            return [(await client.post("/pay", data=form)).status_code for _ in range(11)]
-
-    statuses = run(post_wrong_codes())
+    app = world.app(payment="1 USD", people=[OWNER])
+    browser = Browser(app).sign_in()
+    form = {"code": "AAAA-AAAA", "csrf": browser.csrf(f"/pay?code={_payment_code(world, app)}")}
+    statuses = [browser.request("POST", "/pay", form).status_code for _ in range(11)]
     assert statuses[:10] == [410] * 10
     assert statuses[10] == 429
 
 
 def test_v39_a_code_after_its_request_expired(world: World) -> None:
     now = [time.time()]
-    app = world.app(clock=lambda: now[0], payment="1 USD", pending_lifetime=60)
+    app = world.app(clock=lambda: now[0], payment="1 USD", pending_lifetime=60, people=[OWNER])
     first = run(call(app, "POST", "/token", world.body(), signer=as_ps(world)))
     requirement = parse_requirement(first.headers["aauth-requirement"], allow_loopback_http=True)
     assert isinstance(requirement, InteractionRequirement)
     now[0] += 61
-    page = run(call(app, "GET", f"/pay?code={requirement.code}"))
+    page = Browser(app).sign_in().request("GET", f"/pay?code={requirement.code}")
     assert page.status_code == 408
     assert "expired" in page.text
-
-
-async def _post_form(app: Any, path: str, form: dict[str, str]) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport) as client:
-        return await client.post(f"{AS}{path}", data=form)
 
 
 def _payment_code(world: World, app: Any) -> str:
@@ -538,24 +576,28 @@ def _payment_code(world: World, app: Any) -> str:
 def test_a_relaying_ps_gets_the_person_back_at_its_callback(world: World) -> None:
     """-10 "Interaction Chaining": a PS relaying this AS's page names its per-flow callback;
     the AS sends the person there when the step is done."""
-    app = world.app(payment="1 USD")
+    app = world.app(payment="1 USD", people=[OWNER])
     code = _payment_code(world, app)
     callback = f"{PS}/interact/flow-1/callback"
-    page = run(call(app, "GET", "/pay?" + urlencode({"code": code, "callback": callback})))
+    browser = Browser(app).sign_in()
+    page = browser.request("GET", "/pay?" + urlencode({"code": code, "callback": callback}))
     assert page.status_code == 200, page.text
     assert escape(urlencode({"callback": callback})) in page.text  # the form posts it back
-    paid = run(_post_form(app, "/pay?" + urlencode({"callback": callback}), {"code": code}))
+    form = {"code": code, "csrf": browser.csrf(f"/pay?code={code}")}
+    paid = browser.request("POST", "/pay?" + urlencode({"callback": callback}), form)
     assert paid.status_code == 303
     assert paid.headers["location"] == callback
 
 
 def test_a_callback_off_the_person_servers_origin_is_refused(world: World) -> None:
     """§H.5: no open redirect: the callback must be on the origin of the PS that asked."""
-    app = world.app(payment="1 USD")
+    app = world.app(payment="1 USD", people=[OWNER])
     code = _payment_code(world, app)
+    browser = Browser(app).sign_in()
     for callback in ("https://evil.example/cb", f"{OTHER_PS}/cb", "javascript:alert(1)"):
-        page = run(call(app, "GET", "/pay?" + urlencode({"code": code, "callback": callback})))
+        page = browser.request("GET", "/pay?" + urlencode({"code": code, "callback": callback}))
         assert page.status_code == 400, callback
-    refused = run(_post_form(app, "/pay?callback=https://evil.example/cb", {"code": code}))
+    form = {"code": code, "csrf": browser.csrf(f"/pay?code={code}")}
+    refused = browser.request("POST", "/pay?callback=https://evil.example/cb", form)
     assert refused.status_code == 400
-    assert run(call(app, "GET", f"/pay?code={code}")).status_code == 200  # still payable
+    assert browser.request("GET", f"/pay?code={code}").status_code == 200  # still payable

@@ -79,3 +79,45 @@ def test_rs18_every_ending_reaches_the_callback_as_one_of_the_five_codes(
         assert back.status_code == 303
         expected = error if error in CALLBACK_ERRORS else "server_error"
         assert back.headers["location"] == f"{callback}?error={expected}"
+
+
+def test_a_second_visit_to_the_resources_callback_changes_nothing(
+    chained: World, open_agent: AgentFactory
+) -> None:
+    """CSRF audit of the resource's ``GET /interact/callback``: only the unguessable flow id
+    reaches the request; the first end stands whatever a later visit says, and every visit
+    is sent to the same checked callback (never a URL from the query). The ``error`` a later
+    visit passes on is only a hint to the agent; its poll reports the first end."""
+    world = chained
+    [intermediary] = world.intermediaries
+    chaining = world.apps[intermediary].state.chaining.chained
+    callback = f"{world.agent_provider}/callback"
+    token, _ = deferred_by_hand(world, open_agent, PersonAtHand(world))
+    url = f"{intermediary}/chained"
+    headers = {"AAuth-Capabilities": "interaction"}
+    headers.update(world.signer.sign("GET", url, headers, token=token))
+    deferred = httpx.get(url, headers=headers)
+    code = deferred.headers["aauth-requirement"].split('code="', 1)[1].split('"', 1)[0]
+    request_id = deferred.headers["location"].rsplit("/", 1)[1]
+    with httpx.Client() as browser:
+        browser.get(f"{intermediary}/interact", params={"code": code, "callback": callback})
+        pending = chaining.pending.get(request_id)
+        assert pending is not None
+        flow = {"flow": pending.interaction_id}
+        first = browser.get(
+            f"{intermediary}/interact/callback", params={**flow, "error": "access_denied"}
+        )
+        ended = chaining.pending.get(request_id)
+        again = [
+            browser.get(f"{intermediary}/interact/callback", params=params)
+            for params in ({**flow, "error": "user_abandoned"}, flow, {"flow": "x" * 22})
+        ]
+    assert first.headers["location"] == f"{callback}?error=access_denied"
+    assert again[0].headers["location"] == f"{callback}?error=user_abandoned"
+    assert again[1].headers["location"] == callback
+    assert again[2].status_code == 404
+    after = chaining.pending.get(request_id)
+    assert ended is not None
+    assert ended.state.terminal
+    assert after is not None
+    assert (after.state, after.result) == (ended.state, ended.result)

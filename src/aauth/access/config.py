@@ -13,8 +13,8 @@
 
 ``resources`` are the resources that chose this AS (whose resource tokens it accepts);
 ``trusted_person_servers`` the only PSes whose token requests it takes (phase 11). The
-steps run in this order before a token is issued: ``payment`` (a 402 a person settles once
-per PS on a simulated payment page), ``interaction`` (a 202 sending a person to this AS's
+steps run in this order before a token is issued: ``payment`` (a 402 one of ``people`` settles
+once per PS on a simulated payment page), ``interaction`` (a 202 sending a person to this AS's
 page to approve as one of ``people``), ``clarification`` (a question the PS answers) and
 ``required_claims`` (identity claims the PS supplies). ``max_chain_depth`` bounds the ``act``
 chain of call-chained requests (AS-08). Mistakes raise ConfigError naming the
@@ -88,6 +88,8 @@ class AccessServerConfig(StatefulServerConfig):
             raise ConfigError(f"required_claims: {unknown} are not in {list(CLAIMS_SUPPORTED)}")
         if self.interaction and not self.people:
             raise ConfigError("interaction needs people who may approve at this access server")
+        if self.payment is not None and not self.people:
+            raise ConfigError("payment needs people who may pay at this access server")
         for name in ("payment", "clarification"):
             text = getattr(self, name)
             if text is not None and not 0 < len(text) <= MAX_TEXT:

@@ -3,8 +3,11 @@
 
 Person-server-facing endpoints (``/token``, ``/pending/{id}``) answer JSON, and problem+json
 for every error (V-41); they accept only requests signed by a trusted person server. People
-use ``/interact`` (sign in, approve or deny; PS-27's rule applies here too: the code alone
-decides nothing) and ``/pay`` (the simulated payment). Run one with :func:`serve`:
+use ``/interact`` (sign in, approve or deny) and ``/pay`` (the simulated payment). PS-27's
+rules apply to both as on the person server's pages: the code alone decides nothing, each POST
+needs a signed-in person and their session's CSRF token, and every form POST another site made
+the browser send (``/login`` included) is refused before it is read (:mod:`.same_site`).
+Run one with :func:`serve`:
 
     python -m aauth.server.access_server --config as.json --port 8444
 """
@@ -27,7 +30,7 @@ from starlette.routing import Route
 from ..access import INTERACTION, PAYMENT, AccessServerConfig, AccessService
 from ..asgi import read_body, request_from_scope
 from ..callbacks import with_error
-from ..errors import AAuthError, InvalidRequest
+from ..errors import AAuthError, Forbidden, InvalidRequest
 from ..keysource import KeySource
 from ..person import prefer_wait, token_response
 from ..person.consent import ConsentView
@@ -36,9 +39,11 @@ from ..resource import handle_unexpected_error
 from ..store import StoreUnavailable, open_store
 from ..store.base import Store
 from .config import run_main, serve_app
+from .mission_web import SignInFirst
 from .pages import consent_page, login_page, message_page, page_headers, payment_page
 from .person_server import _api, _reply, _store_unavailable, http_error_handler
-from .person_web import _form, _next, sign_in
+from .person_web import _form, _next, _pages, sign_in, sign_out
+from .same_site import origin, same_site
 from .upkeep import upkeep
 
 __all__ = ["SESSION_COOKIE", "create_access_server", "main", "serve"]
@@ -111,11 +116,29 @@ class _Web:
     def __init__(self, service: AccessService) -> None:
         self.service = service
         self.people = service.people
+        self.origin = origin(service.config.identifier)
 
     def _signed_in(self, request: Request) -> tuple[Session, Person] | None:
         session = self.people.session(request.cookies.get(SESSION_COOKIE))
         person = None if session is None else self.people.get(session.person_id)
         return None if session is None or person is None else (session, person)
+
+    async def _decision(self, request: Request) -> tuple[Session, Person, dict[str, str]]:
+        """The signed-in person and their form, its CSRF token checked (PS-27); SignInFirst
+        (401 ``access_denied``) or Forbidden (403 ``forbidden``) otherwise."""
+        signed_in = self._signed_in(request)
+        if signed_in is None:
+            raise SignInFirst("Only a signed-in person can decide.")
+        session, person = signed_in
+        form = await _form(request)
+        if not hmac.compare_digest(form.get("csrf", "").encode(), session.csrf.encode()):
+            raise Forbidden("This form has expired; reload the page.")
+        return session, person, form
+
+    @staticmethod
+    def _to_login(request: Request) -> Response:
+        here = f"{request.url.path}?{request.url.query}"
+        return RedirectResponse(f"/login?{urlencode({'next': here})}", 303)
 
     def _code_blocked(self, key: str) -> Response | None:
         if self.service.code_failures.blocked(key):
@@ -151,12 +174,17 @@ class _Web:
             server_name=config.name or config.identifier,
         )
 
+    async def logout(self, request: Request) -> Response:
+        """POST /logout: the sign-out bar on the consent page."""
+        signed_in = self._signed_in(request)
+        session = None if signed_in is None else signed_in[0]
+        return await sign_out(request, self.people, session, cookie=SESSION_COOKIE)
+
     async def review(self, request: Request) -> Response:
         """GET /interact?code=…: sign in, then the request to approve (PS sees interacting)."""
         signed_in = self._signed_in(request)
         if signed_in is None:
-            here = f"/interact?{request.url.query}"
-            return RedirectResponse(f"/login?{urlencode({'next': here})}", 303)
+            return self._to_login(request)
         session, person = signed_in
         blocked = self._code_blocked(session.id)
         if blocked is not None:
@@ -181,13 +209,7 @@ class _Web:
 
     async def decide(self, request: Request) -> Response:
         """POST /interact: approve or deny, as the signed-in person, with CSRF."""
-        signed_in = self._signed_in(request)
-        if signed_in is None:
-            return _message("Sign in first", "Only a signed-in person can decide.", 401)
-        session, person = signed_in
-        form = await _form(request)
-        if not hmac.compare_digest(form.get("csrf", "").encode(), session.csrf.encode()):
-            return _message("Not allowed", "This form has expired; reload the page.", 403)
+        session, person, form = await self._decision(request)
         decision = form.get("decision")
         if decision not in ("approve", "deny"):
             raise InvalidRequest("choose approve or deny")
@@ -207,7 +229,10 @@ class _Web:
         return _message("Request denied", "The person server will be told.")
 
     async def payment(self, request: Request) -> Response:
-        """GET /pay?code=…: what is to be paid, and by which person server."""
+        """GET /pay?code=…: sign in, then what is to be paid, and by which person server."""
+        signed_in = self._signed_in(request)
+        if signed_in is None:
+            return self._to_login(request)
         client = self._client(request)
         blocked = self._code_blocked(client)
         if blocked is not None:
@@ -219,34 +244,23 @@ class _Web:
         _, access = self._counted(client, lambda: flow.find(code, PAYMENT))
         amount = self.service.config.payment or ""
         action = "/pay" if target is None else f"/pay?{urlencode({'callback': target})}"
-        return _html(payment_page(action, code, amount, access.ps))
+        return _html(payment_page(action, code, amount, access.ps, signed_in[0].csrf))
 
     async def pay(self, request: Request) -> Response:
-        """POST /pay: the (simulated) payment is made; the request moves on."""
+        """POST /pay: the (simulated) payment is made, by the signed-in person, with CSRF; the
+        request moves on."""
+        _, _, form = await self._decision(request)
         client = self._client(request)
         blocked = self._code_blocked(client)
         if blocked is not None:
             return blocked
-        code = (await _form(request)).get("code", "")
+        code = form.get("code", "")
         flow, callback = self.service.flow, request.query_params.get("callback")
         target = self._counted(client, lambda: flow.callback(code, PAYMENT, callback))
         access = self._counted(client, lambda: flow.pay(code))
         if target is not None:
             return RedirectResponse(target, 303)
         return _message("Payment received", f"Billing for {access.ps} is settled.")
-
-
-def _pages(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
-    """Every protocol error becomes an escaped page with the error's status."""
-
-    async def run(request: Request) -> Response:
-        try:
-            response: Response = await handler(request)
-        except AAuthError as exc:
-            return _message("This request cannot be completed", exc.description, exc.status)
-        return response
-
-    return run
 
 
 def create_access_server(
@@ -271,11 +285,12 @@ def create_access_server(
         Route("/token", _api(api.token), methods=["POST"]),
         Route("/pending/{request_id}", _api(api.pending), methods=["GET", "POST", "DELETE"]),
         Route("/login", _pages(web.login_form), methods=["GET"]),
-        Route("/login", _pages(web.login), methods=["POST"]),
+        Route("/login", _pages(same_site(web.login, web.origin)), methods=["POST"]),
+        Route("/logout", _pages(same_site(web.logout, web.origin)), methods=["POST"]),
         Route("/interact", _pages(web.review), methods=["GET"]),
-        Route("/interact", _pages(web.decide), methods=["POST"]),
+        Route("/interact", _pages(same_site(web.decide, web.origin)), methods=["POST"]),
         Route("/pay", _pages(web.payment), methods=["GET"]),
-        Route("/pay", _pages(web.pay), methods=["POST"]),
+        Route("/pay", _pages(same_site(web.pay, web.origin)), methods=["POST"]),
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         HTTPException: http_error_handler(PERSON_FACING),

@@ -370,8 +370,9 @@ def relay_wait_page(link: str, signed_in: SignedIn) -> str:
     )
 
 
-def payment_page(action: str, code: str, amount: str, person_server: str) -> str:
-    """The simulated payment step of an access server (no money moves)."""
+def payment_page(action: str, code: str, amount: str, person_server: str, csrf: str) -> str:
+    """The simulated payment step of an access server (no money moves); the form carries the
+    signed-in person's CSRF token."""
     return _page(
         "Settle billing",
         "<h1>Billing required</h1><div class=box>"
@@ -379,6 +380,7 @@ def payment_page(action: str, code: str, amount: str, person_server: str) -> str
         f"<p>Amount: <strong>{escape(amount)}</strong> (simulated: no money moves)</p>"
         f"<p>Code <code id=code>{escape(code)}</code> — check it matches what your agent shows."
         f"</p></div><form method=post action='{escape(action)}'>"
+        f"<input type=hidden name=csrf value='{escape(csrf)}'>"
         f"<input type=hidden name=code value='{escape(code)}'>"
         "<button type=submit name=decision value=approve id=pay>Pay</button></form>",
     )

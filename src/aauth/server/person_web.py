@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import Awaitable, Callable, Mapping
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -36,6 +36,7 @@ from .pages import (
     page_headers,
 )
 from .person_relay_web import RelayWeb
+from .same_site import origin, same_site
 
 __all__ = ["LOGIN_COOKIE", "PERSON_FACING", "SESSION_COOKIE", "PersonWeb", "sign_in"]
 
@@ -129,30 +130,6 @@ def _next(value: str | None) -> str:
     return "/interact"
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _cross_site(request: Request, own_origin: str) -> bool:
-    """Whether a form POST comes from another site (or one we cannot tell is ours).
-
-    ``Sec-Fetch-Site`` decides when the browser sends it; ``Origin`` otherwise. With the
-    pages' ``Referrer-Policy: no-referrer`` a browser sends ``Origin: null`` even on our own
-    forms, so ``null`` is accepted only alongside ``Sec-Fetch-Site: same-origin``. A request
-    with neither header is not from a browser that could be forged into sending it.
-    """
-    site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        return True
-    origin = request.headers.get("origin")
-    if origin is None:
-        return False
-    if origin == "null":
-        return site is None
-    return origin != own_origin
-
-
 async def _form(request: Request) -> dict[str, str]:
     """A small urlencoded form; InvalidRequest for anything else."""
     if request.headers.get("content-type", "").split(";")[0].strip() != (
@@ -209,13 +186,29 @@ async def sign_in(
     return response
 
 
+async def sign_out(
+    request: Request, people: PersonDirectory, session: Session | None, *, cookie: str
+) -> Response:
+    """POST /logout, the sign-out bar's form: the session closes when the form carries its
+    CSRF token (403 ``forbidden`` otherwise, or when no session is open), and the cookie goes."""
+    form = await _form(request)
+    if session is None or not hmac.compare_digest(
+        form.get("csrf", "").encode(), session.csrf.encode()
+    ):
+        raise Forbidden("The sign-out form has expired.")
+    people.close_session(session.id)
+    response = _html(message_page("Signed out", "You are signed out."))
+    response.delete_cookie(cookie, path="/")
+    return response
+
+
 class PersonWeb:
     """The person-facing routes of one person server."""
 
     def __init__(self, service: PersonService) -> None:
         self.service = service
         self.people = service.people
-        self._origin = _origin(service.config.identifier)
+        self._origin = origin(service.config.identifier)
         self._secure = not service.config.loopback
         self._login_cookie = f"__Host-{LOGIN_COOKIE}" if self._secure else LOGIN_COOKIE
         self.relay = RelayWeb(
@@ -241,12 +234,7 @@ class PersonWeb:
     def _same_site(self, handler: _Handler) -> _Handler:
         """Refuse a form POST another site made the browser send (CSRF), before reading it."""
 
-        async def run(request: Request) -> Response:
-            if _cross_site(request, self._origin):
-                raise Forbidden("this form was sent from another site")
-            return await handler(request)
-
-        return run
+        return same_site(handler, self._origin)
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -353,12 +341,8 @@ class PersonWeb:
 
     async def logout(self, request: Request) -> Response:
         signed_in = self._signed_in(request)
-        if signed_in is None or not self._csrf_ok(signed_in[0], await _form(request)):
-            raise Forbidden("The sign-out form has expired.")
-        self.people.close_session(signed_in[0].id)
-        response = _html(message_page("Signed out", "You are signed out."))
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
+        session = None if signed_in is None else signed_in[0]
+        return await sign_out(request, self.people, session, cookie=SESSION_COOKIE)
 
     # -- audit ------------------------------------------------------------------------------
 
@@ -458,7 +442,7 @@ class PersonWeb:
         targets: tuple[str, ...] = ()
         if review.callback is not None:
             action += f"?{urlencode({'callback': review.callback})}"
-            targets = (_origin(review.callback),)
+            targets = (origin(review.callback),)
         page = consent_page(review.view, action, session.csrf, person.name)
         return _html(page, form_targets=targets)
 

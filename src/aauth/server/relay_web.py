@@ -27,7 +27,8 @@ from ..person.interaction_relay import QUESTION
 from .mission_pages import _hidden
 from .mission_web import decision_form
 from .pages import SignedIn, _page, _text
-from .person_web import PersonWeb, _html, _message, _origin, _pages
+from .person_web import PersonWeb, _html, _message, _pages
+from .same_site import origin
 
 __all__ = ["RelayWeb", "question_page", "relay_inbox_page", "relayed_page"]
 
@@ -137,7 +138,7 @@ class RelayWeb:
         if relay.payload["type"] == QUESTION:
             return _html(question_page(relay, viewer))
         # Browsers hold the redirect answering the form to ``form-action``: name its origin.
-        page_origin = _origin(relay.payload["url"])
+        page_origin = origin(relay.payload["url"])
         return _html(relayed_page(relay, viewer), form_targets=(page_origin,))
 
     async def answer(self, request: Request) -> Response:
