@@ -172,7 +172,8 @@ def test_the_sign_out_bar_signs_out(interaction: Step) -> None:
     browser = Browser(interaction.app).sign_in()
     page = f"/interact?code={interaction.code}"
     shown = browser.request("GET", page)
-    assert "id=sign-out" in shown.text and "action='/logout'" in shown.text
+    assert "id=sign-out" in shown.text
+    assert "action='/logout'" in shown.text
     csrf = browser.csrf(page)
     _refused(browser.request("POST", "/logout", {"next": "/"}), 403, "forbidden")
     _refused(browser.request("POST", "/logout", {"csrf": "x" * len(csrf)}), 403, "forbidden")
