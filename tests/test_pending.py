@@ -9,7 +9,7 @@ import pytest
 
 from aauth.errors import InvalidCode, PendingExpired
 from aauth.pending import MAX_CODE_ATTEMPTS, PendingRequests, PendingState
-from aauth.store import SQLiteStore
+from aauth.store import SQLiteStore, StoreContention
 
 AP = "https://ap.example"
 AGENT = "aauth:bot@ap.example"
@@ -76,6 +76,24 @@ def test_v37_a_used_code_is_rejected() -> None:
     pending.update(request.id, lambda r: replace(r, state=PendingState.COMPLETED))
     with pytest.raises(InvalidCode):
         pending.redeem_code(request.code)
+
+
+def test_v37_two_requests_never_share_a_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A drawn code that a live (or tombstoned) request holds is drawn again, so a person's
+    code can only ever lead to their own request; endless collisions are a retryable 503."""
+    pending = make()
+    first = pending.create(AP, AGENT, {}, with_code=True)
+    assert first.code is not None
+    draws = iter([first.code, "BBBB-CCCC"])
+    monkeypatch.setattr("aauth.pending.generate_code", lambda: next(draws))
+    second = pending.create(AP, AGENT, {}, with_code=True)
+    assert second.code == "BBBB-CCCC"
+    assert pending.redeem_code(first.code).id == first.id
+    assert pending.redeem_code("BBBB-CCCC").id == second.id
+    monkeypatch.setattr("aauth.pending.generate_code", lambda: first.code)
+    with pytest.raises(StoreContention) as endless:
+        pending.create(AP, AGENT, {}, with_code=True)
+    assert (endless.value.code, endless.value.status) == ("temporarily_unavailable", 503)
 
 
 def test_v38_wrong_codes_for_one_request_end_it_with_invalid_code() -> None:

@@ -36,6 +36,7 @@ from .errors import (
 from .headers import InteractionRequirement, build_challenge
 from .interaction_code import generate_code, normalize_code
 from .store.base import Store
+from .store.update import StoreContention
 
 __all__ = [
     "PendingRequest",
@@ -50,6 +51,7 @@ _CODE_NS = "interaction-code"
 _INTERACTION_NS = "interaction"
 #: Terminal records are kept this long after expiry so late polls get 410, not 404.
 _TOMBSTONE_SECONDS = 24 * 3600
+_CODE_DRAWS = 8
 MAX_CODE_ATTEMPTS = 5
 
 
@@ -179,13 +181,15 @@ class PendingRequests:
         signed-in pages: there is no code to type, and its 202 says ``approval``)."""
         now = self._clock()
         expires_at = now + (lifetime or self._lifetime)
+        keep_until = expires_at + _TOMBSTONE_SECONDS
+        request_id = secrets.token_urlsafe(24)
         interaction_id = code = None
         if with_code or with_page:
             interaction_id = secrets.token_urlsafe(16)
         if with_code:
-            code = generate_code()
+            code = self._claim_code(request_id, keep_until)
         request = PendingRequest(
-            id=secrets.token_urlsafe(24),
+            id=request_id,
             owner_iss=owner_iss,
             owner_sub=owner_sub,
             state=PendingState.PENDING,
@@ -196,16 +200,22 @@ class PendingRequests:
             code=code,
             payload=payload,
         )
-        keep_until = expires_at + _TOMBSTONE_SECONDS
         if not self._store.create(_NS, request.id, request.to_json(), keep_until):
             raise RuntimeError("pending request id collision")
-        if code is not None:
-            key = normalize_code(code)
-            assert key is not None
-            self._store.create(_CODE_NS, key, {"id": request.id}, keep_until)
         if interaction_id is not None:
             self._store.create(_INTERACTION_NS, interaction_id, {"id": request.id}, keep_until)
         return replace(request, version=1)
+
+    def _claim_code(self, request_id: str, keep_until: float) -> str:
+        """A fresh code that no request holds (nor held within the tombstone period), claimed
+        for ``request_id``: two requests never share a code, however unlikely at 40 bits."""
+        for _ in range(_CODE_DRAWS):
+            code = generate_code()
+            key = normalize_code(code)
+            assert key is not None
+            if self._store.create(_CODE_NS, key, {"id": request_id}, keep_until):
+                return code
+        raise StoreContention("no free interaction code after repeated collisions; try again")
 
     def get(self, request_id: str) -> PendingRequest | None:
         """The request, with ``expired`` applied when its lifetime has passed."""
