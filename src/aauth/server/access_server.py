@@ -14,7 +14,6 @@ Run one with :func:`serve`:
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -42,7 +41,7 @@ from .config import run_main, serve_app
 from .mission_web import SignInFirst
 from .pages import consent_page, login_page, message_page, page_headers, payment_page
 from .person_server import _api, _reply, _store_unavailable, http_error_handler
-from .person_web import _form, _next, _pages, sign_in, sign_out
+from .person_web import _form, _next, _pages, csrf_ok, sign_in, sign_out
 from .same_site import origin, same_site
 from .upkeep import upkeep
 
@@ -131,7 +130,7 @@ class _Web:
             raise SignInFirst("Only a signed-in person can decide.")
         session, person = signed_in
         form = await _form(request)
-        if not hmac.compare_digest(form.get("csrf", "").encode(), session.csrf.encode()):
+        if not csrf_ok(session, form):
             raise Forbidden("This form has expired; reload the page.")
         return session, person, form
 

@@ -23,7 +23,7 @@ from ..missions import MAX_DESCRIPTION
 from ..person import PersonService
 from ..person.persons import Person
 from .mission_pages import mission_list_page, mission_page, proposal_page
-from .person_web import UNAUTHENTICATED, PersonWeb, _html, _message, _pages
+from .person_web import UNAUTHENTICATED, PersonWeb, _html, _message, _pages, csrf_ok
 
 V = TypeVar("V")
 
@@ -61,7 +61,7 @@ async def decision_form(web: PersonWeb, request: Request) -> tuple[Person, list[
         raise SignInFirst("Only a signed-in person can decide.")
     session, person = signed_in
     pairs = await _fields(request)
-    if not web._csrf_ok(session, dict(pairs)):
+    if not csrf_ok(session, dict(pairs)):
         raise Forbidden("This form has expired; reload the page.")
     return person, pairs
 

@@ -186,15 +186,18 @@ async def sign_in(
     return response
 
 
+def csrf_ok(session: Session, form: Mapping[str, str]) -> bool:
+    """Whether ``form`` carries ``session``'s CSRF token (compared in constant time, PS-27)."""
+    return hmac.compare_digest(form.get("csrf", "").encode(), session.csrf.encode())
+
+
 async def sign_out(
     request: Request, people: PersonDirectory, session: Session | None, *, cookie: str
 ) -> Response:
     """POST /logout, the sign-out bar's form: the session closes when the form carries its
     CSRF token (403 ``forbidden`` otherwise, or when no session is open), and the cookie goes."""
     form = await _form(request)
-    if session is None or not hmac.compare_digest(
-        form.get("csrf", "").encode(), session.csrf.encode()
-    ):
+    if session is None or not csrf_ok(session, form):
         raise Forbidden("The sign-out form has expired.")
     people.close_session(session.id)
     response = _html(message_page("Signed out", "You are signed out."))
@@ -258,9 +261,6 @@ class PersonWeb:
         """This person server as its login page names it."""
         config = self.service.config
         return config.name or config.identifier
-
-    def _csrf_ok(self, session: Session, form: dict[str, str]) -> bool:
-        return hmac.compare_digest(form.get("csrf", "").encode(), session.csrf.encode())
 
     def _login_page(
         self,
@@ -457,7 +457,7 @@ class PersonWeb:
             return _html(page, 401)
         session, person = signed_in
         form = await _form(request)
-        if not self._csrf_ok(session, form):
+        if not csrf_ok(session, form):
             raise Forbidden("This form has expired; reload the page.")
         decision = form.get("decision")
         if decision not in ("approve", "deny", "ask"):
